@@ -1,0 +1,353 @@
+//! Decoding and perceptual hashing. Every picture is decoded small (JPEG at
+//! down to 1/8 scale inside the IDCT, other formats decoded under hard limits
+//! and shrunk), turned grey, rotated upright by its EXIF orientation, brought
+//! to one fixed working size and hashed with Median + DCT 8x8 (pHash). The
+//! fixed working size makes the hash independent of the decoding path.
+//! Thresholds and robustness figures: docs/hashing.md.
+
+use std::io::Cursor;
+
+use image::imageops::FilterType;
+use image::{DynamicImage, GrayImage, ImageFormat};
+use image_hasher::{HashAlg, Hasher, HasherConfig};
+use sha2::{Digest, Sha256};
+
+use super::metadata;
+use crate::model::Picture;
+
+/// Side of the grey working image every decoding path is brought to.
+const WORK_SIDE: u32 = 64;
+/// Largest side accepted by any decoder.
+const MAX_SIDE: u32 = 65_535;
+
+/// Why a picture could not be analysed. Recorded on its row.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AnalysisError {
+    /// The bytes are not a raster format we decode (HTML error page, SVG, PDF).
+    #[error("not a supported picture ({0})")]
+    NotAPicture(String),
+    /// Declared dimensions exceed the configured limit; nothing was decoded.
+    #[error("picture of {width} x {height} pixels exceeds the {limit}-pixel limit")]
+    TooLarge { width: u32, height: u32, limit: u64 },
+    /// The decoder failed on corrupt or truncated data.
+    #[error("cannot decode picture: {0}")]
+    Decode(String),
+}
+
+/// Hard limits on decoding.
+#[derive(Debug, Clone, Copy)]
+pub struct HashLimits {
+    pub max_pixels: u64,
+}
+
+fn hasher() -> Hasher {
+    HasherConfig::new()
+        .hash_alg(HashAlg::Median)
+        .preproc_dct()
+        .hash_size(8, 8)
+        .to_hasher()
+}
+
+/// Analyses one picture: sha256, format, size, perceptual hash, metadata.
+pub fn analyse(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisError> {
+    // Decoders are third-party code fed hostile bytes: a panic in one is a
+    // recorded error for this picture, never the end of the run.
+    match std::panic::catch_unwind(|| analyse_inner(bytes, limits)) {
+        Ok(r) => r,
+        Err(_) => Err(AnalysisError::Decode(
+            "decoder panicked on this input".into(),
+        )),
+    }
+}
+
+fn analyse_inner(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisError> {
+    let format =
+        image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
+    let meta = metadata::read(bytes, format);
+    let (grey, width, height) = match format {
+        ImageFormat::Jpeg => match decode_jpeg_small(bytes, limits) {
+            Ok(r) => r,
+            Err(e @ AnalysisError::TooLarge { .. }) => return Err(e),
+            // jpeg-decoder lacks a few rare JPEG modes: fall back to the full decoder.
+            Err(_) => decode_generic(bytes, format, limits)?,
+        },
+        _ => decode_generic(bytes, format, limits)?,
+    };
+    let (grey, width, height) = orient(grey, width, height, meta.orientation);
+    let phash = hash_grey(&grey);
+    Ok(Picture {
+        sha256: sha256_hex(bytes),
+        phash,
+        width,
+        height,
+        format: format_name(format).to_string(),
+        bytes: bytes.len() as u64,
+        metadata: meta.metadata,
+    })
+}
+
+/// sha256 of bytes, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The 64-bit pHash of an upright grey picture of any size.
+pub fn hash_grey(grey: &GrayImage) -> u64 {
+    let work = if grey.dimensions() == (WORK_SIDE, WORK_SIDE) {
+        grey.clone()
+    } else {
+        image::imageops::resize(grey, WORK_SIDE, WORK_SIDE, FilterType::Triangle)
+    };
+    let h = hasher().hash_image(&work);
+    let b = h.as_bytes();
+    let mut arr = [0u8; 8];
+    arr.copy_from_slice(&b[..8]);
+    u64::from_be_bytes(arr)
+}
+
+fn check_size(width: u32, height: u32, limits: HashLimits) -> Result<(), AnalysisError> {
+    if width == 0 || height == 0 {
+        return Err(AnalysisError::Decode("zero-sized picture".into()));
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels
+        || width > MAX_SIDE
+        || height > MAX_SIDE
+    {
+        return Err(AnalysisError::TooLarge {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// JPEG decoded at the smallest IDCT scale that keeps both sides near or
+/// above the working size: a 12 MP photo never exists at full size here.
+fn decode_jpeg_small(
+    bytes: &[u8],
+    limits: HashLimits,
+) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    dec.read_info()
+        .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+    let info = dec
+        .info()
+        .ok_or_else(|| AnalysisError::Decode("no JPEG header".into()))?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    check_size(w, h, limits)?;
+    let short = w.min(h).max(1);
+    let req_w = (WORK_SIDE * w / short).clamp(1, w) as u16;
+    let req_h = (WORK_SIDE * h / short).clamp(1, h) as u16;
+    let (sw, sh) = dec
+        .scale(req_w, req_h)
+        .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+    let pixels = dec
+        .decode()
+        .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    let n = (sw * sh) as usize;
+    let format = dec
+        .info()
+        .map(|i| i.pixel_format)
+        .ok_or_else(|| AnalysisError::Decode("no JPEG info".into()))?;
+    let luma: Vec<u8> = match format {
+        jpeg_decoder::PixelFormat::L8 => pixels,
+        jpeg_decoder::PixelFormat::L16 => pixels.chunks_exact(2).map(|p| p[0]).collect(),
+        jpeg_decoder::PixelFormat::RGB24 => pixels
+            .chunks_exact(3)
+            .map(|p| rgb_luma(p[0], p[1], p[2]))
+            .collect(),
+        jpeg_decoder::PixelFormat::CMYK32 => pixels
+            .chunks_exact(4)
+            .map(|p| {
+                let k = 255 - u16::from(p[3]);
+                let ch = |c: u8| ((255 - u16::from(c)) * k / 255) as u8;
+                rgb_luma(ch(p[0]), ch(p[1]), ch(p[2]))
+            })
+            .collect(),
+    };
+    if luma.len() < n {
+        return Err(AnalysisError::Decode("truncated JPEG".into()));
+    }
+    let grey = GrayImage::from_raw(sw, sh, luma[..n].to_vec())
+        .ok_or_else(|| AnalysisError::Decode("bad JPEG buffer".into()))?;
+    Ok((grey, w, h))
+}
+
+/// The same luma weights as the image crate's `to_luma8` (Rec. 709), so the
+/// JPEG and generic paths agree.
+fn rgb_luma(r: u8, g: u8, b: u8) -> u8 {
+    ((2126 * u32::from(r) + 7152 * u32::from(g) + 722 * u32::from(b)) / 10_000) as u8
+}
+
+/// Any format the image crate reads, under explicit limits.
+fn decode_generic(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: HashLimits,
+) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    let reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+    check_size(w, h, limits)?;
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(w);
+    l.max_image_height = Some(h);
+    // RGBA16 is the largest buffer a decoder allocates, plus a frame's worth for GIFs.
+    l.max_alloc = Some((u64::from(w) * u64::from(h) * 8).max(1 << 20) * 2);
+    reader.limits(l);
+    let img: DynamicImage = reader
+        .decode()
+        .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+    let small = if w.max(h) > WORK_SIDE * 4 {
+        img.thumbnail(WORK_SIDE * 4, WORK_SIDE * 4)
+    } else {
+        img
+    };
+    Ok((small.to_luma8(), w, h))
+}
+
+fn orient(grey: GrayImage, w: u32, h: u32, orientation: Option<u8>) -> (GrayImage, u32, u32) {
+    let Some(o) = orientation.and_then(image::metadata::Orientation::from_exif) else {
+        return (grey, w, h);
+    };
+    let mut img = DynamicImage::ImageLuma8(grey);
+    img.apply_orientation(o);
+    let swapped = matches!(
+        o,
+        image::metadata::Orientation::Rotate90
+            | image::metadata::Orientation::Rotate270
+            | image::metadata::Orientation::Rotate90FlipH
+            | image::metadata::Orientation::Rotate270FlipH
+    );
+    let (w, h) = if swapped { (h, w) } else { (w, h) };
+    (img.into_luma8(), w, h)
+}
+
+fn format_name(f: ImageFormat) -> &'static str {
+    match f {
+        ImageFormat::Jpeg => "jpeg",
+        ImageFormat::Png => "png",
+        ImageFormat::WebP => "webp",
+        ImageFormat::Gif => "gif",
+        ImageFormat::Bmp => "bmp",
+        ImageFormat::Tiff => "tiff",
+        ImageFormat::Avif => "avif",
+        _ => "other",
+    }
+}
+
+/// A short description of bytes that are not a picture, for the error row.
+fn sniff(bytes: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).to_ascii_lowercase();
+    if head.contains("<svg") || head.contains("<?xml") {
+        "svg or xml".into()
+    } else if head.contains("<html") || head.contains("<!doctype") {
+        "html".into()
+    } else if bytes.starts_with(b"%PDF") {
+        "pdf".into()
+    } else if bytes.is_empty() {
+        "empty body".into()
+    } else {
+        "unknown format".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> HashLimits {
+        HashLimits {
+            max_pixels: 100_000_000,
+        }
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/images")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn decoding_path_does_not_change_the_hash() {
+        // The same pixels as JPEG (scaled IDCT path) and PNG (generic path).
+        for name in [
+            "grace_hopper.jpg",
+            "rocket.jpg",
+            "astronaut.png",
+            "coffee.png",
+            "chelsea.png",
+            "camera.png",
+        ] {
+            let img = image::load_from_memory(&fixture(name)).unwrap();
+            let img = DynamicImage::ImageRgb8(img.to_rgb8());
+            let jpeg = encode(&img, ImageFormat::Jpeg);
+            let png = encode(&img, ImageFormat::Png);
+            let a = analyse(&jpeg, limits()).unwrap();
+            let b = analyse(&png, limits()).unwrap();
+            let d = (a.phash ^ b.phash).count_ones();
+            assert!(d <= 4, "{name}: JPEG and PNG paths differ by {d} bits");
+            assert_eq!((a.width, a.height), (b.width, b.height));
+            // And the generic decoder on the JPEG agrees with the scaled one.
+            let (g, w, h) = decode_generic(&jpeg, ImageFormat::Jpeg, limits()).unwrap();
+            let d = (hash_grey(&g) ^ a.phash).count_ones();
+            assert!(
+                d <= 4,
+                "{name}: scaled and full JPEG decode differ by {d} bits"
+            );
+            assert_eq!((w, h), (a.width, a.height));
+        }
+    }
+
+    #[test]
+    fn declared_size_over_limit_is_refused_without_decoding() {
+        let img = DynamicImage::new_luma8(400, 300);
+        let png = encode(&img, ImageFormat::Png);
+        let e = analyse(
+            &png,
+            HashLimits {
+                max_pixels: 100_000,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AnalysisError::TooLarge {
+                    width: 400,
+                    height: 300,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_errors() {
+        assert!(matches!(
+            analyse(b"<html>404</html>", limits()),
+            Err(AnalysisError::NotAPicture(_))
+        ));
+        let jpeg = fixture("grace_hopper.jpg");
+        assert!(analyse(&jpeg[..200], limits()).is_err());
+        let mut corrupt = jpeg.clone();
+        for b in corrupt.iter_mut().skip(600).step_by(7) {
+            *b ^= 0x5a;
+        }
+        let _ = analyse(&corrupt, limits()); // must not panic; may or may not decode
+    }
+}

@@ -1,0 +1,385 @@
+//! One audit run, end to end: opens the store, crawls every source, writes
+//! what it saw through one writer thread in batched transactions, groups the
+//! pictures into exposures, scores them, computes the changes against the
+//! previous run and closes the run with its status. Shared by the `audit`
+//! command, `demo` and (later) the daemon.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::crawl::{self, Crawl, CrawlOutcome, Progress};
+use crate::fetch::Fetcher;
+use crate::group;
+use crate::model::{PictureMetadata, Risk, RobotsVerdicts};
+use crate::risk;
+use crate::scope::AddressPolicy;
+use crate::store::{Record, RunCounts, RunExposure, RunStatus, Store, StoreError};
+
+/// Records per write transaction.
+const BATCH: usize = 512;
+
+/// Why a run could not be carried out at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The database could not be opened, migrated or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built (TLS roots, resolver).
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+    /// The crawler list named by `crawl.crawlers_file` is unusable.
+    #[error("{0}")]
+    Crawlers(String),
+}
+
+/// What a finished run reports back to its caller.
+#[derive(Debug, Clone)]
+pub struct AuditSummary {
+    pub run_id: i64,
+    pub status: RunStatus,
+    pub counts: RunCounts,
+    pub exposures: usize,
+    pub by_risk: HashMap<Risk, usize>,
+    pub by_change: HashMap<String, usize>,
+    pub failed_sources: Vec<(String, String)>,
+    pub skipped: HashMap<String, u64>,
+    pub elapsed: Duration,
+}
+
+/// Current time as the store and reports write it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Runs one audit over every configured source.
+pub async fn run(config: &Config, progress: Arc<dyn Progress>) -> Result<AuditSummary, AuditError> {
+    let started = Instant::now();
+    let store = Store::open(&config.storage.database)?;
+    let interrupted = store.mark_interrupted(&now())?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "marked runs left running by an earlier crash as interrupted"
+        );
+    }
+    let crawlers = crate::robots::crawlers(config.crawl.crawlers_file.as_deref())
+        .map_err(AuditError::Crawlers)?;
+    let policy = AddressPolicy::new(config.named_hosts(), config.crawl.allow_private_addresses);
+    let fetcher =
+        Fetcher::new(&config.crawl, policy).map_err(|e| AuditError::Client(e.to_string()))?;
+    let prev_pages = store.previous_pages()?;
+    let prev_images = store.previous_images()?;
+    let known_pictures = store.known_picture_shas()?;
+    let run_id = store.begin_run(&now())?;
+    let span = tracing::info_span!("run", id = run_id);
+    let _enter = span.enter();
+    tracing::info!(sources = config.sources.len(), "audit started");
+
+    let (tx, rx) = mpsc::channel::<Record>(BATCH * 4);
+    let writer = std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || write_loop(store, run_id, rx))
+        .expect("spawn writer thread");
+
+    let crawl = Arc::new(Crawl::new(
+        fetcher,
+        config.crawl.clone(),
+        crawlers,
+        prev_pages,
+        prev_images,
+        known_pictures,
+        tx.clone(),
+        progress,
+    ));
+    let deadline = started + config.crawl.max_run_time;
+    let outcome = crawl.run(&config.sources, deadline).await;
+    let verdicts = crawl::verdicts_for(&crawl, &outcome).await;
+    for (s, v) in outcome.sightings.iter().zip(verdicts.iter()) {
+        let _ = tx.send(Record::Sighting(s.clone(), v.clone())).await;
+    }
+    let counts = RunCounts {
+        pages_fetched: crawl.counters.pages_fetched.load(Ordering::Relaxed),
+        images_fetched: crawl.counters.images_fetched.load(Ordering::Relaxed),
+        fetch_errors: crawl.counters.fetch_errors.load(Ordering::Relaxed),
+        bytes_fetched: crawl.fetcher.bytes_received(),
+    };
+    drop(tx);
+    drop(crawl);
+    let (store, write_result) =
+        tokio::task::spawn_blocking(move || writer.join().expect("writer thread does not panic"))
+            .await
+            .expect("join writer");
+    let mut store = store;
+    if let Err(e) = write_result {
+        store.finish_run(
+            run_id,
+            RunStatus::Failed,
+            counts,
+            Some(&e.to_string()),
+            &now(),
+        )?;
+        return Err(e.into());
+    }
+
+    match finish(&mut store, run_id, &outcome, &verdicts, counts) {
+        Ok((status, exposures, by_risk, by_change)) => {
+            tracing::info!(
+                status = status.as_str(),
+                exposures,
+                pages = counts.pages_fetched,
+                images = counts.images_fetched,
+                errors = counts.fetch_errors,
+                "audit finished"
+            );
+            Ok(AuditSummary {
+                run_id,
+                status,
+                counts,
+                exposures,
+                by_risk,
+                by_change,
+                failed_sources: outcome.failed_sources,
+                skipped: outcome.skipped,
+                elapsed: started.elapsed(),
+            })
+        }
+        Err(e) => {
+            let _ = store.finish_run(
+                run_id,
+                RunStatus::Failed,
+                counts,
+                Some(&e.to_string()),
+                &now(),
+            );
+            Err(e.into())
+        }
+    }
+}
+
+/// The writer thread: batches records into transactions until the channel closes.
+fn write_loop(
+    mut store: Store,
+    run_id: i64,
+    mut rx: mpsc::Receiver<Record>,
+) -> (Store, Result<(), StoreError>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut result = Ok(());
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        if result.is_ok() {
+            result = store.write_batch(run_id, &batch, &now());
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "cannot write to the database; the run will be marked failed");
+            }
+        }
+        batch.clear();
+    }
+    (store, result)
+}
+
+type Finished = (
+    RunStatus,
+    usize,
+    HashMap<Risk, usize>,
+    HashMap<String, usize>,
+);
+
+/// Groups, scores, computes changes and closes the run.
+fn finish(
+    store: &mut Store,
+    run_id: i64,
+    outcome: &CrawlOutcome,
+    verdicts: &[RobotsVerdicts],
+    counts: RunCounts,
+) -> Result<Finished, StoreError> {
+    let pictures = store.run_pictures(run_id)?;
+    let known = store.known_exposures()?;
+    let known_pictures = store.known_picture_exposures()?;
+    let grouping = group::group(&pictures, &known, &known_pictures);
+    let exposure_of: HashMap<&str, &str> = grouping
+        .assignments
+        .iter()
+        .map(|(s, e)| (s.as_str(), e.as_str()))
+        .collect();
+
+    // Picture URL -> sha256 for this run's successful fetches.
+    let url_sha: HashMap<String, String> = store
+        .images_of_run(run_id)?
+        .into_iter()
+        .filter_map(|(url, _, _, sha)| sha.map(|s| (url, s)))
+        .collect();
+
+    struct Acc<'a> {
+        shas: BTreeSet<&'a str>,
+        urls: BTreeSet<&'a str>,
+        places: BTreeSet<(&'a str, &'a str)>,
+        verdicts: Vec<&'a RobotsVerdicts>,
+        first_page: &'a str,
+    }
+    let mut acc: HashMap<&str, Acc> = HashMap::new();
+    for (s, v) in outcome.sightings.iter().zip(verdicts) {
+        let Some(sha) = url_sha.get(&s.image_url) else {
+            continue;
+        };
+        let Some(exp) = exposure_of.get(sha.as_str()) else {
+            continue;
+        };
+        let a = acc.entry(exp).or_insert_with(|| Acc {
+            shas: BTreeSet::new(),
+            urls: BTreeSet::new(),
+            places: BTreeSet::new(),
+            verdicts: Vec::new(),
+            first_page: &s.page_url,
+        });
+        a.shas.insert(sha);
+        a.urls.insert(&s.image_url);
+        a.places.insert((&s.page_url, &s.image_url));
+        a.verdicts.push(v);
+    }
+
+    let previous = store.previous_reportable_run(run_id)?;
+    let (prev_exposures, prev_places) = match previous {
+        Some(p) => {
+            let exps: HashMap<String, RunExposure> = store
+                .run_exposures(p)?
+                .into_iter()
+                .map(|e| (e.exposure_id.clone(), e))
+                .collect();
+            let mut places: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
+            for o in store.occurrences(p)? {
+                places
+                    .entry(o.exposure_id)
+                    .or_default()
+                    .insert((o.page_url, o.image_url));
+            }
+            (exps, places)
+        }
+        None => (HashMap::new(), HashMap::new()),
+    };
+
+    let mut assessed = Vec::new();
+    for (exp, a) in &acc {
+        let metas: Vec<PictureMetadata> = a
+            .shas
+            .iter()
+            .map(|s| {
+                store
+                    .picture(s)
+                    .map(|p| p.map(|p| p.metadata).unwrap_or_default())
+            })
+            .collect::<Result<_, _>>()?;
+        let largest = a
+            .shas
+            .iter()
+            .map(|s| {
+                store
+                    .picture(s)
+                    .map(|p| p.map_or(0, |p| u64::from(p.width) * u64::from(p.height)))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        let meta_refs: Vec<&PictureMetadata> = metas.iter().collect();
+        let (score, risk, reasons, details) = risk::assess(&risk::Evidence {
+            metadata: &meta_refs,
+            copies: a.urls.len(),
+            largest_pixels: largest,
+            verdicts: &a.verdicts,
+            first_page: a.first_page,
+        });
+        let change = match prev_exposures.get(*exp) {
+            None => "new",
+            Some(p) if p.change == "resolved" => "new",
+            Some(p) => {
+                let before: BTreeSet<(&str, &str)> = prev_places
+                    .get(*exp)
+                    .map(|s| s.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect())
+                    .unwrap_or_default();
+                if before != a.places || p.risk != risk || p.details != details {
+                    "changed"
+                } else {
+                    "unchanged"
+                }
+            }
+        };
+        assessed.push(RunExposure {
+            exposure_id: exp.to_string(),
+            risk,
+            score,
+            reasons,
+            details,
+            change: change.into(),
+        });
+    }
+
+    // Exposures of the previous run not seen now: resolved only when every
+    // page they were seen on was fetched this run and answered.
+    let fetched_ok: HashSet<String> = store
+        .pages_of_run(run_id)?
+        .into_iter()
+        .filter(|(_, _, status, _)| matches!(status, Some(200..=299 | 304 | 404 | 410)))
+        .map(|(url, ..)| url)
+        .collect();
+    for (id, p) in &prev_exposures {
+        if acc.contains_key(id.as_str()) || p.change == "resolved" {
+            continue;
+        }
+        let pages = prev_places.get(id).cloned().unwrap_or_default();
+        let covered = !pages.is_empty() && pages.iter().all(|(page, _)| fetched_ok.contains(page));
+        let mut carried = p.clone();
+        if covered {
+            carried.change = "resolved".into();
+        } else {
+            carried.change = "unchanged".into();
+            if !carried.reasons.iter().any(|r| r == "not_seen_this_run") {
+                carried.reasons.push("not_seen_this_run".into());
+            }
+        }
+        assessed.push(carried);
+    }
+
+    let run_pictures: Vec<(String, String)> = grouping
+        .assignments
+        .iter()
+        .filter(|(_, e)| acc.contains_key(e.as_str()))
+        .cloned()
+        .collect();
+    store.save_exposures(
+        run_id,
+        &grouping.new_exposures,
+        &run_pictures,
+        &assessed,
+        &now(),
+    )?;
+
+    let mut by_risk = HashMap::new();
+    let mut by_change = HashMap::new();
+    for e in &assessed {
+        *by_risk.entry(e.risk).or_insert(0) += 1;
+        *by_change.entry(e.change.clone()).or_insert(0) += 1;
+    }
+    let nothing_seen = counts.pages_fetched == 0 && counts.images_fetched == 0;
+    let status = if nothing_seen {
+        RunStatus::Failed
+    } else if counts.fetch_errors > 0 || !outcome.failed_sources.is_empty() || outcome.deadline_hit
+    {
+        RunStatus::Partial
+    } else {
+        RunStatus::Complete
+    };
+    let error = nothing_seen.then_some("nothing could be fetched from any source");
+    store.finish_run(run_id, status, counts, error, &now())?;
+    Ok((status, assessed.len(), by_risk, by_change))
+}

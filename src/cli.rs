@@ -1,0 +1,438 @@
+//! The command line (CONTRACT.md): argument parsing, the commands as
+//! functions a test can call, and the exit-code mapping. Prints for people;
+//! the work is in the library modules.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::audit::{self, AuditSummary};
+use crate::config::{defaults, Config, SourceKind};
+use crate::crawl::{Progress, Quiet};
+use crate::model::Risk;
+use crate::report;
+use crate::store::{RunStatus, Store};
+
+/// Exit codes of CONTRACT.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The command did what was asked; an audit run is complete.
+    Ok = 0,
+    /// The run failed, or an unexpected error stopped the command.
+    Failed = 1,
+    /// Bad config, arguments or database, or no such run: the message says what to fix.
+    Usage = 2,
+    /// The audit finished but some fetches failed.
+    Partial = 3,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "exposure-audit",
+    version,
+    about = "Shows a school what a web scraper can take from its public presence"
+)]
+pub struct Args {
+    /// Config file.
+    #[arg(long, global = true, default_value = defaults::CONFIG_PATH)]
+    pub config: PathBuf,
+    /// More log output (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one audit now over every configured source and print a summary.
+    Audit,
+    /// Print the exposure report of a stored run.
+    Report {
+        /// Run id, or "latest" (the latest complete or partial run).
+        #[arg(long, default_value = "latest")]
+        run: String,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Write to this file (created private to the user) instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Validate the config and say what would be audited.
+    CheckConfig,
+    /// Serve the bundled demo school website on 127.0.0.1, audit it, and write reports.
+    Demo {
+        /// Folder for the demo database and reports.
+        #[arg(long, default_value = "demo-output")]
+        output: PathBuf,
+    },
+    /// Run audits on the configured schedule (not available in this version).
+    Daemon,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+    Html,
+}
+
+/// Starts tracing: human-readable on stderr; RUST_LOG overrides the level.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "exposure_audit=info,warn",
+        1 => "exposure_audit=debug,info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs a parsed command line.
+pub async fn run(args: Args) -> Exit {
+    match args.command {
+        Command::Audit => match load(&args.config) {
+            Ok(config) => audit_cmd(&config).await,
+            Err(e) => e,
+        },
+        Command::Report {
+            run,
+            format,
+            output,
+        } => match load(&args.config) {
+            Ok(config) => report_cmd(&config.storage.database, &run, format, output.as_deref()),
+            Err(e) => e,
+        },
+        Command::CheckConfig => match load(&args.config) {
+            Ok(config) => {
+                print!("{}", describe(&config));
+                Exit::Ok
+            }
+            Err(e) => e,
+        },
+        Command::Demo { output } => demo_cmd(&output).await,
+        Command::Daemon => {
+            eprintln!("exposure-audit: `daemon` is not available in this version yet; schedule `exposure-audit audit` with cron or a systemd timer meanwhile");
+            Exit::Usage
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Config, Exit> {
+    Config::load(path).map_err(|e| {
+        eprintln!("exposure-audit: {e}");
+        Exit::Usage
+    })
+}
+
+/// What `check-config` prints: what would be audited, and how.
+pub fn describe(config: &Config) -> String {
+    let mut s = String::from("config is valid\n");
+    s.push_str(&format!(
+        "database: {}\n",
+        config.storage.database.display()
+    ));
+    let c = &config.crawl;
+    s.push_str(&format!(
+        "crawl: up to {} pages per source, depth {}, {} requests in flight, {} ms between requests to one host, robots {:?}\n",
+        c.max_pages,
+        c.max_depth,
+        c.concurrency,
+        c.per_host_delay.as_millis(),
+        c.robots
+    ));
+    for src in &config.sources {
+        let what = match &src.kind {
+            SourceKind::Website {
+                start_urls,
+                allowed_hosts,
+            } => format!(
+                "from {} on {}",
+                start_urls
+                    .iter()
+                    .map(|u| u.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                allowed_hosts.join(", ")
+            ),
+            SourceKind::Feed { url } | SourceKind::Page { url } => url.to_string(),
+            SourceKind::Mastodon { base_url, account }
+            | SourceKind::Bluesky { base_url, account } => {
+                format!("{account} at {base_url} (not supported by this version)")
+            }
+            SourceKind::FacebookPage {
+                page_id, token_env, ..
+            } => format!("page {page_id}, token from ${token_env} (not supported by this version)"),
+            SourceKind::Instagram {
+                account_id,
+                token_env,
+                ..
+            } => format!(
+                "account {account_id}, token from ${token_env} (not supported by this version)"
+            ),
+        };
+        s.push_str(&format!(
+            "source \"{}\" ({}): {what}\n",
+            src.name,
+            src.kind.label()
+        ));
+    }
+    if config.sources.is_empty() {
+        s.push_str("warning: no [[sources]]: an audit would have nothing to look at\n");
+    }
+    if let Some(a) = &config.alerts {
+        s.push_str(&format!(
+            "alerts: {} recipient(s) at risk {} and above\n",
+            a.to.len(),
+            a.min_risk.as_str()
+        ));
+    }
+    if let Some(sch) = &config.schedule {
+        s.push_str(&format!("schedule: \"{}\" in {}\n", sch.cron, sch.timezone));
+    }
+    s
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn update(&self, pages: u64, images: u64, errors: u64) {
+        self.0
+            .set_message(format!("{pages} pages, {images} pictures, {errors} errors"));
+        self.0.tick();
+    }
+}
+
+fn progress() -> Arc<dyn Progress> {
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Arc::new(Bar(bar))
+    } else {
+        Arc::new(Quiet)
+    }
+}
+
+async fn audit_cmd(config: &Config) -> Exit {
+    match audit::run(config, progress()).await {
+        Ok(summary) => {
+            print!("{}", summary_text(&summary));
+            exit_for(summary.status)
+        }
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            match e {
+                audit::AuditError::Store(
+                    crate::store::StoreError::Open { .. }
+                    | crate::store::StoreError::Migrate { .. },
+                ) => Exit::Usage,
+                _ => Exit::Failed,
+            }
+        }
+    }
+}
+
+fn exit_for(status: RunStatus) -> Exit {
+    match status {
+        RunStatus::Complete => Exit::Ok,
+        RunStatus::Partial => Exit::Partial,
+        _ => Exit::Failed,
+    }
+}
+
+/// The summary printed after a run.
+pub fn summary_text(s: &AuditSummary) -> String {
+    let n = |r: Risk| s.by_risk.get(&r).copied().unwrap_or(0);
+    let c = |k: &str| s.by_change.get(k).copied().unwrap_or(0);
+    let mut out = format!(
+        "Run {} {} in {:.1} s: {} pages and {} pictures fetched, {} fetch errors, {} KiB received\n",
+        s.run_id,
+        s.status.as_str(),
+        s.elapsed.as_secs_f64(),
+        s.counts.pages_fetched,
+        s.counts.images_fetched,
+        s.counts.fetch_errors,
+        s.counts.bytes_fetched / 1024
+    );
+    out.push_str(&format!(
+        "Exposures: {} (high {}, medium {}, low {}); new {}, changed {}, unchanged {}, resolved {}\n",
+        s.exposures,
+        n(Risk::High),
+        n(Risk::Medium),
+        n(Risk::Low),
+        c("new"),
+        c("changed"),
+        c("unchanged"),
+        c("resolved")
+    ));
+    for (name, why) in &s.failed_sources {
+        out.push_str(&format!("Source \"{name}\" not audited: {why}\n"));
+    }
+    let mut skipped: Vec<_> = s.skipped.iter().filter(|(_, v)| **v > 0).collect();
+    skipped.sort();
+    for (k, v) in skipped {
+        out.push_str(&format!("Limit {k} left {v} URL(s) unvisited\n"));
+    }
+    out
+}
+
+/// Renders the report of a stored run.
+pub fn render_report(db: &Path, run: &str, format: Format) -> Result<String, (Exit, String)> {
+    if !db.exists() {
+        return Err((
+            Exit::Usage,
+            format!(
+                "no database at {}: run `exposure-audit audit` first",
+                db.display()
+            ),
+        ));
+    }
+    let store = Store::open(db).map_err(|e| (Exit::Usage, e.to_string()))?;
+    let row = if run == "latest" {
+        store.latest_reportable_run()
+    } else {
+        let id: i64 = run.parse().map_err(|_| {
+            (
+                Exit::Usage,
+                format!("--run takes a run id or `latest`, not `{run}`"),
+            )
+        })?;
+        store.run(id)
+    }
+    .map_err(|e| (Exit::Failed, e.to_string()))?
+    .ok_or_else(|| (Exit::Usage, format!("no such run: {run}")))?;
+    let rep =
+        report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))?;
+    match format {
+        Format::Json => Ok(serde_json::to_string_pretty(&rep).expect("report serialises") + "\n"),
+        Format::Csv => Ok(report::csv::render(&rep)),
+        Format::Html => Err((
+            Exit::Usage,
+            "--format html is not available in this version yet; use json or csv".into(),
+        )),
+    }
+}
+
+fn report_cmd(db: &Path, run: &str, format: Format, output: Option<&Path>) -> Exit {
+    match render_report(db, run, format) {
+        Ok(text) => match output {
+            Some(path) => match write_private(path, text.as_bytes()) {
+                Ok(()) => Exit::Ok,
+                Err(e) => {
+                    eprintln!("exposure-audit: cannot write {}: {e}", path.display());
+                    Exit::Failed
+                }
+            },
+            None => {
+                let _ = std::io::stdout().write_all(text.as_bytes());
+                Exit::Ok
+            }
+        },
+        Err((exit, msg)) => {
+            eprintln!("exposure-audit: {msg}");
+            exit
+        }
+    }
+}
+
+/// Writes a file readable by its owner only: reports hold personal data.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)
+}
+
+/// `demo`: serve the bundled site, audit it, write the reports.
+pub async fn demo_cmd(output: &Path) -> Exit {
+    let Some(site) = crate::demo::demo_site_dir() else {
+        eprintln!(
+            "exposure-audit: cannot find the demo site ({}); run `demo` from the source folder",
+            crate::demo::DEMO_SITE
+        );
+        return Exit::Usage;
+    };
+    let server = match crate::demo::serve_site(site, crate::demo::DEMO_PORT).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("exposure-audit: cannot serve the demo site on 127.0.0.1: {e}");
+            return Exit::Failed;
+        }
+    };
+    let db = output.join("exposure-audit.db");
+    let config_text = demo_config(&server.url(), &db);
+    let config =
+        Config::parse(&config_text, Path::new("<demo>")).expect("the demo config is valid");
+    println!("Serving the demo school website at {}", server.url());
+    let summary = match audit::run(&config, progress()).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            return Exit::Failed;
+        }
+    };
+    print!("{}", summary_text(&summary));
+    for (name, format) in [("report.json", Format::Json), ("report.csv", Format::Csv)] {
+        let path = output.join(name);
+        match render_report(&db, &summary.run_id.to_string(), format) {
+            Ok(text) => {
+                if let Err(e) = write_private(&path, text.as_bytes()) {
+                    eprintln!("exposure-audit: cannot write {}: {e}", path.display());
+                    return Exit::Failed;
+                }
+            }
+            Err((exit, msg)) => {
+                eprintln!("exposure-audit: {msg}");
+                return exit;
+            }
+        }
+    }
+    println!(
+        "Reports written to {}/ (report.json, report.csv); database {}",
+        output.display(),
+        db.display()
+    );
+    println!("Run `exposure-audit demo` again to see a second, conditional run of the same site.");
+    exit_for(summary.status)
+}
+
+/// The demo's config: the bundled site on loopback, a local database.
+pub fn demo_config(site_url: &str, db: &Path) -> String {
+    format!(
+        r#"[storage]
+database = "{}"
+
+[crawl]
+per_host_delay_ms = 10
+concurrency = 4
+
+[[sources]]
+kind = "website"
+name = "Riverside Primary (demo)"
+start_urls = ["{site_url}"]
+"#,
+        db.display().to_string().replace('\\', "/")
+    )
+}

@@ -1,0 +1,1006 @@
+//! The crawl: walks each source the way a scraper does and turns what it
+//! fetches into sightings, picture analyses and fetch records. Breadth-first
+//! over allowed hosts from the start URLs, plus robots.txt sitemaps, the
+//! WordPress media API, open directory listings of picture folders, feeds
+//! and stylesheets. One coordinator owns the frontier; fetches and analyses
+//! run as bounded tasks. Every failure becomes a record and the crawl goes on.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, OnceCell, Semaphore};
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::analysis::{self, AnalysisError, HashLimits};
+use crate::config::{CrawlSettings, RobotsMode, Source, SourceKind};
+use crate::extract::{self, html::PageExtract, listing, sitemap, wordpress, ImageRef};
+use crate::fetch::{BodyKind, FetchError, Fetched, Fetcher, Validators};
+use crate::model::{FoundVia, Sighting, SiteFinding};
+use crate::robots::{self, Crawler, HostRobots};
+use crate::scope::Frontier;
+use crate::store::{ImageRecord, PageRecord, Previous, Record};
+
+/// Most directory-listing probes per source per run.
+const MAX_FOLDER_PROBES: usize = 200;
+/// Most sitemaps read per source per run.
+const MAX_SITEMAPS: usize = 500;
+/// Most stylesheets read per source per run.
+const MAX_STYLESHEETS: usize = 200;
+/// Most feeds read per source per run.
+const MAX_FEEDS: usize = 50;
+
+/// What kind of document a fetch is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DocKind {
+    Html { depth: u32 },
+    Robots,
+    Sitemap,
+    Feed,
+    Listing,
+    MediaApi { page: u32 },
+    Stylesheet { referrer: String },
+}
+
+impl DocKind {
+    fn label(&self) -> &'static str {
+        match self {
+            DocKind::Html { .. } => "html",
+            DocKind::Robots => "robots",
+            DocKind::Sitemap => "sitemap",
+            DocKind::Feed => "feed",
+            DocKind::Listing => "listing",
+            DocKind::MediaApi { .. } => "media_api",
+            DocKind::Stylesheet { .. } => "stylesheet",
+        }
+    }
+
+    /// Probes look for things that may well not exist: a 404 is an answer,
+    /// not a failure.
+    fn is_probe(&self) -> bool {
+        matches!(
+            self,
+            DocKind::Robots | DocKind::Listing | DocKind::MediaApi { .. }
+        )
+    }
+}
+
+/// What a document yielded; stored with the page so a 304 can replay it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Found {
+    Nothing,
+    Page(PageExtract),
+    Sitemap {
+        sitemaps: Vec<String>,
+        pages: Vec<(String, Vec<ImageRef>)>,
+    },
+    Listing {
+        pictures: Vec<ImageRef>,
+        subfolders: Vec<String>,
+    },
+    Media {
+        items: Vec<(String, ImageRef)>,
+        total_pages: Option<u32>,
+    },
+    Feed(Vec<(String, ImageRef)>),
+    Css(Vec<String>),
+}
+
+/// Counters of a run, shared by its tasks.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub pages_fetched: AtomicU64,
+    pub images_fetched: AtomicU64,
+    pub fetch_errors: AtomicU64,
+}
+
+/// What the crawl of all sources produced, beyond the records it streamed.
+#[derive(Debug, Default)]
+pub struct CrawlOutcome {
+    pub sightings: Vec<Sighting>,
+    /// Picture URL to its X-Robots-Tag directives.
+    pub image_tags: HashMap<String, Option<String>>,
+    /// Sources that could not be audited, with why.
+    pub failed_sources: Vec<(String, String)>,
+    /// Work not done because a bound was reached, by bound name.
+    pub skipped: HashMap<String, u64>,
+    pub deadline_hit: bool,
+}
+
+/// Reports progress to whoever drives the run (progress bar, log lines).
+pub trait Progress: Send + Sync {
+    fn update(&self, pages: u64, images: u64, errors: u64);
+}
+
+/// No progress output.
+pub struct Quiet;
+impl Progress for Quiet {
+    fn update(&self, _: u64, _: u64, _: u64) {}
+}
+
+/// State shared by the crawl's tasks.
+pub struct Crawl {
+    pub fetcher: Fetcher,
+    pub settings: CrawlSettings,
+    pub crawlers: Vec<Crawler>,
+    prev_pages: HashMap<(String, String), Previous>,
+    prev_images: HashMap<String, Previous>,
+    known_pictures: Mutex<HashSet<String>>,
+    records: mpsc::Sender<Record>,
+    robots: Mutex<HashMap<String, Arc<OnceCell<Arc<HostRobots>>>>>,
+    analysis_slots: Semaphore,
+    pub counters: Counters,
+    progress: Arc<dyn Progress>,
+}
+
+impl Crawl {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        fetcher: Fetcher,
+        settings: CrawlSettings,
+        crawlers: Vec<Crawler>,
+        prev_pages: HashMap<(String, String), Previous>,
+        prev_images: HashMap<String, Previous>,
+        known_pictures: HashSet<String>,
+        records: mpsc::Sender<Record>,
+        progress: Arc<dyn Progress>,
+    ) -> Crawl {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Crawl {
+            fetcher,
+            settings,
+            crawlers,
+            prev_pages,
+            prev_images,
+            known_pictures: Mutex::new(known_pictures),
+            records,
+            robots: Mutex::new(HashMap::new()),
+            analysis_slots: Semaphore::new(cores),
+            counters: Counters::default(),
+            progress,
+        }
+    }
+
+    async fn record(&self, r: Record) {
+        // The writer only stops when the run ends; a send error then is moot.
+        let _ = self.records.send(r).await;
+    }
+
+    fn tick(&self) {
+        self.progress.update(
+            self.counters.pages_fetched.load(Ordering::Relaxed),
+            self.counters.images_fetched.load(Ordering::Relaxed),
+            self.counters.fetch_errors.load(Ordering::Relaxed),
+        );
+    }
+
+    /// The robots rules of `url`'s origin, fetched once per run.
+    pub async fn robots_for(self: &Arc<Self>, url: &Url, source: &str) -> Arc<HostRobots> {
+        let origin = url.origin().ascii_serialization();
+        let cell = {
+            let mut map = self.robots.lock().expect("robots map lock");
+            map.entry(origin.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let robots_url =
+                Url::parse(&format!("{origin}/robots.txt")).expect("origin URL parses");
+            let result = self
+                .fetcher
+                .fetch(&robots_url, BodyKind::Document, None)
+                .await;
+            let (status, body, error) = match &result {
+                Ok(f) => (Some(f.status), f.body.as_deref(), None),
+                Err(e) => (None, None, Some(e.to_string())),
+            };
+            let rules = HostRobots::from_response(status, body, &self.crawlers);
+            self.record(Record::Page(PageRecord {
+                source: source.to_string(),
+                url: robots_url.to_string(),
+                kind: "robots".into(),
+                status,
+                error,
+                bytes: body.map_or(0, |b| b.len() as u64),
+                content_hash: body.map(analysis::hash::sha256_hex),
+                ..PageRecord::default()
+            }))
+            .await;
+            Arc::new(rules)
+        })
+        .await
+        .clone()
+    }
+
+    /// Crawls every source; records stream to the writer as they happen.
+    pub async fn run(self: &Arc<Self>, sources: &[Source], deadline: Instant) -> CrawlOutcome {
+        let mut outcome = CrawlOutcome::default();
+        let mut images_seen: HashSet<String> = HashSet::new();
+        for source in sources {
+            let _span =
+                tracing::info_span!("source", name = %source.name, kind = source.kind.label())
+                    .entered();
+            match &source.kind {
+                SourceKind::Website {
+                    start_urls,
+                    allowed_hosts,
+                } => {
+                    self.crawl_site(
+                        source,
+                        start_urls,
+                        allowed_hosts,
+                        self.settings.max_depth,
+                        true,
+                        deadline,
+                        &mut images_seen,
+                        &mut outcome,
+                    )
+                    .await
+                }
+                SourceKind::Page { url } => {
+                    let host = url.host_str().unwrap_or_default().to_string();
+                    self.crawl_site(
+                        source,
+                        std::slice::from_ref(url),
+                        &[host],
+                        0,
+                        false,
+                        deadline,
+                        &mut images_seen,
+                        &mut outcome,
+                    )
+                    .await
+                }
+                SourceKind::Feed { url } => {
+                    let host = url.host_str().unwrap_or_default().to_string();
+                    self.crawl_feed(source, url, &host, deadline, &mut images_seen, &mut outcome)
+                        .await
+                }
+                other => {
+                    let why = format!(
+                        "source kind `{}` is not supported by this version",
+                        other.label()
+                    );
+                    tracing::warn!(source = %source.name, "{why}");
+                    outcome.failed_sources.push((source.name.clone(), why));
+                }
+            }
+        }
+        outcome
+    }
+
+    async fn crawl_feed(
+        self: &Arc<Self>,
+        source: &Source,
+        url: &Url,
+        host: &str,
+        deadline: Instant,
+        images_seen: &mut HashSet<String>,
+        outcome: &mut CrawlOutcome,
+    ) {
+        let mut walk = Walk::new(source, &[host.to_string()], 0, &self.settings);
+        walk.queue.push_back((url.clone(), DocKind::Feed));
+        walk.docs_seen.insert(url.to_string());
+        self.drive(&mut walk, false, deadline, images_seen, outcome)
+            .await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn crawl_site(
+        self: &Arc<Self>,
+        source: &Source,
+        start_urls: &[Url],
+        allowed_hosts: &[String],
+        max_depth: u32,
+        discover: bool,
+        deadline: Instant,
+        images_seen: &mut HashSet<String>,
+        outcome: &mut CrawlOutcome,
+    ) {
+        let mut walk = Walk::new(source, allowed_hosts, max_depth, &self.settings);
+        if discover {
+            // Sitemaps named in robots.txt, or the usual place.
+            let mut origins: Vec<Url> = start_urls
+                .iter()
+                .map(|u| u.join("/").expect("root joins"))
+                .collect();
+            origins.dedup();
+            for root in origins {
+                let rules = self.robots_for(&root, &source.name).await;
+                let mut maps: Vec<String> = rules.sitemaps().to_vec();
+                if maps.is_empty() {
+                    maps.push(root.join("/sitemap.xml").expect("static path").to_string());
+                } else {
+                    walk.findings.push(SiteFinding {
+                        kind: "robots_lists_sitemap".into(),
+                        url: root.join("/robots.txt").expect("static path").to_string(),
+                        detail: format!("robots.txt points scrapers at {} sitemap(s)", maps.len()),
+                    });
+                }
+                for m in maps {
+                    // Relative Sitemap lines are not standard, but scrapers resolve them.
+                    if let Some(u) = crate::scope::resolve(&root, &m) {
+                        if walk.docs_seen.insert(u.to_string()) {
+                            walk.queue.push_back((u, DocKind::Sitemap));
+                        }
+                    }
+                }
+            }
+        }
+        for u in start_urls {
+            if let Some(u) = crate::scope::normalise(u.clone()) {
+                if walk.frontier.admit(&u, 0).is_ok() {
+                    walk.queue.push_front((u, DocKind::Html { depth: 0 }));
+                }
+            }
+        }
+        self.drive(&mut walk, discover, deadline, images_seen, outcome)
+            .await;
+    }
+
+    /// The coordinator loop: keeps bounded tasks running, folds their results
+    /// into the walk, until nothing is left or the deadline passes.
+    async fn drive(
+        self: &Arc<Self>,
+        walk: &mut Walk,
+        discover: bool,
+        deadline: Instant,
+        images_seen: &mut HashSet<String>,
+        outcome: &mut CrawlOutcome,
+    ) {
+        let max_in_flight = (self.settings.concurrency as usize * 2).max(4);
+        let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+        let mut images_queued = 0u64;
+        loop {
+            if Instant::now() >= deadline {
+                if !outcome.deadline_hit {
+                    tracing::warn!("run time limit reached; stopping the crawl");
+                }
+                outcome.deadline_hit = true;
+                *outcome.skipped.entry("max_run_secs".into()).or_default() +=
+                    (walk.queue.len() + walk.image_queue.len()) as u64;
+                walk.queue.clear();
+                walk.image_queue.clear();
+                tasks.abort_all();
+            }
+            while tasks.len() < max_in_flight {
+                // Pictures first: they hold memory until analysed.
+                if let Some((url, source)) = walk.image_queue.pop_front() {
+                    let me = self.clone();
+                    tasks
+                        .spawn(async move { TaskResult::Image(me.fetch_image(url, source).await) });
+                } else if let Some((url, kind)) = walk.queue.pop_front() {
+                    let me = self.clone();
+                    let source = walk.source.clone();
+                    tasks.spawn(async move {
+                        TaskResult::Doc(Box::new(me.fetch_doc(url, kind, source).await))
+                    });
+                } else {
+                    break;
+                }
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let result = match joined {
+                Ok(r) => r,
+                Err(e) if e.is_cancelled() => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "crawl task failed");
+                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            match result {
+                TaskResult::Image(img) => {
+                    outcome.image_tags.insert(img.url, img.x_robots_tag);
+                }
+                TaskResult::Doc(doc) => self.fold(walk, *doc, discover),
+            }
+            // Queue newly found pictures (once per run across sources).
+            for s in walk.new_sightings.drain(..) {
+                if images_seen.insert(s.image_url.clone()) {
+                    if images_queued >= self.settings.max_images {
+                        *outcome.skipped.entry("max_images".into()).or_default() += 1;
+                    } else {
+                        images_queued += 1;
+                        walk.image_queue
+                            .push_back((s.image_url.clone(), walk.source.name.clone()));
+                    }
+                }
+                outcome.sightings.push(s);
+            }
+            self.tick();
+        }
+        for (k, v) in walk.frontier.skipped.drain() {
+            *outcome.skipped.entry(k.to_string()).or_default() += v;
+        }
+        for f in walk.findings.drain(..) {
+            self.record(Record::Finding(f)).await;
+        }
+    }
+
+    /// Folds one document's result into the walk.
+    fn fold(&self, walk: &mut Walk, doc: DocResult, discover: bool) {
+        let DocResult {
+            url,
+            kind,
+            found,
+            page_robots,
+            final_host_allowed,
+        } = doc;
+        let page = url.to_string();
+        match found {
+            Found::Nothing => {}
+            Found::Page(e) => {
+                let depth = match kind {
+                    DocKind::Html { depth } => depth,
+                    _ => 0,
+                };
+                let listing = e.directory_listing;
+                if listing {
+                    walk.findings.push(SiteFinding {
+                        kind: "directory_listing".into(),
+                        url: page.clone(),
+                        detail: "the folder lists its files: a scraper takes every picture in it, linked or not".into(),
+                    });
+                }
+                let (listed, subfolders) = if listing {
+                    listing::entries(&url, &e)
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                let mut robots = page_robots.clone();
+                robots.extend(e.robots_meta.iter().cloned());
+                for img in e
+                    .images
+                    .iter()
+                    .filter(|i| !listing || i.found_via != FoundVia::Link)
+                    .chain(listed.iter())
+                {
+                    walk.sight(&page, img, &robots);
+                }
+                if !final_host_allowed {
+                    return;
+                }
+                for link in &e.links {
+                    if let Ok(u) = Url::parse(link) {
+                        if walk.frontier.admit(&u, depth + 1).is_ok() {
+                            walk.queue
+                                .push_back((u, DocKind::Html { depth: depth + 1 }));
+                        }
+                    }
+                }
+                if !discover {
+                    return;
+                }
+                for sub in subfolders {
+                    walk.probe(sub, DocKind::Listing);
+                }
+                for css in e.stylesheets.iter().take(MAX_STYLESHEETS) {
+                    if walk.count("stylesheet") < MAX_STYLESHEETS {
+                        walk.probe(
+                            css.clone(),
+                            DocKind::Stylesheet {
+                                referrer: page.clone(),
+                            },
+                        );
+                    }
+                }
+                for feed in &e.feeds {
+                    if walk.count("feed") < MAX_FEEDS {
+                        walk.probe(feed.clone(), DocKind::Feed);
+                    }
+                }
+                if e.wordpress {
+                    let api = wordpress::listing_url(&url, 1);
+                    walk.probe(api.to_string(), DocKind::MediaApi { page: 1 });
+                }
+                // Folders that pictures live in may list their files.
+                for img in &e.images {
+                    if let Ok(u) = Url::parse(&img.url) {
+                        let folder = listing::folder_of(&u);
+                        let is_page = Url::parse(&folder).is_ok_and(|f| walk.frontier.is_seen(&f));
+                        if walk.frontier.is_allowed_host(&u)
+                            && !is_page
+                            && walk.count("listing") < MAX_FOLDER_PROBES
+                        {
+                            walk.probe(listing::folder_of(&u), DocKind::Listing);
+                        }
+                    }
+                }
+            }
+            Found::Sitemap { sitemaps, pages } => {
+                for s in sitemaps {
+                    if walk.count("sitemap") < MAX_SITEMAPS {
+                        walk.probe(s, DocKind::Sitemap);
+                    }
+                }
+                let mut with_images = 0;
+                for (page_url, images) in pages {
+                    if let Ok(u) = Url::parse(&page_url) {
+                        if walk.frontier.admit(&u, 1).is_ok() {
+                            walk.queue.push_back((u, DocKind::Html { depth: 1 }));
+                        }
+                    }
+                    with_images += usize::from(!images.is_empty());
+                    for img in &images {
+                        walk.sight(&page_url, img, &[]);
+                    }
+                }
+                if with_images > 0 {
+                    walk.findings.push(SiteFinding {
+                        kind: "sitemap_lists_images".into(),
+                        url: page,
+                        detail: format!("the sitemap lists pictures for {with_images} page(s), handing scrapers a ready-made list"),
+                    });
+                }
+            }
+            Found::Listing {
+                pictures,
+                subfolders,
+            } => {
+                walk.findings.push(SiteFinding {
+                    kind: "directory_listing".into(),
+                    url: page.clone(),
+                    detail: format!("the folder lists its files ({} pictures): a scraper takes them all, linked or not", pictures.len()),
+                });
+                for img in &pictures {
+                    walk.sight(&page, img, &page_robots);
+                }
+                for sub in subfolders {
+                    if walk.count("listing") < MAX_FOLDER_PROBES {
+                        walk.probe(sub, DocKind::Listing);
+                    }
+                }
+            }
+            Found::Media { items, total_pages } => {
+                let DocKind::MediaApi { page: n } = kind else {
+                    return;
+                };
+                if n == 1 && !items.is_empty() {
+                    walk.findings.push(SiteFinding {
+                        kind: "media_api_exposed".into(),
+                        url: page.clone(),
+                        detail: "the WordPress media API lists every upload, with captions and the untouched originals, to anyone".into(),
+                    });
+                }
+                let more = items.len() >= wordpress::PER_PAGE as usize
+                    && n < wordpress::MAX_PAGES
+                    && total_pages.is_none_or(|t| n < t);
+                for (page_url, img) in &items {
+                    walk.sight(page_url, img, &[]);
+                }
+                if more {
+                    walk.probe(
+                        wordpress::listing_url(&url, n + 1).to_string(),
+                        DocKind::MediaApi { page: n + 1 },
+                    );
+                }
+            }
+            Found::Feed(items) => {
+                for (page_url, img) in &items {
+                    walk.sight(page_url, img, &[]);
+                }
+            }
+            Found::Css(urls) => {
+                let DocKind::Stylesheet { referrer } = &kind else {
+                    return;
+                };
+                for u in urls {
+                    let img = ImageRef {
+                        url: u,
+                        found_via: FoundVia::Css,
+                        context: Default::default(),
+                    };
+                    walk.sight(referrer, &img, &page_robots);
+                }
+            }
+        }
+    }
+
+    /// Fetches one document and extracts from it (off the runtime).
+    async fn fetch_doc(self: Arc<Self>, url: Url, kind: DocKind, source: Arc<Source>) -> DocResult {
+        let mut record = PageRecord {
+            source: source.name.clone(),
+            url: url.to_string(),
+            kind: kind.label().into(),
+            ..PageRecord::default()
+        };
+        let mut result = DocResult {
+            url: url.clone(),
+            kind: kind.clone(),
+            found: Found::Nothing,
+            page_robots: Vec::new(),
+            final_host_allowed: true,
+        };
+        if self.settings.robots == RobotsMode::Obey && kind != DocKind::Robots {
+            let rules = self.robots_for(&url, &source.name).await;
+            if !rules.own_allowed(url.as_str()) {
+                record.error = Some("skipped: robots.txt disallows it for exposure-audit".into());
+                self.record(Record::Page(record)).await;
+                return result;
+            }
+        }
+        let prev = self
+            .prev_pages
+            .get(&(kind.label().to_string(), url.to_string()));
+        let validators = prev.map(|p| Validators {
+            etag: p.etag.clone(),
+            last_modified: p.last_modified.clone(),
+        });
+        let fetched = self
+            .fetcher
+            .fetch(&url, BodyKind::Document, validators.as_ref())
+            .await;
+        let fetched = match fetched {
+            Ok(f) => f,
+            Err(e) => {
+                let counts = !kind.is_probe() || !matches!(e, FetchError::Refused(_));
+                if counts {
+                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                }
+                tracing::debug!(%url, error = %e, "fetch failed");
+                record.error = Some(e.to_string());
+                self.record(Record::Page(record)).await;
+                return result;
+            }
+        };
+        record.status = Some(fetched.status);
+        record.etag.clone_from(&fetched.etag);
+        record.last_modified.clone_from(&fetched.last_modified);
+        record.robots.clone_from(&fetched.x_robots_tag);
+        if let Some(tags) = &fetched.x_robots_tag {
+            result.page_robots = tags.split(',').map(|t| t.trim().to_string()).collect();
+        }
+        if let DocKind::Html { .. } = kind {
+            let host = fetched.final_url.host_str().unwrap_or_default();
+            result.final_host_allowed =
+                fetched.final_url.host_str() == url.host_str() || source_allows_host(&source, host);
+        }
+        let found = if fetched.not_modified() {
+            match prev
+                .and_then(|p| p.payload.as_deref())
+                .and_then(|j| serde_json::from_str::<Found>(j).ok())
+            {
+                Some(found) => {
+                    self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
+                    Some(found)
+                }
+                None => {
+                    record.error = Some("304 without a stored copy".into());
+                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+            }
+        } else if fetched.ok() {
+            self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
+            let body = fetched.body.clone().unwrap_or_default();
+            record.bytes = body.len() as u64;
+            record.content_hash = Some(analysis::hash::sha256_hex(&body));
+            let cap = self.settings.max_page_bytes;
+            let kind2 = kind.clone();
+            let f2 = fetched.clone();
+            let parsed =
+                tokio::task::spawn_blocking(move || parse_doc(&kind2, &f2, &body, cap)).await;
+            match parsed {
+                Ok(Ok(found)) => Some(found),
+                Ok(Err(e)) => {
+                    if !kind.is_probe() {
+                        record.error = Some(e);
+                        self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None
+                }
+                Err(e) => {
+                    record.error = Some(format!("extraction failed: {e}"));
+                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+            }
+        } else {
+            let gone = matches!(fetched.status, 404 | 410);
+            let quiet = kind.is_probe() || (gone && kind == DocKind::Sitemap);
+            if !quiet {
+                record.error = Some(format!("HTTP {}", fetched.status));
+                if !gone {
+                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            None
+        };
+        if let Some(found) = found {
+            record.extract = Some(serde_json::to_string(&found).expect("found serialises"));
+            result.found = found;
+        }
+        self.record(Record::Page(record)).await;
+        result
+    }
+
+    /// Fetches one picture and analyses it unless its bytes are known.
+    async fn fetch_image(self: Arc<Self>, url: String, source: String) -> ImageResult {
+        let mut rec = ImageRecord {
+            url: url.clone(),
+            ..ImageRecord::default()
+        };
+        let out = |rec: &ImageRecord| ImageResult {
+            url: rec.url.clone(),
+            x_robots_tag: rec.x_robots_tag.clone(),
+        };
+        let Ok(parsed) = Url::parse(&url) else {
+            rec.error = Some("not a URL".into());
+            self.record(Record::Image(rec.clone())).await;
+            return out(&rec);
+        };
+        // Fetched for every picture host: the verdicts need it anyway.
+        let rules = self.robots_for(&parsed, &source).await;
+        if self.settings.robots == RobotsMode::Obey && !rules.own_allowed(&url) {
+            rec.error = Some("skipped: robots.txt disallows it for exposure-audit".into());
+            self.record(Record::Image(rec.clone())).await;
+            return out(&rec);
+        }
+        let prev = self.prev_images.get(&url);
+        let validators = prev.map(|p| Validators {
+            etag: p.etag.clone(),
+            last_modified: p.last_modified.clone(),
+        });
+        match self
+            .fetcher
+            .fetch(&parsed, BodyKind::Image, validators.as_ref())
+            .await
+        {
+            Err(e) => {
+                self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                rec.error = Some(e.to_string());
+            }
+            Ok(f) => {
+                rec.status = Some(f.status);
+                rec.etag.clone_from(&f.etag);
+                rec.last_modified.clone_from(&f.last_modified);
+                rec.x_robots_tag.clone_from(&f.x_robots_tag);
+                if f.not_modified() {
+                    rec.sha256 = prev.and_then(|p| p.payload.clone());
+                    self.counters.images_fetched.fetch_add(1, Ordering::Relaxed);
+                } else if f.ok() {
+                    let body = f.body.unwrap_or_default();
+                    rec.bytes = body.len() as u64;
+                    self.analyse(body, &mut rec).await;
+                } else {
+                    rec.error = Some(format!("HTTP {}", f.status));
+                    if !matches!(f.status, 404 | 410) {
+                        self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        self.record(Record::Image(rec.clone())).await;
+        out(&rec)
+    }
+
+    async fn analyse(&self, body: Vec<u8>, rec: &mut ImageRecord) {
+        let sha = analysis::hash::sha256_hex(&body);
+        let known = self
+            .known_pictures
+            .lock()
+            .expect("known pictures lock")
+            .contains(&sha);
+        if known {
+            rec.sha256 = Some(sha);
+            self.counters.images_fetched.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let _slot = self
+            .analysis_slots
+            .acquire()
+            .await
+            .expect("semaphore never closes");
+        let limits = HashLimits {
+            max_pixels: self.settings.max_image_pixels,
+        };
+        let analysed = tokio::task::spawn_blocking(move || analysis::analyse(&body, limits)).await;
+        match analysed {
+            Ok(Ok(picture)) => {
+                let fresh = self
+                    .known_pictures
+                    .lock()
+                    .expect("known pictures lock")
+                    .insert(picture.sha256.clone());
+                rec.sha256 = Some(picture.sha256.clone());
+                self.counters.images_fetched.fetch_add(1, Ordering::Relaxed);
+                if fresh {
+                    self.record(Record::Picture(picture)).await;
+                }
+            }
+            Ok(Err(e)) => {
+                if !matches!(e, AnalysisError::NotAPicture(_)) {
+                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                }
+                rec.error = Some(e.to_string());
+            }
+            Err(e) => {
+                self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                rec.error = Some(format!("analysis failed: {e}"));
+            }
+        }
+    }
+}
+
+fn source_allows_host(source: &Source, host: &str) -> bool {
+    match &source.kind {
+        SourceKind::Website { allowed_hosts, .. } => allowed_hosts.iter().any(|h| h == host),
+        _ => false,
+    }
+}
+
+/// Parses a document body by its kind. Pure and CPU-bound.
+fn parse_doc(kind: &DocKind, fetched: &Fetched, body: &[u8], cap: u64) -> Result<Found, String> {
+    let base = &fetched.final_url;
+    match kind {
+        DocKind::Html { .. } => {
+            let looks_html = fetched
+                .content_type
+                .as_deref()
+                .is_none_or(|t| t.contains("html") || t.contains("xml"));
+            if !looks_html {
+                return Ok(Found::Nothing);
+            }
+            Ok(Found::Page(extract::html::extract(body, base)))
+        }
+        DocKind::Robots => Ok(Found::Nothing),
+        DocKind::Sitemap => {
+            let plain = sitemap::maybe_gunzip(body, cap)?;
+            let s = sitemap::parse(&plain, base)?;
+            Ok(Found::Sitemap {
+                sitemaps: s.sitemaps,
+                pages: s.pages,
+            })
+        }
+        DocKind::Feed => Ok(Found::Feed(extract::feed::parse(body, base)?)),
+        DocKind::Listing => {
+            let e = extract::html::extract(body, base);
+            if !listing::is_listing(body, &e) {
+                return Ok(Found::Nothing);
+            }
+            let (pictures, subfolders) = listing::entries(base, &e);
+            Ok(Found::Listing {
+                pictures,
+                subfolders,
+            })
+        }
+        DocKind::MediaApi { .. } => Ok(Found::Media {
+            items: wordpress::parse(body, base)?,
+            total_pages: fetched
+                .header("x-wp-totalpages")
+                .and_then(|v| v.trim().parse().ok()),
+        }),
+        DocKind::Stylesheet { .. } => {
+            let css = String::from_utf8_lossy(body);
+            Ok(Found::Css(
+                extract::html::css_urls(&css)
+                    .into_iter()
+                    .filter_map(|u| crate::scope::resolve(base, u).map(|u| u.to_string()))
+                    .collect(),
+            ))
+        }
+    }
+}
+
+enum TaskResult {
+    Doc(Box<DocResult>),
+    Image(ImageResult),
+}
+
+struct DocResult {
+    url: Url,
+    kind: DocKind,
+    found: Found,
+    page_robots: Vec<String>,
+    final_host_allowed: bool,
+}
+
+struct ImageResult {
+    url: String,
+    x_robots_tag: Option<String>,
+}
+
+/// The coordinator's state for one source.
+struct Walk {
+    source: Arc<Source>,
+    frontier: Frontier,
+    queue: VecDeque<(Url, DocKind)>,
+    image_queue: VecDeque<(String, String)>,
+    docs_seen: HashSet<String>,
+    doc_counts: HashMap<&'static str, usize>,
+    new_sightings: Vec<Sighting>,
+    sighting_keys: HashSet<(String, String, FoundVia)>,
+    findings: Vec<SiteFinding>,
+}
+
+impl Walk {
+    fn new(
+        source: &Source,
+        allowed_hosts: &[String],
+        max_depth: u32,
+        settings: &CrawlSettings,
+    ) -> Walk {
+        Walk {
+            source: Arc::new(source.clone()),
+            frontier: Frontier::new(
+                allowed_hosts,
+                max_depth,
+                settings.max_pages,
+                settings.max_query_variants,
+            ),
+            queue: VecDeque::new(),
+            image_queue: VecDeque::new(),
+            docs_seen: HashSet::new(),
+            doc_counts: HashMap::new(),
+            new_sightings: Vec::new(),
+            sighting_keys: HashSet::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn count(&self, kind: &'static str) -> usize {
+        self.doc_counts.get(kind).copied().unwrap_or(0)
+    }
+
+    /// Queues a non-page document once per walk.
+    fn probe(&mut self, url: String, kind: DocKind) {
+        let Ok(u) = Url::parse(&url) else { return };
+        let Some(u) = crate::scope::normalise(u) else {
+            return;
+        };
+        if self.docs_seen.insert(u.to_string()) {
+            *self.doc_counts.entry(kind.label()).or_default() += 1;
+            self.queue.push_back((u, kind));
+        }
+    }
+
+    fn sight(&mut self, page_url: &str, img: &ImageRef, page_robots: &[String]) {
+        if self
+            .sighting_keys
+            .insert((page_url.to_string(), img.url.clone(), img.found_via))
+        {
+            self.new_sightings.push(Sighting {
+                source: self.source.name.clone(),
+                page_url: page_url.to_string(),
+                image_url: img.url.clone(),
+                found_via: img.found_via,
+                context: img.context.clone(),
+                page_robots: page_robots.to_vec(),
+            });
+        }
+    }
+}
+
+/// Robots verdicts for every sighting, once the pictures' own headers are known.
+pub async fn verdicts_for(
+    crawl: &Arc<Crawl>,
+    outcome: &CrawlOutcome,
+) -> Vec<crate::model::RobotsVerdicts> {
+    let mut out = Vec::with_capacity(outcome.sightings.len());
+    for s in &outcome.sightings {
+        let Ok(u) = Url::parse(&s.image_url) else {
+            out.push(Default::default());
+            continue;
+        };
+        let rules = crawl.robots_for(&u, &s.source).await;
+        let tags = outcome.image_tags.get(&s.image_url).cloned().flatten();
+        let image_tags =
+            robots::parse_directives(&tags.iter().map(String::as_str).collect::<Vec<_>>());
+        let page_tags =
+            robots::parse_directives(&s.page_robots.iter().map(String::as_str).collect::<Vec<_>>());
+        out.push(robots::verdicts(
+            &crawl.crawlers,
+            &rules,
+            &s.image_url,
+            &image_tags,
+            &page_tags,
+        ));
+    }
+    out
+}

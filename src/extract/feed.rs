@@ -1,0 +1,133 @@
+//! RSS and Atom feeds (feed-rs): each entry's pictures (Media RSS content and
+//! thumbnails, image enclosures, `<img>` in the entry's HTML) with the entry's
+//! title and text as their context.
+
+use url::Url;
+
+use super::{html, html_to_text, truncate_chars, ImageRef};
+use crate::model::{Context, FoundVia};
+use crate::scope::resolve;
+
+/// Most characters of an entry's text kept as context.
+const POST_TEXT_CHARS: usize = 1000;
+/// Most entries read from one feed.
+const MAX_ENTRIES: usize = 2000;
+
+/// The pictures of a feed, each with the page (entry link) it belongs to.
+pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<(String, ImageRef)>, String> {
+    let feed = feed_rs::parser::parse(body).map_err(|e| format!("not an RSS or Atom feed: {e}"))?;
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for entry in feed.entries.into_iter().take(MAX_ENTRIES) {
+        let page = entry
+            .links
+            .iter()
+            .find_map(|l| resolve(feed_url, &l.href))
+            .unwrap_or_else(|| feed_url.clone());
+        let title = entry
+            .title
+            .as_ref()
+            .map(|t| html_to_text(&t.content))
+            .filter(|t| !t.is_empty());
+        let body_html = entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| entry.summary.as_ref().map(|s| s.content.clone()))
+            .unwrap_or_default();
+        let post_text = Some(truncate_chars(&html_to_text(&body_html), POST_TEXT_CHARS))
+            .filter(|t| !t.is_empty());
+        let base_ctx = Context {
+            title: title.clone(),
+            post_text: post_text.clone(),
+            ..Context::default()
+        };
+        let mut push = |url: &str, ctx: Context| {
+            if let Some(u) = resolve(&page, url) {
+                let r = ImageRef {
+                    url: u.to_string(),
+                    found_via: FoundVia::Feed,
+                    context: ctx,
+                };
+                if seen.insert((page.to_string(), r.url.clone())) {
+                    out.push((page.to_string(), r));
+                }
+            }
+        };
+        for media in &entry.media {
+            let mut ctx = base_ctx.clone();
+            ctx.caption = media
+                .description
+                .as_ref()
+                .map(|d| html_to_text(&d.content))
+                .filter(|t| !t.is_empty());
+            for c in &media.content {
+                let is_image = c
+                    .content_type
+                    .as_ref()
+                    .map(|t| t.to_string().starts_with("image/"))
+                    .unwrap_or(true);
+                if let (true, Some(u)) = (is_image, &c.url) {
+                    push(u.as_str(), ctx.clone());
+                }
+            }
+            for t in &media.thumbnails {
+                push(&t.image.uri, ctx.clone());
+            }
+        }
+        if !body_html.is_empty() {
+            let inner = html::extract(body_html.as_bytes(), &page);
+            for img in inner.images {
+                let mut ctx = img.context.clone();
+                ctx.page_title = None;
+                ctx.merge_missing(&base_ctx);
+                push(&img.url, ctx);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_with_media_and_inline_images() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
+<channel><title>News</title><link>https://s.example/</link>
+<item><title>Sports day</title><link>https://s.example/news/sports/</link>
+<description><![CDATA[<p>Well done Amelia!</p><img src="/up/relay.jpg" alt="Relay">]]></description>
+<media:content url="https://s.example/up/medal.jpg" medium="image" type="image/jpeg"/>
+</item>
+<item><title>Cup final</title><link>https://s.example/news/sports/</link>
+<enclosure url="https://s.example/up/cup.png" type="image/png" length="10"/>
+</item></channel></rss>"#;
+        let items = parse(rss, &Url::parse("https://s.example/feed/").unwrap()).unwrap();
+        let urls: Vec<&str> = items.iter().map(|(_, i)| i.url.as_str()).collect();
+        assert!(urls.contains(&"https://s.example/up/relay.jpg"), "{urls:?}");
+        assert!(urls.contains(&"https://s.example/up/medal.jpg"), "{urls:?}");
+        assert!(urls.contains(&"https://s.example/up/cup.png"), "{urls:?}");
+        assert!(items
+            .iter()
+            .all(|(p, _)| p == "https://s.example/news/sports/"));
+        let relay = items
+            .iter()
+            .find(|(_, i)| i.url.ends_with("relay.jpg"))
+            .unwrap();
+        assert_eq!(relay.1.context.alt.as_deref(), Some("Relay"));
+        assert_eq!(relay.1.context.title.as_deref(), Some("Sports day"));
+        assert!(relay
+            .1
+            .context
+            .post_text
+            .as_deref()
+            .unwrap()
+            .contains("Amelia"));
+    }
+
+    #[test]
+    fn not_a_feed() {
+        assert!(parse(b"<html></html>", &Url::parse("https://s.example/").unwrap()).is_err());
+    }
+}

@@ -1,0 +1,489 @@
+//! HTML extraction: every picture a scraper takes from a page, with the text
+//! around it, and the page's links, stylesheets, feeds and robots meta.
+//! Pure: bytes and a base URL in, plain data out.
+
+use scraper::{ElementRef, Html, Selector};
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+use url::Url;
+
+use super::{clean_text, is_picture_url, truncate_chars, ImageRef};
+use crate::model::{Context, FoundVia};
+use crate::scope::resolve;
+
+/// Longest nearby-text window kept per sighting, in characters.
+const NEARBY_CHARS: usize = 300;
+/// Most sightings kept from one page (hostile pages can list millions).
+const MAX_IMAGES_PER_PAGE: usize = 5000;
+/// Most links kept from one page.
+const MAX_LINKS_PER_PAGE: usize = 5000;
+
+/// Lazy-load attributes used by WordPress plugins, lazysizes, lozad and themes.
+const LAZY_ATTRS: &[&str] = &[
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "data-lazy",
+    "data-url",
+    "data-full",
+    "data-full-url",
+    "data-large-file",
+    "data-orig-file",
+    "data-medium-file",
+    "data-bg",
+    "data-background",
+    "data-background-image",
+    "data-image",
+    "data-hi-res",
+];
+const LAZY_SRCSET_ATTRS: &[&str] = &["data-srcset", "data-lazy-srcset"];
+
+/// What one page yields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageExtract {
+    pub title: Option<String>,
+    pub images: Vec<ImageRef>,
+    pub links: Vec<String>,
+    pub stylesheets: Vec<String>,
+    pub feeds: Vec<String>,
+    /// `<meta name="robots">` (and robot-specific meta) directives, lower-cased.
+    pub robots_meta: Vec<String>,
+    /// The page is served by WordPress (so its media API is worth asking).
+    pub wordpress: bool,
+    /// The page looks like an automatic directory listing.
+    pub directory_listing: bool,
+}
+
+macro_rules! sel {
+    ($name:ident, $css:expr) => {
+        static $name: LazyLock<Selector> =
+            LazyLock::new(|| Selector::parse($css).expect("valid selector"));
+    };
+}
+sel!(TITLE, "title");
+sel!(IMG, "img");
+sel!(SOURCE, "picture source");
+sel!(STYLED, "[style]");
+sel!(STYLE_EL, "style");
+sel!(META, "meta");
+sel!(LINK, "link");
+sel!(A, "a[href]");
+sel!(VIDEO, "video[poster]");
+sel!(FIGCAPTION, "figcaption");
+sel!(LAZY_ANY, "[data-src], [data-lazy-src], [data-original], [data-bg], [data-background], [data-background-image], [data-srcset], [data-lazy-srcset], [data-full-url], [data-orig-file], [data-large-file], [data-image], [data-hi-res], [data-url], [data-full], [data-lazy], [data-medium-file]");
+sel!(H1, "h1");
+
+/// Extracts pictures, links and hints from an HTML document.
+pub fn extract(body: &[u8], base: &Url) -> PageExtract {
+    let text = String::from_utf8_lossy(body);
+    let doc = Html::parse_document(&text);
+    let mut out = PageExtract::default();
+    let base = doc
+        .select(&Selector::parse("base[href]").expect("valid selector"))
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| base.join(h).ok())
+        .unwrap_or_else(|| base.clone());
+    out.title = doc
+        .select(&TITLE)
+        .next()
+        .map(|t| clean_text(&t.text().collect::<String>()))
+        .filter(|t| !t.is_empty());
+    let page_title = out.title.clone();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |out: &mut PageExtract, raw: &str, via: FoundVia, ctx: &Context| {
+        if out.images.len() >= MAX_IMAGES_PER_PAGE {
+            return;
+        }
+        if let Some(url) = resolve(&base, raw) {
+            if seen.insert((url.to_string(), via)) {
+                let mut context = ctx.clone();
+                context.page_title.clone_from(&page_title);
+                out.images.push(ImageRef {
+                    url: url.to_string(),
+                    found_via: via,
+                    context,
+                });
+            }
+        }
+    };
+
+    for img in doc.select(&IMG) {
+        let ctx = context_of(img);
+        let el = img.value();
+        if let Some(src) = el.attr("src") {
+            if !is_placeholder(src) {
+                push(&mut out, src, FoundVia::Img, &ctx);
+            }
+        }
+        if let Some(srcset) = el.attr("srcset") {
+            for cand in srcset_urls(srcset) {
+                push(&mut out, cand, FoundVia::Srcset, &ctx);
+            }
+        }
+    }
+    for el in doc.select(&LAZY_ANY) {
+        let ctx = context_of(el);
+        for attr in LAZY_ATTRS {
+            if let Some(v) = el.value().attr(attr) {
+                for u in css_urls(v)
+                    .into_iter()
+                    .chain(std::iter::once(v.trim()))
+                    .take(4)
+                {
+                    if looks_like_url(u) && !is_placeholder(u) {
+                        push(&mut out, u, FoundVia::Lazy, &ctx);
+                    }
+                }
+            }
+        }
+        for attr in LAZY_SRCSET_ATTRS {
+            if let Some(v) = el.value().attr(attr) {
+                for cand in srcset_urls(v) {
+                    push(&mut out, cand, FoundVia::Lazy, &ctx);
+                }
+            }
+        }
+    }
+    for source in doc.select(&SOURCE) {
+        // Context comes from the picture's own <img>.
+        let ctx = source
+            .parent()
+            .and_then(ElementRef::wrap)
+            .and_then(|p| p.select(&IMG).next())
+            .map(context_of)
+            .unwrap_or_default();
+        for attr in ["srcset", "data-srcset"] {
+            if let Some(srcset) = source.value().attr(attr) {
+                for cand in srcset_urls(srcset) {
+                    push(&mut out, cand, FoundVia::Picture, &ctx);
+                }
+            }
+        }
+    }
+    for el in doc.select(&STYLED) {
+        if let Some(style) = el.value().attr("style") {
+            let ctx = context_of(el);
+            for u in css_urls(style) {
+                push(&mut out, u, FoundVia::Css, &ctx);
+            }
+        }
+    }
+    for el in doc.select(&STYLE_EL) {
+        let css: String = el.text().collect();
+        for u in css_urls(&css) {
+            push(&mut out, u, FoundVia::Css, &Context::default());
+        }
+    }
+    for v in doc.select(&VIDEO) {
+        if let Some(p) = v.value().attr("poster") {
+            push(&mut out, p, FoundVia::Img, &context_of(v));
+        }
+    }
+
+    let mut og_ctx = Context::default();
+    let mut og_images = Vec::new();
+    for m in doc.select(&META) {
+        let el = m.value();
+        let key = el
+            .attr("property")
+            .or_else(|| el.attr("name"))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let content = el.attr("content").unwrap_or_default();
+        match key.as_str() {
+            "og:image"
+            | "og:image:url"
+            | "og:image:secure_url"
+            | "twitter:image"
+            | "twitter:image:src" => og_images.push(content.to_string()),
+            "og:image:alt" | "twitter:image:alt" => og_ctx.alt = Some(clean_text(content)),
+            "og:title" | "twitter:title" => og_ctx.title = Some(clean_text(content)),
+            "og:description" | "twitter:description" | "description"
+                if og_ctx.nearby_text.is_none() =>
+            {
+                og_ctx.nearby_text = Some(truncate_chars(&clean_text(content), NEARBY_CHARS))
+            }
+            "robots" | "googlebot" | "bingbot" => out.robots_meta.extend(
+                content
+                    .split(',')
+                    .map(|d| d.trim().to_ascii_lowercase())
+                    .filter(|d| !d.is_empty()),
+            ),
+            "generator" if content.to_ascii_lowercase().contains("wordpress") => {
+                out.wordpress = true
+            }
+            _ => {}
+        }
+    }
+    for u in og_images {
+        push(&mut out, &u, FoundVia::OgImage, &og_ctx);
+    }
+
+    for l in doc.select(&LINK) {
+        let el = l.value();
+        let rel = el.attr("rel").unwrap_or_default().to_ascii_lowercase();
+        let Some(href) = el.attr("href") else {
+            continue;
+        };
+        let ty = el.attr("type").unwrap_or_default().to_ascii_lowercase();
+        if rel.split_whitespace().any(|r| r == "image_src") {
+            push(&mut out, href, FoundVia::Link, &Context::default());
+        } else if rel.split_whitespace().any(|r| r == "stylesheet") {
+            if let Some(u) = resolve(&base, href) {
+                out.stylesheets.push(u.to_string());
+            }
+        } else if rel.contains("alternate") && (ty.contains("rss") || ty.contains("atom")) {
+            if let Some(u) = resolve(&base, href) {
+                out.feeds.push(u.to_string());
+            }
+        } else if rel == "https://api.w.org/" {
+            out.wordpress = true;
+        }
+    }
+
+    for a in doc.select(&A) {
+        let href = a.value().attr("href").unwrap_or_default();
+        let Some(url) = resolve(&base, href) else {
+            continue;
+        };
+        if is_picture_url(&url) {
+            let mut ctx = context_of(a);
+            if ctx.caption.is_none() {
+                let text = clean_text(&a.text().collect::<String>());
+                if !text.is_empty() {
+                    ctx.caption = Some(truncate_chars(&text, NEARBY_CHARS));
+                }
+            }
+            push(&mut out, href, FoundVia::Link, &ctx);
+        } else if out.links.len() < MAX_LINKS_PER_PAGE {
+            out.links.push(url.to_string());
+        }
+    }
+    out.links.dedup();
+    out.stylesheets.dedup();
+    out.feeds.dedup();
+
+    if !out.wordpress {
+        out.wordpress = out
+            .images
+            .iter()
+            .any(|i| i.url.contains("/wp-content/uploads/"));
+    }
+    let heading = doc
+        .select(&H1)
+        .next()
+        .map(|h| clean_text(&h.text().collect::<String>()))
+        .unwrap_or_default();
+    out.directory_listing = out
+        .title
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("Index of /")
+        || heading.starts_with("Index of /");
+    out
+}
+
+/// The text a scraper keeps with an element: alt, title, figure caption,
+/// and a bounded window of the nearest text around it.
+fn context_of(el: ElementRef<'_>) -> Context {
+    let attr = |name: &str| {
+        el.value()
+            .attr(name)
+            .map(clean_text)
+            .filter(|s| !s.is_empty())
+    };
+    let mut ctx = Context {
+        alt: attr("alt"),
+        title: attr("title"),
+        ..Context::default()
+    };
+    let mut nearby = None;
+    for (depth, anc) in el.ancestors().filter_map(ElementRef::wrap).enumerate() {
+        let name = anc.value().name();
+        if name == "figure" && ctx.caption.is_none() {
+            ctx.caption = anc
+                .select(&FIGCAPTION)
+                .next()
+                .map(|c| truncate_chars(&clean_text(&c.text().collect::<String>()), NEARBY_CHARS))
+                .filter(|s| !s.is_empty());
+        }
+        if matches!(name, "body" | "html" | "main") || depth >= 4 {
+            break;
+        }
+        if nearby.is_none() {
+            let text = bounded_text(anc, NEARBY_CHARS * 2);
+            if text.chars().count() >= 3 {
+                nearby = Some(truncate_chars(&text, NEARBY_CHARS));
+            }
+        }
+    }
+    if ctx.caption.is_none() {
+        // Gallery plugins put captions in a sibling, not a figcaption.
+        ctx.caption = el
+            .value()
+            .attr("data-caption")
+            .map(clean_text)
+            .filter(|s| !s.is_empty());
+    }
+    ctx.nearby_text = nearby;
+    ctx
+}
+
+/// Text of an element, collapsed, reading no more than about `limit` characters.
+fn bounded_text(el: ElementRef<'_>, limit: usize) -> String {
+    let mut s = String::new();
+    for t in el.text() {
+        s.push_str(t);
+        s.push(' ');
+        if s.len() > limit * 4 {
+            break;
+        }
+    }
+    clean_text(&s)
+}
+
+/// URLs in a srcset value: "a.jpg 1x, b.jpg 2x" or "a.jpg 300w, ...".
+pub fn srcset_urls(srcset: &str) -> Vec<&str> {
+    srcset
+        .split(',')
+        .filter_map(|c| c.split_whitespace().next())
+        .filter(|u| !u.is_empty() && !is_placeholder(u))
+        .take(64)
+        .collect()
+}
+
+/// URLs inside `url(...)` in CSS, skipping fonts, data URIs and SVG.
+pub fn css_urls(css: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = css;
+    while let Some(i) = rest.find("url(") {
+        rest = &rest[i + 4..];
+        let Some(end) = rest.find(')') else { break };
+        let u = rest[..end].trim().trim_matches(['"', '\'']).trim();
+        rest = &rest[end..];
+        let lower = u.to_ascii_lowercase();
+        let path = lower.split(['?', '#']).next().unwrap_or_default();
+        let font_or_vector = [".woff", ".woff2", ".ttf", ".eot", ".otf", ".svg", ".css"]
+            .iter()
+            .any(|e| path.ends_with(e));
+        if !u.is_empty() && !lower.starts_with("data:") && !font_or_vector {
+            out.push(u);
+        }
+        if out.len() >= 1000 {
+            break;
+        }
+    }
+    out
+}
+
+fn looks_like_url(s: &str) -> bool {
+    !s.is_empty()
+        && !s.contains(char::is_whitespace)
+        && (s.starts_with('/') || s.starts_with("http") || s.contains('.'))
+}
+
+/// Blank GIFs and data URIs that lazy loaders put in src until scrolled to.
+fn is_placeholder(src: &str) -> bool {
+    let s = src.trim();
+    s.is_empty() || s.starts_with("data:") || s.starts_with('#')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(e: &PageExtract, via: FoundVia) -> Vec<String> {
+        e.images
+            .iter()
+            .filter(|i| i.found_via == via)
+            .map(|i| i.url.clone())
+            .collect()
+    }
+
+    #[test]
+    fn finds_every_markup_route() {
+        let html = r#"<html><head><title>Sports Day 2026</title>
+            <meta property="og:image" content="/og.jpg"><meta name="robots" content="noimageai, noai">
+            <link rel="stylesheet" href="/site.css"><link rel="alternate" type="application/rss+xml" href="/feed/">
+            <link rel="image_src" href="/share.jpg">
+            <style>.hero { background: url('/hero.jpg') } @font-face { src: url(/f.woff2) }</style></head>
+            <body><figure><img src="/a.jpg" srcset="/a-300.jpg 300w, /a-1024.jpg 1024w" alt="Relay race">
+            <figcaption>Year 4 relay team</figcaption></figure>
+            <img src="data:image/gif;base64,R0lGOD" data-src="/lazy.jpg" data-srcset="/lazy-2x.jpg 2x">
+            <picture><source srcset="/p.webp"><img src="/p.jpg" alt="Choir"></picture>
+            <div style="background-image:url(&quot;/bg.png&quot;)">Welcome</div>
+            <video poster="/poster.jpg"></video>
+            <a href="/full.JPG?v=2#x">Download full size</a><a href="/news/">News</a>
+            </body></html>"#;
+        let e = extract(
+            html.as_bytes(),
+            &Url::parse("http://s.example/page").unwrap(),
+        );
+        assert_eq!(
+            urls(&e, FoundVia::Img),
+            vec![
+                "http://s.example/a.jpg",
+                "http://s.example/p.jpg",
+                "http://s.example/poster.jpg"
+            ]
+        );
+        assert_eq!(
+            urls(&e, FoundVia::Srcset),
+            vec!["http://s.example/a-300.jpg", "http://s.example/a-1024.jpg"]
+        );
+        assert_eq!(
+            urls(&e, FoundVia::Lazy),
+            vec!["http://s.example/lazy.jpg", "http://s.example/lazy-2x.jpg"]
+        );
+        assert_eq!(urls(&e, FoundVia::Picture), vec!["http://s.example/p.webp"]);
+        assert_eq!(
+            urls(&e, FoundVia::Css),
+            vec!["http://s.example/bg.png", "http://s.example/hero.jpg"]
+        );
+        assert_eq!(urls(&e, FoundVia::OgImage), vec!["http://s.example/og.jpg"]);
+        assert_eq!(
+            urls(&e, FoundVia::Link),
+            vec![
+                "http://s.example/share.jpg",
+                "http://s.example/full.JPG?v=2"
+            ]
+        );
+        assert_eq!(e.links, vec!["http://s.example/news/"]);
+        assert_eq!(e.stylesheets, vec!["http://s.example/site.css"]);
+        assert_eq!(e.feeds, vec!["http://s.example/feed/"]);
+        assert_eq!(e.robots_meta, vec!["noimageai", "noai"]);
+        let a = e.images.iter().find(|i| i.url.ends_with("/a.jpg")).unwrap();
+        assert_eq!(a.context.alt.as_deref(), Some("Relay race"));
+        assert_eq!(a.context.caption.as_deref(), Some("Year 4 relay team"));
+        assert_eq!(a.context.page_title.as_deref(), Some("Sports Day 2026"));
+        let p = e
+            .images
+            .iter()
+            .find(|i| i.url.ends_with("/p.webp"))
+            .unwrap();
+        assert_eq!(p.context.alt.as_deref(), Some("Choir"));
+    }
+
+    #[test]
+    fn directory_listing_and_wordpress_hints() {
+        let e = extract(
+            b"<html><head><title>Index of /wp-content/uploads/2026/</title></head><body><a href='x.jpg'>x.jpg</a></body></html>",
+            &Url::parse("http://s.example/wp-content/uploads/2026/").unwrap(),
+        );
+        assert!(e.directory_listing);
+        assert!(e.wordpress);
+    }
+
+    #[test]
+    fn hostile_markup_is_bounded() {
+        let mut html = String::from("<html><body>");
+        html.push_str(&"<div>".repeat(20_000));
+        html.push_str("<img src=/deep.jpg>");
+        let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+        assert_eq!(urls(&e, FoundVia::Img), vec!["http://s.example/deep.jpg"]);
+        let many: String = (0..6000).map(|i| format!("<img src=/{i}.jpg>")).collect();
+        let e = extract(many.as_bytes(), &Url::parse("http://s.example/").unwrap());
+        assert_eq!(e.images.len(), MAX_IMAGES_PER_PAGE);
+    }
+}

@@ -1,0 +1,177 @@
+//! The WordPress media API (`/wp-json/wp/v2/media`): every upload with its
+//! alt text, caption and every generated size, plus the untouched original,
+//! which keeps the GPS position that resized copies lose.
+
+use serde::Deserialize;
+use url::Url;
+
+use super::{clean_text, html_to_text, ImageRef};
+use crate::model::{Context, FoundVia};
+use crate::scope::resolve;
+
+/// Items asked for per page (the API's maximum).
+pub const PER_PAGE: u32 = 100;
+/// Most pages of the listing read per run (10,000 uploads).
+pub const MAX_PAGES: u32 = 100;
+
+#[derive(Deserialize)]
+struct Item {
+    #[serde(default)]
+    source_url: Option<String>,
+    #[serde(default)]
+    link: Option<String>,
+    #[serde(default)]
+    alt_text: Option<String>,
+    #[serde(default)]
+    mime_type: Option<String>,
+    #[serde(default)]
+    title: Option<Rendered>,
+    #[serde(default)]
+    caption: Option<Rendered>,
+    #[serde(default)]
+    description: Option<Rendered>,
+    #[serde(default)]
+    media_details: Option<Details>,
+}
+
+#[derive(Deserialize)]
+struct Rendered {
+    #[serde(default)]
+    rendered: String,
+}
+
+#[derive(Deserialize)]
+struct Details {
+    #[serde(default)]
+    sizes: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    original_image: Option<String>,
+}
+
+/// The URL of page `page` (1-based) of the media listing on a site.
+pub fn listing_url(site: &Url, page: u32) -> Url {
+    let mut u = site
+        .join("/wp-json/wp/v2/media")
+        .expect("static path joins");
+    u.query_pairs_mut()
+        .append_pair("per_page", &PER_PAGE.to_string())
+        .append_pair("page", &page.to_string());
+    u
+}
+
+/// One page of the listing: each upload's picture URLs with its context and
+/// the page it belongs to. `Err` when the body is not a media listing.
+pub fn parse(body: &[u8], base: &Url) -> Result<Vec<(String, ImageRef)>, String> {
+    let items: Vec<Item> =
+        serde_json::from_slice(body).map_err(|e| format!("not a WordPress media listing: {e}"))?;
+    let mut out = Vec::new();
+    for item in items {
+        if !item
+            .mime_type
+            .as_deref()
+            .unwrap_or("image/")
+            .starts_with("image/")
+        {
+            continue;
+        }
+        let Some(source) = item.source_url.as_deref().and_then(|s| resolve(base, s)) else {
+            continue;
+        };
+        let page = item
+            .link
+            .as_deref()
+            .and_then(|l| resolve(base, l))
+            .unwrap_or_else(|| source.clone());
+        let text = |r: &Option<Rendered>| {
+            r.as_ref()
+                .map(|r| html_to_text(&r.rendered))
+                .filter(|t| !t.is_empty())
+        };
+        let context = Context {
+            alt: item
+                .alt_text
+                .as_deref()
+                .map(clean_text)
+                .filter(|t| !t.is_empty()),
+            caption: text(&item.caption),
+            title: text(&item.title),
+            nearby_text: text(&item.description),
+            ..Context::default()
+        };
+        let mut urls = vec![source.clone()];
+        if let Some(details) = &item.media_details {
+            if let Some(sizes) = &details.sizes {
+                for size in sizes.values() {
+                    if let Some(u) = size
+                        .get("source_url")
+                        .and_then(|v| v.as_str())
+                        .and_then(|s| resolve(base, s))
+                    {
+                        urls.push(u);
+                    }
+                }
+            }
+            // WordPress 5.3+ scales big uploads to "-scaled" and keeps the
+            // original beside it under this file name.
+            if let Some(orig) = details
+                .original_image
+                .as_deref()
+                .filter(|o| !o.contains('/'))
+            {
+                if let Ok(u) = source.join(orig) {
+                    urls.push(u);
+                }
+            }
+        }
+        urls.sort();
+        urls.dedup();
+        for u in urls {
+            out.push((
+                page.to_string(),
+                ImageRef {
+                    url: u.to_string(),
+                    found_via: FoundVia::MediaApi,
+                    context: context.clone(),
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_size_and_the_original() {
+        let body = br#"[{"id":7,"link":"https://s.example/news/sports/relay/","mime_type":"image/jpeg",
+          "alt_text":"Relay","title":{"rendered":"relay"},"caption":{"rendered":"<p>Amelia Jones (Year 4)</p>"},
+          "source_url":"https://s.example/wp-content/uploads/2026/06/relay-scaled.jpg",
+          "media_details":{"original_image":"relay.jpg","sizes":{
+            "thumbnail":{"source_url":"https://s.example/wp-content/uploads/2026/06/relay-150x150.jpg"},
+            "large":{"source_url":"https://s.example/wp-content/uploads/2026/06/relay-1024x683.jpg"}}}},
+          {"id":8,"mime_type":"application/pdf","source_url":"https://s.example/x.pdf"}]"#;
+        let items = parse(body, &Url::parse("https://s.example/").unwrap()).unwrap();
+        let urls: Vec<&str> = items.iter().map(|(_, i)| i.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            vec![
+                "https://s.example/wp-content/uploads/2026/06/relay-1024x683.jpg",
+                "https://s.example/wp-content/uploads/2026/06/relay-150x150.jpg",
+                "https://s.example/wp-content/uploads/2026/06/relay-scaled.jpg",
+                "https://s.example/wp-content/uploads/2026/06/relay.jpg",
+            ]
+        );
+        assert_eq!(items[0].0, "https://s.example/news/sports/relay/");
+        assert_eq!(
+            items[0].1.context.caption.as_deref(),
+            Some("Amelia Jones (Year 4)")
+        );
+        assert!(parse(
+            b"{\"code\":\"rest_no_route\"}",
+            &Url::parse("https://s.example/").unwrap()
+        )
+        .is_err());
+    }
+}

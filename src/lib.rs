@@ -1,0 +1,23 @@
+//! exposure-audit: shows a school what a web scraper can take from its public
+//! presence, and tells it when that changes.
+//!
+//! The library does the work; `main.rs` only parses arguments, starts
+//! tracing and maps results to exit codes. Data flows one way:
+//! config -> crawl (fetch, scope, robots, extract) -> analysis -> store ->
+//! group/risk/changes -> report.
+
+pub mod analysis;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod crawl;
+pub mod demo;
+pub mod extract;
+pub mod fetch;
+pub mod group;
+pub mod model;
+pub mod report;
+pub mod risk;
+pub mod robots;
+pub mod scope;
+pub mod store;

@@ -1,0 +1,21 @@
+//! The binary: parses arguments, starts tracing, runs the command, maps the
+//! outcome to an exit code. All work happens in the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = exposure_audit::cli::Args::parse();
+    exposure_audit::cli::init_tracing(args.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("exposure-audit: cannot start the async runtime: {e}");
+            return exposure_audit::cli::Exit::Failed.into();
+        }
+    };
+    let exit = runtime.block_on(exposure_audit::cli::run(args));
+    exit.into()
+}

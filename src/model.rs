@@ -1,0 +1,184 @@
+//! Shared model types that flow between stages: what a source saw
+//! (sightings), what analysis found (pictures), and the vocabulary of the
+//! report. Plain data, no I/O.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How a picture was found: the `found_via` vocabulary of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundVia {
+    Img,
+    Srcset,
+    Picture,
+    Css,
+    Lazy,
+    OgImage,
+    Link,
+    Sitemap,
+    MediaApi,
+    DirectoryListing,
+    Feed,
+    Api,
+}
+
+impl FoundVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoundVia::Img => "img",
+            FoundVia::Srcset => "srcset",
+            FoundVia::Picture => "picture",
+            FoundVia::Css => "css",
+            FoundVia::Lazy => "lazy",
+            FoundVia::OgImage => "og_image",
+            FoundVia::Link => "link",
+            FoundVia::Sitemap => "sitemap",
+            FoundVia::MediaApi => "media_api",
+            FoundVia::DirectoryListing => "directory_listing",
+            FoundVia::Feed => "feed",
+            FoundVia::Api => "api",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FoundVia> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+}
+
+/// The text a scraper collects with a picture.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nearby_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_text: Option<String>,
+}
+
+impl Context {
+    /// Fills the fields this context lacks from `other`.
+    pub fn merge_missing(&mut self, other: &Context) {
+        fn fill(a: &mut Option<String>, b: &Option<String>) {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        }
+        fill(&mut self.alt, &other.alt);
+        fill(&mut self.caption, &other.caption);
+        fill(&mut self.title, &other.title);
+        fill(&mut self.nearby_text, &other.nearby_text);
+        fill(&mut self.page_title, &other.page_title);
+        fill(&mut self.post_text, &other.post_text);
+    }
+}
+
+/// One place a picture was seen: the unit a source produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    pub source: String,
+    pub page_url: String,
+    pub image_url: String,
+    pub found_via: FoundVia,
+    pub context: Context,
+    /// Robots directives on the page the picture was seen on
+    /// (`<meta name="robots">` and the page's X-Robots-Tag), lower-cased.
+    pub page_robots: Vec<String>,
+}
+
+/// A whole-site observation, e.g. an open directory listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteFinding {
+    pub kind: String,
+    pub url: String,
+    pub detail: String,
+}
+
+/// Risk bands of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+/// GPS position from a picture's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Gps {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// What a picture's embedded metadata says about who and where.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PictureMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gps: Option<Gps>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub people: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copyright: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
+}
+
+impl PictureMetadata {
+    pub fn is_empty(&self) -> bool {
+        *self == PictureMetadata::default()
+    }
+}
+
+/// The analysis of one picture's bytes, keyed by their sha256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picture {
+    pub sha256: String,
+    pub phash: u64,
+    pub width: u32,
+    pub height: u32,
+    pub format: String,
+    pub bytes: u64,
+    pub metadata: PictureMetadata,
+}
+
+/// A personal detail found in or around a picture. Filled by the detectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detail {
+    pub kind: String,
+    pub text: String,
+    #[serde(rename = "where")]
+    pub location: String,
+    pub page_url: String,
+}
+
+/// Verdicts per crawler agent: "allowed" or "disallowed".
+pub type RobotsVerdicts = BTreeMap<String, String>;
+
+/// Formats a 64-bit perceptual hash as the report's hex string.
+pub fn phash_hex(h: u64) -> String {
+    format!("{h:016x}")
+}

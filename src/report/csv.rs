@@ -1,0 +1,105 @@
+//! The CSV report: one row per copy of a picture, for spreadsheets. Cells
+//! that a spreadsheet would run as a formula are neutralised.
+
+use super::json::Report;
+
+const HEADER: &[&str] = &[
+    "exposure_id",
+    "risk",
+    "score",
+    "change",
+    "reasons",
+    "source",
+    "page_url",
+    "image_url",
+    "found_via",
+    "alt",
+    "caption",
+    "width",
+    "height",
+    "gps",
+    "details",
+];
+
+/// Renders the report as CSV (RFC 4180).
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
+    for e in &report.exposures {
+        let gps = e
+            .image
+            .metadata
+            .gps
+            .map(|g| format!("{:.5} {:.5}", g.lat, g.lon))
+            .unwrap_or_default();
+        let details = e
+            .details
+            .iter()
+            .map(|d| format!("{}: {}", d.kind, d.text))
+            .collect::<Vec<_>>()
+            .join("; ");
+        for o in &e.occurrences {
+            push_row(
+                &mut out,
+                [
+                    e.id.clone(),
+                    e.risk.to_string(),
+                    e.score.to_string(),
+                    e.change.clone(),
+                    e.reasons.join(" "),
+                    o.source.clone(),
+                    o.page_url.clone(),
+                    o.image_url.clone(),
+                    o.found_via.to_string(),
+                    o.context.alt.clone().unwrap_or_default(),
+                    o.context.caption.clone().unwrap_or_default(),
+                    e.image.width.to_string(),
+                    e.image.height.to_string(),
+                    gps.clone(),
+                    details.clone(),
+                ]
+                .into_iter(),
+            );
+        }
+    }
+    out
+}
+
+fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
+    let mut first = true;
+    for c in cells {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&cell(&c));
+    }
+    out.push_str("\r\n");
+}
+
+/// Quotes a cell, and prefixes `'` to one a spreadsheet would treat as a formula.
+fn cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_and_quotes_are_neutralised() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("-1"), "\"'-1\"");
+    }
+}

@@ -1,0 +1,223 @@
+//! The JSON report, schema `exposure-audit/report/v1` (CONTRACT.md): built
+//! from the store for any stored run, with its changes against the run before.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::model::{phash_hex, Context, Detail, PictureMetadata, RobotsVerdicts, SiteFinding};
+use crate::store::{OccurrenceRow, RunRow, Store, StoreError};
+
+pub const SCHEMA: &str = "exposure-audit/report/v1";
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub generated_at: String,
+    pub run: RunInfo,
+    pub summary: Summary,
+    pub exposures: Vec<Exposure>,
+    pub site_findings: Vec<SiteFinding>,
+    /// Documents and pictures this run could not fetch (added field).
+    pub unseen: Vec<Unseen>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunInfo {
+    pub id: i64,
+    pub previous_run_id: Option<i64>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: &'static str,
+    pub pages_fetched: u64,
+    pub images_fetched: u64,
+    pub fetch_errors: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub exposures: usize,
+    pub by_risk: BTreeMap<&'static str, usize>,
+    pub by_change: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Exposure {
+    pub id: String,
+    pub risk: &'static str,
+    pub score: u32,
+    pub reasons: Vec<String>,
+    pub change: String,
+    pub image: Image,
+    pub occurrences: Vec<Occurrence>,
+    pub details: Vec<Detail>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Image {
+    pub phash: String,
+    pub width: u32,
+    pub height: u32,
+    /// Faces are counted by the face detector; null until it has run.
+    pub faces: Option<u32>,
+    pub metadata: PictureMetadata,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Occurrence {
+    pub source: String,
+    pub page_url: String,
+    pub image_url: String,
+    pub found_via: &'static str,
+    pub context: Context,
+    pub robots: RobotsVerdicts,
+    /// The sha256 of the bytes served at image_url (added field).
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Unseen {
+    pub url: String,
+    pub error: String,
+}
+
+/// Builds the report of `run`.
+pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, StoreError> {
+    let previous = store.previous_reportable_run(run.id)?;
+    let assessed = store.run_exposures(run.id)?;
+    let mut occ: HashMap<String, Vec<OccurrenceRow>> = HashMap::new();
+    for o in store.occurrences(run.id)? {
+        occ.entry(o.exposure_id.clone()).or_default().push(o);
+    }
+    // Resolved and unseen exposures show where they were last seen.
+    let missing: Vec<&str> = assessed
+        .iter()
+        .filter(|e| !occ.contains_key(&e.exposure_id))
+        .map(|e| e.exposure_id.as_str())
+        .collect();
+    if let (Some(p), false) = (previous, missing.is_empty()) {
+        for o in store.occurrences(p)? {
+            if missing.contains(&o.exposure_id.as_str()) {
+                occ.entry(o.exposure_id.clone()).or_default().push(o);
+            }
+        }
+    }
+    let mut pictures: HashMap<String, Vec<String>> = HashMap::new();
+    for (sha, exp) in store.run_picture_exposures(run.id)? {
+        pictures.entry(exp).or_default().push(sha);
+    }
+
+    let mut exposures = Vec::with_capacity(assessed.len());
+    let mut by_risk: BTreeMap<&'static str, usize> =
+        [("high", 0), ("medium", 0), ("low", 0)].into();
+    let mut by_change: BTreeMap<&'static str, usize> = [
+        ("new", 0),
+        ("unchanged", 0),
+        ("changed", 0),
+        ("resolved", 0),
+    ]
+    .into();
+    for e in assessed {
+        *by_risk.entry(e.risk.as_str()).or_default() += 1;
+        if let Some(c) = by_change.get_mut(e.change.as_str()) {
+            *c += 1;
+        }
+        let rows = occ.remove(&e.exposure_id).unwrap_or_default();
+        let mut shas: Vec<String> = pictures.remove(&e.exposure_id).unwrap_or_default();
+        if shas.is_empty() {
+            shas = rows.iter().map(|o| o.sha256.clone()).collect();
+            shas.sort();
+            shas.dedup();
+        }
+        let mut image = Image {
+            phash: String::new(),
+            width: 0,
+            height: 0,
+            faces: None,
+            metadata: PictureMetadata::default(),
+        };
+        let mut best = 0u64;
+        for sha in &shas {
+            let Some(p) = store.picture(sha)? else {
+                continue;
+            };
+            let pixels = u64::from(p.width) * u64::from(p.height);
+            if pixels >= best {
+                best = pixels;
+                image.phash = phash_hex(p.phash);
+                image.width = p.width;
+                image.height = p.height;
+            }
+            merge_metadata(&mut image.metadata, &p.metadata);
+        }
+        exposures.push(Exposure {
+            id: e.exposure_id,
+            risk: e.risk.as_str(),
+            score: e.score,
+            reasons: e.reasons,
+            change: e.change,
+            image,
+            occurrences: rows
+                .into_iter()
+                .map(|o| Occurrence {
+                    source: o.source,
+                    page_url: o.page_url,
+                    image_url: o.image_url,
+                    found_via: o.found_via.as_str(),
+                    context: o.context,
+                    robots: o.robots,
+                    sha256: o.sha256,
+                })
+                .collect(),
+            details: e.details,
+        });
+    }
+    Ok(Report {
+        schema: SCHEMA,
+        generated_at: generated_at.to_string(),
+        run: RunInfo {
+            id: run.id,
+            previous_run_id: previous,
+            started_at: run.started_at.clone(),
+            finished_at: run.finished_at.clone(),
+            status: run.status.as_str(),
+            pages_fetched: run.pages_fetched,
+            images_fetched: run.images_fetched,
+            fetch_errors: run.fetch_errors,
+        },
+        summary: Summary {
+            exposures: exposures.len(),
+            by_risk,
+            by_change,
+        },
+        exposures,
+        site_findings: store.site_findings(run.id)?,
+        unseen: store
+            .fetch_failures(run.id)?
+            .into_iter()
+            .map(|(url, error)| Unseen { url, error })
+            .collect(),
+    })
+}
+
+fn merge_metadata(into: &mut PictureMetadata, from: &PictureMetadata) {
+    if into.gps.is_none() {
+        into.gps = from.gps;
+    }
+    for p in &from.people {
+        if !into.people.contains(p) {
+            into.people.push(p.clone());
+        }
+    }
+    for (a, b) in [
+        (&mut into.author, &from.author),
+        (&mut into.caption, &from.caption),
+        (&mut into.copyright, &from.copyright),
+        (&mut into.taken_at, &from.taken_at),
+        (&mut into.camera, &from.camera),
+    ] {
+        if a.is_none() {
+            a.clone_from(b);
+        }
+    }
+}

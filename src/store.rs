@@ -1,0 +1,811 @@
+//! The store: the only module that holds SQL. One SQLite file in WAL mode,
+//! migrations from `migrations/` applied at open, created private to the user.
+//!
+//! Every run is a row and everything a run saw hangs off it, so any run can be
+//! reported again later. Writes of a run are batched into transactions by the
+//! caller (see [`Store::write_batch`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+
+use crate::model::{Context, Detail, FoundVia, Picture, Risk, RobotsVerdicts, SiteFinding};
+
+/// Errors of the store. Each ends the run: the database is the record.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file or its folder could not be created or opened.
+    #[error("cannot open database {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    /// Applying the schema migrations failed; the database is left as it was.
+    #[error("cannot migrate database {path}: {message}")]
+    Migrate { path: PathBuf, message: String },
+    /// A query failed (disk full, database locked by another process, corruption).
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// Stored JSON did not parse: the database was edited by hand or is damaged.
+    #[error("database holds invalid JSON in {what}: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+}
+
+/// The schema migrations, in order. Append-only.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))])
+}
+
+/// Status of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Complete,
+    Partial,
+    Failed,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+    fn parse(s: &str) -> RunStatus {
+        match s {
+            "complete" => RunStatus::Complete,
+            "partial" => RunStatus::Partial,
+            "failed" => RunStatus::Failed,
+            "interrupted" => RunStatus::Interrupted,
+            _ => RunStatus::Running,
+        }
+    }
+}
+
+/// A run row.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: RunStatus,
+    pub pages_fetched: u64,
+    pub images_fetched: u64,
+    pub fetch_errors: u64,
+    pub bytes_fetched: u64,
+}
+
+/// Counts a run ends with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub pages_fetched: u64,
+    pub images_fetched: u64,
+    pub fetch_errors: u64,
+    pub bytes_fetched: u64,
+}
+
+/// A fetched document's outcome.
+#[derive(Debug, Clone, Default)]
+pub struct PageRecord {
+    pub source: String,
+    pub url: String,
+    pub kind: String,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_hash: Option<String>,
+    pub bytes: u64,
+    pub robots: Option<String>,
+    pub extract: Option<String>,
+}
+
+/// A fetched picture URL's outcome.
+#[derive(Debug, Clone, Default)]
+pub struct ImageRecord {
+    pub url: String,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sha256: Option<String>,
+    pub bytes: u64,
+    pub x_robots_tag: Option<String>,
+}
+
+/// One thing to write for a run.
+#[derive(Debug, Clone)]
+pub enum Record {
+    Page(PageRecord),
+    Picture(Picture),
+    Image(ImageRecord),
+    Sighting(crate::model::Sighting, RobotsVerdicts),
+    Finding(SiteFinding),
+}
+
+/// What the previous fetch of a URL left for a conditional request.
+#[derive(Debug, Clone, Default)]
+pub struct Previous {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// For pages, the stored extraction; for pictures, the sha256 of the bytes.
+    pub payload: Option<String>,
+}
+
+/// An exposure's assessment in one run, as stored.
+#[derive(Debug, Clone)]
+pub struct RunExposure {
+    pub exposure_id: String,
+    pub risk: Risk,
+    pub score: u32,
+    pub reasons: Vec<String>,
+    pub details: Vec<Detail>,
+    pub change: String,
+}
+
+/// An occurrence (sighting) of a picture in a run, joined with its picture.
+#[derive(Debug, Clone)]
+pub struct OccurrenceRow {
+    pub exposure_id: String,
+    pub sha256: String,
+    pub source: String,
+    pub page_url: String,
+    pub image_url: String,
+    pub found_via: FoundVia,
+    pub context: Context,
+    pub robots: RobotsVerdicts,
+}
+
+/// A document fetch of a run: (url, kind, HTTP status, error).
+pub type PageOutcome = (String, String, Option<u16>, Option<String>);
+/// A picture fetch of a run: (url, HTTP status, error, sha256).
+pub type ImageOutcome = (String, Option<u16>, Option<String>, Option<String>);
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed, mode 0600 in a 0700 folder) and migrates the database.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |message: String| StoreError::Open {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.exists() {
+                create_private_dir(parent).map_err(|e| {
+                    open_err(format!("cannot create folder {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        create_private_file(path).map_err(|e| open_err(e.to_string()))?;
+        let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| open_err(format!("cannot switch to WAL: {e}")))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Migrate {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Marks runs left `running` by a crash as `interrupted`; returns how many.
+    pub fn mark_interrupted(&self, now: &str) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+            params![now],
+        )?)
+    }
+
+    pub fn begin_run(&self, now: &str) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO runs (started_at, status) VALUES (?1, 'running')",
+            params![now],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(
+        &self,
+        run_id: i64,
+        status: RunStatus,
+        counts: RunCounts,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE runs SET status = ?2, finished_at = ?3, pages_fetched = ?4, images_fetched = ?5,
+                 fetch_errors = ?6, bytes_fetched = ?7, error = ?8 WHERE id = ?1",
+            params![
+                run_id,
+                status.as_str(),
+                now,
+                counts.pages_fetched as i64,
+                counts.images_fetched as i64,
+                counts.fetch_errors as i64,
+                counts.bytes_fetched as i64,
+                error
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Writes a batch of a run's records in one transaction.
+    pub fn write_batch(
+        &mut self,
+        run_id: i64,
+        records: &[Record],
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut page = tx.prepare_cached(
+                "INSERT INTO pages (run_id, source, url, kind, status, error, etag, last_modified, content_hash, bytes, robots, extract, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?;
+            let mut picture = tx.prepare_cached(
+                "INSERT OR IGNORE INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut image = tx.prepare_cached(
+                "INSERT INTO images (run_id, url, status, error, etag, last_modified, sha256, bytes, x_robots_tag, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            let mut sighting = tx.prepare_cached(
+                "INSERT INTO sightings (run_id, source, page_url, image_url, found_via, context, robots)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut finding = tx.prepare_cached(
+                "INSERT INTO site_findings (run_id, kind, url, detail) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in records {
+                match r {
+                    Record::Page(p) => {
+                        page.execute(params![
+                            run_id,
+                            p.source,
+                            p.url,
+                            p.kind,
+                            p.status,
+                            p.error,
+                            p.etag,
+                            p.last_modified,
+                            p.content_hash,
+                            p.bytes as i64,
+                            p.robots,
+                            p.extract,
+                            now
+                        ])?;
+                    }
+                    Record::Picture(p) => {
+                        let meta = serde_json::to_string(&p.metadata).expect("metadata serialises");
+                        picture.execute(params![
+                            p.sha256,
+                            crate::model::phash_hex(p.phash),
+                            p.width,
+                            p.height,
+                            p.format,
+                            p.bytes as i64,
+                            meta,
+                            now
+                        ])?;
+                    }
+                    Record::Image(i) => {
+                        image.execute(params![
+                            run_id,
+                            i.url,
+                            i.status,
+                            i.error,
+                            i.etag,
+                            i.last_modified,
+                            i.sha256,
+                            i.bytes as i64,
+                            i.x_robots_tag,
+                            now
+                        ])?;
+                    }
+                    Record::Sighting(s, robots) => {
+                        sighting.execute(params![
+                            run_id,
+                            s.source,
+                            s.page_url,
+                            s.image_url,
+                            s.found_via.as_str(),
+                            serde_json::to_string(&s.context).expect("context serialises"),
+                            serde_json::to_string(robots).expect("verdicts serialise"),
+                        ])?;
+                    }
+                    Record::Finding(f) => {
+                        finding.execute(params![run_id, f.kind, f.url, f.detail])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Validators and stored extraction of the latest successful fetch of each
+    /// document, keyed by (kind, url), for conditional requests.
+    pub fn previous_pages(&self) -> Result<HashMap<(String, String), Previous>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, url, etag, last_modified, extract FROM pages p
+             WHERE id = (SELECT MAX(id) FROM pages q WHERE q.url = p.url AND q.kind = p.kind AND q.extract IS NOT NULL)",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                Previous {
+                    etag: r.get(2)?,
+                    last_modified: r.get(3)?,
+                    payload: r.get(4)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Validators and picture hash of the latest successful fetch of each picture URL.
+    pub fn previous_images(&self) -> Result<HashMap<String, Previous>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT url, etag, last_modified, sha256 FROM images i
+             WHERE id = (SELECT MAX(id) FROM images j WHERE j.url = i.url AND j.sha256 IS NOT NULL)",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Previous {
+                    etag: r.get(1)?,
+                    last_modified: r.get(2)?,
+                    payload: r.get(3)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The sha256 of every picture ever analysed, so identical bytes are analysed once.
+    pub fn known_picture_shas(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT sha256 FROM pictures")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A stored picture analysis, if these bytes were seen before.
+    pub fn picture(&self, sha256: &str) -> Result<Option<Picture>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT sha256, phash, width, height, format, bytes, metadata FROM pictures WHERE sha256 = ?1",
+                params![sha256],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, u32>(2)?,
+                        r.get::<_, u32>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(sha256, phash, width, height, format, bytes, meta)| {
+            Ok(Picture {
+                sha256,
+                phash: parse_phash(&phash),
+                width,
+                height,
+                format,
+                bytes: bytes as u64,
+                metadata: serde_json::from_str(&meta).map_err(|source| StoreError::Json {
+                    what: "pictures.metadata",
+                    source,
+                })?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The distinct pictures a run fetched successfully, with their hashes.
+    pub fn run_pictures(&self, run_id: i64) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT p.sha256, p.phash FROM images i JOIN pictures p ON p.sha256 = i.sha256
+             WHERE i.run_id = ?1 ORDER BY p.sha256",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|r| {
+            r.map(|(s, h)| (s, parse_phash(&h)))
+                .map_err(StoreError::from)
+        })
+        .collect()
+    }
+
+    /// Every exposure known from earlier runs, with its reference hash.
+    pub fn known_exposures(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, phash FROM exposures ORDER BY first_run_id, id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|r| {
+            r.map(|(s, h)| (s, parse_phash(&h)))
+                .map_err(StoreError::from)
+        })
+        .collect()
+    }
+
+    /// The last picture-to-exposure assignment of each picture seen before.
+    pub fn known_picture_exposures(&self) -> Result<HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, exposure_id FROM run_pictures ORDER BY run_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a run's grouping and assessments in one transaction.
+    pub fn save_exposures(
+        &mut self,
+        run_id: i64,
+        new_exposures: &[(String, u64)],
+        assignments: &[(String, String)],
+        assessed: &[RunExposure],
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut ins_exp =
+                tx.prepare_cached("INSERT INTO exposures (id, phash, first_run_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)")?;
+            for (id, phash) in new_exposures {
+                ins_exp.execute(params![id, crate::model::phash_hex(*phash), run_id, now])?;
+            }
+            let mut ins_rp =
+                tx.prepare_cached("INSERT OR REPLACE INTO run_pictures (run_id, sha256, exposure_id) VALUES (?1, ?2, ?3)")?;
+            for (sha, exp) in assignments {
+                ins_rp.execute(params![run_id, sha, exp])?;
+            }
+            let mut ins_re = tx.prepare_cached(
+                "INSERT OR REPLACE INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for e in assessed {
+                ins_re.execute(params![
+                    run_id,
+                    e.exposure_id,
+                    e.risk.as_str(),
+                    e.score,
+                    serde_json::to_string(&e.reasons).expect("reasons serialise"),
+                    serde_json::to_string(&e.details).expect("details serialise"),
+                    e.change
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn run(&self, run_id: i64) -> Result<Option<RunRow>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched
+                 FROM runs WHERE id = ?1",
+                params![run_id],
+                run_row,
+            )
+            .optional()?)
+    }
+
+    /// The latest run that finished with a report (complete or partial).
+    pub fn latest_reportable_run(&self) -> Result<Option<RunRow>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched
+                 FROM runs WHERE status IN ('complete', 'partial') ORDER BY id DESC LIMIT 1",
+                [],
+                run_row,
+            )
+            .optional()?)
+    }
+
+    /// The reportable run before `run_id`, which changes are computed against.
+    pub fn previous_reportable_run(&self, run_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM runs WHERE status IN ('complete', 'partial') AND id < ?1 ORDER BY id DESC LIMIT 1",
+                params![run_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn run_exposures(&self, run_id: i64) -> Result<Vec<RunExposure>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT exposure_id, risk, score, reasons, details, change FROM run_exposures WHERE run_id = ?1
+             ORDER BY score DESC, exposure_id",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (exposure_id, risk, score, reasons, details, change) = row?;
+            out.push(RunExposure {
+                exposure_id,
+                risk: match risk.as_str() {
+                    "high" => Risk::High,
+                    "medium" => Risk::Medium,
+                    _ => Risk::Low,
+                },
+                score,
+                reasons: serde_json::from_str(&reasons).map_err(|source| StoreError::Json {
+                    what: "run_exposures.reasons",
+                    source,
+                })?,
+                details: serde_json::from_str(&details).map_err(|source| StoreError::Json {
+                    what: "run_exposures.details",
+                    source,
+                })?,
+                change,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every sighting of a run whose picture was fetched, with its exposure.
+    pub fn occurrences(&self, run_id: i64) -> Result<Vec<OccurrenceRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context, s.robots
+             FROM sightings s
+             JOIN images i ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
+             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
+             WHERE s.run_id = ?1
+             GROUP BY s.id
+             ORDER BY rp.exposure_id, s.id",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (exposure_id, sha256, source, page_url, image_url, via, context, robots) = row?;
+            out.push(OccurrenceRow {
+                exposure_id,
+                sha256,
+                source,
+                page_url,
+                image_url,
+                found_via: FoundVia::parse(&via).unwrap_or(FoundVia::Link),
+                context: serde_json::from_str(&context).map_err(|source| StoreError::Json {
+                    what: "sightings.context",
+                    source,
+                })?,
+                robots: serde_json::from_str(&robots).map_err(|source| StoreError::Json {
+                    what: "sightings.robots",
+                    source,
+                })?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The pictures of a run's exposures (sha256 to exposure id).
+    pub fn run_picture_exposures(&self, run_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, exposure_id FROM run_pictures WHERE run_id = ?1 ORDER BY exposure_id, sha256")?;
+        let rows = stmt.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn site_findings(&self, run_id: i64) -> Result<Vec<SiteFinding>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, url, detail FROM site_findings WHERE run_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![run_id], |r| {
+            Ok(SiteFinding {
+                kind: r.get(0)?,
+                url: r.get(1)?,
+                detail: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Documents and pictures of a run that failed, for the report's "could not see".
+    pub fn fetch_failures(&self, run_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT url, error FROM pages WHERE run_id = ?1 AND error IS NOT NULL
+             UNION ALL SELECT url, error FROM images WHERE run_id = ?1 AND error IS NOT NULL",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Runs an integrity check; `Ok(true)` when SQLite says "ok".
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let r: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(r == "ok")
+    }
+
+    /// Direct read access for tests and diagnostics.
+    pub fn count(&self, table: &str, run_id: i64) -> Result<u64, StoreError> {
+        const TABLES: &[&str] = &[
+            "pages",
+            "images",
+            "sightings",
+            "run_pictures",
+            "run_exposures",
+            "site_findings",
+        ];
+        assert!(TABLES.contains(&table), "count: unknown table {table}");
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM {table} WHERE run_id = ?1"),
+            params![run_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Outcomes of a run's document fetches, for tests and the summary.
+    pub fn pages_of_run(&self, run_id: i64) -> Result<Vec<PageOutcome>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT url, kind, status, error FROM pages WHERE run_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![run_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Outcomes of a run's picture fetches.
+    pub fn images_of_run(&self, run_id: i64) -> Result<Vec<ImageOutcome>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT url, status, error, sha256 FROM images WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    Ok(RunRow {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        status: RunStatus::parse(&r.get::<_, String>(3)?),
+        pages_fetched: r.get::<_, i64>(4)? as u64,
+        images_fetched: r.get::<_, i64>(5)? as u64,
+        fetch_errors: r.get::<_, i64>(6)? as u64,
+        bytes_fetched: r.get::<_, i64>(7)? as u64,
+    })
+}
+
+fn parse_phash(s: &str) -> u64 {
+    u64::from_str_radix(s, 16).unwrap_or(0)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates the database file 0600 before SQLite opens it, so it is never
+/// world-readable even for a moment; WAL and SHM files inherit the mode.
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_validate() {
+        migrations().validate().expect("migrations are valid");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/db.sqlite");
+        let store = Store::open(&path).unwrap();
+        assert!(store.integrity_ok().unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let dmode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(dmode, 0o700);
+    }
+
+    #[test]
+    fn running_runs_become_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let id = store.begin_run("2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(store.mark_interrupted("2026-01-01T01:00:00Z").unwrap(), 1);
+        assert_eq!(
+            store.run(id).unwrap().unwrap().status,
+            RunStatus::Interrupted
+        );
+        assert_eq!(store.mark_interrupted("2026-01-01T01:00:00Z").unwrap(), 0);
+    }
+}
