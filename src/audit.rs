@@ -242,6 +242,10 @@ fn finish(
             verdicts: Vec::new(),
             first_page: &s.page_url,
         });
+        // The details cite one page; the smallest URL keeps that stable across runs.
+        if s.page_url.as_str() < a.first_page {
+            a.first_page = &s.page_url;
+        }
         a.shas.insert(sha);
         a.urls.insert(&s.image_url);
         a.places.insert((&s.page_url, &s.image_url));

@@ -368,7 +368,16 @@ impl Config {
     /// Parses and validates config text; `path` is used in messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let ctx = Ctx { text, path };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ctx.err(e.span(), e.message()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            // TOML's own messages do not always name the key: quote the line.
+            let quoted = e
+                .span()
+                .map(|span| line_at(text, span.start).trim())
+                .filter(|l| !l.is_empty() && !e.message().contains(l))
+                .map(|l| format!(" (at `{}`)", l.chars().take(80).collect::<String>()))
+                .unwrap_or_default();
+            ctx.err(e.span(), format!("{}{quoted}", e.message().trim_end()))
+        })?;
         ctx.validate(raw)
     }
 
@@ -384,6 +393,13 @@ impl Config {
         hosts.dedup();
         hosts
     }
+}
+
+/// The whole line of `text` that holds byte `offset`.
+fn line_at(text: &str, offset: usize) -> &str {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[start..].lines().next().unwrap_or_default()
 }
 
 struct Ctx<'a> {
@@ -891,6 +907,13 @@ mod tests {
     fn token_must_be_a_variable_name() {
         let e = parse("[[sources]]\nkind = \"facebook_page\"\npage_id = \"1\"\ntoken_env = \"EAAB-xyz.123\"\n").unwrap_err();
         assert!(e.to_string().contains("token_env"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_key_quotes_the_line() {
+        let e = parse("[crawl]\nmax_retries = 1\nmax_retries = 0\n").unwrap_err();
+        assert_eq!(e.line(), Some(3), "{e}");
+        assert!(e.to_string().contains("max_retries = 0"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,150 @@
+//! The binary as a user runs it: exit codes and messages of CONTRACT.md.
+
+use std::process::Command;
+
+use crate::support::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_exposure-audit"))
+}
+
+#[test]
+fn check_config_names_key_and_line() {
+    let dir = tempdir();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[crawl]\nconcurrency = 8\nmax_pagse = 3\n").unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("max_pagse"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+
+    let out = bin()
+        .args(["check-config", "--config", "config/exposure-audit.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("School website"));
+
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn report_without_runs_exits_2() {
+    let dir = tempdir();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[storage]\ndatabase = \"{}\"\n",
+            dir.path().join("db.sqlite").display()
+        ),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["report", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("audit"),
+        "says what to do"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_exit_codes_and_private_report_file() {
+    let site = Site::start(vec![
+        ("/", html("<img src='/a.jpg'>")),
+        ("/a.jpg", jpeg(resized_jpeg("rocket.jpg", 200, 80))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, config_text(&db, &site.url("/"), "")).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let cfg = cfg.clone();
+        move || {
+            bin()
+                .args(["audit", "--config"])
+                .arg(&cfg)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Exposures: 1"));
+
+    let report = dir.path().join("out/report.json");
+    let out = bin()
+        .args(["report", "--format", "json", "--output"])
+        .arg(&report)
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["summary"]["exposures"], 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&report).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&db).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let out = bin()
+        .args(["report", "--format", "csv", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("exposure_id,risk"), "{csv}");
+    assert_eq!(csv.lines().count(), 2);
+
+    // A site that cannot be reached at all: exit 1.
+    std::fs::write(
+        &cfg,
+        config_text(&db, "http://127.0.0.1:9/", "max_retries = 0"),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        bin()
+            .args(["audit", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

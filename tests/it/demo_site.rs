@@ -1,0 +1,188 @@
+//! The bundled demo site audited end to end: every found_via route, copies
+//! grouped into one exposure, metadata read, site findings, and a second run
+//! answered with 304s.
+
+use std::collections::BTreeSet;
+
+use exposure_audit::demo::{demo_site_dir, serve_site};
+use exposure_audit::store::RunStatus;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_site_every_route_grouped_and_conditional_rerun() {
+    let server = serve_site(demo_site_dir().expect("demo site bundled"), 0)
+        .await
+        .unwrap();
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(&db, &server.url(), ""));
+
+    let first = audit(&cfg).await;
+    assert_eq!(
+        first.summary.status,
+        RunStatus::Complete,
+        "{:?}",
+        recorded_errors(&db, first.summary.run_id)
+    );
+    let r = &first.report;
+    assert_eq!(r["schema"], "exposure-audit/report/v1");
+
+    // Every route a scraper uses shows up.
+    let routes: BTreeSet<String> = occurrences(r).into_iter().map(|(via, _)| via).collect();
+    for via in [
+        "img",
+        "srcset",
+        "picture",
+        "css",
+        "lazy",
+        "og_image",
+        "link",
+        "sitemap",
+        "media_api",
+        "directory_listing",
+        "feed",
+    ] {
+        assert!(
+            routes.contains(via),
+            "no sighting found via {via}: {routes:?}"
+        );
+    }
+
+    // The sports-day photo: original, WordPress sizes, a square crop and a
+    // recompressed PTA re-upload are one exposure.
+    let sports = exposure_with(r, "/sports-day-relay.jpg");
+    let urls: BTreeSet<&str> = sports["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["image_url"].as_str().unwrap())
+        .collect();
+    for suffix in [
+        "sports-day-relay.jpg",
+        "sports-day-relay-300x352.jpg",
+        "sports-day-relay-150x150.jpg",
+        "/pta/relay-team-photo.jpg",
+    ] {
+        assert!(
+            urls.iter().any(|u| u.ends_with(suffix)),
+            "{suffix} not grouped with the original: {urls:?}"
+        );
+    }
+    // Pictures of different things stay apart.
+    assert_ne!(
+        exposure_with(r, "/images/school-cat.jpg")["id"],
+        sports["id"]
+    );
+    assert_ne!(exposure_with(r, "choir-concert.jpg")["id"], sports["id"]);
+    assert_eq!(
+        exposure_with(r, "choir-concert.webp")["id"],
+        exposure_with(r, "choir-concert-300x300.jpg")["id"]
+    );
+
+    // The untouched original keeps its GPS and photographer; that is high risk.
+    let gps = &sports["image"]["metadata"]["gps"];
+    assert!(
+        (gps["lat"].as_f64().unwrap() - 51.5015).abs() < 0.001,
+        "{gps}"
+    );
+    assert_eq!(sports["image"]["metadata"]["author"], "Mr D. Brown");
+    assert_eq!(sports["risk"], "high");
+    assert!(sports["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["kind"] == "gps_location" && d["where"] == "metadata"));
+    assert_eq!(sports["image"]["width"], 1024);
+
+    // The caption travels with the sighting.
+    let captioned = sports["occurrences"].as_array().unwrap().iter().any(|o| {
+        o["context"]["caption"]
+            .as_str()
+            .is_some_and(|c| c.contains("Amelia Jones"))
+    });
+    assert!(captioned);
+
+    // Robots verdicts: GPTBot is kept out of uploads by robots.txt; img2dataset ignores it.
+    let upload = sports["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| {
+            o["image_url"]
+                .as_str()
+                .unwrap()
+                .contains("/wp-content/uploads/")
+        })
+        .unwrap();
+    assert_eq!(upload["robots"]["GPTBot"], "disallowed");
+    assert_eq!(upload["robots"]["CCBot"], "allowed");
+    assert_eq!(upload["robots"]["img2dataset"], "allowed");
+
+    let kinds: BTreeSet<&str> = r["site_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "directory_listing",
+        "media_api_exposed",
+        "sitemap_lists_images",
+    ] {
+        assert!(kinds.contains(k), "missing site finding {k}: {kinds:?}");
+    }
+
+    // Nothing outside the site was fetched: the link to www.example.org is not followed.
+    let store = exposure_audit::store::Store::open(&db).unwrap();
+    let pages = store.pages_of_run(first.summary.run_id).unwrap();
+    assert!(
+        pages.iter().all(|(u, ..)| u.starts_with(&server.url())),
+        "{pages:?}"
+    );
+    // The calendar trap is cut at max_query_variants (default 10).
+    let calendar = pages
+        .iter()
+        .filter(|(u, ..)| u.contains("/calendar/?"))
+        .count();
+    assert!((1..=10).contains(&calendar), "{calendar} calendar pages");
+
+    // Second run of the unchanged site: conditional requests, nothing new.
+    let second = audit(&cfg).await;
+    assert_eq!(second.summary.status, RunStatus::Complete);
+    assert_eq!(
+        second.report["run"]["previous_run_id"],
+        first.summary.run_id
+    );
+    assert!(
+        second.summary.counts.bytes_fetched * 20 < first.summary.counts.bytes_fetched,
+        "second run moved {} bytes, first {}",
+        second.summary.counts.bytes_fetched,
+        first.summary.counts.bytes_fetched
+    );
+    let ids = |r: &serde_json::Value| -> BTreeSet<String> {
+        r["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids(&first.report),
+        ids(&second.report),
+        "exposure ids are stable across runs"
+    );
+    assert_eq!(
+        second.report["summary"]["by_change"]["unchanged"],
+        first.report["summary"]["exposures"]
+    );
+    let statuses: BTreeSet<Option<u16>> = store
+        .pages_of_run(second.summary.run_id)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, k, ..)| k == "html")
+        .map(|(_, _, s, _)| s)
+        .collect();
+    assert_eq!(statuses, BTreeSet::from([Some(304)]));
+}

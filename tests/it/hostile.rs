@@ -1,0 +1,231 @@
+//! A hostile site: slow, broken, huge, looping. The audit records every
+//! failure with its cause, ends as a partial run within its time bound, and
+//! leaves the database intact.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use exposure_audit::store::{RunStatus, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::*;
+
+/// A raw TCP server: `mode` "reset" closes at once; "trickle" sends headers then a byte every 300 ms.
+async fn raw_server(mode: &'static str) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let _ = sock.read(&mut buf).await;
+                if mode == "reset" {
+                    drop(sock);
+                    return;
+                }
+                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n").await;
+                for _ in 0..100 {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    if sock.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A PNG header declaring `w` x `h` pixels followed by a little garbage.
+fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(b"IHDR");
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut crc = flate2::Crc::new();
+    crc.update(&ihdr);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc.sum().to_be_bytes());
+    out.extend_from_slice(&[0, 0, 0, 4, b'I', b'D', b'A', b'T', 1, 2, 3, 4, 0, 0, 0, 0]);
+    out
+}
+
+fn gzip_bomb(uncompressed: usize) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(b"<html><body>").unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..uncompressed / chunk.len() {
+        enc.write_all(&chunk).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_site_is_a_partial_run_with_every_failure_recorded() {
+    let reset = raw_server("reset").await;
+    let trickle = raw_server("trickle").await;
+    let busy_calls = Arc::new(AtomicUsize::new(0));
+    let busy: Handler = {
+        let calls = busy_calls.clone();
+        Arc::new(move |_| {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                let mut r = respond(503, "text/plain", "busy");
+                r.headers_mut().insert("retry-after", "1".parse().unwrap());
+                r
+            } else {
+                respond(200, "image/jpeg", resized_jpeg("rocket.jpg", 240, 80))
+            }
+        })
+    };
+    let bomb: Handler = {
+        let body = gzip_bomb(64 << 20);
+        Arc::new(move |_| {
+            let mut r = respond(200, "text/html", body.clone());
+            r.headers_mut()
+                .insert("content-encoding", "gzip".parse().unwrap());
+            r
+        })
+    };
+    let redirect = |to: &'static str| -> Handler {
+        Arc::new(move |_| {
+            let mut r = respond(302, "text/plain", "");
+            r.headers_mut().insert("location", to.parse().unwrap());
+            r
+        })
+    };
+    let index = format!(
+        "<html><body>
+        <a href='/error'>e</a><a href='/big.html'>b</a><a href='/bomb.html'>g</a><a href='/loop1'>l</a><a href='/bad-utf8'>u</a>
+        <img src='/ok.jpg'><img src='/busy.jpg'><img src='/giant.png'><img src='/huge.jpg'><img src='/not-a-picture.jpg'>
+        <img src='/corrupt.jpg'><img src='/missing.jpg'>
+        <img src='http://{reset}/reset.jpg'><img src='http://{trickle}/slow.jpg'>
+        </body></html>"
+    );
+    // JPEG magic, then noise: no decoder can make a picture of it.
+    let mut corrupt = b"\xff\xd8\xff\xdb\x00\x43\x00".to_vec();
+    corrupt.extend((0..4000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
+    let site = Site::start(vec![
+        ("/", html(&index)),
+        (
+            "/robots.txt",
+            fixed(
+                200,
+                "text/plain",
+                b"\xff\xfe garbage \x00\x01\nUser-agent\nDisallow".to_vec(),
+            ),
+        ),
+        ("/error", fixed(500, "text/html", "oops")),
+        ("/big.html", fixed(200, "text/html", vec![b'a'; 3 << 20])),
+        ("/bomb.html", bomb),
+        ("/loop1", redirect("/loop2")),
+        ("/loop2", redirect("/loop1")),
+        (
+            "/bad-utf8",
+            fixed(
+                200,
+                "text/html",
+                b"<html>\xff\xfe\xfd<img src='/ok.jpg'></html>".to_vec(),
+            ),
+        ),
+        ("/ok.jpg", jpeg(resized_jpeg("coffee.png", 300, 80))),
+        ("/busy.jpg", busy),
+        (
+            "/giant.png",
+            fixed(200, "image/png", png_declaring(60_000, 60_000)),
+        ),
+        ("/huge.jpg", fixed(200, "image/jpeg", vec![0xffu8; 2 << 20])),
+        (
+            "/not-a-picture.jpg",
+            fixed(200, "image/jpeg", "<html>login required</html>"),
+        ),
+        ("/corrupt.jpg", jpeg(corrupt)),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(
+        &db,
+        &site.url("/"),
+        "request_timeout_secs = 3\nmax_page_bytes = 1048576\nmax_image_bytes = 1048576\nmax_retry_after_secs = 5",
+    ));
+    let started = Instant::now();
+    let a = audit(&cfg).await;
+    let elapsed = started.elapsed();
+
+    assert_eq!(a.summary.status, RunStatus::Partial);
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    let errors = recorded_errors(&db, a.summary.run_id);
+    let error_of = |suffix: &str| -> String {
+        errors
+            .iter()
+            .find(|(u, _)| u.ends_with(suffix))
+            .map(|(_, e)| e.clone())
+            .unwrap_or_else(|| panic!("no error recorded for {suffix}: {errors:#?}"))
+    };
+    assert!(error_of("/error").contains("HTTP 500"));
+    assert!(error_of("/big.html").contains("cap"));
+    assert!(
+        error_of("/bomb.html").contains("cap"),
+        "{}",
+        error_of("/bomb.html")
+    );
+    assert!(
+        error_of("/loop1").contains("redirect"),
+        "{}",
+        error_of("/loop1")
+    );
+    assert!(error_of("/giant.png").contains("60000 x 60000"));
+    assert!(error_of("/huge.jpg").contains("cap"));
+    assert!(error_of("/not-a-picture.jpg").contains("not a supported picture"));
+    assert!(
+        error_of("/corrupt.jpg").contains("decode"),
+        "{}",
+        error_of("/corrupt.jpg")
+    );
+    assert!(error_of("/missing.jpg").contains("HTTP 404"));
+    assert!(
+        error_of("/reset.jpg").contains("connection"),
+        "{}",
+        error_of("/reset.jpg")
+    );
+    assert!(
+        error_of("/slow.jpg").contains("timed out"),
+        "{}",
+        error_of("/slow.jpg")
+    );
+
+    // 503 with Retry-After was retried and then served.
+    assert_eq!(busy_calls.load(Ordering::SeqCst), 2);
+    let found = occurrences(&a.report);
+    assert!(found.iter().any(|(_, u)| u.ends_with("/busy.jpg")));
+    assert!(found.iter().any(|(_, u)| u.ends_with("/ok.jpg")));
+
+    let store = Store::open(&db).unwrap();
+    assert!(store.integrity_ok().unwrap());
+    assert!(a.report["unseen"].as_array().unwrap().len() >= 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_site_is_a_failed_run() {
+    let reset = raw_server("reset").await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(
+        &db,
+        &format!("http://{reset}/"),
+        "max_retries = 0",
+    ));
+    let a = audit(&cfg).await;
+    assert_eq!(a.summary.status, RunStatus::Failed);
+    assert!(recorded_errors(&db, a.summary.run_id)
+        .iter()
+        .any(|(u, e)| u.ends_with(&format!("{reset}/")) && e.contains("connection")));
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary (each tests/*.rs file links the whole crate),
+//! real HTTP servers on 127.0.0.1, real SQLite files in temporary folders.
+
+mod support;
+
+mod cli;
+mod demo_site;
+mod hostile;
+mod scope_and_robots;

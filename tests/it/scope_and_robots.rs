@@ -1,0 +1,212 @@
+//! Scope (allowed hosts, private-address refusal, traps) and robots verdicts.
+
+use std::sync::Arc;
+
+use exposure_audit::store::RunStatus;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_hosts_pages_are_not_crawled_and_private_addresses_are_refused() {
+    let other = Site::start(vec![
+        (
+            "/page.html",
+            html("<html><body><img src='/deep.jpg'></body></html>"),
+        ),
+        ("/pic.jpg", jpeg(resized_jpeg("rocket.jpg", 200, 80))),
+    ])
+    .await;
+    let port = other.addr.port();
+    let page = format!(
+        "<html><body>
+        <a href='http://localhost:{port}/page.html'>partner</a>
+        <img src='http://localhost:{port}/pic.jpg'>
+        <img src='http://169.254.169.254/latest/meta-data/a.jpg'>
+        <img src='http://[::1]:{port}/v6.jpg'>
+        <img src='http://[::ffff:169.254.169.254]/mapped.jpg'>
+        <img src='http://0x7f.0.0.2:{port}/hex.jpg'>
+        <img src='http://0.0.0.0:{port}/zero.jpg'>
+        <img src='/own.jpg'>
+        </body></html>"
+    );
+    let site = Site::start(vec![
+        ("/", html(&page)),
+        ("/own.jpg", jpeg(resized_jpeg("coffee.png", 300, 80))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(&db, &site.url("/"), ""));
+    let a = audit(&cfg).await;
+
+    assert!(
+        other.requests().is_empty(),
+        "nothing may reach a private host not named in the config: {:?}",
+        other.requests()
+    );
+    let errors = recorded_errors(&db, a.summary.run_id);
+    for needle in [
+        "localhost",
+        "169.254.169.254",
+        "[::1]",
+        "[::ffff:a9fe:a9fe]",
+        "127.0.0.2",
+        "0.0.0.0",
+    ] {
+        let e = errors
+            .iter()
+            .find(|(u, _)| u.contains(needle))
+            .unwrap_or_else(|| panic!("no record for {needle}: {errors:?}"));
+        assert!(e.1.contains("refused"), "{needle}: {}", e.1);
+    }
+    assert!(occurrences(&a.report)
+        .iter()
+        .any(|(_, u)| u.ends_with("/own.jpg")));
+    assert_eq!(
+        a.summary.status,
+        RunStatus::Partial,
+        "refused pictures are pictures the audit could not see"
+    );
+
+    // Allowed by config: pictures on the other host are fetched, its pages still are not.
+    let dir2 = tempdir();
+    let cfg = config(&config_text(
+        &db_in(&dir2),
+        &site.url("/"),
+        "allow_private_addresses = true",
+    ));
+    let b = audit(&cfg).await;
+    assert_eq!(other.request_count("/pic.jpg"), 1, "{:?}", other.requests());
+    assert_eq!(
+        other.request_count("/page.html"),
+        0,
+        "pages on other hosts are never crawled"
+    );
+    assert!(occurrences(&b.report)
+        .iter()
+        .any(|(_, u)| u.ends_with(&format!("localhost:{port}/pic.jpg"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_verdicts_follow_each_crawlers_real_behaviour() {
+    let noai: Handler = Arc::new(|_| {
+        let mut r = respond(200, "image/jpeg", resized_jpeg("chelsea.png", 200, 80));
+        r.headers_mut()
+            .insert("x-robots-tag", "noai, noimageai".parse().unwrap());
+        r
+    });
+    let site = Site::start(vec![
+        (
+            "/",
+            html("<html><head><meta name='robots' content='noimageindex'></head><body><img src='/up/a.jpg'><img src='/open/b.jpg'><img src='/open/tagged.jpg'></body></html>"),
+        ),
+        ("/robots.txt", fixed(200, "text/plain", "User-agent: GPTBot\nDisallow: /up/\n\nUser-agent: img2dataset\nDisallow: /\n\nUser-agent: CCBot\nDisallow: /\n")),
+        ("/up/a.jpg", jpeg(resized_jpeg("rocket.jpg", 220, 80))),
+        ("/open/b.jpg", jpeg(resized_jpeg("coffee.png", 220, 80))),
+        ("/open/tagged.jpg", noai),
+    ])
+    .await;
+    let dir = tempdir();
+    let a = audit(&config(&config_text(&db_in(&dir), &site.url("/"), ""))).await;
+    let verdict = |suffix: &str, agent: &str| -> String {
+        let e = exposure_with(&a.report, suffix);
+        let o = e["occurrences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["image_url"].as_str().unwrap().ends_with(suffix))
+            .unwrap();
+        o["robots"][agent].as_str().unwrap().to_string()
+    };
+    assert_eq!(verdict("/up/a.jpg", "GPTBot"), "disallowed");
+    assert_eq!(verdict("/open/b.jpg", "GPTBot"), "allowed");
+    assert_eq!(verdict("/open/b.jpg", "CCBot"), "disallowed");
+    // img2dataset never reads robots.txt: only the picture's own header stops it.
+    assert_eq!(verdict("/open/b.jpg", "img2dataset"), "allowed");
+    assert_eq!(verdict("/open/tagged.jpg", "img2dataset"), "disallowed");
+    // The page's noimageindex stops a generic well-behaved crawler.
+    assert_eq!(verdict("/open/b.jpg", "*"), "disallowed");
+    // Bytespider is reported to ignore robots.txt.
+    assert_eq!(verdict("/up/a.jpg", "Bytespider"), "allowed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn obey_mode_skips_what_robots_txt_disallows_for_us() {
+    let site = Site::start(vec![
+        (
+            "/",
+            html("<a href='/private/p.html'>p</a><a href='/public/p.html'>q</a>"),
+        ),
+        (
+            "/robots.txt",
+            fixed(
+                200,
+                "text/plain",
+                "User-agent: exposure-audit\nDisallow: /private/\n",
+            ),
+        ),
+        ("/private/p.html", html("<img src='/x.jpg'>")),
+        ("/public/p.html", html("<img src='/y.jpg'>")),
+        ("/y.jpg", jpeg(resized_jpeg("rocket.jpg", 200, 80))),
+    ])
+    .await;
+    let dir = tempdir();
+    let a = audit(&config(&config_text(
+        &db_in(&dir),
+        &site.url("/"),
+        "robots = \"obey\"",
+    )))
+    .await;
+    assert_eq!(site.request_count("/private/p.html"), 0);
+    assert_eq!(site.request_count("/public/p.html"), 1);
+    assert_eq!(a.summary.status, RunStatus::Complete);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_traps_are_bounded() {
+    // Every calendar page links to the next month, and every path links deeper.
+    let calendar: Handler = Arc::new(|req| {
+        let q = req.uri().query().unwrap_or("m=0");
+        let n: u32 = q.trim_start_matches("m=").parse().unwrap_or(0);
+        respond(
+            200,
+            "text/html",
+            format!(
+                "<a href='/cal?m={}'>next</a><a href='/deep/{}/'>deeper</a>",
+                n + 1,
+                n
+            ),
+        )
+    });
+    let deep: Handler = Arc::new(|req| {
+        let path = req.uri().path().to_string();
+        respond(200, "text/html", format!("<a href='{path}x/'>deeper</a>"))
+    });
+    let site = Site::start(vec![
+        ("/", html("<a href='/cal?m=1'>calendar</a>")),
+        ("/cal", calendar),
+        ("*", deep),
+    ])
+    .await;
+    let dir = tempdir();
+    let a = audit(&config(&config_text(
+        &db_in(&dir),
+        &site.url("/"),
+        "max_query_variants = 5\nmax_depth = 8\nmax_pages = 40",
+    )))
+    .await;
+    let reqs = site.requests();
+    let cal = reqs.iter().filter(|r| r.starts_with("/cal?")).count();
+    assert!(cal <= 5, "calendar pages fetched: {cal}");
+    assert!(reqs.len() <= 40 + 10, "{} requests", reqs.len());
+    assert!(
+        a.summary
+            .skipped
+            .get("max_query_variants")
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "{:?}",
+        a.summary.skipped
+    );
+}

@@ -1,0 +1,269 @@
+//! Test support: real HTTP servers on 127.0.0.1 built from routes, which
+//! record every request they get; config text for a temporary database;
+//! helpers to run an audit and read its report.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use exposure_audit::config::Config;
+use exposure_audit::crawl::Quiet;
+use serde_json::Value;
+
+/// A route's answer.
+pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
+
+#[derive(Clone, Default)]
+pub struct Shared {
+    routes: Arc<HashMap<String, Handler>>,
+    pub log: Arc<Mutex<Vec<(String, HeaderMap)>>>,
+}
+
+/// A fixture site on 127.0.0.1 at a free port.
+pub struct Site {
+    pub addr: SocketAddr,
+    pub shared: Shared,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+impl Site {
+    pub async fn start(routes: Vec<(&str, Handler)>) -> Site {
+        let shared = Shared {
+            routes: Arc::new(
+                routes
+                    .into_iter()
+                    .map(|(p, h)| (p.to_string(), h))
+                    .collect(),
+            ),
+            log: Arc::default(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .fallback(dispatch)
+            .with_state(shared.clone());
+        let handle = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Site {
+            addr,
+            shared,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Paths and queries requested so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    pub fn request_count(&self, path: &str) -> usize {
+        self.requests().iter().filter(|p| *p == path).count()
+    }
+
+    pub fn headers_of(&self, path: &str) -> Vec<HeaderMap> {
+        self.shared
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+}
+
+async fn dispatch(State(shared): State<Shared>, req: Request) -> Response {
+    let path_q = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    shared
+        .log
+        .lock()
+        .unwrap()
+        .push((path_q.clone(), req.headers().clone()));
+    let handler = shared
+        .routes
+        .get(&path_q)
+        .or_else(|| shared.routes.get(req.uri().path()))
+        .or_else(|| shared.routes.get("*"))
+        .cloned();
+    match handler {
+        Some(h) => h(&req),
+        None => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::from("not found"))
+            .unwrap(),
+    }
+}
+
+pub fn respond(status: u16, ctype: &str, body: impl Into<Vec<u8>>) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", ctype)
+        .body(Body::from(body.into()))
+        .unwrap()
+}
+
+/// A route that always answers with these bytes.
+pub fn fixed(status: u16, ctype: &'static str, body: impl Into<Vec<u8>>) -> Handler {
+    let body: Vec<u8> = body.into();
+    Arc::new(move |_| respond(status, ctype, body.clone()))
+}
+
+pub fn html(body: &str) -> Handler {
+    fixed(200, "text/html; charset=utf-8", body.as_bytes().to_vec())
+}
+
+pub fn jpeg(bytes: Vec<u8>) -> Handler {
+    fixed(200, "image/jpeg", bytes)
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/images")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A picture re-encoded as JPEG at `width` pixels wide: another copy of the same photo.
+pub fn resized_jpeg(name: &str, width: u32, quality: u8) -> Vec<u8> {
+    let img = image::load_from_memory(&fixture(name)).unwrap();
+    let h = img.height() * width / img.width();
+    let small = img
+        .resize_exact(width, h, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&small)
+        .unwrap();
+    out
+}
+
+/// Config text for a fast test crawl of `start` into `db`; `crawl_extra`
+/// lines add to or replace the test defaults of `[crawl]`.
+pub fn config_text(db: &Path, start: &str, crawl_extra: &str) -> String {
+    let defaults = [
+        "per_host_delay_ms = 0",
+        "concurrency = 4",
+        "request_timeout_secs = 5",
+        "connect_timeout_secs = 2",
+        "max_retries = 1",
+    ];
+    let key = |line: &str| {
+        line.split('=')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let overridden: Vec<String> = crawl_extra.lines().map(key).collect();
+    let mut crawl: Vec<String> = defaults
+        .iter()
+        .filter(|d| !overridden.contains(&key(d)))
+        .map(|d| d.to_string())
+        .collect();
+    crawl.extend(crawl_extra.lines().map(str::to_string));
+    format!(
+        "[storage]\ndatabase = \"{}\"\n\n[crawl]\n{}\n\n[[sources]]\nkind = \"website\"\nname = \"Test site\"\nstart_urls = [\"{start}\"]\n",
+        db.display(),
+        crawl.join("\n")
+    )
+}
+
+pub fn config(text: &str) -> Config {
+    Config::parse(text, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+pub struct Audited {
+    pub summary: exposure_audit::audit::AuditSummary,
+    pub report: Value,
+}
+
+/// Runs an audit and returns its summary and JSON report.
+pub async fn audit(config: &Config) -> Audited {
+    let summary = exposure_audit::audit::run(config, Arc::new(Quiet))
+        .await
+        .expect("audit runs");
+    let json = exposure_audit::cli::render_report(
+        &config.storage.database,
+        &summary.run_id.to_string(),
+        exposure_audit::cli::Format::Json,
+    )
+    .unwrap_or_else(|(_, m)| panic!("{m}"));
+    Audited {
+        summary,
+        report: serde_json::from_str(&json).unwrap(),
+    }
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn db_in(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("audit.db")
+}
+
+/// Every (found_via, image_url) in a report.
+pub fn occurrences(report: &Value) -> Vec<(String, String)> {
+    report["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["occurrences"].as_array().unwrap().iter())
+        .map(|o| {
+            (
+                o["found_via"].as_str().unwrap().to_string(),
+                o["image_url"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The exposure holding a copy at a URL ending in `suffix`.
+pub fn exposure_with<'a>(report: &'a Value, suffix: &str) -> &'a Value {
+    report["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["occurrences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["image_url"].as_str().unwrap().ends_with(suffix))
+        })
+        .unwrap_or_else(|| panic!("no exposure has a copy at *{suffix}"))
+}
+
+/// Errors recorded for a run's fetches, from the store.
+pub fn recorded_errors(db: &Path, run_id: i64) -> Vec<(String, String)> {
+    let store = exposure_audit::store::Store::open(db).unwrap();
+    store.fetch_failures(run_id).unwrap()
+}
