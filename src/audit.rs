@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::config::Config;
 use crate::crawl::{self, Crawl, CrawlOutcome, Progress};
@@ -77,7 +78,28 @@ pub async fn run(config: &Config, progress: Arc<dyn Progress>) -> Result<AuditSu
     let known_pictures = store.known_picture_shas()?;
     let run_id = store.begin_run(&now())?;
     let span = tracing::info_span!("run", id = run_id);
-    let _enter = span.enter();
+    let parts = (fetcher, crawlers, prev_pages, prev_images, known_pictures);
+    run_body(config, progress, store, run_id, started, parts)
+        .instrument(span)
+        .await
+}
+
+type CrawlerParts = (
+    Fetcher,
+    Vec<crate::robots::Crawler>,
+    HashMap<(String, String), crate::store::Previous>,
+    HashMap<String, crate::store::Previous>,
+    HashSet<String>,
+);
+
+async fn run_body(
+    config: &Config,
+    progress: Arc<dyn Progress>,
+    store: Store,
+    run_id: i64,
+    started: Instant,
+    (fetcher, crawlers, prev_pages, prev_images, known_pictures): CrawlerParts,
+) -> Result<AuditSummary, AuditError> {
     tracing::info!(sources = config.sources.len(), "audit started");
 
     let (tx, rx) = mpsc::channel::<Record>(BATCH * 4);

@@ -13,6 +13,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, OnceCell, Semaphore};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 use url::Url;
 
 use crate::analysis::{self, AnalysisError, HashLimits};
@@ -220,54 +221,64 @@ impl Crawl {
         let mut outcome = CrawlOutcome::default();
         let mut images_seen: HashSet<String> = HashSet::new();
         for source in sources {
-            let _span =
-                tracing::info_span!("source", name = %source.name, kind = source.kind.label())
-                    .entered();
-            match &source.kind {
-                SourceKind::Website {
-                    start_urls,
-                    allowed_hosts,
-                } => {
-                    self.crawl_site(
-                        source,
+            let span =
+                tracing::info_span!("source", name = %source.name, kind = source.kind.label());
+            async {
+                match &source.kind {
+                    SourceKind::Website {
                         start_urls,
                         allowed_hosts,
-                        self.settings.max_depth,
-                        true,
-                        deadline,
-                        &mut images_seen,
-                        &mut outcome,
-                    )
-                    .await
-                }
-                SourceKind::Page { url } => {
-                    let host = url.host_str().unwrap_or_default().to_string();
-                    self.crawl_site(
-                        source,
-                        std::slice::from_ref(url),
-                        &[host],
-                        0,
-                        false,
-                        deadline,
-                        &mut images_seen,
-                        &mut outcome,
-                    )
-                    .await
-                }
-                SourceKind::Feed { url } => {
-                    let host = url.host_str().unwrap_or_default().to_string();
-                    self.crawl_feed(source, url, &host, deadline, &mut images_seen, &mut outcome)
+                    } => {
+                        self.crawl_site(
+                            source,
+                            start_urls,
+                            allowed_hosts,
+                            self.settings.max_depth,
+                            true,
+                            deadline,
+                            &mut images_seen,
+                            &mut outcome,
+                        )
                         .await
-                }
-                other => {
-                    let why = format!(
-                        "source kind `{}` is not supported by this version",
-                        other.label()
-                    );
-                    tracing::warn!(source = %source.name, "{why}");
-                    outcome.failed_sources.push((source.name.clone(), why));
+                    }
+                    SourceKind::Page { url } => {
+                        let host = url.host_str().unwrap_or_default().to_string();
+                        self.crawl_site(
+                            source,
+                            std::slice::from_ref(url),
+                            &[host],
+                            0,
+                            false,
+                            deadline,
+                            &mut images_seen,
+                            &mut outcome,
+                        )
+                        .await
+                    }
+                    SourceKind::Feed { url } => {
+                        let host = url.host_str().unwrap_or_default().to_string();
+                        self.crawl_feed(
+                            source,
+                            url,
+                            &host,
+                            deadline,
+                            &mut images_seen,
+                            &mut outcome,
+                        )
+                        .await
+                    }
+                    other => {
+                        let why = format!(
+                            "source kind `{}` is not supported by this version",
+                            other.label()
+                        );
+                        tracing::warn!(source = %source.name, "{why}");
+                        outcome.failed_sources.push((source.name.clone(), why));
+                    }
                 }
             }
+            .instrument(span)
+            .await;
         }
         outcome
     }
@@ -582,6 +593,16 @@ impl Crawl {
                 }
             }
             Found::Feed(items) => {
+                if !items.is_empty() {
+                    walk.findings.push(SiteFinding {
+                        kind: "feed_lists_images".into(),
+                        url: page.clone(),
+                        detail: format!(
+                            "the feed hands out {} picture(s) with their post text",
+                            items.len()
+                        ),
+                    });
+                }
                 for (page_url, img) in &items {
                     walk.sight(page_url, img, &[]);
                 }

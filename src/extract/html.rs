@@ -72,6 +72,8 @@ sel!(VIDEO, "video[poster]");
 sel!(FIGCAPTION, "figcaption");
 sel!(LAZY_ANY, "[data-src], [data-lazy-src], [data-original], [data-bg], [data-background], [data-background-image], [data-srcset], [data-lazy-srcset], [data-full-url], [data-orig-file], [data-large-file], [data-image], [data-hi-res], [data-url], [data-full], [data-lazy], [data-medium-file]");
 sel!(H1, "h1");
+sel!(LD_JSON, "script[type=\"application/ld+json\"]");
+sel!(NOSCRIPT, "noscript");
 
 /// Extracts pictures, links and hints from an HTML document.
 pub fn extract(body: &[u8], base: &Url) -> PageExtract {
@@ -181,6 +183,45 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         }
     }
 
+    // Lazy loaders put the real <img> in <noscript> for crawlers; the parser
+    // keeps noscript content as text, so parse it again.
+    for ns in doc.select(&NOSCRIPT) {
+        let inner: String = ns.text().collect();
+        if !inner.contains("<img") || inner.len() > 64 * 1024 {
+            continue;
+        }
+        let frag = Html::parse_fragment(&inner);
+        let outer = context_of(ns);
+        for img in frag.select(&IMG) {
+            let mut ctx = context_of(img);
+            ctx.merge_missing(&outer);
+            ctx.nearby_text.clone_from(&outer.nearby_text);
+            if let Some(src) = img.value().attr("src") {
+                push(&mut out, src, FoundVia::Img, &ctx);
+            }
+            if let Some(srcset) = img.value().attr("srcset") {
+                for cand in srcset_urls(srcset) {
+                    push(&mut out, cand, FoundVia::Srcset, &ctx);
+                }
+            }
+        }
+    }
+    // Structured data (schema.org JSON-LD) names pictures for search engines
+    // and scrapers alike.
+    for script in doc.select(&LD_JSON) {
+        let text: String = script.text().collect();
+        if text.len() > 1 << 20 {
+            continue;
+        }
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+            let mut found = Vec::new();
+            json_ld_images(&value, &Context::default(), 0, &mut found);
+            for (u, ctx) in found.into_iter().take(200) {
+                push(&mut out, &u, FoundVia::OgImage, &ctx);
+            }
+        }
+    }
+
     let mut og_ctx = Context::default();
     let mut og_images = Vec::new();
     for m in doc.select(&META) {
@@ -282,6 +323,61 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         .starts_with("Index of /")
         || heading.starts_with("Index of /");
     out
+}
+
+/// Picture URLs under `image`, `thumbnailUrl` and `contentUrl` keys of
+/// JSON-LD, with the nearest `name`/`headline` and `caption`/`description`.
+fn json_ld_images(
+    v: &serde_json::Value,
+    ctx: &Context,
+    depth: usize,
+    out: &mut Vec<(String, Context)>,
+) {
+    use serde_json::Value;
+    if depth > 12 || out.len() >= 200 {
+        return;
+    }
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .for_each(|i| json_ld_images(i, ctx, depth + 1, out)),
+        Value::Object(map) => {
+            let text = |k: &str| {
+                map.get(k)
+                    .and_then(Value::as_str)
+                    .map(clean_text)
+                    .filter(|s| !s.is_empty())
+            };
+            let mut here = ctx.clone();
+            if let Some(t) = text("headline").or_else(|| text("name")) {
+                here.title = Some(truncate_chars(&t, NEARBY_CHARS));
+            }
+            if let Some(c) = text("caption").or_else(|| text("description")) {
+                here.caption = Some(truncate_chars(&c, NEARBY_CHARS));
+            }
+            let is_image_object = map.get("@type").and_then(Value::as_str) == Some("ImageObject");
+            for (k, child) in map {
+                let picture_key = matches!(k.as_str(), "image" | "thumbnailUrl" | "contentUrl")
+                    || (is_image_object && k == "url");
+                match child {
+                    Value::String(u) if picture_key => out.push((u.clone(), here.clone())),
+                    Value::Array(items) if picture_key => {
+                        for i in items {
+                            match i {
+                                Value::String(u) => out.push((u.clone(), here.clone())),
+                                other => json_ld_images(other, &here, depth + 1, out),
+                            }
+                        }
+                    }
+                    Value::Object(_) | Value::Array(_) => {
+                        json_ld_images(child, &here, depth + 1, out)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The text a scraper keeps with an element: alt, title, figure caption,
@@ -463,6 +559,34 @@ mod tests {
             .find(|i| i.url.ends_with("/p.webp"))
             .unwrap();
         assert_eq!(p.context.alt.as_deref(), Some("Choir"));
+    }
+
+    #[test]
+    fn noscript_and_json_ld() {
+        let html = r#"<html><head><script type="application/ld+json">
+            {"@context":"https://schema.org","@type":"NewsArticle","headline":"Sports day",
+             "image":["/ld-1.jpg", {"@type":"ImageObject","url":"/ld-2.jpg","caption":"Relay team"}]}
+            </script></head><body><div class="photo"><noscript><img src="/ns.jpg" alt="Choir"></noscript>
+            <img class="lazy" data-src="/ns.jpg"> Summer choir</div></body></html>"#;
+        let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+        assert_eq!(
+            urls(&e, FoundVia::OgImage),
+            vec!["http://s.example/ld-1.jpg", "http://s.example/ld-2.jpg"]
+        );
+        let ld2 = e
+            .images
+            .iter()
+            .find(|i| i.url.ends_with("ld-2.jpg"))
+            .unwrap();
+        assert_eq!(ld2.context.caption.as_deref(), Some("Relay team"));
+        assert_eq!(ld2.context.title.as_deref(), Some("Sports day"));
+        assert_eq!(urls(&e, FoundVia::Img), vec!["http://s.example/ns.jpg"]);
+        let ns = e
+            .images
+            .iter()
+            .find(|i| i.found_via == FoundVia::Img)
+            .unwrap();
+        assert_eq!(ns.context.alt.as_deref(), Some("Choir"));
     }
 
     #[test]

@@ -1,0 +1,144 @@
+//! Measures how far the perceptual hash moves under the edits a picture goes
+//! through on a school website (resizing, recompression, WordPress square
+//! crops, mild crops, mirroring) against the distance between different
+//! pictures. The output is the table in docs/hashing.md.
+//!
+//!   cargo run --release --example hash_robustness
+
+use std::io::Cursor;
+use std::path::Path;
+
+use exposure_audit::analysis::{analyse, HashLimits};
+use image::{imageops::FilterType, DynamicImage, ImageFormat};
+
+const FIXTURES: &[&str] = &[
+    "grace_hopper.jpg",
+    "astronaut.png",
+    "camera.png",
+    "coffee.png",
+    "chelsea.png",
+    "rocket.jpg",
+    "hubble_deep_field.jpg",
+];
+
+fn encode_jpeg(img: &DynamicImage, q: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q)
+        .encode_image(&img.to_rgb8())
+        .unwrap();
+    out
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    analyse(
+        bytes,
+        HashLimits {
+            max_pixels: 200_000_000,
+        },
+    )
+    .unwrap()
+    .phash
+}
+
+fn crop(img: &DynamicImage, frac: f32) -> DynamicImage {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let (dx, dy) = ((w * frac / 2.0) as u32, (h * frac / 2.0) as u32);
+    img.crop_imm(dx, dy, img.width() - 2 * dx, img.height() - 2 * dy)
+}
+
+fn square(img: &DynamicImage) -> DynamicImage {
+    let side = img.width().min(img.height());
+    img.crop_imm(
+        (img.width() - side) / 2,
+        (img.height() - side) / 2,
+        side,
+        side,
+    )
+    .resize_exact(150, 150, FilterType::Lanczos3)
+}
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images");
+    let edits: Vec<(&str, Box<dyn Fn(&DynamicImage) -> Vec<u8>>)> = vec![
+        (
+            "resized to 50%, JPEG q85",
+            Box::new(|i| {
+                encode_jpeg(
+                    &i.resize(i.width() / 2, i.height(), FilterType::Lanczos3),
+                    85,
+                )
+            }),
+        ),
+        (
+            "resized to 300 px, JPEG q75",
+            Box::new(|i| encode_jpeg(&i.resize(300, 300, FilterType::Triangle), 75)),
+        ),
+        ("recompressed JPEG q30", Box::new(|i| encode_jpeg(i, 30))),
+        (
+            "PNG of the same pixels",
+            Box::new(|i| {
+                let mut c = Cursor::new(Vec::new());
+                i.write_to(&mut c, ImageFormat::Png).unwrap();
+                c.into_inner()
+            }),
+        ),
+        ("5% crop", Box::new(|i| encode_jpeg(&crop(i, 0.05), 85))),
+        ("10% crop", Box::new(|i| encode_jpeg(&crop(i, 0.10), 85))),
+        ("15% crop", Box::new(|i| encode_jpeg(&crop(i, 0.15), 85))),
+        (
+            "WordPress 150x150 square crop",
+            Box::new(|i| encode_jpeg(&square(i), 82)),
+        ),
+        ("mirrored", Box::new(|i| encode_jpeg(&i.fliph(), 85))),
+    ];
+    let originals: Vec<(String, DynamicImage, u64)> = FIXTURES
+        .iter()
+        .map(|n| {
+            let bytes = std::fs::read(dir.join(n)).unwrap();
+            let img = image::load_from_memory(&bytes).unwrap();
+            let img = DynamicImage::ImageRgb8(img.to_rgb8());
+            let h = hash(&encode_jpeg(&img, 95));
+            (n.to_string(), img, h)
+        })
+        .collect();
+    println!(
+        "| edit | min | mean | max | within {} bits |",
+        exposure_audit::group::SAME_PICTURE_MAX_DISTANCE
+    );
+    println!("|---|---|---|---|---|");
+    for (name, edit) in &edits {
+        let d: Vec<u32> = originals
+            .iter()
+            .map(|(_, img, h)| (hash(&edit(img)) ^ h).count_ones())
+            .collect();
+        let within = d
+            .iter()
+            .filter(|&&x| x <= exposure_audit::group::SAME_PICTURE_MAX_DISTANCE)
+            .count();
+        println!(
+            "| {name} | {} | {:.1} | {} | {within}/{} |",
+            d.iter().min().unwrap(),
+            d.iter().sum::<u32>() as f64 / d.len() as f64,
+            d.iter().max().unwrap(),
+            d.len()
+        );
+    }
+    let mut pairs = Vec::new();
+    for i in 0..originals.len() {
+        for j in i + 1..originals.len() {
+            pairs.push((originals[i].2 ^ originals[j].2).count_ones());
+        }
+    }
+    let false_matches = pairs
+        .iter()
+        .filter(|&&x| x <= exposure_audit::group::SAME_PICTURE_MAX_DISTANCE)
+        .count();
+    println!(
+        "| different pictures ({} pairs) | {} | {:.1} | {} | {false_matches}/{} (false matches) |",
+        pairs.len(),
+        pairs.iter().min().unwrap(),
+        pairs.iter().sum::<u32>() as f64 / pairs.len() as f64,
+        pairs.iter().max().unwrap(),
+        pairs.len()
+    );
+}
