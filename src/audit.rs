@@ -228,18 +228,37 @@ fn finish(
     let pictures = store.run_pictures(run_id)?;
     let known = store.known_exposures()?;
     let known_pictures = store.known_picture_exposures()?;
-    let grouping = group::group(&pictures, &known, &known_pictures);
-    let exposure_of: HashMap<&str, &str> = grouping
-        .assignments
-        .iter()
-        .map(|(s, e)| (s.as_str(), e.as_str()))
-        .collect();
+    let mut grouping = group::group(&pictures, &known, &known_pictures);
 
     // Picture URL -> sha256 for this run's successful fetches.
     let url_sha: HashMap<String, String> = store
         .images_of_run(run_id)?
         .into_iter()
         .filter_map(|(url, _, _, sha)| sha.map(|s| (url, s)))
+        .collect();
+    // WordPress size variants of one upload are one picture even where a
+    // square crop moves the hash too far. Sorted, so links do not depend on
+    // hash-map order.
+    let mut by_key: std::collections::BTreeMap<String, BTreeSet<&str>> = Default::default();
+    for (url, sha) in &url_sha {
+        if let Some(key) = crate::extract::wordpress::variant_key(url) {
+            by_key.entry(key).or_default().insert(sha);
+        }
+    }
+    let links: Vec<(String, String)> = by_key
+        .values()
+        .flat_map(|shas| {
+            let first = shas.iter().next().copied().unwrap_or_default();
+            shas.iter()
+                .skip(1)
+                .map(move |s| (first.to_string(), s.to_string()))
+        })
+        .collect();
+    group::merge_linked(&mut grouping, &links);
+    let exposure_of: HashMap<&str, &str> = grouping
+        .assignments
+        .iter()
+        .map(|(s, e)| (s.as_str(), e.as_str()))
         .collect();
 
     struct Acc<'a> {

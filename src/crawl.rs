@@ -43,7 +43,7 @@ enum DocKind {
     Feed,
     Listing,
     MediaApi { page: u32 },
-    Stylesheet { referrer: String },
+    Stylesheet,
 }
 
 impl DocKind {
@@ -55,7 +55,7 @@ impl DocKind {
             DocKind::Feed => "feed",
             DocKind::Listing => "listing",
             DocKind::MediaApi { .. } => "media_api",
-            DocKind::Stylesheet { .. } => "stylesheet",
+            DocKind::Stylesheet => "stylesheet",
         }
     }
 
@@ -493,12 +493,7 @@ impl Crawl {
                 }
                 for css in e.stylesheets.iter().take(MAX_STYLESHEETS) {
                     if walk.count("stylesheet") < MAX_STYLESHEETS {
-                        walk.probe(
-                            css.clone(),
-                            DocKind::Stylesheet {
-                                referrer: page.clone(),
-                            },
-                        );
+                        walk.probe(css.clone(), DocKind::Stylesheet);
                     }
                 }
                 for feed in &e.feeds {
@@ -608,16 +603,16 @@ impl Crawl {
                 }
             }
             Found::Css(urls) => {
-                let DocKind::Stylesheet { referrer } = &kind else {
-                    return;
-                };
+                // Stylesheets are shared by many pages: the stylesheet itself is
+                // where a scraper finds these, and that does not depend on
+                // which page happened to be crawled first.
                 for u in urls {
                     let img = ImageRef {
                         url: u,
                         found_via: FoundVia::Css,
                         context: Default::default(),
                     };
-                    walk.sight(referrer, &img, &page_robots);
+                    walk.sight(&page, &img, &page_robots);
                 }
             }
         }
@@ -897,7 +892,7 @@ fn parse_doc(kind: &DocKind, fetched: &Fetched, body: &[u8], cap: u64) -> Result
                 .header("x-wp-totalpages")
                 .and_then(|v| v.trim().parse().ok()),
         }),
-        DocKind::Stylesheet { .. } => {
+        DocKind::Stylesheet => {
             let css = String::from_utf8_lossy(body);
             Ok(Found::Css(
                 extract::html::css_urls(&css)

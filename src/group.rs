@@ -179,6 +179,83 @@ pub fn group(
     out
 }
 
+/// Joins pictures known to be one picture whatever their hashes say (for
+/// instance WordPress size variants of one upload, whose square crops can be
+/// far apart in hash). Each linked set goes to the exposure most of its
+/// pictures already have (ties: the oldest, i.e. smallest id); exposures this
+/// run created that end up empty are dropped.
+pub fn merge_linked(grouping: &mut Grouping, links: &[(String, String)]) {
+    if links.is_empty() {
+        return;
+    }
+    let index: HashMap<&str, usize> = grouping
+        .assignments
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| (s.as_str(), i))
+        .collect();
+    let n = grouping.assignments.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let union = |p: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (root(p, a), root(p, b));
+        if ra != rb {
+            p[ra.max(rb)] = ra.min(rb);
+        }
+    };
+    // Pictures already in one exposure stay together.
+    let mut first_of: HashMap<&str, usize> = HashMap::new();
+    for (i, (_, e)) in grouping.assignments.iter().enumerate() {
+        let f = *first_of.entry(e.as_str()).or_insert(i);
+        union(&mut parent, f, i);
+    }
+    for (a, b) in links {
+        if let (Some(&x), Some(&y)) = (index.get(a.as_str()), index.get(b.as_str())) {
+            union(&mut parent, x, y);
+        }
+    }
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        members.entry(r).or_default().push(i);
+    }
+    for group in members.values() {
+        let mut votes: HashMap<&str, usize> = HashMap::new();
+        for &i in group {
+            *votes.entry(grouping.assignments[i].1.as_str()).or_default() += 1;
+        }
+        if votes.len() < 2 {
+            continue;
+        }
+        let winner = votes
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(e, _)| e.to_string())
+            .expect("non-empty group");
+        for &i in group {
+            grouping.assignments[i].1.clone_from(&winner);
+        }
+    }
+    let used: std::collections::HashSet<&str> = grouping
+        .assignments
+        .iter()
+        .map(|(_, e)| e.as_str())
+        .collect();
+    let keep: Vec<(String, u64)> = grouping
+        .new_exposures
+        .iter()
+        .filter(|(id, _)| used.contains(id.as_str()))
+        .cloned()
+        .collect();
+    grouping.new_exposures = keep;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +329,25 @@ mod tests {
             id_of(&group(&[("s3".into(), b)], &known, &kp), "s3"),
             "exp-x"
         );
+    }
+
+    #[test]
+    fn linked_pictures_join_one_exposure() {
+        let a = 0xf0f0_f0f0_0f0f_0f0fu64;
+        let crop = 0x1234_5678_9abc_def0u64; // far from `a` in hash
+        let pics = vec![
+            ("orig".to_string(), a),
+            ("copy".to_string(), a ^ 1),
+            ("thumb".to_string(), crop),
+        ];
+        let mut g = group(&pics, &[], &HashMap::new());
+        assert_eq!(g.new_exposures.len(), 2);
+        merge_linked(&mut g, &[("orig".into(), "thumb".into())]);
+        assert_eq!(g.new_exposures.len(), 1);
+        let ids: std::collections::HashSet<&str> =
+            g.assignments.iter().map(|(_, e)| e.as_str()).collect();
+        assert_eq!(ids.len(), 1);
+        assert_eq!(g.new_exposures[0].1, a, "the majority's exposure wins");
     }
 
     #[test]

@@ -48,6 +48,42 @@ struct Details {
     original_image: Option<String>,
 }
 
+/// The key WordPress size variants of one upload share: `photo-300x200.jpg`,
+/// `photo-scaled.jpg` and `photo.jpg` in one folder are one picture (WordPress
+/// keeps file stems unique per folder by adding -1, -2). `None` for URLs that
+/// are not in an uploads folder.
+pub fn variant_key(url: &str) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    let path = u.path();
+    if !path.contains("/wp-content/uploads/") {
+        return None;
+    }
+    let (folder, file) = path.rsplit_once('/')?;
+    let (stem, ext) = file.rsplit_once('.')?;
+    let mut stem = stem;
+    for suffix in ["-scaled", "-rotated", "-e"] {
+        if let Some(s) = stem.strip_suffix(suffix) {
+            stem = s;
+        }
+    }
+    if let Some((base, size)) = stem.rsplit_once('-') {
+        let is_size = size.split_once('x').is_some_and(|(w, h)| {
+            !w.is_empty()
+                && !h.is_empty()
+                && w.bytes().all(|b| b.is_ascii_digit())
+                && h.bytes().all(|b| b.is_ascii_digit())
+        });
+        if is_size {
+            stem = base;
+        }
+    }
+    Some(format!(
+        "{}{folder}/{stem}.{}",
+        u.host_str()?,
+        ext.to_ascii_lowercase()
+    ))
+}
+
 /// The URL of page `page` (1-based) of the media listing on a site.
 pub fn listing_url(site: &Url, page: u32) -> Url {
     let mut u = site
@@ -142,6 +178,37 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Vec<(String, ImageRef)>, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_variants_share_a_key() {
+        let k = |u: &str| variant_key(u);
+        let orig = k("https://s.example/wp-content/uploads/2026/06/relay.jpg").unwrap();
+        assert_eq!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-150x150.jpg").unwrap(),
+            orig
+        );
+        assert_eq!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-scaled.jpg").unwrap(),
+            orig
+        );
+        assert_eq!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-1024x683.JPG").unwrap(),
+            orig
+        );
+        assert_ne!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-1.jpg").unwrap(),
+            orig
+        );
+        assert_ne!(
+            k("https://s.example/wp-content/uploads/2026/05/relay.jpg").unwrap(),
+            orig
+        );
+        assert_ne!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-team.jpg").unwrap(),
+            orig
+        );
+        assert_eq!(k("https://s.example/images/relay-150x150.jpg"), None);
+    }
 
     #[test]
     fn every_size_and_the_original() {
