@@ -147,6 +147,32 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
             }
         }
     }
+    // Themes and page builders keep pictures in data-* attributes of their
+    // own (Elementor's data-settings JSON, sliders' data-lazyload, ...): a
+    // scraper that greps attributes for picture URLs finds them, so do we.
+    for el in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
+        for (name, value) in el.value().attrs() {
+            if !name.starts_with("data-")
+                || LAZY_ATTRS.contains(&name)
+                || LAZY_SRCSET_ATTRS.contains(&name)
+                || value.len() > 16 * 1024
+            {
+                continue;
+            }
+            let tokens = picture_tokens(value);
+            if tokens.is_empty() {
+                continue;
+            }
+            let ctx = context_of(el);
+            for t in tokens {
+                push(&mut out, &t, FoundVia::Lazy, &ctx);
+            }
+        }
+    }
     for source in doc.select(&SOURCE) {
         // Context comes from the picture's own <img>.
         let ctx = source
@@ -473,6 +499,38 @@ pub fn css_urls(css: &str) -> Vec<&str> {
     out
 }
 
+/// URL-like tokens in an attribute value (plain, JSON with escaped slashes,
+/// CSS) whose path ends like a picture file.
+fn picture_tokens(value: &str) -> Vec<String> {
+    if !value.contains('.') {
+        return Vec::new();
+    }
+    let unescaped = value.replace("\\/", "/");
+    unescaped
+        .split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '"' | '\'' | ',' | '(' | ')' | '{' | '}' | '[' | ']' | ';' | '|'
+                )
+        })
+        .filter(|t| t.starts_with('/') || t.starts_with("http://") || t.starts_with("https://"))
+        .filter(|t| {
+            let path = t.split(['?', '#']).next().unwrap_or_default();
+            let ext = path
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default();
+            matches!(
+                ext.as_str(),
+                "jpg" | "jpeg" | "png" | "gif" | "webp" | "avif" | "bmp" | "tif" | "tiff" | "heic"
+            )
+        })
+        .take(20)
+        .map(str::to_string)
+        .collect()
+}
+
 fn looks_like_url(s: &str) -> bool {
     !s.is_empty()
         && !s.contains(char::is_whitespace)
@@ -559,6 +617,24 @@ mod tests {
             .find(|i| i.url.ends_with("/p.webp"))
             .unwrap();
         assert_eq!(p.context.alt.as_deref(), Some("Choir"));
+    }
+
+    #[test]
+    fn pictures_in_builder_data_attributes() {
+        let html = r#"<div class="elementor-section" data-settings='{"background_image":{"url":"https:\/\/s.example\/wp-content\/uploads\/hall.jpg","id":12}}'>
+            <div data-lazyload="/slides/one.jpg" data-thumb="/slides/one-thumb.png?v=2">Welcome</div>
+            <span data-note="see page 3. thanks">x</span></div>"#;
+        let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+        let mut got = urls(&e, FoundVia::Lazy);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                "http://s.example/slides/one-thumb.png?v=2",
+                "http://s.example/slides/one.jpg",
+                "https://s.example/wp-content/uploads/hall.jpg"
+            ]
+        );
     }
 
     #[test]

@@ -7,3 +7,4 @@ mod cli;
 mod demo_site;
 mod hostile;
 mod scope_and_robots;
+mod unseen_site;
