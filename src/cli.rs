@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::audit::{self, AuditSummary};
 use crate::config::{defaults, Config, SourceKind};
-use crate::crawl::{Progress, Quiet};
+use crate::crawl::Progress;
 use crate::model::Risk;
 use crate::report;
 use crate::store::{RunStatus, Store};
@@ -217,13 +217,32 @@ impl Progress for Bar {
     }
 }
 
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Off a terminal (cron, systemd, CI): a plain log line at most every 30 s.
+struct LogLines(std::sync::Mutex<std::time::Instant>);
+
+impl Progress for LogLines {
+    fn update(&self, pages: u64, images: u64, errors: u64) {
+        let mut last = self.0.lock().expect("progress lock");
+        if last.elapsed() >= std::time::Duration::from_secs(30) {
+            *last = std::time::Instant::now();
+            tracing::info!(pages, pictures = images, errors, "crawling");
+        }
+    }
+}
+
 fn progress() -> Arc<dyn Progress> {
     if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Arc::new(Bar(bar))
     } else {
-        Arc::new(Quiet)
+        Arc::new(LogLines(std::sync::Mutex::new(std::time::Instant::now())))
     }
 }
 
