@@ -59,7 +59,8 @@ fn square(img: &DynamicImage) -> DynamicImage {
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images");
-    let edits: Vec<(&str, Box<dyn Fn(&DynamicImage) -> Vec<u8>>)> = vec![
+    type Edit = Box<dyn Fn(&DynamicImage) -> Vec<u8>>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "resized to 50%, JPEG q85",
             Box::new(|i| {

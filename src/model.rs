@@ -50,13 +50,13 @@ impl FoundVia {
 /// The text a scraper collects with a picture.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub alt: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub caption: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub nearby_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_title: Option<String>,
@@ -131,11 +131,12 @@ pub struct Gps {
 /// What a picture's embedded metadata says about who and where.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PictureMetadata {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // gps, people and author are always present in the report (CONTRACT.md).
+    #[serde(default)]
     pub gps: Option<Gps>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub people: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub author: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,

@@ -420,10 +420,7 @@ impl Store {
                 height,
                 format,
                 bytes: bytes as u64,
-                metadata: serde_json::from_str(&meta).map_err(|source| StoreError::Json {
-                    what: "pictures.metadata",
-                    source,
-                })?,
+                metadata: from_json("pictures.metadata", &meta)?,
             })
         })
         .transpose()
@@ -571,14 +568,8 @@ impl Store {
                     _ => Risk::Low,
                 },
                 score,
-                reasons: serde_json::from_str(&reasons).map_err(|source| StoreError::Json {
-                    what: "run_exposures.reasons",
-                    source,
-                })?,
-                details: serde_json::from_str(&details).map_err(|source| StoreError::Json {
-                    what: "run_exposures.details",
-                    source,
-                })?,
+                reasons: from_json("run_exposures.reasons", &reasons)?,
+                details: from_json("run_exposures.details", &details)?,
                 change,
             });
         }
@@ -618,14 +609,8 @@ impl Store {
                 page_url,
                 image_url,
                 found_via: FoundVia::parse(&via).unwrap_or(FoundVia::Link),
-                context: serde_json::from_str(&context).map_err(|source| StoreError::Json {
-                    what: "sightings.context",
-                    source,
-                })?,
-                robots: serde_json::from_str(&robots).map_err(|source| StoreError::Json {
-                    what: "sightings.robots",
-                    source,
-                })?,
+                context: from_json("sightings.context", &context)?,
+                robots: from_json("sightings.robots", &robots)?,
             });
         }
         Ok(out)
@@ -725,6 +710,14 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         fetch_errors: r.get::<_, i64>(6)? as u64,
         bytes_fetched: r.get::<_, i64>(7)? as u64,
     })
+}
+
+/// Parses JSON the store wrote; an error names the column.
+fn from_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::Json { what, source })
 }
 
 fn parse_phash(s: &str) -> u64 {

@@ -8,6 +8,20 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_exposure-audit"))
 }
 
+/// `exposure-audit audit --config cfg`, off the runtime that serves the site.
+async fn audit_bin(cfg: &std::path::Path) -> std::process::Output {
+    let cfg = cfg.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        bin()
+            .args(["audit", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 #[test]
 fn check_config_names_key_and_line() {
     let dir = tempdir();
@@ -79,18 +93,7 @@ async fn audit_exit_codes_and_private_report_file() {
     let db = db_in(&dir);
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, config_text(&db, &site.url("/"), "")).unwrap();
-    let out = tokio::task::spawn_blocking({
-        let cfg = cfg.clone();
-        move || {
-            bin()
-                .args(["audit", "--config"])
-                .arg(&cfg)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let out = audit_bin(&cfg).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -137,14 +140,6 @@ async fn audit_exit_codes_and_private_report_file() {
         config_text(&db, "http://127.0.0.1:9/", "max_retries = 0"),
     )
     .unwrap();
-    let out = tokio::task::spawn_blocking(move || {
-        bin()
-            .args(["audit", "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = audit_bin(&cfg).await;
     assert_eq!(out.status.code(), Some(1));
 }

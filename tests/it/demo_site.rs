@@ -26,7 +26,7 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         recorded_errors(&db, first.summary.run_id)
     );
     let r = &first.report;
-    assert_eq!(r["schema"], "exposure-audit/report/v1");
+    assert_contract_shape(r);
 
     // Every route a scraper uses shows up.
     let routes: BTreeSet<String> = occurrences(r).into_iter().map(|(via, _)| via).collect();
@@ -150,6 +150,7 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
     // Second run of the unchanged site: conditional requests, nothing new.
     let second = audit(&cfg).await;
     assert_eq!(second.summary.status, RunStatus::Complete);
+    assert_contract_shape(&second.report);
     assert_eq!(
         second.report["run"]["previous_run_id"],
         first.summary.run_id

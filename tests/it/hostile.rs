@@ -161,6 +161,7 @@ async fn hostile_site_is_a_partial_run_with_every_failure_recorded() {
     let elapsed = started.elapsed();
 
     assert_eq!(a.summary.status, RunStatus::Partial);
+    assert_contract_shape(&a.report);
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
     let errors = recorded_errors(&db, a.summary.run_id);
     let error_of = |suffix: &str| -> String {

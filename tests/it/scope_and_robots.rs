@@ -160,6 +160,12 @@ async fn obey_mode_skips_what_robots_txt_disallows_for_us() {
     assert_eq!(site.request_count("/private/p.html"), 0);
     assert_eq!(site.request_count("/public/p.html"), 1);
     assert_eq!(a.summary.status, RunStatus::Complete);
+    // An honest user agent on every request.
+    let ua = site.headers_of("/public/p.html")[0]["user-agent"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(ua.starts_with("exposure-audit/"), "{ua}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -267,3 +267,99 @@ pub fn recorded_errors(db: &Path, run_id: i64) -> Vec<(String, String)> {
     let store = exposure_audit::store::Store::open(db).unwrap();
     store.fetch_failures(run_id).unwrap()
 }
+
+/// Checks a report against the shape CONTRACT.md promises: every key there,
+/// with its type and vocabulary.
+pub fn assert_contract_shape(r: &Value) {
+    let s = |v: &Value, what: &str| assert!(v.is_string(), "{what} must be a string: {v}");
+    let n = |v: &Value, what: &str| assert!(v.is_u64(), "{what} must be a whole number: {v}");
+    assert_eq!(r["schema"], "exposure-audit/report/v1");
+    s(&r["generated_at"], "generated_at");
+    let run = &r["run"];
+    n(&run["id"], "run.id");
+    assert!(run["previous_run_id"].is_u64() || run["previous_run_id"].is_null());
+    s(&run["started_at"], "run.started_at");
+    assert!(["complete", "partial", "failed"].contains(&run["status"].as_str().unwrap()));
+    for k in ["pages_fetched", "images_fetched", "fetch_errors"] {
+        n(&run[k], k);
+    }
+    let sum = &r["summary"];
+    n(&sum["exposures"], "summary.exposures");
+    for k in ["high", "medium", "low"] {
+        n(&sum["by_risk"][k], k);
+    }
+    for k in ["new", "unchanged", "changed", "resolved"] {
+        n(&sum["by_change"][k], k);
+    }
+    let exposures = r["exposures"].as_array().expect("exposures array");
+    assert_eq!(exposures.len() as u64, sum["exposures"].as_u64().unwrap());
+    const VIA: &[&str] = &[
+        "img",
+        "srcset",
+        "picture",
+        "css",
+        "lazy",
+        "og_image",
+        "link",
+        "sitemap",
+        "media_api",
+        "directory_listing",
+        "feed",
+        "api",
+    ];
+    for e in exposures {
+        s(&e["id"], "exposure id");
+        assert!(["high", "medium", "low"].contains(&e["risk"].as_str().unwrap()));
+        n(&e["score"], "score");
+        assert!(e["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_string));
+        assert!(
+            ["new", "unchanged", "changed", "resolved"].contains(&e["change"].as_str().unwrap())
+        );
+        let img = &e["image"];
+        assert_eq!(img["phash"].as_str().unwrap().len(), 16);
+        n(&img["width"], "width");
+        n(&img["height"], "height");
+        assert!(img["faces"].is_u64() || img["faces"].is_null());
+        let meta = &img["metadata"];
+        assert!(
+            meta["gps"].is_null() || (meta["gps"]["lat"].is_f64() && meta["gps"]["lon"].is_f64())
+        );
+        assert!(meta["people"].is_array());
+        assert!(meta["author"].is_null() || meta["author"].is_string());
+        for o in e["occurrences"].as_array().unwrap() {
+            for k in ["source", "page_url", "image_url"] {
+                s(&o[k], k);
+            }
+            assert!(
+                VIA.contains(&o["found_via"].as_str().unwrap()),
+                "{}",
+                o["found_via"]
+            );
+            for k in ["alt", "caption", "title", "nearby_text"] {
+                assert!(
+                    o["context"][k].is_null() || o["context"][k].is_string(),
+                    "context.{k}"
+                );
+            }
+            assert!(o["robots"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|v| v == "allowed" || v == "disallowed"));
+        }
+        for d in e["details"].as_array().unwrap() {
+            for k in ["kind", "text", "where", "page_url"] {
+                s(&d[k], k);
+            }
+        }
+    }
+    for f in r["site_findings"].as_array().unwrap() {
+        for k in ["kind", "url", "detail"] {
+            s(&f[k], k);
+        }
+    }
+}
