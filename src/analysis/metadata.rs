@@ -105,6 +105,9 @@ fn read_exif(exif: &exif::Exif, out: &mut Embedded) {
             }
         }
     }
+    if m.author.is_none() {
+        m.author = field_text(exif, Tag::CameraOwnerName);
+    }
     m.copyright = field_text(exif, Tag::Copyright);
     m.caption = field_text(exif, Tag::ImageDescription);
     m.taken_at =
@@ -350,6 +353,53 @@ mod tests {
 #[cfg(test)]
 mod demo_file_tests {
     use super::*;
+    use std::io::Write;
+
+    fn demo_original() -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("demo/site/wp-content/uploads/2026/06/sports-day-relay.jpg");
+        std::fs::read(path).unwrap()
+    }
+
+    fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn png_legacy_raw_profile_exif_is_read() {
+        // The EXIF block of the demo original, written the ImageMagick way.
+        let jpeg = demo_original();
+        let start = memfind(&jpeg, b"Exif\0\0").unwrap();
+        let len = u16::from_be_bytes([jpeg[start - 2], jpeg[start - 1]]) as usize - 2;
+        let exif_block = &jpeg[start..start + len];
+        let text = format!(
+            "\nexif\n{:8}\n{}\n",
+            exif_block.len(),
+            hex::encode(exif_block)
+        );
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(text.as_bytes()).unwrap();
+        let mut data = b"Raw profile type exif\0\0".to_vec();
+        data.extend_from_slice(&z.finish().unwrap());
+        let mut png = Vec::new();
+        image::DynamicImage::new_luma8(8, 8)
+            .write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        let iend = png.len() - 12;
+        let mut with = png[..iend].to_vec();
+        with.extend_from_slice(&png_chunk(b"zTXt", &data));
+        with.extend_from_slice(&png[iend..]);
+        let r = read(&with, ImageFormat::Png);
+        assert!(r.metadata.gps.is_some(), "{:?}", r.metadata);
+        assert_eq!(r.metadata.author.as_deref(), Some("Mr D. Brown"));
+    }
 
     #[test]
     fn camera_original_keeps_gps_and_artist() {
