@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use crate::analysis::details;
 use crate::config::Config;
 use crate::crawl::{self, Crawl, CrawlOutcome, Progress};
 use crate::fetch::Fetcher;
@@ -266,6 +267,7 @@ fn finish(
         urls: BTreeSet<&'a str>,
         places: BTreeSet<(&'a str, &'a str)>,
         verdicts: Vec<&'a RobotsVerdicts>,
+        sightings: Vec<&'a crate::model::Sighting>,
         first_page: &'a str,
     }
     let mut acc: HashMap<&str, Acc> = HashMap::new();
@@ -281,6 +283,7 @@ fn finish(
             urls: BTreeSet::new(),
             places: BTreeSet::new(),
             verdicts: Vec::new(),
+            sightings: Vec::new(),
             first_page: &s.page_url,
         });
         // The details cite one page; the smallest URL keeps that stable across runs.
@@ -291,6 +294,7 @@ fn finish(
         a.urls.insert(&s.image_url);
         a.places.insert((&s.page_url, &s.image_url));
         a.verdicts.push(v);
+        a.sightings.push(s);
     }
 
     let previous = store.previous_reportable_run(run_id)?;
@@ -337,12 +341,33 @@ fn finish(
             .max()
             .unwrap_or(0);
         let meta_refs: Vec<&PictureMetadata> = metas.iter().collect();
-        let (score, risk, reasons, details) = risk::assess(&risk::Evidence {
+        // Details found on any copy belong to the exposure. Sorted, so the
+        // page a detail cites does not depend on crawl order.
+        let mut details: Vec<crate::model::Detail> = a
+            .sightings
+            .iter()
+            .flat_map(|s| details::from_context(&s.context, &s.image_url, &s.page_url))
+            .chain(
+                metas
+                    .iter()
+                    .flat_map(|m| details::from_metadata(m, a.first_page)),
+            )
+            .collect();
+        details.sort_by(|x, y| {
+            (&x.kind, &x.text, &x.location, &x.page_url).cmp(&(
+                &y.kind,
+                &y.text,
+                &y.location,
+                &y.page_url,
+            ))
+        });
+        details.dedup_by(|x, y| x.kind == y.kind && x.text == y.text && x.location == y.location);
+        let (score, risk, reasons) = risk::assess(&risk::Evidence {
+            details: &details,
             metadata: &meta_refs,
             copies: a.urls.len(),
             largest_pixels: largest,
             verdicts: &a.verdicts,
-            first_page: a.first_page,
         });
         let change = match prev_exposures.get(*exp) {
             None => "new",

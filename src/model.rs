@@ -174,6 +174,9 @@ pub struct Detail {
     #[serde(rename = "where")]
     pub location: String,
     pub page_url: String,
+    /// "staff" for names with a title (Mrs Patel): adults, not children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// Verdicts per crawler agent: "allowed" or "disallowed".

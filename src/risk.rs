@@ -1,20 +1,31 @@
 //! Risk: scores an exposure from what is known about it. Pure.
 //!
-//! The score adds weights for each reason found; the bands are high (70 and
-//! above), medium (40 to 69) and low. This version scores what the crawl and
-//! the metadata reader establish (GPS, people named in metadata, copies,
-//! AI-crawler access); faces and personal details in the surrounding text
-//! add their reasons through the same table when their detectors land.
+//! The score is a base of 10 plus the weight of each reason found, capped at
+//! 100; high from 70, medium from 40, low below. Reasons come from the
+//! personal details around and inside the picture (analysis::details), from
+//! how widely it is copied and whether AI crawlers may take it. Faces are not
+//! detected yet: when they are, they add their reason through this table.
+
+use std::collections::BTreeSet;
 
 use crate::model::{Detail, PictureMetadata, Risk, RobotsVerdicts};
 
 /// Weight of each reason in the score.
 pub const WEIGHTS: &[(&str, u32)] = &[
     ("gps_in_metadata", 45),
-    ("person_named_in_metadata", 30),
-    ("author_in_metadata", 5),
+    ("full_name_nearby", 40),
+    ("identifier_nearby", 40),
+    ("person_named_in_metadata", 35),
+    ("date_of_birth_nearby", 25),
+    ("first_name_nearby", 15),
+    ("contact_details_nearby", 15),
+    ("year_group_nearby", 10),
+    ("age_nearby", 10),
+    ("location_named_nearby", 10),
     ("ai_crawlers_allowed", 10),
     ("multiple_copies", 10),
+    ("staff_named_nearby", 5),
+    ("author_in_metadata", 5),
     ("large_original_exposed", 5),
 ];
 
@@ -25,67 +36,52 @@ pub const MEDIUM_FROM: u32 = 40;
 
 /// What the scorer looks at for one exposure.
 pub struct Evidence<'a> {
+    pub details: &'a [Detail],
     pub metadata: &'a [&'a PictureMetadata],
     pub copies: usize,
     pub largest_pixels: u64,
     pub verdicts: &'a [&'a RobotsVerdicts],
-    /// Where the exposure was seen, for the details' page_url.
-    pub first_page: &'a str,
 }
 
-/// Score, band, reasons and the details that justify them.
-pub fn assess(e: &Evidence<'_>) -> (u32, Risk, Vec<String>, Vec<Detail>) {
-    let mut reasons: Vec<&str> = Vec::new();
-    let mut details = Vec::new();
-    for m in e.metadata {
-        if let Some(gps) = m.gps {
-            if !reasons.contains(&"gps_in_metadata") {
-                reasons.push("gps_in_metadata");
-                details.push(Detail {
-                    kind: "gps_location".into(),
-                    text: format!("{:.5}, {:.5}", gps.lat, gps.lon),
-                    location: "metadata".into(),
-                    page_url: e.first_page.to_string(),
-                });
-            }
-        }
-        for p in &m.people {
-            if !reasons.contains(&"person_named_in_metadata") {
-                reasons.push("person_named_in_metadata");
-            }
-            let d = Detail {
-                kind: "metadata_person".into(),
-                text: p.clone(),
-                location: "metadata".into(),
-                page_url: e.first_page.to_string(),
-            };
-            if !details.contains(&d) {
-                details.push(d);
-            }
-        }
-        if m.author.is_some() && !reasons.contains(&"author_in_metadata") {
-            reasons.push("author_in_metadata");
-        }
+/// The reason a detail gives, if any.
+fn reason_of(d: &Detail) -> Option<&'static str> {
+    Some(match d.kind.as_str() {
+        "person_name" if d.role.as_deref() == Some("staff") => "staff_named_nearby",
+        "person_name" if d.text.contains(' ') => "full_name_nearby",
+        "person_name" => "first_name_nearby",
+        "metadata_person" => "person_named_in_metadata",
+        "gps_location" => "gps_in_metadata",
+        "date_of_birth" => "date_of_birth_nearby",
+        "email" | "phone" | "postal_address" => "contact_details_nearby",
+        "year_group" => "year_group_nearby",
+        "age" => "age_nearby",
+        "location_name" => "location_named_nearby",
+        "pupil_number" | "ni_number" => "identifier_nearby",
+        _ => return None,
+    })
+}
+
+/// Score, band and reasons (in order of weight).
+pub fn assess(e: &Evidence<'_>) -> (u32, Risk, Vec<String>) {
+    let mut reasons: BTreeSet<&str> = e.details.iter().filter_map(reason_of).collect();
+    if e.metadata.iter().any(|m| m.author.is_some()) {
+        reasons.insert("author_in_metadata");
     }
     let ai_allowed = e.verdicts.iter().any(|v| {
         v.iter()
             .any(|(agent, verdict)| agent != "*" && verdict == "allowed")
     });
     if ai_allowed {
-        reasons.push("ai_crawlers_allowed");
+        reasons.insert("ai_crawlers_allowed");
     }
     if e.copies > 1 {
-        reasons.push("multiple_copies");
+        reasons.insert("multiple_copies");
     }
     if e.largest_pixels >= 4_000_000 {
-        reasons.push("large_original_exposed");
+        reasons.insert("large_original_exposed");
     }
-    let score = BASE
-        + reasons
-            .iter()
-            .map(|r| WEIGHTS.iter().find(|(n, _)| n == r).map_or(0, |(_, w)| *w))
-            .sum::<u32>();
-    let score = score.min(100);
+    let weight = |r: &str| WEIGHTS.iter().find(|(n, _)| *n == r).map_or(0, |(_, w)| *w);
+    let score = (BASE + reasons.iter().map(|r| weight(r)).sum::<u32>()).min(100);
     let risk = if score >= HIGH_FROM {
         Risk::High
     } else if score >= MEDIUM_FROM {
@@ -93,56 +89,64 @@ pub fn assess(e: &Evidence<'_>) -> (u32, Risk, Vec<String>, Vec<Detail>) {
     } else {
         Risk::Low
     };
-    (
-        score,
-        risk,
-        reasons.into_iter().map(String::from).collect(),
-        details,
-    )
+    let mut ordered: Vec<&str> = reasons.into_iter().collect();
+    ordered.sort_by_key(|r| std::cmp::Reverse(weight(r)));
+    (score, risk, ordered.into_iter().map(String::from).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Gps;
 
-    #[test]
-    fn gps_and_names_make_high_risk() {
-        let m = PictureMetadata {
-            gps: Some(Gps {
-                lat: 51.5,
-                lon: -0.12,
-            }),
-            people: vec!["Amelia Jones".into()],
-            ..Default::default()
-        };
-        let v: RobotsVerdicts = [("GPTBot".to_string(), "allowed".to_string())].into();
-        let (score, risk, reasons, details) = assess(&Evidence {
-            metadata: &[&m],
+    fn d(kind: &str, text: &str, role: Option<&str>) -> Detail {
+        Detail {
+            kind: kind.into(),
+            text: text.into(),
+            location: "caption".into(),
+            page_url: "p".into(),
+            role: role.map(Into::into),
+        }
+    }
+
+    fn score(details: &[Detail], ai: bool) -> (u32, Risk, Vec<String>) {
+        let v: RobotsVerdicts = [(
+            "GPTBot".to_string(),
+            if ai { "allowed" } else { "disallowed" }.to_string(),
+        )]
+        .into();
+        assess(&Evidence {
+            details,
+            metadata: &[],
             copies: 1,
             largest_pixels: 1000,
             verdicts: &[&v],
-            first_page: "http://s/",
-        });
-        assert_eq!(risk, Risk::High, "{score} {reasons:?}");
-        assert!(reasons.contains(&"gps_in_metadata".to_string()));
-        assert_eq!(details.len(), 2);
-        assert!(details
-            .iter()
-            .any(|d| d.kind == "metadata_person" && d.text == "Amelia Jones"));
+        })
     }
 
     #[test]
-    fn bare_picture_is_low() {
-        let m = PictureMetadata::default();
-        let (score, risk, reasons, details) = assess(&Evidence {
-            metadata: &[&m],
-            copies: 1,
-            largest_pixels: 1000,
-            verdicts: &[],
-            first_page: "http://s/",
-        });
-        assert_eq!((score, risk), (BASE, Risk::Low));
-        assert!(reasons.is_empty() && details.is_empty());
+    fn a_named_child_with_a_year_group_is_high() {
+        let (s, r, reasons) = score(
+            &[
+                d("person_name", "Amelia Jones", None),
+                d("year_group", "Year 4", None),
+            ],
+            true,
+        );
+        assert_eq!(r, Risk::High, "{s} {reasons:?}");
+        assert_eq!(reasons[0], "full_name_nearby");
+    }
+
+    #[test]
+    fn gps_alone_is_medium_a_bare_picture_low_staff_low() {
+        assert_eq!(
+            score(&[d("gps_location", "51.5, -0.1", None)], false).1,
+            Risk::Medium
+        );
+        assert_eq!(score(&[], false), (BASE, Risk::Low, vec![]));
+        let (_, r, reasons) = score(&[d("person_name", "Mrs Patel", Some("staff"))], false);
+        assert_eq!(
+            (r, reasons),
+            (Risk::Low, vec!["staff_named_nearby".to_string()])
+        );
     }
 }

@@ -95,6 +95,32 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         .any(|d| d["kind"] == "gps_location" && d["where"] == "metadata"));
     assert_eq!(sports["image"]["width"], 1024);
 
+    // Names and the year group in its captions belong to every copy, the
+    // PTA re-upload included; the photographer's name in EXIF too.
+    let details = sports["details"].as_array().unwrap();
+    let has = |kind: &str, text: &str| {
+        details
+            .iter()
+            .any(|d| d["kind"] == kind && d["text"] == text)
+    };
+    assert!(
+        has("person_name", "Amelia Jones") && has("person_name", "Oliver Smith"),
+        "{details:#?}"
+    );
+    assert!(has("year_group", "Year 4"));
+    let reasons: Vec<&str> = sports["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"full_name_nearby") && reasons.contains(&"gps_in_metadata"),
+        "{reasons:?}"
+    );
+    // A picture with nothing personal around it stays low.
+    assert_eq!(exposure_with(r, "/images/hero.jpg")["risk"], "low");
+
     // The caption travels with the sighting.
     let captioned = sports["occurrences"].as_array().unwrap().iter().any(|o| {
         o["context"]["caption"]
