@@ -20,6 +20,7 @@ fi
 cargo build --quiet --release --example hash_folder
 
 ours1=$(taskset -c 0 target/release/examples/hash_folder "$photos" 1 | awk '/^RATE/ {print $2}')
+full1=$(taskset -c 0 target/release/examples/hash_folder "$photos" 1 --full | awk '/^RATE/ {print $2}')
 cores=$(nproc)
 oursn=$(target/release/examples/hash_folder "$photos" "$cores" | awk '/^RATE/ {print $2}')
 peers=$(taskset -c 0 python3 bench/imagehash_peer.py "$photos")
@@ -40,8 +41,9 @@ fi
 echo
 echo "pictures: $count ($(ls "$photos" | sed 's/.*\.//' | sort | uniq -c | tr '\n' ' '))"
 printf "%-34s %10s\n" "tool" "pictures/s"
-printf "%-34s %10s\n" "exposure-audit, 1 core" "$ours1"
-printf "%-34s %10s\n" "exposure-audit, $cores cores" "$oursn"
+printf "%-34s %10s\n" "exposure-audit pHash, 1 core" "$ours1"
+printf "%-34s %10s\n" "  full analysis (+faces), 1 core" "$full1"
+printf "%-34s %10s\n" "exposure-audit pHash, $cores cores" "$oursn"
 printf "%-34s %10s\n" "imagehash.phash, 1 core" "$plain"
 printf "%-34s %10s\n" "imagehash + PIL draft, 1 core" "$draft"
 if [ -n "$floor" ]; then

@@ -1,13 +1,14 @@
-//! Hashes every picture in a folder with exposure-audit's analysis (sha256,
-//! metadata, bounded decode, pHash) on N threads and prints pictures per
-//! second. Used by bench/hash_compare.sh.
+//! Hashes every picture in a folder on N threads and prints pictures per
+//! second: the perceptual hash alone (bounded decode, orientation, pHash),
+//! or with `--full` the whole analysis an audit runs per picture (sha256,
+//! metadata, pHash, face detection). Used by bench/hash_compare.sh.
 //!
-//!   cargo run --release --example hash_folder -- DIR [THREADS] [--print]
+//!   cargo run --release --example hash_folder -- DIR [THREADS] [--full] [--print]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use exposure_audit::analysis::{analyse, HashLimits};
+use exposure_audit::analysis::{analyse, hash::phash_only, HashLimits};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -16,6 +17,7 @@ fn main() {
         .expect("usage: hash_folder DIR [THREADS] [--print]");
     let threads: usize = args.get(2).and_then(|t| t.parse().ok()).unwrap_or(1);
     let print = args.iter().any(|a| a == "--print");
+    let full = args.iter().any(|a| a == "--full");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -43,14 +45,16 @@ fn main() {
                 let Some((name, bytes)) = data.get(i) else {
                     break;
                 };
-                let p = analyse(
-                    bytes,
-                    HashLimits {
-                        max_pixels: 200_000_000,
-                    },
-                )
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-                results.lock().unwrap().push((name.clone(), p.phash));
+                let limits = HashLimits {
+                    max_pixels: 200_000_000,
+                };
+                let h = if full {
+                    analyse(bytes, limits).map(|p| p.phash)
+                } else {
+                    phash_only(bytes, limits)
+                };
+                let h = h.unwrap_or_else(|e| panic!("{name}: {e}"));
+                results.lock().unwrap().push((name.clone(), h));
             });
         }
     });

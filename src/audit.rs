@@ -341,6 +341,17 @@ fn finish(
             .max()
             .unwrap_or(0);
         let meta_refs: Vec<&PictureMetadata> = metas.iter().collect();
+        let face_info: Vec<(Option<u32>, Option<f32>)> = a
+            .shas
+            .iter()
+            .map(|s| {
+                store
+                    .picture(s)
+                    .map(|p| p.map_or((None, None), |p| (p.faces, p.largest_face)))
+            })
+            .collect::<Result<_, _>>()?;
+        let faces = face_info.iter().filter_map(|f| f.0).max();
+        let largest_face = face_info.iter().filter_map(|f| f.1).fold(0.0f32, f32::max);
         // Details found on any copy belong to the exposure. Sorted, so the
         // page a detail cites does not depend on crawl order.
         let mut details: Vec<crate::model::Detail> = a
@@ -368,6 +379,8 @@ fn finish(
             copies: a.urls.len(),
             largest_pixels: largest,
             verdicts: &a.verdicts,
+            faces,
+            largest_face,
         });
         let change = match prev_exposures.get(*exp) {
             None => "new",

@@ -164,6 +164,10 @@ pub struct Picture {
     pub format: String,
     pub bytes: u64,
     pub metadata: PictureMetadata,
+    /// Faces found; `None` for pictures analysed before face detection existed.
+    pub faces: Option<u32>,
+    /// Width of the largest face over the picture's width.
+    pub largest_face: Option<f32>,
 }
 
 /// A personal detail found in or around a picture. Filled by the detectors.

@@ -3,8 +3,8 @@
 //! The score is a base of 10 plus the weight of each reason found, capped at
 //! 100; high from 70, medium from 40, low below. Reasons come from the
 //! personal details around and inside the picture (analysis::details), from
-//! how widely it is copied and whether AI crawlers may take it. Faces are not
-//! detected yet: when they are, they add their reason through this table.
+//! the faces in it (any face; a face at least 15% of the picture's width is
+//! identifiable), how widely it is copied and whether AI crawlers may take it.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +13,8 @@ use crate::model::{Detail, PictureMetadata, Risk, RobotsVerdicts};
 /// Weight of each reason in the score.
 pub const WEIGHTS: &[(&str, u32)] = &[
     ("gps_in_metadata", 45),
+    ("faces", 20),
+    ("identifiable_face", 10),
     ("full_name_nearby", 40),
     ("identifier_nearby", 40),
     ("person_named_in_metadata", 35),
@@ -41,7 +43,14 @@ pub struct Evidence<'a> {
     pub copies: usize,
     pub largest_pixels: u64,
     pub verdicts: &'a [&'a RobotsVerdicts],
+    /// Most faces found in any copy, if faces were looked for.
+    pub faces: Option<u32>,
+    /// Largest face width over picture width, across copies.
+    pub largest_face: f32,
 }
+
+/// A face this wide relative to the picture is large enough to recognise.
+pub const IDENTIFIABLE_FACE: f32 = 0.15;
 
 /// The reason a detail gives, if any.
 fn reason_of(d: &Detail) -> Option<&'static str> {
@@ -73,6 +82,12 @@ pub fn assess(e: &Evidence<'_>) -> (u32, Risk, Vec<String>) {
     });
     if ai_allowed {
         reasons.insert("ai_crawlers_allowed");
+    }
+    if e.faces.unwrap_or(0) > 0 {
+        reasons.insert("faces");
+        if e.largest_face >= IDENTIFIABLE_FACE {
+            reasons.insert("identifiable_face");
+        }
     }
     if e.copies > 1 {
         reasons.insert("multiple_copies");
@@ -120,6 +135,8 @@ mod tests {
             copies: 1,
             largest_pixels: 1000,
             verdicts: &[&v],
+            faces: Some(0),
+            largest_face: 0.0,
         })
     }
 
@@ -134,6 +151,22 @@ mod tests {
         );
         assert_eq!(r, Risk::High, "{s} {reasons:?}");
         assert_eq!(reasons[0], "full_name_nearby");
+    }
+
+    #[test]
+    fn a_named_face_is_high() {
+        let v: RobotsVerdicts = RobotsVerdicts::new();
+        let (s, r, reasons) = assess(&Evidence {
+            details: &[d("person_name", "Amelia Jones", None)],
+            metadata: &[],
+            copies: 1,
+            largest_pixels: 1000,
+            verdicts: &[&v],
+            faces: Some(1),
+            largest_face: 0.3,
+        });
+        assert_eq!(r, Risk::High, "{s} {reasons:?}");
+        assert!(reasons.contains(&"identifiable_face".to_string()));
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub enum StoreError {
 
 /// The schema migrations, in order. Append-only.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_initial.sql")),
+        M::up(include_str!("../migrations/0002_faces.sql")),
+    ])
 }
 
 /// Status of a run.
@@ -265,8 +268,10 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             let mut picture = tx.prepare_cached(
-                "INSERT OR IGNORE INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at, faces, largest_face)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (sha256) DO UPDATE SET faces = excluded.faces, largest_face = excluded.largest_face,
+                     metadata = excluded.metadata, analysed_at = excluded.analysed_at",
             )?;
             let mut image = tx.prepare_cached(
                 "INSERT INTO images (run_id, url, status, error, etag, last_modified, sha256, bytes, x_robots_tag, fetched_at)
@@ -308,7 +313,9 @@ impl Store {
                             p.format,
                             p.bytes as i64,
                             meta,
-                            now
+                            now,
+                            p.faces,
+                            p.largest_face
                         ])?;
                     }
                     Record::Image(i) => {
@@ -387,43 +394,34 @@ impl Store {
 
     /// The sha256 of every picture ever analysed, so identical bytes are analysed once.
     pub fn known_picture_shas(&self) -> Result<std::collections::HashSet<String>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT sha256 FROM pictures")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256 FROM pictures WHERE faces IS NOT NULL")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A stored picture analysis, if these bytes were seen before.
     pub fn picture(&self, sha256: &str) -> Result<Option<Picture>, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT sha256, phash, width, height, format, bytes, metadata FROM pictures WHERE sha256 = ?1",
-                params![sha256],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, u32>(2)?,
-                        r.get::<_, u32>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, String>(6)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(|(sha256, phash, width, height, format, bytes, meta)| {
-            Ok(Picture {
-                sha256,
-                phash: parse_phash(&phash),
-                width,
-                height,
-                format,
-                bytes: bytes as u64,
-                metadata: from_json("pictures.metadata", &meta)?,
-            })
-        })
-        .transpose()
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT sha256, phash, width, height, format, bytes, metadata, faces, largest_face
+             FROM pictures WHERE sha256 = ?1",
+        )?;
+        let mut rows = stmt.query(params![sha256])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(Picture {
+            sha256: r.get(0)?,
+            phash: parse_phash(&r.get::<_, String>(1)?),
+            width: r.get(2)?,
+            height: r.get(3)?,
+            format: r.get(4)?,
+            bytes: r.get::<_, i64>(5)? as u64,
+            metadata: from_json("pictures.metadata", &r.get::<_, String>(6)?)?,
+            faces: r.get(7)?,
+            largest_face: r.get::<_, Option<f64>>(8)?.map(|f| f as f32),
+        }))
     }
 
     /// The distinct pictures a run fetched successfully, with their hashes.

@@ -15,8 +15,10 @@ use sha2::{Digest, Sha256};
 use super::metadata;
 use crate::model::Picture;
 
-/// Side of the grey working image every decoding path is brought to.
+/// Side of the grey working image every decoding path is brought to for hashing.
 const WORK_SIDE: u32 = 64;
+/// Longest side of the grey picture faces are detected on.
+pub const DETECT_SIDE: u32 = 640;
 /// Largest side accepted by any decoder.
 const MAX_SIDE: u32 = 65_535;
 
@@ -73,8 +75,10 @@ fn analyse_inner(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisEr
         },
         _ => decode_generic(bytes, format, limits)?,
     };
+    let grey = fit_within(grey, DETECT_SIDE);
     let (grey, width, height) = orient(grey, width, height, meta.orientation);
     let phash = hash_grey(&grey);
+    let faces = super::faces::detect(&grey);
     Ok(Picture {
         sha256: sha256_hex(bytes),
         phash,
@@ -83,7 +87,44 @@ fn analyse_inner(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisEr
         format: format_name(format).to_string(),
         bytes: bytes.len() as u64,
         metadata: meta.metadata,
+        faces: Some(faces.count),
+        largest_face: Some(faces.largest),
     })
+}
+
+/// Shrinks a grey picture so its longest side is at most `side`.
+fn fit_within(grey: GrayImage, side: u32) -> GrayImage {
+    let (w, h) = grey.dimensions();
+    if w.max(h) <= side {
+        return grey;
+    }
+    let scale = side as f32 / w.max(h) as f32;
+    let (nw, nh) = (
+        ((w as f32 * scale).round() as u32).max(1),
+        ((h as f32 * scale).round() as u32).max(1),
+    );
+    image::imageops::resize(&grey, nw, nh, FilterType::Triangle)
+}
+
+/// The perceptual hash alone, through the same decoding path as [`analyse`]
+/// (no sha256, metadata or faces): what the hashing benchmark compares with
+/// other perceptual-hash tools.
+pub fn phash_only(bytes: &[u8], limits: HashLimits) -> Result<u64, AnalysisError> {
+    let format =
+        image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
+    let orientation = if format == ImageFormat::Jpeg {
+        metadata::orientation(bytes)
+    } else {
+        metadata::read(bytes, format).orientation
+    };
+    let (grey, w, h) = match format {
+        ImageFormat::Jpeg => {
+            decode_jpeg_small(bytes, limits).or_else(|_| decode_generic(bytes, format, limits))?
+        }
+        _ => decode_generic(bytes, format, limits)?,
+    };
+    let (grey, _, _) = orient(fit_within(grey, DETECT_SIDE), w, h, orientation);
+    Ok(hash_grey(&grey))
 }
 
 /// sha256 of bytes, as lower-case hex.
@@ -122,8 +163,8 @@ fn check_size(width: u32, height: u32, limits: HashLimits) -> Result<(), Analysi
     Ok(())
 }
 
-/// JPEG decoded at the smallest IDCT scale that keeps both sides near or
-/// above the working size: a 12 MP photo never exists at full size here.
+/// JPEG decoded at the smallest IDCT scale that keeps the long side at or
+/// above the detection size: a 12 MP photo never exists at full size here.
 fn decode_jpeg_small(
     bytes: &[u8],
     limits: HashLimits,
@@ -136,9 +177,11 @@ fn decode_jpeg_small(
         .ok_or_else(|| AnalysisError::Decode("no JPEG header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     check_size(w, h, limits)?;
-    let short = w.min(h).max(1);
-    let req_w = (WORK_SIDE * w / short).clamp(1, w) as u16;
-    let req_h = (WORK_SIDE * h / short).clamp(1, h) as u16;
+    let long = w.max(h).max(1);
+    let req_w =
+        (u64::from(DETECT_SIDE) * u64::from(w) / u64::from(long)).clamp(1, u64::from(w)) as u16;
+    let req_h =
+        (u64::from(DETECT_SIDE) * u64::from(h) / u64::from(long)).clamp(1, u64::from(h)) as u16;
     let (sw, sh) = dec
         .scale(req_w, req_h)
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
@@ -202,8 +245,8 @@ fn decode_generic(
     let img: DynamicImage = reader
         .decode()
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
-    let small = if w.max(h) > WORK_SIDE * 4 {
-        img.thumbnail(WORK_SIDE * 4, WORK_SIDE * 4)
+    let small = if w.max(h) > DETECT_SIDE {
+        img.thumbnail(DETECT_SIDE, DETECT_SIDE)
     } else {
         img
     };

@@ -62,6 +62,17 @@ fn lenient() -> Reader {
     r
 }
 
+/// Only the EXIF orientation (for the hash-only path).
+pub fn orientation(bytes: &[u8]) -> Option<u8> {
+    let exif = lenient()
+        .read_from_container(&mut Cursor::new(bytes))
+        .or_else(|e| e.distill_partial_result(|_| {}))
+        .ok()?;
+    exif.get_field(Tag::Orientation, In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .and_then(|v| u8::try_from(v).ok())
+}
+
 fn field_text(exif: &exif::Exif, tag: Tag) -> Option<String> {
     let f = exif.get_field(tag, In::PRIMARY)?;
     let s = match &f.value {

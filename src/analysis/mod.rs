@@ -3,6 +3,7 @@
 //! by the caller; they know nothing of HTTP or storage.
 
 pub mod details;
+pub mod faces;
 pub mod hash;
 pub mod metadata;
 

@@ -58,8 +58,10 @@ pub struct Image {
     pub phash: String,
     pub width: u32,
     pub height: u32,
-    /// Faces are counted by the face detector; null until it has run.
+    /// Most faces found in any copy; null if no copy was analysed for faces.
     pub faces: Option<u32>,
+    /// Width of the largest face over the picture's width (added field).
+    pub largest_face: Option<f32>,
     pub metadata: PictureMetadata,
 }
 
@@ -134,6 +136,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             width: 0,
             height: 0,
             faces: None,
+            largest_face: None,
             metadata: PictureMetadata::default(),
         };
         let mut best = 0u64;
@@ -147,6 +150,17 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
                 image.phash = phash_hex(p.phash);
                 image.width = p.width;
                 image.height = p.height;
+            }
+            if let Some(f) = p.faces {
+                image.faces = Some(image.faces.unwrap_or(0).max(f));
+            }
+            if let Some(l) = p.largest_face {
+                image.largest_face = Some(
+                    image
+                        .largest_face
+                        .unwrap_or(0.0)
+                        .max((l * 1000.0).round() / 1000.0),
+                );
             }
             merge_metadata(&mut image.metadata, &p.metadata);
         }

@@ -118,6 +118,13 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         reasons.contains(&"full_name_nearby") && reasons.contains(&"gps_in_metadata"),
         "{reasons:?}"
     );
+    // Faces: the portrait has one, large enough to recognise; the cat none.
+    assert_eq!(sports["image"]["faces"], 1);
+    assert!(reasons.contains(&"identifiable_face"), "{reasons:?}");
+    assert_eq!(
+        exposure_with(r, "/images/school-cat.jpg")["image"]["faces"],
+        0
+    );
     // A picture with nothing personal around it stays low.
     assert_eq!(exposure_with(r, "/images/hero.jpg")["risk"], "low");
 
