@@ -149,7 +149,14 @@ async fn run_body(
         return Err(e.into());
     }
 
-    match finish(&mut store, run_id, &outcome, &verdicts, counts) {
+    match finish(
+        &mut store,
+        &config.risk,
+        run_id,
+        &outcome,
+        &verdicts,
+        counts,
+    ) {
         Ok((status, exposures, by_risk, by_change)) => {
             tracing::info!(
                 status = status.as_str(),
@@ -221,6 +228,7 @@ type Finished = (
 /// Groups, scores, computes changes and closes the run.
 fn finish(
     store: &mut Store,
+    policy: &risk::Policy,
     run_id: i64,
     outcome: &CrawlOutcome,
     verdicts: &[RobotsVerdicts],
@@ -334,7 +342,7 @@ fn finish(
             .map(|s| {
                 store
                     .picture(s)
-                    .map(|p| p.map_or(0, |p| u64::from(p.width) * u64::from(p.height)))
+                    .map(|p| p.map_or(0, |p| p.width.max(p.height)))
             })
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
@@ -373,15 +381,18 @@ fn finish(
             ))
         });
         details.dedup_by(|x, y| x.kind == y.kind && x.text == y.text && x.location == y.location);
-        let (score, risk, reasons) = risk::assess(&risk::Evidence {
-            details: &details,
-            metadata: &meta_refs,
-            copies: a.urls.len(),
-            largest_pixels: largest,
-            verdicts: &a.verdicts,
-            faces,
-            largest_face,
-        });
+        let (score, risk, reasons) = risk::assess(
+            &risk::Evidence {
+                details: &details,
+                metadata: &meta_refs,
+                copies: a.urls.len(),
+                largest_side: largest,
+                verdicts: &a.verdicts,
+                faces,
+                largest_face,
+            },
+            policy,
+        );
         let change = match prev_exposures.get(*exp) {
             None => "new",
             Some(p) if p.change == "resolved" => "new",

@@ -95,6 +95,7 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub alerts: Option<AlertSettings>,
     pub schedule: Option<ScheduleSettings>,
+    pub risk: crate::risk::Policy,
 }
 
 #[derive(Debug, Clone)]
@@ -284,6 +285,18 @@ struct RawConfig {
     sources: Vec<RawSource>,
     alerts: Option<RawAlerts>,
     schedule: Option<RawSchedule>,
+    #[serde(default)]
+    risk: RawRisk,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRisk {
+    base: Option<Spanned<i64>>,
+    high_from: Option<Spanned<i64>>,
+    medium_from: Option<Spanned<i64>>,
+    max_published_side: Option<Spanned<i64>>,
+    weights: Option<Spanned<std::collections::BTreeMap<String, i64>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -653,13 +666,75 @@ impl Ctx<'_> {
             }
         };
 
+        let risk = self.risk(&raw.risk)?;
         Ok(Config {
             storage,
             crawl,
             sources,
             alerts,
             schedule,
+            risk,
         })
+    }
+
+    fn risk(&self, r: &RawRisk) -> Result<crate::risk::Policy, ConfigError> {
+        use crate::risk;
+        let mut policy = risk::Policy {
+            base: self.number(&r.base, "risk.base", 0, 100, u64::from(risk::BASE))? as u32,
+            high_from: self.number(
+                &r.high_from,
+                "risk.high_from",
+                1,
+                100,
+                u64::from(risk::HIGH_FROM),
+            )? as u32,
+            medium_from: self.number(
+                &r.medium_from,
+                "risk.medium_from",
+                1,
+                100,
+                u64::from(risk::MEDIUM_FROM),
+            )? as u32,
+            max_published_side: self.number(
+                &r.max_published_side,
+                "risk.max_published_side",
+                16,
+                100_000,
+                u64::from(risk::MAX_PUBLISHED_SIDE),
+            )? as u32,
+            ..risk::Policy::default()
+        };
+        if policy.medium_from > policy.high_from {
+            let span = r.medium_from.as_ref().map(|m| m.span());
+            return Err(self.err(
+                span,
+                "key `risk.medium_from` must not be above `risk.high_from`",
+            ));
+        }
+        if let Some(w) = &r.weights {
+            for (name, value) in w.get_ref() {
+                if !policy.weights.contains_key(name) {
+                    let known: Vec<&str> = risk::WEIGHTS.iter().map(|(n, _)| *n).collect();
+                    return Err(self.at(
+                        w,
+                        format!(
+                            "key `risk.weights.{name}`: no such reason; the reasons are {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                if !(0..=100).contains(value) {
+                    return Err(self.at(
+                        w,
+                        format!(
+                            "key `risk.weights.{name}` must be between 0 and 100, found {value}"
+                        ),
+                    ));
+                }
+                policy.weights.insert(name.clone(), *value as u32);
+            }
+        }
+        Ok(policy)
     }
 
     fn source(&self, i: usize, s: &RawSource) -> Result<Source, ConfigError> {
@@ -914,6 +989,22 @@ mod tests {
         let e = parse("[crawl]\nmax_retries = 1\nmax_retries = 0\n").unwrap_err();
         assert_eq!(e.line(), Some(3), "{e}");
         assert!(e.to_string().contains("max_retries = 0"), "{e}");
+    }
+
+    #[test]
+    fn risk_weights_are_configurable_and_checked() {
+        let c = parse("[risk]\nhigh_from = 80\n[risk.weights]\nfaces = 30\n").unwrap();
+        assert_eq!(c.risk.high_from, 80);
+        assert_eq!(c.risk.weights["faces"], 30);
+        assert_eq!(
+            c.risk.weights["gps_in_metadata"],
+            crate::risk::Policy::default().weights["gps_in_metadata"]
+        );
+        let e = parse("[risk]\n[risk.weights]\nfacez = 30\n").unwrap_err();
+        assert!(
+            e.to_string().contains("risk.weights.facez") && e.line() == Some(2),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Risk: scores an exposure from what is known about it. Pure.
 //!
-//! The score is a base of 10 plus the weight of each reason found, capped at
-//! 100; high from 70, medium from 40, low below. Reasons come from the
+//! The score is a base plus the weight of each reason found, capped at 100;
+//! bands by two thresholds. Base, weights, thresholds and the largest side a
+//! picture of people should be published at come from `[risk]` in the config
+//! (defaults below; docs/risk.md explains them). Reasons come from the
 //! personal details around and inside the picture (analysis::details), from
 //! the faces in it (any face; a face at least 15% of the picture's width is
 //! identifiable), how widely it is copied and whether AI crawlers may take it.
@@ -28,20 +30,45 @@ pub const WEIGHTS: &[(&str, u32)] = &[
     ("multiple_copies", 10),
     ("staff_named_nearby", 5),
     ("author_in_metadata", 5),
-    ("large_original_exposed", 5),
+    ("high_resolution", 10),
 ];
 
-/// Base score of any publicly reachable picture.
-const BASE: u32 = 10;
+/// Default base score of any publicly reachable picture.
+pub const BASE: u32 = 10;
 pub const HIGH_FROM: u32 = 70;
 pub const MEDIUM_FROM: u32 = 40;
+/// Default longest side (pixels) a picture with faces should be published at.
+pub const MAX_PUBLISHED_SIDE: u32 = 1200;
+
+/// How exposures are scored: `[risk]` in the config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub base: u32,
+    pub weights: std::collections::BTreeMap<String, u32>,
+    pub high_from: u32,
+    pub medium_from: u32,
+    pub max_published_side: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            base: BASE,
+            weights: WEIGHTS.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            high_from: HIGH_FROM,
+            medium_from: MEDIUM_FROM,
+            max_published_side: MAX_PUBLISHED_SIDE,
+        }
+    }
+}
 
 /// What the scorer looks at for one exposure.
 pub struct Evidence<'a> {
     pub details: &'a [Detail],
     pub metadata: &'a [&'a PictureMetadata],
     pub copies: usize,
-    pub largest_pixels: u64,
+    /// Longest side of the largest publicly fetchable copy.
+    pub largest_side: u32,
     pub verdicts: &'a [&'a RobotsVerdicts],
     /// Most faces found in any copy, if faces were looked for.
     pub faces: Option<u32>,
@@ -71,7 +98,7 @@ fn reason_of(d: &Detail) -> Option<&'static str> {
 }
 
 /// Score, band and reasons (in order of weight).
-pub fn assess(e: &Evidence<'_>) -> (u32, Risk, Vec<String>) {
+pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<String>) {
     let mut reasons: BTreeSet<&str> = e.details.iter().filter_map(reason_of).collect();
     if e.metadata.iter().any(|m| m.author.is_some()) {
         reasons.insert("author_in_metadata");
@@ -92,14 +119,14 @@ pub fn assess(e: &Evidence<'_>) -> (u32, Risk, Vec<String>) {
     if e.copies > 1 {
         reasons.insert("multiple_copies");
     }
-    if e.largest_pixels >= 4_000_000 {
-        reasons.insert("large_original_exposed");
+    if e.faces.unwrap_or(0) > 0 && e.largest_side > policy.max_published_side {
+        reasons.insert("high_resolution");
     }
-    let weight = |r: &str| WEIGHTS.iter().find(|(n, _)| *n == r).map_or(0, |(_, w)| *w);
-    let score = (BASE + reasons.iter().map(|r| weight(r)).sum::<u32>()).min(100);
-    let risk = if score >= HIGH_FROM {
+    let weight = |r: &str| policy.weights.get(r).copied().unwrap_or(0);
+    let score = (policy.base + reasons.iter().map(|r| weight(r)).sum::<u32>()).min(100);
+    let risk = if score >= policy.high_from {
         Risk::High
-    } else if score >= MEDIUM_FROM {
+    } else if score >= policy.medium_from {
         Risk::Medium
     } else {
         Risk::Low
@@ -129,15 +156,18 @@ mod tests {
             if ai { "allowed" } else { "disallowed" }.to_string(),
         )]
         .into();
-        assess(&Evidence {
-            details,
-            metadata: &[],
-            copies: 1,
-            largest_pixels: 1000,
-            verdicts: &[&v],
-            faces: Some(0),
-            largest_face: 0.0,
-        })
+        assess(
+            &Evidence {
+                details,
+                metadata: &[],
+                copies: 1,
+                largest_side: 1000,
+                verdicts: &[&v],
+                faces: Some(0),
+                largest_face: 0.0,
+            },
+            &Policy::default(),
+        )
     }
 
     #[test]
@@ -156,17 +186,42 @@ mod tests {
     #[test]
     fn a_named_face_is_high() {
         let v: RobotsVerdicts = RobotsVerdicts::new();
-        let (s, r, reasons) = assess(&Evidence {
-            details: &[d("person_name", "Amelia Jones", None)],
-            metadata: &[],
-            copies: 1,
-            largest_pixels: 1000,
-            verdicts: &[&v],
-            faces: Some(1),
-            largest_face: 0.3,
-        });
+        let (s, r, reasons) = assess(
+            &Evidence {
+                details: &[d("person_name", "Amelia Jones", None)],
+                metadata: &[],
+                copies: 1,
+                largest_side: 4000,
+                verdicts: &[&v],
+                faces: Some(1),
+                largest_face: 0.3,
+            },
+            &Policy::default(),
+        );
         assert_eq!(r, Risk::High, "{s} {reasons:?}");
         assert!(reasons.contains(&"identifiable_face".to_string()));
+        assert!(reasons.contains(&"high_resolution".to_string()));
+    }
+
+    #[test]
+    fn weights_come_from_the_policy() {
+        let mut policy = Policy::default();
+        policy.weights.insert("year_group_nearby".into(), 60);
+        let v = RobotsVerdicts::new();
+        let e = Evidence {
+            details: &[d("year_group", "Year 4", None)],
+            metadata: &[],
+            copies: 1,
+            largest_side: 100,
+            verdicts: &[&v],
+            faces: None,
+            largest_face: 0.0,
+        };
+        assert_eq!(assess(&e, &Policy::default()).1, Risk::Low);
+        assert_eq!(
+            assess(&e, &policy),
+            (70, Risk::High, vec!["year_group_nearby".to_string()])
+        );
     }
 
     #[test]
