@@ -26,6 +26,8 @@ pub enum Exit {
     Usage = 2,
     /// The audit finished but some fetches failed.
     Partial = 3,
+    /// `check-photo`: the picture is not fine to post under the policy.
+    Unsafe = 4,
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -74,8 +76,25 @@ pub enum Command {
         #[arg(long, default_value = "demo-output")]
         output: PathBuf,
     },
+    /// Check a picture before posting it: metadata, faces, names in the caption,
+    /// size, and copies already public with names. Exit 0 fine to post, 4 not.
+    CheckPhoto {
+        /// The picture file.
+        file: PathBuf,
+        /// The caption it would be posted with.
+        #[arg(long)]
+        caption: Option<String>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
     /// Run audits on the configured schedule (not available in this version).
     Daemon,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,9 +144,48 @@ pub async fn run(args: Args) -> Exit {
             Err(e) => e,
         },
         Command::Demo { output } => demo_cmd(&output).await,
+        Command::CheckPhoto {
+            file,
+            caption,
+            format,
+        } => match load(&args.config) {
+            Ok(config) => check_photo_cmd(&config, &file, caption.as_deref(), format),
+            Err(e) => e,
+        },
         Command::Daemon => {
             eprintln!("exposure-audit: `daemon` is not available in this version yet; schedule `exposure-audit audit` with cron or a systemd timer meanwhile");
             Exit::Usage
+        }
+    }
+}
+
+fn check_photo_cmd(
+    config: &Config,
+    file: &Path,
+    caption: Option<&str>,
+    format: CheckFormat,
+) -> Exit {
+    match crate::check_photo::check(config, file, caption) {
+        Ok(v) => {
+            match format {
+                CheckFormat::Text => print!("{}", crate::check_photo::render_text(&v)),
+                CheckFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&v).expect("verdict serialises")
+                ),
+            }
+            if v.safe_to_post {
+                Exit::Ok
+            } else {
+                Exit::Unsafe
+            }
+        }
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            match e {
+                crate::check_photo::CheckError::Store(_) => Exit::Failed,
+                _ => Exit::Usage,
+            }
         }
     }
 }

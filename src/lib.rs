@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod audit;
+pub mod check_photo;
 pub mod cli;
 pub mod config;
 pub mod crawl;

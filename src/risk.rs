@@ -15,6 +15,7 @@ use crate::model::{Detail, PictureMetadata, Risk, RobotsVerdicts};
 /// Weight of each reason in the score.
 pub const WEIGHTS: &[(&str, u32)] = &[
     ("gps_in_metadata", 45),
+    ("already_public_with_name", 30),
     ("faces", 20),
     ("identifiable_face", 10),
     ("full_name_nearby", 40),

@@ -503,6 +503,29 @@ impl Store {
         Ok(())
     }
 
+    /// The latest reportable run that assessed `exposure_id`, with that assessment.
+    pub fn latest_assessment(
+        &self,
+        exposure_id: &str,
+    ) -> Result<Option<(i64, RunExposure)>, StoreError> {
+        let run: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT MAX(e.run_id) FROM run_exposures e JOIN runs r ON r.id = e.run_id
+                 WHERE e.exposure_id = ?1 AND r.status IN ('complete', 'partial')",
+                params![exposure_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let Some(run) = run else { return Ok(None) };
+        Ok(self
+            .run_exposures(run)?
+            .into_iter()
+            .find(|e| e.exposure_id == exposure_id)
+            .map(|e| (run, e)))
+    }
+
     pub fn run(&self, run_id: i64) -> Result<Option<RunRow>, StoreError> {
         Ok(self
             .conn

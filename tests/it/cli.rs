@@ -143,3 +143,65 @@ async fn audit_exit_codes_and_private_report_file() {
     let out = audit_bin(&cfg).await;
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn check_photo_exit_codes() {
+    let dir = tempdir();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[storage]\ndatabase = \"{}\"\n",
+            dir.path().join("none.db").display()
+        ),
+    )
+    .unwrap();
+    let coffee = dir.path().join("coffee.png");
+    std::fs::write(&coffee, fixture("coffee.png")).unwrap();
+    let out = bin()
+        .args(["check-photo", "--config"])
+        .arg(&cfg)
+        .arg(&coffee)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fine to post"));
+
+    let portrait = dir.path().join("portrait.jpg");
+    std::fs::write(&portrait, fixture("grace_hopper.jpg")).unwrap();
+    let out = bin()
+        .args([
+            "check-photo",
+            "--format",
+            "json",
+            "--caption",
+            "Amelia Jones, Year 4, aged 9",
+            "--config",
+        ])
+        .arg(&cfg)
+        .arg(&portrait)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["safe_to_post"], false);
+    assert_eq!(v["faces"], 1);
+    assert!(v["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["text"] == "Amelia Jones"));
+
+    let out = bin()
+        .args(["check-photo", "--config"])
+        .arg(&cfg)
+        .arg(dir.path().join("missing.jpg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

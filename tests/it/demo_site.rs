@@ -180,6 +180,36 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         .count();
     assert!((1..=10).contains(&calendar), "{calendar} calendar pages");
 
+    // Pre-publication check against what is public: a smaller copy of the
+    // sports-day photo, posted with no caption, is still a named photo.
+    let copy = dir.path().join("relay-small.jpg");
+    let original = image::open(
+        demo_site_dir()
+            .unwrap()
+            .join("wp-content/uploads/2026/06/sports-day-relay.jpg"),
+    )
+    .unwrap();
+    original
+        .resize(400, 400, image::imageops::FilterType::Triangle)
+        .to_rgb8()
+        .save(&copy)
+        .unwrap();
+    let v = exposure_audit::check_photo::check(&cfg, &copy, None).unwrap();
+    assert!(!v.safe_to_post);
+    assert_eq!(v.reasons[0], "already_public_with_name");
+    assert!(
+        v.already_public[0]
+            .names
+            .contains(&"Amelia Jones".to_string()),
+        "{:?}",
+        v.already_public
+    );
+    assert!(v.metadata.gps.is_none(), "the resized copy carries no EXIF");
+    let cat = dir.path().join("cat.png");
+    std::fs::write(&cat, fixture("chelsea.png")).unwrap();
+    let v = exposure_audit::check_photo::check(&cfg, &cat, Some("Biscuit the school cat")).unwrap();
+    assert!(v.safe_to_post, "{v:?}");
+
     // Second run of the unchanged site: conditional requests, nothing new.
     let second = audit(&cfg).await;
     assert_eq!(second.summary.status, RunStatus::Complete);
