@@ -454,12 +454,36 @@ fn context_of(el: ElementRef<'_>) -> Context {
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.
 fn bounded_text(el: ElementRef<'_>, limit: usize) -> String {
+    use ego_tree::iter::Edge;
+    // Page furniture (footer address, staff contact lists in the header,
+    // menus, forms, scripts) is page-wide: never part of a picture's nearby text.
+    const FURNITURE: &[&str] = &[
+        "footer", "header", "nav", "aside", "form", "script", "style", "noscript", "template",
+    ];
     let mut s = String::new();
-    for t in el.text() {
-        s.push_str(t);
-        s.push(' ');
-        if s.len() > limit * 4 {
-            break;
+    let mut skipping = 0usize;
+    for edge in el.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 || FURNITURE.contains(&e.name()) {
+                        skipping += 1;
+                    }
+                } else if let Some(t) = node.value().as_text() {
+                    if skipping == 0 {
+                        s.push_str(t);
+                        s.push(' ');
+                        if s.len() > limit * 4 {
+                            break;
+                        }
+                    }
+                }
+            }
+            Edge::Close(node) => {
+                if node.value().is_element() && skipping > 0 {
+                    skipping -= 1;
+                }
+            }
         }
     }
     clean_text(&s)
@@ -663,6 +687,21 @@ mod tests {
             .find(|i| i.found_via == FoundVia::Img)
             .unwrap();
         assert_eq!(ns.context.alt.as_deref(), Some("Choir"));
+    }
+
+    #[test]
+    fn page_furniture_is_not_nearby_text() {
+        // The picture sits directly in the page wrapper, beside the footer.
+        let html = r#"<html><body><div id="page"><h2>Harvest festival</h2><img src="/h.jpg">
+            <footer>Oakfield Academy, 12 Mill Lane, Leeds LS6 2QR. Office: 01632 960123</footer>
+            <nav>Staff: Mrs Patel</nav></div></body></html>"#;
+        let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+        let near = e.images[0].context.nearby_text.clone().unwrap_or_default();
+        assert!(near.contains("Harvest festival"), "{near}");
+        assert!(
+            !near.contains("LS6") && !near.contains("01632") && !near.contains("Patel"),
+            "{near}"
+        );
     }
 
     #[test]
