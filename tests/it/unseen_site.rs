@@ -119,4 +119,13 @@ async fn every_reachable_picture_is_found_on_a_site_built_another_way() {
         exposure_with(&a.report, "s2.jpg")["id"]
     );
     assert_eq!(a.report["summary"]["exposures"], 7);
+    assert_contract_shape(&a.report);
+
+    // Faces counted on the real photographs; none on the cat, the rocket, the galaxies.
+    for (suffix, faces) in [("trip-full.jpg", 1), ("hall.jpg", 1), ("fair-960.jpg", 1), ("willow-group.webp", 0), ("front.jpg", 0), ("willow-banner.png", 0), ("s1.jpg", 0)] {
+        assert_eq!(exposure_with(&a.report, suffix)["image"]["faces"], faces, "{suffix}");
+    }
+    // Riskiest first.
+    let scores: Vec<u64> = a.report["exposures"].as_array().unwrap().iter().map(|e| e["score"].as_u64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }
