@@ -429,6 +429,16 @@ impl Crawl {
         for (k, v) in walk.frontier.skipped.drain() {
             *outcome.skipped.entry(k.to_string()).or_default() += v;
         }
+        for ((kind, text), (pages, first)) in std::mem::take(&mut walk.page_wide) {
+            walk.findings.push(SiteFinding {
+                kind: "page_wide_personal_detail".into(),
+                url: first,
+                detail: format!(
+                    "{} \"{text}\" is in the header, footer or sidebar of {pages} page(s): a scraper gets it with every picture on them",
+                    kind.replace('_', " ")
+                ),
+            });
+        }
         for f in walk.findings.drain(..) {
             self.record(Record::Finding(f)).await;
         }
@@ -466,6 +476,16 @@ impl Crawl {
                 };
                 let mut robots = page_robots.clone();
                 robots.extend(e.robots_meta.iter().cloned());
+                // Page-wide details are site findings, not attached to each picture.
+                if let Some(text) = &e.furniture_text {
+                    for d in crate::analysis::details::detect(text, "nearby_text", &page) {
+                        let entry = walk
+                            .page_wide
+                            .entry((d.kind, d.text))
+                            .or_insert((0, page.clone()));
+                        entry.0 += 1;
+                    }
+                }
                 for img in e
                     .images
                     .iter()
@@ -933,6 +953,8 @@ struct Walk {
     new_sightings: Vec<Sighting>,
     sighting_keys: HashSet<(String, String, FoundVia)>,
     findings: Vec<SiteFinding>,
+    /// Details in page furniture, by (kind, text): pages seen on, first page.
+    page_wide: std::collections::BTreeMap<(String, String), (usize, String)>,
 }
 
 impl Walk {
@@ -957,6 +979,7 @@ impl Walk {
             new_sightings: Vec::new(),
             sighting_keys: HashSet::new(),
             findings: Vec::new(),
+            page_wide: Default::default(),
         }
     }
 

@@ -15,6 +15,8 @@ use crate::scope::resolve;
 const NEARBY_CHARS: usize = 300;
 /// Most sightings kept from one page (hostile pages can list millions).
 const MAX_IMAGES_PER_PAGE: usize = 5000;
+/// Most characters of page furniture kept for page-wide details.
+const FURNITURE_CHARS: usize = 4000;
 /// Most links kept from one page.
 const MAX_LINKS_PER_PAGE: usize = 5000;
 
@@ -52,6 +54,10 @@ pub struct PageExtract {
     pub wordpress: bool,
     /// The page looks like an automatic directory listing.
     pub directory_listing: bool,
+    /// Text of the page's furniture (footer, header, nav, aside): where
+    /// page-wide details such as the school address or staff contacts live.
+    #[serde(default)]
+    pub furniture_text: Option<String>,
 }
 
 macro_rules! sel {
@@ -72,6 +78,7 @@ sel!(VIDEO, "video[poster]");
 sel!(FIGCAPTION, "figcaption");
 sel!(LAZY_ANY, "[data-src], [data-lazy-src], [data-original], [data-bg], [data-background], [data-background-image], [data-srcset], [data-lazy-srcset], [data-full-url], [data-orig-file], [data-large-file], [data-image], [data-hi-res], [data-url], [data-full], [data-lazy], [data-medium-file]");
 sel!(H1, "h1");
+sel!(FURNITURE, "footer, header, aside, [role=contentinfo]");
 sel!(LD_JSON, "script[type=\"application/ld+json\"]");
 sel!(NOSCRIPT, "noscript");
 
@@ -348,6 +355,18 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         .unwrap_or_default()
         .starts_with("Index of /")
         || heading.starts_with("Index of /");
+    let mut furniture = String::new();
+    for el in doc.select(&FURNITURE) {
+        if furniture.len() > FURNITURE_CHARS {
+            break;
+        }
+        furniture.push_str(&truncate_chars(
+            &clean_text(&el.text().collect::<String>()),
+            FURNITURE_CHARS,
+        ));
+        furniture.push_str(" . ");
+    }
+    out.furniture_text = Some(furniture).filter(|f| !f.trim_matches([' ', '.']).is_empty());
     out
 }
 

@@ -22,6 +22,7 @@ async fn every_reachable_picture_is_found_on_a_site_built_another_way() {
           <a href="/assets/gallery/trip-full.jpg"><img src="/assets/gallery/trip-thumb.jpg" alt="Year 5 trip"></a>
         </section>
         <nav><a href="/news?page=2">Older news</a> <a href="/classes/willow">Willow Class</a></nav>
+        <footer>Oakfield Academy, 3 Church Street, York YO1 7HH. Headteacher: Mrs Okafor. office@oakfield.example</footer>
       </body></html>"#;
     let older = r#"<html><body><article><img srcset="/assets/news/fair-480.jpg 480w, /assets/news/fair-960.jpg 960w" sizes="50vw" alt="Summer fair"></article></body></html>"#;
     let class = r#"<html><body><div style="background:url(/assets/classes/willow-banner.png) no-repeat">Willow</div>
@@ -122,10 +123,51 @@ async fn every_reachable_picture_is_found_on_a_site_built_another_way() {
     assert_contract_shape(&a.report);
 
     // Faces counted on the real photographs; none on the cat, the rocket, the galaxies.
-    for (suffix, faces) in [("trip-full.jpg", 1), ("hall.jpg", 1), ("fair-960.jpg", 1), ("willow-group.webp", 0), ("front.jpg", 0), ("willow-banner.png", 0), ("s1.jpg", 0)] {
-        assert_eq!(exposure_with(&a.report, suffix)["image"]["faces"], faces, "{suffix}");
+    for (suffix, faces) in [
+        ("trip-full.jpg", 1),
+        ("hall.jpg", 1),
+        ("fair-960.jpg", 1),
+        ("willow-group.webp", 0),
+        ("front.jpg", 0),
+        ("willow-banner.png", 0),
+        ("s1.jpg", 0),
+    ] {
+        assert_eq!(
+            exposure_with(&a.report, suffix)["image"]["faces"],
+            faces,
+            "{suffix}"
+        );
+    }
+    // The footer's address and contacts are one site finding, not details of every picture.
+    let findings = a.report["site_findings"].as_array().unwrap();
+    let page_wide: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["kind"] == "page_wide_personal_detail")
+        .map(|f| f["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        page_wide.iter().any(|d| d.contains("YO1 7HH")),
+        "{page_wide:?}"
+    );
+    assert!(
+        page_wide.iter().any(|d| d.contains("Mrs Okafor")),
+        "{page_wide:?}"
+    );
+    for e in a.report["exposures"].as_array().unwrap() {
+        for d in e["details"].as_array().unwrap() {
+            assert!(
+                !["YO1 7HH", "office@oakfield.example", "Mrs Okafor"]
+                    .contains(&d["text"].as_str().unwrap()),
+                "smeared: {d}"
+            );
+        }
     }
     // Riskiest first.
-    let scores: Vec<u64> = a.report["exposures"].as_array().unwrap().iter().map(|e| e["score"].as_u64().unwrap()).collect();
+    let scores: Vec<u64> = a.report["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["score"].as_u64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }
