@@ -641,7 +641,12 @@ mod tests {
                     (k.to_string(), t.to_string())
                 })
                 .collect();
-            let got: HashSet<(String, String)> = detect(input, "caption", "p")
+            // "file:NAME" rows are picture file names; the rest are captions.
+            let found = match input.strip_prefix("file:") {
+                Some(file) => from_context(&Context::default(), &format!("https://s.example/uploads/{file}"), "p"),
+                None => detect(input, "caption", "p"),
+            };
+            let got: HashSet<(String, String)> = found
                 .into_iter()
                 .map(|d| {
                     (
