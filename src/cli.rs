@@ -369,6 +369,11 @@ pub fn summary_text(s: &AuditSummary) -> String {
 
 /// Renders the report of a stored run.
 pub fn render_report(db: &Path, run: &str, format: Format) -> Result<String, (Exit, String)> {
+    build_report(db, run).map(|rep| render(&rep, format))
+}
+
+/// Builds the report of a stored run ("latest" or an id).
+pub fn build_report(db: &Path, run: &str) -> Result<report::Report, (Exit, String)> {
     if !db.exists() {
         return Err((
             Exit::Usage,
@@ -392,15 +397,15 @@ pub fn render_report(db: &Path, run: &str, format: Format) -> Result<String, (Ex
     }
     .map_err(|e| (Exit::Failed, e.to_string()))?
     .ok_or_else(|| (Exit::Usage, format!("no such run: {run}")))?;
-    let rep =
-        report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))?;
+    report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))
+}
+
+/// One report in one format.
+pub fn render(rep: &report::Report, format: Format) -> String {
     match format {
-        Format::Json => Ok(serde_json::to_string_pretty(&rep).expect("report serialises") + "\n"),
-        Format::Csv => Ok(report::csv::render(&rep)),
-        Format::Html => Err((
-            Exit::Usage,
-            "--format html is not available in this version yet; use json or csv".into(),
-        )),
+        Format::Json => serde_json::to_string_pretty(rep).expect("report serialises") + "\n",
+        Format::Csv => report::csv::render(rep),
+        Format::Html => report::html::render(rep),
     }
 }
 
@@ -471,23 +476,26 @@ pub async fn demo_cmd(output: &Path) -> Exit {
         }
     };
     print!("{}", summary_text(&summary));
-    for (name, format) in [("report.json", Format::Json), ("report.csv", Format::Csv)] {
+    let rep = match build_report(&db, &summary.run_id.to_string()) {
+        Ok(r) => r,
+        Err((exit, msg)) => {
+            eprintln!("exposure-audit: {msg}");
+            return exit;
+        }
+    };
+    for (name, format) in [
+        ("report.html", Format::Html),
+        ("report.json", Format::Json),
+        ("report.csv", Format::Csv),
+    ] {
         let path = output.join(name);
-        match render_report(&db, &summary.run_id.to_string(), format) {
-            Ok(text) => {
-                if let Err(e) = write_private(&path, text.as_bytes()) {
-                    eprintln!("exposure-audit: cannot write {}: {e}", path.display());
-                    return Exit::Failed;
-                }
-            }
-            Err((exit, msg)) => {
-                eprintln!("exposure-audit: {msg}");
-                return exit;
-            }
+        if let Err(e) = write_private(&path, render(&rep, format).as_bytes()) {
+            eprintln!("exposure-audit: cannot write {}: {e}", path.display());
+            return Exit::Failed;
         }
     }
     println!(
-        "Reports written to {}/ (report.json, report.csv); database {}",
+        "Reports written to {}/ (report.html, report.json, report.csv); database {}",
         output.display(),
         db.display()
     );

@@ -503,6 +503,45 @@ impl Store {
         Ok(())
     }
 
+    /// When each exposure was first seen.
+    pub fn first_seen(&self) -> Result<HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, first_seen_at FROM exposures")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Open exposures by risk for the last `n` reportable runs up to `run_id`,
+    /// oldest first: (run id, started at, high, medium, low).
+    pub fn trend(
+        &self,
+        run_id: i64,
+        n: usize,
+    ) -> Result<Vec<(i64, String, u64, u64, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.started_at,
+                    SUM(e.risk = 'high' AND e.change != 'resolved'),
+                    SUM(e.risk = 'medium' AND e.change != 'resolved'),
+                    SUM(e.risk = 'low' AND e.change != 'resolved')
+             FROM runs r LEFT JOIN run_exposures e ON e.run_id = r.id
+             WHERE r.status IN ('complete', 'partial') AND r.id <= ?1
+             GROUP BY r.id ORDER BY r.id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![run_id, n as i64], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get::<_, Option<i64>>(2)?.unwrap_or(0) as u64,
+                r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64,
+                r.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
+            ))
+        })?;
+        let mut out: Vec<_> = rows.collect::<Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
     /// The latest reportable run that assessed `exposure_id`, with that assessment.
     pub fn latest_assessment(
         &self,

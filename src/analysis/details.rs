@@ -643,7 +643,11 @@ mod tests {
                 .collect();
             // "file:NAME" rows are picture file names; the rest are captions.
             let found = match input.strip_prefix("file:") {
-                Some(file) => from_context(&Context::default(), &format!("https://s.example/uploads/{file}"), "p"),
+                Some(file) => from_context(
+                    &Context::default(),
+                    &format!("https://s.example/uploads/{file}"),
+                    "p",
+                ),
                 None => detect(input, "caption", "p"),
             };
             let got: HashSet<(String, String)> = found

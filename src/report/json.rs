@@ -20,7 +20,21 @@ pub struct Report {
     pub site_findings: Vec<SiteFinding>,
     /// Documents and pictures this run could not fetch (added field).
     pub unseen: Vec<Unseen>,
+    /// Open exposures by risk over the last runs, oldest first (added field).
+    pub trend: Vec<TrendPoint>,
 }
+
+#[derive(Debug, Serialize)]
+pub struct TrendPoint {
+    pub run_id: i64,
+    pub started_at: String,
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+}
+
+/// Runs shown in the trend.
+const TREND_RUNS: usize = 12;
 
 #[derive(Debug, Serialize)]
 pub struct RunInfo {
@@ -48,6 +62,8 @@ pub struct Exposure {
     pub score: u32,
     pub reasons: Vec<String>,
     pub change: String,
+    /// When this picture was first seen by any run (added field).
+    pub first_seen_at: Option<String>,
     pub image: Image,
     pub occurrences: Vec<Occurrence>,
     pub details: Vec<Detail>,
@@ -109,6 +125,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
         pictures.entry(exp).or_default().push(sha);
     }
 
+    let first_seen = store.first_seen()?;
     let mut exposures = Vec::with_capacity(assessed.len());
     let mut by_risk: BTreeMap<&'static str, usize> =
         [("high", 0), ("medium", 0), ("low", 0)].into();
@@ -164,12 +181,14 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             }
             merge_metadata(&mut image.metadata, &p.metadata);
         }
+        let since = first_seen.get(&e.exposure_id).cloned();
         exposures.push(Exposure {
             id: e.exposure_id,
             risk: e.risk.as_str(),
             score: e.score,
             reasons: e.reasons,
             change: e.change,
+            first_seen_at: since,
             image,
             occurrences: rows
                 .into_iter()
@@ -210,6 +229,17 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             .fetch_failures(run.id)?
             .into_iter()
             .map(|(url, error)| Unseen { url, error })
+            .collect(),
+        trend: store
+            .trend(run.id, TREND_RUNS)?
+            .into_iter()
+            .map(|(run_id, started_at, high, medium, low)| TrendPoint {
+                run_id,
+                started_at,
+                high,
+                medium,
+                low,
+            })
             .collect(),
     })
 }

@@ -84,8 +84,13 @@ fn report_without_runs_exits_2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_exit_codes_and_private_report_file() {
+    // Quoted text that tries to inject markup into the HTML report and a
+    // formula into the spreadsheet.
     let site = Site::start(vec![
-        ("/", html("<img src='/a.jpg'>")),
+        (
+            "/",
+            html("<img src='/a.jpg' alt='&lt;script&gt;alert(1)&lt;/script&gt;' title='=HYPERLINK(\"http://evil.example\")'>"),
+        ),
         ("/a.jpg", jpeg(resized_jpeg("rocket.jpg", 200, 80))),
     ])
     .await;
@@ -133,6 +138,24 @@ async fn audit_exit_codes_and_private_report_file() {
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(csv.starts_with("exposure_id,risk"), "{csv}");
     assert_eq!(csv.lines().count(), 2);
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"),
+        "{csv}"
+    );
+
+    let out = bin()
+        .args(["report", "--format", "html", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.contains("Exposed pictures, riskiest first"));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "alt text shown, escaped"
+    );
+    assert!(!html.contains("<script>"), "no markup injected");
 
     // A site that cannot be reached at all: exit 1.
     std::fs::write(

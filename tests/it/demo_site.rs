@@ -180,6 +180,20 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         .count();
     assert!((1..=10).contains(&calendar), "{calendar} calendar pages");
 
+    // The HTML report a DPO opens: self-contained, escaped, riskiest first.
+    let html = exposure_audit::cli::render_report(&db, "latest", exposure_audit::cli::Format::Html)
+        .unwrap();
+    assert!(
+        html.starts_with("<!doctype html>") && !html.contains("<script") && !html.contains("<img")
+    );
+    let high = html.find("badge high").unwrap();
+    let low = html.find("badge low").unwrap();
+    assert!(high < low, "riskiest first");
+    assert!(
+        html.contains("all but GPTBot"),
+        "GPTBot is the one kept out of uploads"
+    );
+
     // Pre-publication check against what is public: a smaller copy of the
     // sports-day photo, posted with no caption, is still a named photo.
     let copy = dir.path().join("relay-small.jpg");

@@ -1,0 +1,304 @@
+//! The HTML report for the Data Protection Officer: one self-contained file
+//! (no scripts, no remote assets, no pictures) that opens offline and prints
+//! well. Summary first, a trend chart over the last runs (inline SVG), then
+//! exposures riskiest first with their evidence, site findings, and what the
+//! run could not see. Everything quoted from the web is escaped.
+
+use std::fmt::Write;
+
+use super::json::{Exposure, Report, TrendPoint};
+
+/// Plain-English labels for the reasons (risk::WEIGHTS); unknown reasons print as is.
+fn reason_label(r: &str) -> &str {
+    match r {
+        "gps_in_metadata" => "GPS position in the file",
+        "already_public_with_name" => "already public with a name",
+        "faces" => "faces",
+        "identifiable_face" => "a face large enough to recognise",
+        "full_name_nearby" => "a child's full name next to it",
+        "identifier_nearby" => "a pupil or NI number next to it",
+        "person_named_in_metadata" => "people named inside the file",
+        "date_of_birth_nearby" => "a date of birth next to it",
+        "first_name_nearby" => "a first name next to it",
+        "contact_details_nearby" => "contact details next to it",
+        "year_group_nearby" => "a year group or class next to it",
+        "age_nearby" => "an age next to it",
+        "location_named_nearby" => "a named place next to it",
+        "ai_crawlers_allowed" => "AI crawlers may take it",
+        "multiple_copies" => "published more than once",
+        "staff_named_nearby" => "staff named next to it",
+        "author_in_metadata" => "photographer named in the file",
+        "high_resolution" => "published at high resolution",
+        "not_seen_this_run" => "not seen this run (page not fetched)",
+        other => other,
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A link only for http(s) URLs; anything else is shown as text.
+fn link(url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        format!("<a href=\"{0}\">{0}</a>", esc(url))
+    } else {
+        esc(url)
+    }
+}
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px solid #ddd}
+.meta{color:#555}.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6rem 1rem;min-width:8rem}
+.card b{font-size:1.6rem;display:block}.high{color:#a4000f}.medium{color:#9a5b00}.low{color:#2d6a2d}
+.badge{display:inline-block;padding:0 .5rem;border-radius:4px;color:#fff;font-weight:600}.badge.high{background:#a4000f}.badge.medium{background:#b86e00}.badge.low{background:#3c7d3c}
+.exp{border:1px solid #ccc;border-radius:6px;padding:.8rem 1rem;margin:1rem 0;break-inside:avoid}
+table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-top:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top;word-break:break-all}
+.small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp{page-break-inside:avoid}body{margin:0}}";
+
+/// Renders the whole report.
+pub fn render(r: &Report) -> String {
+    let mut h = String::with_capacity(64 * 1024 + r.exposures.len() * 2048);
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex, nofollow, noai, noimageai\">\
+         <title>exposure-audit report, run {id}</title><style>{STYLE}</style></head><body>\
+         <h1>What a scraper can take: exposure report</h1>\
+         <p class=\"meta\">Run {id} ({status}), started {start}, finished {end}; {pages} pages and {images} pictures fetched, {errors} fetch errors. \
+         Compared with run {prev}. Generated {gen}.</p>",
+        id = r.run.id,
+        status = esc(r.run.status),
+        start = esc(&r.run.started_at),
+        end = esc(r.run.finished_at.as_deref().unwrap_or("-")),
+        pages = r.run.pages_fetched,
+        images = r.run.images_fetched,
+        errors = r.run.fetch_errors,
+        prev = r.run.previous_run_id.map_or("(none: first run)".to_string(), |p| p.to_string()),
+        gen = esc(&r.generated_at),
+    );
+    if r.run.status != "complete" {
+        h.push_str("<p><b>This run is partial:</b> some pages or pictures could not be fetched (listed at the end). Pictures on those pages are not reported as resolved.</p>");
+    }
+
+    h.push_str("<h2>Summary</h2><div class=\"cards\">");
+    let _ = write!(
+        h,
+        "<div class=\"card\"><b>{}</b>pictures exposed</div>",
+        r.summary.exposures
+    );
+    for risk in ["high", "medium", "low"] {
+        let n = r.summary.by_risk.get(risk).copied().unwrap_or(0);
+        let _ = write!(h, "<div class=\"card {risk}\"><b>{n}</b>{risk} risk</div>");
+    }
+    for change in ["new", "changed", "resolved"] {
+        let n = r.summary.by_change.get(change).copied().unwrap_or(0);
+        let _ = write!(
+            h,
+            "<div class=\"card\"><b>{n}</b>{change} since the last run</div>"
+        );
+    }
+    h.push_str("</div>");
+    if r.trend.len() > 1 {
+        h.push_str("<h2>Trend</h2>");
+        h.push_str(&trend_svg(&r.trend));
+    }
+
+    h.push_str("<h2>Exposed pictures, riskiest first</h2>");
+    if r.exposures.is_empty() {
+        h.push_str("<p>No pictures were found.</p>");
+    }
+    for e in &r.exposures {
+        exposure(&mut h, e);
+    }
+
+    h.push_str("<h2>Site findings</h2>");
+    if r.site_findings.is_empty() {
+        h.push_str("<p>None.</p>");
+    } else {
+        h.push_str("<table><tr><th>finding</th><th>where</th><th>what it means</th></tr>");
+        for f in &r.site_findings {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&f.kind.replace('_', " ")),
+                link(&f.url),
+                esc(&f.detail)
+            );
+        }
+        h.push_str("</table>");
+    }
+
+    h.push_str("<h2>What this run could not see</h2>");
+    if r.unseen.is_empty() {
+        h.push_str("<p>Every page and picture found was fetched.</p>");
+    } else {
+        h.push_str("<table><tr><th>address</th><th>why</th></tr>");
+        for u in &r.unseen {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&u.url),
+                esc(&u.error)
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("<p class=\"small\">The report holds personal data about children: keep it as private as the audit database. Pictures are deliberately not included.</p></body></html>\n");
+    h
+}
+
+fn exposure(h: &mut String, e: &Exposure) {
+    let _ = write!(
+        h,
+        "<div class=\"exp\"><p><span class=\"badge {risk}\">{risk}</span> <b>score {score}</b>, {change}{since} <span class=\"small\">{id}</span></p>",
+        risk = e.risk,
+        score = e.score,
+        change = esc(&e.change),
+        since = e.first_seen_at.as_deref().map(|s| format!(", first seen {}", esc(s))).unwrap_or_default(),
+        id = esc(&e.id),
+    );
+    if !e.reasons.is_empty() {
+        let reasons: Vec<String> = e.reasons.iter().map(|r| esc(reason_label(r))).collect();
+        let _ = write!(h, "<p>Why: {}.</p>", reasons.join("; "));
+    }
+    let faces = e
+        .image
+        .faces
+        .map_or("not analysed".to_string(), |f| f.to_string());
+    let _ = write!(
+        h,
+        "<p class=\"small\">{} x {} pixels, faces: {faces}",
+        e.image.width, e.image.height
+    );
+    if let Some(g) = e.image.metadata.gps {
+        let _ = write!(h, ", GPS {:.5}, {:.5}", g.lat, g.lon);
+    }
+    if let Some(a) = &e.image.metadata.author {
+        let _ = write!(h, ", photographer {}", esc(a));
+    }
+    h.push_str("</p>");
+    if !e.details.is_empty() {
+        h.push_str("<table><tr><th>detail</th><th>text</th><th>found in</th><th>page</th></tr>");
+        for d in &e.details {
+            let role = d
+                .role
+                .as_deref()
+                .map(|r| format!(" ({})", esc(r)))
+                .unwrap_or_default();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}{role}</td><td>{}</td><td>{}</td></tr>",
+                esc(&d.kind.replace('_', " ")),
+                esc(&d.text),
+                esc(&d.location),
+                link(&d.page_url)
+            );
+        }
+        h.push_str("</table>");
+    }
+    let _ = write!(h, "<p class=\"small\">{} cop{} found:</p><table><tr><th>page</th><th>picture address</th><th>how found</th><th>text with it</th><th>AI crawlers allowed</th></tr>", e.occurrences.len(), if e.occurrences.len() == 1 { "y" } else { "ies" });
+    for o in &e.occurrences {
+        let allowed: Vec<&str> = o
+            .robots
+            .iter()
+            .filter(|(a, v)| *a != "*" && *v == "allowed")
+            .map(|(a, _)| a.as_str())
+            .collect();
+        let c = &o.context;
+        let text: Vec<String> = [
+            ("alt", &c.alt),
+            ("caption", &c.caption),
+            ("title", &c.title),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .map(|v| format!("{k}: {}", crate::extract::truncate_chars(v, 200)))
+        })
+        .collect();
+        let denied: Vec<&str> = o
+            .robots
+            .iter()
+            .filter(|(a, v)| *a != "*" && *v != "allowed")
+            .map(|(a, _)| a.as_str())
+            .collect();
+        let ai = match (allowed.is_empty(), denied.is_empty()) {
+            (true, _) => "none".to_string(),
+            (false, true) => "all".to_string(),
+            _ if allowed.len() > denied.len() => format!("all but {}", denied.join(", ")),
+            _ => allowed.join(", "),
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            link(&o.page_url),
+            link(&o.image_url),
+            esc(o.found_via),
+            esc(&text.join(" / ")),
+            esc(&ai)
+        );
+    }
+    h.push_str("</table></div>");
+}
+
+/// Stacked bars of open exposures by risk, one per run.
+fn trend_svg(points: &[TrendPoint]) -> String {
+    let (w, hgt, pad) = (640.0f64, 180.0f64, 24.0f64);
+    let max = points
+        .iter()
+        .map(|p| p.high + p.medium + p.low)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let bar = (w - 2.0 * pad) / points.len() as f64;
+    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"open exposures by risk over the last runs\">", hgt + 30.0);
+    for (i, p) in points.iter().enumerate() {
+        let x = pad + i as f64 * bar + bar * 0.15;
+        let mut y = hgt;
+        for (n, colour) in [
+            (p.low, "#3c7d3c"),
+            (p.medium, "#b86e00"),
+            (p.high, "#a4000f"),
+        ] {
+            let hh = n as f64 / max * (hgt - pad);
+            y -= hh;
+            let _ = write!(s, "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{hh:.1}\" fill=\"{colour}\"><title>run {}: {n}</title></rect>", bar * 0.7, p.run_id);
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            x + bar * 0.35,
+            hgt + 14.0,
+            p.run_id
+        );
+    }
+    let _ = write!(s, "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">run (bars: high, medium, low; tallest {max})</text></svg>", hgt + 28.0);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_text_cannot_inject_markup() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(link("javascript:alert(1)"), "javascript:alert(1)");
+        assert!(link("https://s/a?b=<c>").contains("href=\"https://s/a?b=&lt;c&gt;\""));
+    }
+}
