@@ -168,6 +168,8 @@ pub struct OccurrenceRow {
 
 /// A document fetch of a run: (url, kind, HTTP status, error).
 pub type PageOutcome = (String, String, Option<u16>, Option<String>);
+/// Open exposures of a run by risk: (run id, started at, high, medium, low).
+pub type TrendRow = (i64, String, u64, u64, u64);
 /// A picture fetch of a run: (url, HTTP status, error, sha256).
 pub type ImageOutcome = (String, Option<u16>, Option<String>, Option<String>);
 
@@ -518,7 +520,7 @@ impl Store {
         &self,
         run_id: i64,
         n: usize,
-    ) -> Result<Vec<(i64, String, u64, u64, u64)>, StoreError> {
+    ) -> Result<Vec<TrendRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.started_at,
                     SUM(e.risk = 'high' AND e.change != 'resolved'),
