@@ -125,6 +125,9 @@ async fn run_body(
     for (s, v) in outcome.sightings.iter().zip(verdicts.iter()) {
         let _ = tx.send(Record::Sighting(s.clone(), v.clone())).await;
     }
+    for f in ai_crawler_findings(&outcome, &verdicts) {
+        let _ = tx.send(Record::Finding(f)).await;
+    }
     let counts = RunCounts {
         pages_fetched: crawl.counters.pages_fetched.load(Ordering::Relaxed),
         images_fetched: crawl.counters.images_fetched.load(Ordering::Relaxed),
@@ -189,6 +192,43 @@ async fn run_body(
             Err(e.into())
         }
     }
+}
+
+/// One finding per picture host whose pictures some AI or dataset crawler
+/// may take, by what robots.txt and the headers say and what it obeys.
+fn ai_crawler_findings(
+    outcome: &CrawlOutcome,
+    verdicts: &[RobotsVerdicts],
+) -> Vec<crate::model::SiteFinding> {
+    use std::collections::BTreeMap;
+    let mut by_origin: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for (s, v) in outcome.sightings.iter().zip(verdicts) {
+        let Ok(u) = url::Url::parse(&s.image_url) else {
+            continue;
+        };
+        let entry = by_origin
+            .entry(u.origin().ascii_serialization())
+            .or_default();
+        entry.1.insert(&s.image_url);
+        for (agent, verdict) in v {
+            if agent != "*" && verdict == "allowed" {
+                entry.0.insert(agent);
+            }
+        }
+    }
+    by_origin
+        .into_iter()
+        .filter(|(_, (agents, _))| !agents.is_empty())
+        .map(|(origin, (agents, pictures))| crate::model::SiteFinding {
+            kind: "robots_allows_ai_crawlers".into(),
+            url: format!("{origin}/robots.txt"),
+            detail: format!(
+                "pictures on this host ({} addresses) may be taken by {}",
+                pictures.len(),
+                agents.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        })
+        .collect()
 }
 
 /// The writer thread: batches records into transactions until the channel closes.

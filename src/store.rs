@@ -516,11 +516,7 @@ impl Store {
 
     /// Open exposures by risk for the last `n` reportable runs up to `run_id`,
     /// oldest first: (run id, started at, high, medium, low).
-    pub fn trend(
-        &self,
-        run_id: i64,
-        n: usize,
-    ) -> Result<Vec<TrendRow>, StoreError> {
+    pub fn trend(&self, run_id: i64, n: usize) -> Result<Vec<TrendRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.started_at,
                     SUM(e.risk = 'high' AND e.change != 'resolved'),

@@ -127,11 +127,26 @@ pub fn render(r: &Report) -> String {
     if r.site_findings.is_empty() {
         h.push_str("<p>None.</p>");
     } else {
-        h.push_str("<table><tr><th>finding</th><th>where</th><th>what it means</th></tr>");
+        h.push_str("<table><tr><th>finding</th><th>where</th><th>what it means</th><th>how to fix it</th></tr>");
         for f in &r.site_findings {
+            let status = match f.change {
+                "resolved" => " <b class=\"low\">(fixed since the last run)</b>",
+                "new" => " <b>(new)</b>",
+                _ => "",
+            };
+            let fix = f
+                .fix
+                .as_deref()
+                .map(|x| {
+                    format!(
+                        "<pre style=\"white-space:pre-wrap;margin:0\">{}</pre>",
+                        esc(x)
+                    )
+                })
+                .unwrap_or_default();
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}{status}</td><td>{}</td><td>{}</td><td>{fix}</td></tr>",
                 esc(&f.kind.replace('_', " ")),
                 link(&f.url),
                 esc(&f.detail)

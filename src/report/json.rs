@@ -17,7 +17,7 @@ pub struct Report {
     pub run: RunInfo,
     pub summary: Summary,
     pub exposures: Vec<Exposure>,
-    pub site_findings: Vec<SiteFinding>,
+    pub site_findings: Vec<Finding>,
     /// Documents and pictures this run could not fetch (added field).
     pub unseen: Vec<Unseen>,
     /// Open exposures by risk over the last runs, oldest first (added field).
@@ -91,6 +91,19 @@ pub struct Occurrence {
     pub robots: RobotsVerdicts,
     /// The sha256 of the bytes served at image_url (added field).
     pub sha256: String,
+}
+
+/// A site finding with its fix and whether it is new, still there, or fixed.
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub kind: String,
+    pub url: String,
+    pub detail: String,
+    /// What to do, with the snippet to paste where there is one (added field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// "new", "unchanged", or "resolved" when the previous run had it and this one does not (added field).
+    pub change: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -224,7 +237,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             by_change,
         },
         exposures,
-        site_findings: store.site_findings(run.id)?,
+        site_findings: findings(store, run.id, previous)?,
         unseen: store
             .fetch_failures(run.id)?
             .into_iter()
@@ -242,6 +255,44 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             })
             .collect(),
     })
+}
+
+/// This run's findings against the previous run's: a finding the previous run
+/// had and this one does not is reported as resolved, so a fix shows.
+fn findings(store: &Store, run: i64, previous: Option<i64>) -> Result<Vec<Finding>, StoreError> {
+    let now = store.site_findings(run)?;
+    let before = match previous {
+        Some(p) => store.site_findings(p)?,
+        None => Vec::new(),
+    };
+    let key = |f: &SiteFinding| (f.kind.clone(), f.url.clone());
+    let before_keys: std::collections::HashSet<_> = before.iter().map(key).collect();
+    let now_keys: std::collections::HashSet<_> = now.iter().map(key).collect();
+    let make = |f: SiteFinding, change| Finding {
+        fix: super::fixes::fix_for(&f.kind),
+        kind: f.kind,
+        url: f.url,
+        detail: f.detail,
+        change,
+    };
+    let mut out: Vec<Finding> = now
+        .into_iter()
+        .map(|f| {
+            let change = if previous.is_none() || !before_keys.contains(&key(&f)) {
+                "new"
+            } else {
+                "unchanged"
+            };
+            make(f, change)
+        })
+        .collect();
+    out.extend(
+        before
+            .into_iter()
+            .filter(|f| !now_keys.contains(&key(f)))
+            .map(|f| make(f, "resolved")),
+    );
+    Ok(out)
 }
 
 fn merge_metadata(into: &mut PictureMetadata, from: &PictureMetadata) {

@@ -2,6 +2,7 @@
 //! render it. One format per file; reports read only the store.
 
 pub mod csv;
+pub mod fixes;
 pub mod html;
 pub mod json;
 

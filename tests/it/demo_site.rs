@@ -166,6 +166,19 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         assert!(kinds.contains(k), "missing site finding {k}: {kinds:?}");
     }
 
+    // Each finding carries its fix: the directory listing's says how to turn listings off.
+    let listing = r["site_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "directory_listing")
+        .unwrap();
+    assert!(listing["fix"]
+        .as_str()
+        .unwrap()
+        .contains("Options -Indexes"));
+    assert_eq!(listing["change"], "new");
+
     // Nothing outside the site was fetched: the link to www.example.org is not followed.
     let store = exposure_audit::store::Store::open(&db).unwrap();
     let pages = store.pages_of_run(first.summary.run_id).unwrap();

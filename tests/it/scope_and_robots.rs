@@ -216,3 +216,58 @@ async fn crawl_traps_are_bounded() {
         a.summary.skipped
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_site_finding_shows_as_resolved_next_run() {
+    // The uploads folder lists its files on the first audit and not after the fix.
+    let fixed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let listing: Handler = {
+        let fixed = fixed.clone();
+        Arc::new(move |_| {
+            if fixed.load(std::sync::atomic::Ordering::SeqCst) {
+                respond(403, "text/html", "Forbidden")
+            } else {
+                respond(200, "text/html", "<html><head><title>Index of /up/</title></head><body><a href='a.jpg'>a.jpg</a></body></html>")
+            }
+        })
+    };
+    let site = Site::start(vec![
+        ("/", html("<img src='/up/a.jpg'>")),
+        ("/up/", listing),
+        ("/up/a.jpg", jpeg(resized_jpeg("rocket.jpg", 200, 80))),
+    ])
+    .await;
+    let dir = tempdir();
+    let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
+    let first = audit(&cfg).await;
+    let kinds = |r: &serde_json::Value| -> Vec<(String, String)> {
+        r["site_findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["kind"].as_str().unwrap().to_string(),
+                    f["change"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(
+        kinds(&first.report).contains(&("directory_listing".into(), "new".into())),
+        "{:?}",
+        kinds(&first.report)
+    );
+    fixed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let second = audit(&cfg).await;
+    assert!(
+        kinds(&second.report).contains(&("directory_listing".into(), "resolved".into())),
+        "{:?}",
+        kinds(&second.report)
+    );
+    // The picture itself is still linked from the page: one way to it fewer, not resolved.
+    assert_eq!(
+        exposure_with(&second.report, "/up/a.jpg")["change"],
+        "changed"
+    );
+}
