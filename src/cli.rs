@@ -87,6 +87,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
     },
+    /// Does this picture derive from anything the school published? Every
+    /// matching exposure across all runs, with where, when and what details.
+    Lookup {
+        /// The picture (for instance one received in an incident).
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+        /// Also write the evidence (lookup.json with the stored analyses) to this folder.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
     /// Run audits on the configured schedule (not available in this version).
     Daemon,
 }
@@ -144,6 +155,14 @@ pub async fn run(args: Args) -> Exit {
             Err(e) => e,
         },
         Command::Demo { output } => demo_cmd(&output).await,
+        Command::Lookup {
+            file,
+            format,
+            export,
+        } => match load(&args.config) {
+            Ok(config) => lookup_cmd(&config, &file, format, export.as_deref()),
+            Err(e) => e,
+        },
         Command::CheckPhoto {
             file,
             caption,
@@ -157,6 +176,44 @@ pub async fn run(args: Args) -> Exit {
             Exit::Usage
         }
     }
+}
+
+fn lookup_cmd(config: &Config, file: &Path, format: CheckFormat, export: Option<&Path>) -> Exit {
+    let db = &config.storage.database;
+    if !db.exists() {
+        eprintln!(
+            "exposure-audit: no database at {}: nothing has been audited to look up",
+            db.display()
+        );
+        return Exit::Usage;
+    }
+    let result = Store::open(db)
+        .map_err(crate::lookup::LookupError::from)
+        .and_then(|store| crate::lookup::lookup(&store, file, config.crawl.max_image_pixels));
+    let l = match result {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            return match e {
+                crate::lookup::LookupError::Store(_) => Exit::Failed,
+                _ => Exit::Usage,
+            };
+        }
+    };
+    let json = serde_json::to_string_pretty(&l).expect("lookup serialises");
+    match format {
+        CheckFormat::Text => print!("{}", crate::lookup::render_text(&l)),
+        CheckFormat::Json => println!("{json}"),
+    }
+    if let Some(dir) = export {
+        let path = dir.join("lookup.json");
+        if let Err(e) = write_private(&path, json.as_bytes()) {
+            eprintln!("exposure-audit: cannot write {}: {e}", path.display());
+            return Exit::Failed;
+        }
+        eprintln!("evidence written to {}", path.display());
+    }
+    Exit::Ok
 }
 
 fn check_photo_cmd(

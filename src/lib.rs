@@ -16,6 +16,7 @@ pub mod demo;
 pub mod extract;
 pub mod fetch;
 pub mod group;
+pub mod lookup;
 pub mod model;
 pub mod report;
 pub mod risk;

@@ -505,6 +505,57 @@ impl Store {
         Ok(())
     }
 
+    /// Every stored picture's hash, for looking a picture up across all runs.
+    pub fn all_picture_hashes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT sha256, phash FROM pictures")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|r| {
+            r.map(|(s, h)| (s, parse_phash(&h)))
+                .map_err(StoreError::from)
+        })
+        .collect()
+    }
+
+    /// First and last run (id, started at) in which an exposure was seen (not resolved).
+    pub fn exposure_span(
+        &self,
+        exposure_id: &str,
+    ) -> Result<Option<((i64, String), (i64, String))>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.started_at FROM run_exposures e JOIN runs r ON r.id = e.run_id
+             WHERE e.exposure_id = ?1 AND e.change != 'resolved' AND r.status IN ('complete', 'partial')
+             ORDER BY r.id",
+        )?;
+        let runs: Vec<(i64, String)> = stmt
+            .query_map(params![exposure_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(match (runs.first(), runs.last()) {
+            (Some(a), Some(b)) => Some((a.clone(), b.clone())),
+            _ => None,
+        })
+    }
+
+    /// Every distinct place an exposure was seen, over all runs:
+    /// (page, picture address, found via, last run seen there).
+    pub fn exposure_places(
+        &self,
+        exposure_id: &str,
+    ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.page_url, s.image_url, s.found_via, MAX(s.run_id)
+             FROM sightings s
+             JOIN images i ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
+             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
+             WHERE rp.exposure_id = ?1
+             GROUP BY s.page_url, s.image_url, s.found_via
+             ORDER BY 4 DESC, 1, 2",
+        )?;
+        let rows = stmt.query_map(params![exposure_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// When each exposure was first seen.
     pub fn first_seen(&self) -> Result<HashMap<String, String>, StoreError> {
         let mut stmt = self

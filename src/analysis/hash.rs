@@ -127,6 +127,23 @@ pub fn phash_only(bytes: &[u8], limits: HashLimits) -> Result<u64, AnalysisError
     Ok(hash_grey(&grey))
 }
 
+/// The perceptual hash of a picture and of its mirror image, for looking up
+/// pictures that may have been flipped (no 64-bit hash survives a flip).
+pub fn phash_and_mirror(bytes: &[u8], limits: HashLimits) -> Result<(u64, u64), AnalysisError> {
+    let format =
+        image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
+    let orientation = metadata::read(bytes, format).orientation;
+    let (grey, w, h) = match format {
+        ImageFormat::Jpeg => {
+            decode_jpeg_small(bytes, limits).or_else(|_| decode_generic(bytes, format, limits))?
+        }
+        _ => decode_generic(bytes, format, limits)?,
+    };
+    let (grey, _, _) = orient(fit_within(grey, DETECT_SIDE), w, h, orientation);
+    let mirrored = image::imageops::flip_horizontal(&grey);
+    Ok((hash_grey(&grey), hash_grey(&mirrored)))
+}
+
 /// sha256 of bytes, as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

@@ -237,6 +237,60 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
     let v = exposure_audit::check_photo::check(&cfg, &cat, Some("Biscuit the school cat")).unwrap();
     assert!(v.safe_to_post, "{v:?}");
 
+    // Incident lookup: a mirrored, cropped, recompressed copy of the sports-day
+    // photo is traced back to every place it was published, with its details.
+    let suspect = dir.path().join("suspect.jpg");
+    let (w, h) = (original.width(), original.height());
+    original
+        .crop_imm(w / 40, h / 40, w - w / 20, h - h / 20)
+        .fliph()
+        .resize(500, 500, image::imageops::FilterType::Triangle)
+        .to_rgb8()
+        .save(&suspect)
+        .unwrap();
+    let lookup_store = exposure_audit::store::Store::open(&db).unwrap();
+    let found = exposure_audit::lookup::lookup(&lookup_store, &suspect, 100_000_000).unwrap();
+    assert_eq!(
+        found.matches.len(),
+        1,
+        "{:?}",
+        found
+            .matches
+            .iter()
+            .map(|m| &m.exposure_id)
+            .collect::<Vec<_>>()
+    );
+    let m = &found.matches[0];
+    assert_eq!(m.exposure_id, sports["id"].as_str().unwrap());
+    assert!(m.mirrored);
+    assert!(m
+        .places
+        .iter()
+        .any(|p| p.image_url.ends_with("/pta/relay-team-photo.jpg")));
+    assert!(m.details.iter().any(|d| d.text == "Amelia Jones"));
+    assert!(
+        m.copies.iter().any(|c| c.metadata.gps.is_some()),
+        "the evidence holds the stored analysis"
+    );
+    // Every fixture photo is on the demo site: an unrelated picture is drawn here.
+    let unrelated = dir.path().join("unrelated.png");
+    image::RgbImage::from_fn(300, 200, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            ((x * y) % 251) as u8,
+            (y * 3 % 256) as u8,
+        ])
+    })
+    .save(&unrelated)
+    .unwrap();
+    assert!(
+        exposure_audit::lookup::lookup(&lookup_store, &unrelated, 100_000_000)
+            .unwrap()
+            .matches
+            .is_empty()
+    );
+    drop(lookup_store);
+
     // Second run of the unchanged site: conditional requests, nothing new.
     let second = audit(&cfg).await;
     assert_eq!(second.summary.status, RunStatus::Complete);
