@@ -275,6 +275,12 @@ fn finish(
     counts: RunCounts,
 ) -> Result<Finished, StoreError> {
     let pictures = store.run_pictures(run_id)?;
+    // The takedown register, as a BK-tree: any copy of a withdrawn picture.
+    let mut register = group::BkTree::new();
+    for (i, w) in store.withdrawn()?.iter().enumerate() {
+        register.insert(u64::from_str_radix(&w.phash, 16).unwrap_or(0), i);
+    }
+    let hash_of: HashMap<&str, u64> = pictures.iter().map(|(s, h)| (s.as_str(), *h)).collect();
     let known = store.known_exposures()?;
     let known_pictures = store.known_picture_exposures()?;
     let mut grouping = group::group(&pictures, &known, &known_pictures);
@@ -430,6 +436,11 @@ fn finish(
                 verdicts: &a.verdicts,
                 faces,
                 largest_face,
+                withdrawn: a.shas.iter().filter_map(|s| hash_of.get(s)).any(|h| {
+                    !register
+                        .find(*h, group::SAME_PICTURE_MAX_DISTANCE)
+                        .is_empty()
+                }),
             },
             policy,
         );

@@ -78,8 +78,13 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
     found.extend(details::from_metadata(&picture.metadata, here));
 
     let mut already_public = Vec::new();
+    let mut withdrawn = false;
     if config.storage.database.exists() {
         let store = Store::open(&config.storage.database)?;
+        withdrawn = store.withdrawn()?.iter().any(|w| {
+            (u64::from_str_radix(&w.phash, 16).unwrap_or(0) ^ picture.phash).count_ones()
+                <= SAME_PICTURE_MAX_DISTANCE
+        });
         let known = store.known_exposures()?;
         let mut tree = BkTree::new();
         for (i, (_, h)) in known.iter().enumerate() {
@@ -131,6 +136,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             verdicts: &[],
             faces: picture.faces,
             largest_face: picture.largest_face.unwrap_or(0.0),
+            withdrawn,
         },
         &config.risk,
     );

@@ -98,6 +98,20 @@ pub enum Command {
         #[arg(long)]
         export: Option<PathBuf>,
     },
+    /// Add a picture that must not be public to the takedown register: every
+    /// later run flags any copy of it as high risk.
+    Withdraw {
+        /// The picture file, or a picture address an audit fetched.
+        target: String,
+        /// Why (kept in the register), e.g. "consent withdrawn".
+        #[arg(long)]
+        reason: String,
+    },
+    /// List the takedown register and where each picture is still public.
+    Withdrawn {
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
     /// Run audits on the configured schedule (not available in this version).
     Daemon,
 }
@@ -155,6 +169,14 @@ pub async fn run(args: Args) -> Exit {
             Err(e) => e,
         },
         Command::Demo { output } => demo_cmd(&output).await,
+        Command::Withdraw { target, reason } => match load(&args.config) {
+            Ok(config) => withdraw_cmd(&config, &target, &reason),
+            Err(e) => e,
+        },
+        Command::Withdrawn { format } => match load(&args.config) {
+            Ok(config) => withdrawn_cmd(&config, format),
+            Err(e) => e,
+        },
         Command::Lookup {
             file,
             format,
@@ -212,6 +234,83 @@ fn lookup_cmd(config: &Config, file: &Path, format: CheckFormat, export: Option<
             return Exit::Failed;
         }
         eprintln!("evidence written to {}", path.display());
+    }
+    Exit::Ok
+}
+
+fn withdraw_cmd(config: &Config, target: &str, reason: &str) -> Exit {
+    if reason.trim().is_empty() {
+        eprintln!("exposure-audit: --reason must say why the picture must not be public");
+        return Exit::Usage;
+    }
+    let result = Store::open(&config.storage.database)
+        .map_err(crate::takedown::TakedownError::from)
+        .and_then(|store| {
+            crate::takedown::withdraw(
+                &store,
+                target,
+                reason,
+                config.crawl.max_image_pixels,
+                &audit::now(),
+            )
+        });
+    match result {
+        Ok(id) => {
+            println!(
+                "withdrawn #{id}: {target}; every later audit flags any copy of it as high risk"
+            );
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            match e {
+                crate::takedown::TakedownError::Store(_) => Exit::Failed,
+                _ => Exit::Usage,
+            }
+        }
+    }
+}
+
+fn withdrawn_cmd(config: &Config, format: CheckFormat) -> Exit {
+    let db = &config.storage.database;
+    if !db.exists() {
+        eprintln!(
+            "exposure-audit: no database at {}: the register is empty",
+            db.display()
+        );
+        return Exit::Usage;
+    }
+    let list = match Store::open(db).and_then(|s| crate::takedown::status(&s)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            return Exit::Failed;
+        }
+    };
+    match format {
+        CheckFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&list).expect("register serialises")
+        ),
+        CheckFormat::Text => {
+            if list.is_empty() {
+                println!("The takedown register is empty.");
+            }
+            for s in &list {
+                let status = match (s.checked_run, s.still_public_at.is_empty()) {
+                    (None, _) => "not checked yet (no audit stored)".to_string(),
+                    (Some(run), true) => format!("not seen in run {run}"),
+                    (Some(run), false) => format!(
+                        "STILL PUBLIC in run {run} at {}",
+                        s.still_public_at.join(", ")
+                    ),
+                };
+                println!(
+                    "#{} {} ({}), withdrawn {}: {status}",
+                    s.entry.id, s.entry.what, s.entry.reason, s.entry.added_at
+                );
+            }
+        }
     }
     Exit::Ok
 }

@@ -23,3 +23,4 @@ pub mod risk;
 pub mod robots;
 pub mod scope;
 pub mod store;
+pub mod takedown;

@@ -14,6 +14,7 @@ use crate::model::{Detail, PictureMetadata, Risk, RobotsVerdicts};
 
 /// Weight of each reason in the score.
 pub const WEIGHTS: &[(&str, u32)] = &[
+    ("withdrawn_picture_still_public", 100),
     ("gps_in_metadata", 45),
     ("already_public_with_name", 30),
     ("faces", 20),
@@ -75,6 +76,8 @@ pub struct Evidence<'a> {
     pub faces: Option<u32>,
     /// Largest face width over picture width, across copies.
     pub largest_face: f32,
+    /// A copy matches a picture in the takedown register.
+    pub withdrawn: bool,
 }
 
 /// A face this wide relative to the picture is large enough to recognise.
@@ -116,6 +119,9 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<String>) {
         if e.largest_face >= IDENTIFIABLE_FACE {
             reasons.insert("identifiable_face");
         }
+    }
+    if e.withdrawn {
+        reasons.insert("withdrawn_picture_still_public");
     }
     if e.copies > 1 {
         reasons.insert("multiple_copies");
@@ -166,6 +172,7 @@ mod tests {
                 verdicts: &[&v],
                 faces: Some(0),
                 largest_face: 0.0,
+                withdrawn: false,
             },
             &Policy::default(),
         )
@@ -196,6 +203,7 @@ mod tests {
                 verdicts: &[&v],
                 faces: Some(1),
                 largest_face: 0.3,
+                withdrawn: false,
             },
             &Policy::default(),
         );
@@ -217,6 +225,7 @@ mod tests {
             verdicts: &[&v],
             faces: None,
             largest_face: 0.0,
+            withdrawn: false,
         };
         assert_eq!(assess(&e, &Policy::default()).1, Risk::Low);
         assert_eq!(

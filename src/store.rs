@@ -38,6 +38,7 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/0001_initial.sql")),
         M::up(include_str!("../migrations/0002_faces.sql")),
+        M::up(include_str!("../migrations/0003_withdrawn.sql")),
     ])
 }
 
@@ -168,6 +169,20 @@ pub struct OccurrenceRow {
 
 /// A document fetch of a run: (url, kind, HTTP status, error).
 pub type PageOutcome = (String, String, Option<u16>, Option<String>);
+/// A run by id and start time.
+pub type RunRef = (i64, String);
+
+/// An entry of the takedown register.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Withdrawn {
+    pub id: i64,
+    pub added_at: String,
+    pub what: String,
+    pub reason: String,
+    pub phash: String,
+    pub sha256: Option<String>,
+}
+
 /// Open exposures of a run by risk: (run id, started at, high, medium, low).
 pub type TrendRow = (i64, String, u64, u64, u64);
 /// A picture fetch of a run: (url, HTTP status, error, sha256).
@@ -517,10 +532,7 @@ impl Store {
     }
 
     /// First and last run (id, started at) in which an exposure was seen (not resolved).
-    pub fn exposure_span(
-        &self,
-        exposure_id: &str,
-    ) -> Result<Option<((i64, String), (i64, String))>, StoreError> {
+    pub fn exposure_span(&self, exposure_id: &str) -> Result<Option<(RunRef, RunRef)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.started_at FROM run_exposures e JOIN runs r ON r.id = e.run_id
              WHERE e.exposure_id = ?1 AND e.change != 'resolved' AND r.status IN ('complete', 'partial')
@@ -554,6 +566,52 @@ impl Store {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Adds a picture to the takedown register; returns its id.
+    pub fn add_withdrawn(
+        &self,
+        what: &str,
+        reason: &str,
+        phash: u64,
+        sha256: Option<&str>,
+        now: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO withdrawn (added_at, what, reason, phash, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![now, what, reason, crate::model::phash_hex(phash), sha256],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The takedown register, oldest first.
+    pub fn withdrawn(&self) -> Result<Vec<Withdrawn>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, added_at, what, reason, phash, sha256 FROM withdrawn ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Withdrawn {
+                id: r.get(0)?,
+                added_at: r.get(1)?,
+                what: r.get(2)?,
+                reason: r.get(3)?,
+                phash: r.get(4)?,
+                sha256: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The bytes last served at a picture address, if any audit fetched it.
+    pub fn latest_sha_of_url(&self, url: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT sha256 FROM images WHERE url = ?1 AND sha256 IS NOT NULL ORDER BY id DESC LIMIT 1",
+                params![url],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// When each exposure was first seen.

@@ -228,3 +228,81 @@ fn check_photo_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawn_pictures_are_flagged_wherever_they_reappear() {
+    let site = Site::start(vec![
+        (
+            "/",
+            html("<img src='/cat.jpg' alt='Biscuit'><img src='/rocket.jpg'>"),
+        ),
+        ("/cat.jpg", jpeg(resized_jpeg("chelsea.png", 400, 85))),
+        ("/rocket.jpg", jpeg(resized_jpeg("rocket.jpg", 400, 85))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, config_text(&db, &site.url("/"), "")).unwrap();
+    assert_eq!(audit_bin(&cfg).await.status.code(), Some(0));
+
+    // Withdrawn by a smaller copy of the file the school holds.
+    let file = dir.path().join("consent-withdrawn.jpg");
+    std::fs::write(&file, resized_jpeg("chelsea.png", 250, 70)).unwrap();
+    let out = bin()
+        .args(["withdraw", "--reason", "consent withdrawn", "--config"])
+        .arg(&cfg)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second one by its address.
+    let out = bin()
+        .args(["withdraw", "--reason", "parent asked", "--config"])
+        .arg(&cfg)
+        .arg(site.url("/rocket.jpg"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["withdraw", "--reason", "x", "--config"])
+        .arg(&cfg)
+        .arg(site.url("/never-seen.jpg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    assert_eq!(audit_bin(&cfg).await.status.code(), Some(0));
+    let out = bin()
+        .args(["report", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for suffix in ["/cat.jpg", "/rocket.jpg"] {
+        let e = exposure_with(&report, suffix);
+        assert_eq!(e["risk"], "high", "{suffix}");
+        assert_eq!(
+            e["reasons"][0], "withdrawn_picture_still_public",
+            "{suffix}"
+        );
+    }
+    let out = bin()
+        .args(["withdrawn", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("STILL PUBLIC").count(), 2, "{text}");
+    assert!(text.contains("consent withdrawn"));
+}
