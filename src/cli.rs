@@ -112,6 +112,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
     },
+    /// List stored runs with their status and counts, newest first.
+    Runs,
     /// Run audits on the configured schedule (not available in this version).
     Daemon,
 }
@@ -169,6 +171,10 @@ pub async fn run(args: Args) -> Exit {
             Err(e) => e,
         },
         Command::Demo { output } => demo_cmd(&output).await,
+        Command::Runs => match load(&args.config) {
+            Ok(config) => runs_cmd(&config),
+            Err(e) => e,
+        },
         Command::Withdraw { target, reason } => match load(&args.config) {
             Ok(config) => withdraw_cmd(&config, &target, &reason),
             Err(e) => e,
@@ -236,6 +242,41 @@ fn lookup_cmd(config: &Config, file: &Path, format: CheckFormat, export: Option<
         eprintln!("evidence written to {}", path.display());
     }
     Exit::Ok
+}
+
+fn runs_cmd(config: &Config) -> Exit {
+    let db = &config.storage.database;
+    if !db.exists() {
+        eprintln!(
+            "exposure-audit: no database at {}: run `exposure-audit audit` first",
+            db.display()
+        );
+        return Exit::Usage;
+    }
+    match Store::open(db).and_then(|s| s.runs()) {
+        Ok(runs) => {
+            println!(
+                "{:>5}  {:<20}  {:<11}  {:>6}  {:>8}  {:>6}",
+                "run", "started", "status", "pages", "pictures", "errors"
+            );
+            for r in runs {
+                println!(
+                    "{:>5}  {:<20}  {:<11}  {:>6}  {:>8}  {:>6}",
+                    r.id,
+                    r.started_at,
+                    r.status.as_str(),
+                    r.pages_fetched,
+                    r.images_fetched,
+                    r.fetch_errors
+                );
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            Exit::Failed
+        }
+    }
 }
 
 fn withdraw_cmd(config: &Config, target: &str, reason: &str) -> Exit {

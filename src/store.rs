@@ -649,6 +649,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Every run, newest first.
+    pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched
+             FROM runs ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([], run_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The latest reportable run that assessed `exposure_id`, with that assessment.
     pub fn latest_assessment(
         &self,
