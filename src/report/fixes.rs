@@ -1,22 +1,6 @@
 //! The fix that goes with each site finding: what to do in plain words and,
 //! where there is one, the exact snippet to paste. Pure lookup by kind.
 
-/// AI and dataset crawlers named in the robots.txt snippet (from data/crawlers.toml).
-const AI_AGENTS: &[&str] = &[
-    "GPTBot",
-    "ChatGPT-User",
-    "OAI-SearchBot",
-    "CCBot",
-    "Google-Extended",
-    "ClaudeBot",
-    "anthropic-ai",
-    "PerplexityBot",
-    "Bytespider",
-    "Applebot-Extended",
-    "meta-externalagent",
-    "Amazonbot",
-];
-
 /// The fix for a finding of `kind`, if there is one.
 pub fn fix_for(kind: &str) -> Option<String> {
     Some(match kind {
@@ -32,8 +16,10 @@ pub fn fix_for(kind: &str) -> Option<String> {
             let mut s = String::from(
                 "Ask AI and dataset crawlers to stay away from pictures. robots.txt (read by most of them):\n",
             );
-            for a in AI_AGENTS {
-                s.push_str(&format!("    User-agent: {a}\n"));
+            // The crawlers that read robots.txt, from the bundled list (data/crawlers.toml).
+            let crawlers = crate::robots::crawlers(None).unwrap_or_default();
+            for c in crawlers.iter().filter(|c| c.reads_robots_txt && c.agent != "*") {
+                s.push_str(&format!("    User-agent: {}\n", c.agent));
             }
             s.push_str("    Disallow: /\n");
             s.push_str("Tools that ignore robots.txt (img2dataset) honour a header on the pictures themselves.\nApache (.htaccess in the uploads folder):\n    <IfModule mod_headers.c>\n        Header set X-Robots-Tag \"noai, noimageai\"\n    </IfModule>\nnginx:\n    location /wp-content/uploads/ { add_header X-Robots-Tag \"noai, noimageai\"; }\nNeither stops a scraper that ignores both: publish fewer, smaller, unnamed pictures.");
