@@ -37,6 +37,49 @@ pub enum AuditError {
     /// The crawler list named by `crawl.crawlers_file` is unusable.
     #[error("{0}")]
     Crawlers(String),
+    /// Another audit holds this database (a run in progress, or a daemon).
+    #[error("another audit is running on {0}; wait for it to finish")]
+    Busy(String),
+}
+
+/// Holds `<database>.lock` for the length of a run, so that a second audit
+/// on the same database neither runs beside it nor marks its run interrupted.
+pub struct RunLock(#[allow(dead_code)] std::fs::File);
+
+impl RunLock {
+    pub fn acquire(db: &std::path::Path) -> Result<RunLock, AuditError> {
+        let mut name = db.as_os_str().to_owned();
+        name.push(".lock");
+        let path = std::path::PathBuf::from(name);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts.open(&path).map_err(|e| StoreError::Open {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(AuditError::Busy(db.display().to_string()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Open {
+                path,
+                message: e.to_string(),
+            }
+            .into()),
+        }
+    }
 }
 
 /// What a finished run reports back to its caller.
@@ -61,6 +104,7 @@ pub fn now() -> String {
 /// Runs one audit over every configured source.
 pub async fn run(config: &Config, progress: Arc<dyn Progress>) -> Result<AuditSummary, AuditError> {
     let started = Instant::now();
+    let lock = RunLock::acquire(&config.storage.database)?;
     let store = Store::open(&config.storage.database)?;
     let interrupted = store.mark_interrupted(&now())?;
     if interrupted > 0 {
@@ -80,9 +124,11 @@ pub async fn run(config: &Config, progress: Arc<dyn Progress>) -> Result<AuditSu
     let run_id = store.begin_run(&now())?;
     let span = tracing::info_span!("run", id = run_id);
     let parts = (fetcher, crawlers, prev_pages, prev_images, known_pictures);
-    run_body(config, progress, store, run_id, started, parts)
+    let result = run_body(config, progress, store, run_id, started, parts)
         .instrument(span)
-        .await
+        .await;
+    drop(lock);
+    result
 }
 
 type CrawlerParts = (
@@ -527,4 +573,19 @@ fn finish(
     let error = nothing_seen.then_some("nothing could be fetched from any source");
     store.finish_run(run_id, status, counts, error, &now())?;
     Ok((status, assessed.len(), by_risk, by_change))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_audit_on_one_database_is_refused_while_the_first_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db.sqlite");
+        let first = RunLock::acquire(&db).unwrap();
+        assert!(matches!(RunLock::acquire(&db), Err(AuditError::Busy(_))));
+        drop(first);
+        assert!(RunLock::acquire(&db).is_ok());
+    }
 }

@@ -513,7 +513,8 @@ async fn audit_cmd(config: &Config) -> Exit {
                 audit::AuditError::Store(
                     crate::store::StoreError::Open { .. }
                     | crate::store::StoreError::Migrate { .. },
-                ) => Exit::Usage,
+                )
+                | audit::AuditError::Busy(_) => Exit::Usage,
                 _ => Exit::Failed,
             }
         }
