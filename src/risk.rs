@@ -243,13 +243,13 @@ mod tests {
         let dob = d("date_of_birth", "3 May 2017", None);
         for face in [0.05, 0.3] {
             assert_eq!(
-                band(&[full.clone()], 1, face),
+                band(std::slice::from_ref(&full), 1, face),
                 Risk::High,
                 "face with a full name"
             );
-            assert_eq!(band(&[gps.clone()], 1, face), Risk::High, "face with GPS");
+            assert_eq!(band(std::slice::from_ref(&gps), 1, face), Risk::High, "face with GPS");
             assert_eq!(
-                band(&[dob.clone()], 1, face),
+                band(std::slice::from_ref(&dob), 1, face),
                 Risk::High,
                 "face with a date of birth"
             );
