@@ -24,6 +24,8 @@ use crate::store::{Record, RunCounts, RunExposure, RunStatus, Store, StoreError}
 
 /// Records per write transaction.
 const BATCH: usize = 512;
+/// Most unlinked picture addresses fetched again per run.
+const MAX_REFETCH: usize = 2000;
 
 /// Why a run could not be carried out at all.
 #[derive(Debug, thiserror::Error)]
@@ -121,9 +123,25 @@ pub async fn run(config: &Config, progress: Arc<dyn Progress>) -> Result<AuditSu
     let prev_pages = store.previous_pages()?;
     let prev_images = store.previous_images()?;
     let known_pictures = store.known_picture_shas()?;
+    // Picture addresses the last reportable run saw, to fetch again if no page links them now.
+    let previous_urls: BTreeSet<String> = match store.latest_reportable_run()? {
+        Some(r) => store
+            .occurrences(r.id)?
+            .into_iter()
+            .map(|o| o.image_url)
+            .collect(),
+        None => BTreeSet::new(),
+    };
     let run_id = store.begin_run(&now())?;
     let span = tracing::info_span!("run", id = run_id);
-    let parts = (fetcher, crawlers, prev_pages, prev_images, known_pictures);
+    let parts = (
+        fetcher,
+        crawlers,
+        prev_pages,
+        prev_images,
+        known_pictures,
+        previous_urls,
+    );
     let result = run_body(config, progress, store, run_id, started, parts)
         .instrument(span)
         .await;
@@ -137,6 +155,7 @@ type CrawlerParts = (
     HashMap<(String, String), crate::store::Previous>,
     HashMap<String, crate::store::Previous>,
     HashSet<String>,
+    BTreeSet<String>,
 );
 
 async fn run_body(
@@ -145,7 +164,7 @@ async fn run_body(
     store: Store,
     run_id: i64,
     started: Instant,
-    (fetcher, crawlers, prev_pages, prev_images, known_pictures): CrawlerParts,
+    (fetcher, crawlers, prev_pages, prev_images, known_pictures, previous_urls): CrawlerParts,
 ) -> Result<AuditSummary, AuditError> {
     tracing::info!(sources = config.sources.len(), "audit started");
 
@@ -167,6 +186,25 @@ async fn run_body(
     ));
     let deadline = started + config.crawl.max_run_time;
     let outcome = crawl.run(&config.sources, deadline).await;
+    // Addresses seen last run that no page links now: still served?
+    let unlinked: Vec<String> = previous_urls
+        .into_iter()
+        .filter(|u| !outcome.image_tags.contains_key(u))
+        .take(MAX_REFETCH)
+        .collect();
+    let still_served: HashSet<String> = if unlinked.is_empty() || outcome.deadline_hit {
+        HashSet::new()
+    } else {
+        let source = config
+            .sources
+            .first()
+            .map_or("re-check", |s| s.name.as_str());
+        crawl
+            .refetch_unlinked(unlinked, source)
+            .await
+            .into_iter()
+            .collect()
+    };
     let verdicts = crawl::verdicts_for(&crawl, &outcome).await;
     for (s, v) in outcome.sightings.iter().zip(verdicts.iter()) {
         let _ = tx.send(Record::Sighting(s.clone(), v.clone())).await;
@@ -204,6 +242,7 @@ async fn run_body(
         run_id,
         &outcome,
         &verdicts,
+        &still_served,
         counts,
     ) {
         Ok((status, exposures, by_risk, by_change)) => {
@@ -318,6 +357,7 @@ fn finish(
     run_id: i64,
     outcome: &CrawlOutcome,
     verdicts: &[RobotsVerdicts],
+    still_served: &HashSet<String>,
     counts: RunCounts,
 ) -> Result<Finished, StoreError> {
     let pictures = store.run_pictures(run_id)?;
@@ -517,6 +557,12 @@ fn finish(
 
     // Exposures of the previous run not seen now: resolved only when every
     // page they were seen on was fetched this run and answered.
+    let served_exposures: HashSet<&str> = grouping
+        .assignments
+        .iter()
+        .filter(|(sha, _)| still_served.contains(sha))
+        .map(|(_, e)| e.as_str())
+        .collect();
     let fetched_ok: HashSet<String> = store
         .pages_of_run(run_id)?
         .into_iter()
@@ -530,7 +576,17 @@ fn finish(
         let pages = prev_places.get(id).cloned().unwrap_or_default();
         let covered = !pages.is_empty() && pages.iter().all(|(page, _)| fetched_ok.contains(page));
         let mut carried = p.clone();
-        if covered {
+        carried
+            .reasons
+            .retain(|r| r != "not_seen_this_run" && r != "unlinked_but_still_served");
+        if served_exposures.contains(id.as_str()) {
+            // No page links it, but its address still answers: a scraper who
+            // kept the address still gets it.
+            carried.change = "changed".into();
+            carried
+                .reasons
+                .insert(0, "unlinked_but_still_served".into());
+        } else if covered {
             carried.change = "resolved".into();
         } else {
             carried.change = "unchanged".into();

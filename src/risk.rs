@@ -247,7 +247,11 @@ mod tests {
                 Risk::High,
                 "face with a full name"
             );
-            assert_eq!(band(std::slice::from_ref(&gps), 1, face), Risk::High, "face with GPS");
+            assert_eq!(
+                band(std::slice::from_ref(&gps), 1, face),
+                Risk::High,
+                "face with GPS"
+            );
             assert_eq!(
                 band(std::slice::from_ref(&dob), 1, face),
                 Risk::High,

@@ -271,3 +271,66 @@ async fn a_fixed_site_finding_shows_as_resolved_next_run() {
         "changed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlinked_but_still_served_is_not_resolved() {
+    // Run 1 links both pictures; before run 2 the school unlinks both, but
+    // deletes only one of the files.
+    let unlinked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let page: Handler = {
+        let unlinked = unlinked.clone();
+        Arc::new(move |_| {
+            if unlinked.load(std::sync::atomic::Ordering::SeqCst) {
+                respond(200, "text/html", "<p>Nothing to see</p>")
+            } else {
+                respond(
+                    200,
+                    "text/html",
+                    "<img src='/kept.jpg'><img src='/deleted.jpg'>",
+                )
+            }
+        })
+    };
+    let deleted: Handler = {
+        let unlinked = unlinked.clone();
+        let bytes = resized_jpeg("coffee.png", 300, 80);
+        Arc::new(move |_| {
+            if unlinked.load(std::sync::atomic::Ordering::SeqCst) {
+                respond(404, "text/html", "gone")
+            } else {
+                respond(200, "image/jpeg", bytes.clone())
+            }
+        })
+    };
+    let site = Site::start(vec![
+        ("/", page),
+        ("/kept.jpg", jpeg(resized_jpeg("rocket.jpg", 300, 80))),
+        ("/deleted.jpg", deleted),
+    ])
+    .await;
+    let dir = tempdir();
+    let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
+    let first = audit(&cfg).await;
+    let kept_id = exposure_with(&first.report, "/kept.jpg")["id"].clone();
+    let deleted_id = exposure_with(&first.report, "/deleted.jpg")["id"].clone();
+    unlinked.store(true, std::sync::atomic::Ordering::SeqCst);
+    let second = audit(&cfg).await;
+    let by_id = |id: &serde_json::Value| {
+        second.report["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == *id)
+            .cloned()
+            .unwrap()
+    };
+    let kept = by_id(&kept_id);
+    assert_eq!(kept["change"], "changed");
+    assert_eq!(kept["reasons"][0], "unlinked_but_still_served");
+    assert_eq!(by_id(&deleted_id)["change"], "resolved");
+    assert_eq!(
+        site.request_count("/kept.jpg"),
+        2,
+        "fetched again though no page links it"
+    );
+}
