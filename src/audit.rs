@@ -192,19 +192,22 @@ async fn run_body(
         .filter(|u| !outcome.image_tags.contains_key(u))
         .take(MAX_REFETCH)
         .collect();
-    let still_served: HashSet<String> = if unlinked.is_empty() || outcome.deadline_hit {
-        HashSet::new()
-    } else {
-        let source = config
-            .sources
-            .first()
-            .map_or("re-check", |s| s.name.as_str());
-        crawl
-            .refetch_unlinked(unlinked, source)
-            .await
-            .into_iter()
-            .collect()
-    };
+    // Not when the crawl saw nothing (the site is down): that run fails as it is.
+    let crawled_nothing = crawl.counters.pages_fetched.load(Ordering::Relaxed) == 0;
+    let still_served: HashSet<String> =
+        if unlinked.is_empty() || outcome.deadline_hit || crawled_nothing {
+            HashSet::new()
+        } else {
+            let source = config
+                .sources
+                .first()
+                .map_or("re-check", |s| s.name.as_str());
+            crawl
+                .refetch_unlinked(unlinked, source)
+                .await
+                .into_iter()
+                .collect()
+        };
     let verdicts = crawl::verdicts_for(&crawl, &outcome).await;
     for (s, v) in outcome.sightings.iter().zip(verdicts.iter()) {
         let _ = tx.send(Record::Sighting(s.clone(), v.clone())).await;
