@@ -95,9 +95,7 @@ async fn audit_exit_codes_and_private_report_file() {
     ])
     .await;
     let dir = tempdir();
-    let db = db_in(&dir);
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, config_text(&db, &site.url("/"), "")).unwrap();
+    let (db, cfg) = config_file(&dir, &site);
     let out = audit_bin(&cfg).await;
     assert_eq!(
         out.status.code(),
@@ -241,9 +239,7 @@ async fn withdrawn_pictures_are_flagged_wherever_they_reappear() {
     ])
     .await;
     let dir = tempdir();
-    let db = db_in(&dir);
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, config_text(&db, &site.url("/"), "")).unwrap();
+    let (_, cfg) = config_file(&dir, &site);
     assert_eq!(audit_bin(&cfg).await.status.code(), Some(0));
 
     // Withdrawn by a smaller copy of the file the school holds.

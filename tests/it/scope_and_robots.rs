@@ -217,20 +217,19 @@ async fn crawl_traps_are_bounded() {
     );
 }
 
+fn fixed_route(status: u16, body: &'static str) -> Handler {
+    fixed(status, "text/html", body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fixed_site_finding_shows_as_resolved_next_run() {
     // The uploads folder lists its files on the first audit and not after the fix.
     let fixed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let listing: Handler = {
-        let fixed = fixed.clone();
-        Arc::new(move |_| {
-            if fixed.load(std::sync::atomic::Ordering::SeqCst) {
-                respond(403, "text/html", "Forbidden")
-            } else {
-                respond(200, "text/html", "<html><head><title>Index of /up/</title></head><body><a href='a.jpg'>a.jpg</a></body></html>")
-            }
-        })
-    };
+    let listing = switch(
+        &fixed,
+        html("<html><head><title>Index of /up/</title></head><body><a href='a.jpg'>a.jpg</a></body></html>"),
+        fixed_route(403, "Forbidden"),
+    );
     let site = Site::start(vec![
         ("/", html("<img src='/up/a.jpg'>")),
         ("/up/", listing),
@@ -277,31 +276,16 @@ async fn unlinked_but_still_served_is_not_resolved() {
     // Run 1 links both pictures; before run 2 the school unlinks both, but
     // deletes only one of the files.
     let unlinked = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let page: Handler = {
-        let unlinked = unlinked.clone();
-        Arc::new(move |_| {
-            if unlinked.load(std::sync::atomic::Ordering::SeqCst) {
-                respond(200, "text/html", "<p>Nothing to see</p>")
-            } else {
-                respond(
-                    200,
-                    "text/html",
-                    "<img src='/kept.jpg'><img src='/deleted.jpg'>",
-                )
-            }
-        })
-    };
-    let deleted: Handler = {
-        let unlinked = unlinked.clone();
-        let bytes = resized_jpeg("coffee.png", 300, 80);
-        Arc::new(move |_| {
-            if unlinked.load(std::sync::atomic::Ordering::SeqCst) {
-                respond(404, "text/html", "gone")
-            } else {
-                respond(200, "image/jpeg", bytes.clone())
-            }
-        })
-    };
+    let page = switch(
+        &unlinked,
+        html("<img src='/kept.jpg'><img src='/deleted.jpg'>"),
+        html("<p>Nothing to see</p>"),
+    );
+    let deleted = switch(
+        &unlinked,
+        jpeg(resized_jpeg("coffee.png", 300, 80)),
+        fixed_route(404, "gone"),
+    );
     let site = Site::start(vec![
         ("/", page),
         ("/kept.jpg", jpeg(resized_jpeg("rocket.jpg", 300, 80))),

@@ -134,6 +134,23 @@ pub fn fixed(status: u16, ctype: &'static str, body: impl Into<Vec<u8>>) -> Hand
     Arc::new(move |_| respond(status, ctype, body.clone()))
 }
 
+/// A route that answers as `before` until `flag` is set, then as `after`:
+/// a site that changes between two audits.
+pub fn switch(
+    flag: &Arc<std::sync::atomic::AtomicBool>,
+    before: Handler,
+    after: Handler,
+) -> Handler {
+    let flag = flag.clone();
+    Arc::new(move |req| {
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            after(req)
+        } else {
+            before(req)
+        }
+    })
+}
+
 pub fn html(body: &str) -> Handler {
     fixed(200, "text/html; charset=utf-8", body.as_bytes().to_vec())
 }
@@ -268,6 +285,31 @@ pub fn recorded_errors(db: &Path, run_id: i64) -> Vec<(String, String)> {
     store.fetch_failures(run_id).unwrap()
 }
 
+/// CONTRACT's found_via vocabulary.
+pub const FOUND_VIA: &[&str] = &[
+    "img",
+    "srcset",
+    "picture",
+    "css",
+    "lazy",
+    "og_image",
+    "link",
+    "sitemap",
+    "media_api",
+    "directory_listing",
+    "feed",
+    "api",
+];
+
+/// Writes a config file for a test crawl of `site` into a database in `dir`;
+/// returns (database, config file).
+pub fn config_file(dir: &tempfile::TempDir, site: &Site) -> (PathBuf, PathBuf) {
+    let db = db_in(dir);
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, config_text(&db, &site.url("/"), "")).unwrap();
+    (db, cfg)
+}
+
 /// Checks a report against the shape CONTRACT.md promises: every key there,
 /// with its type and vocabulary.
 pub fn assert_contract_shape(r: &Value) {
@@ -293,20 +335,7 @@ pub fn assert_contract_shape(r: &Value) {
     }
     let exposures = r["exposures"].as_array().expect("exposures array");
     assert_eq!(exposures.len() as u64, sum["exposures"].as_u64().unwrap());
-    const VIA: &[&str] = &[
-        "img",
-        "srcset",
-        "picture",
-        "css",
-        "lazy",
-        "og_image",
-        "link",
-        "sitemap",
-        "media_api",
-        "directory_listing",
-        "feed",
-        "api",
-    ];
+
     for e in exposures {
         s(&e["id"], "exposure id");
         assert!(["high", "medium", "low"].contains(&e["risk"].as_str().unwrap()));
@@ -335,7 +364,7 @@ pub fn assert_contract_shape(r: &Value) {
                 s(&o[k], k);
             }
             assert!(
-                VIA.contains(&o["found_via"].as_str().unwrap()),
+                FOUND_VIA.contains(&o["found_via"].as_str().unwrap()),
                 "{}",
                 o["found_via"]
             );
