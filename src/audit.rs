@@ -462,39 +462,26 @@ fn finish(
 
     let mut assessed = Vec::new();
     for (exp, a) in &acc {
-        let metas: Vec<PictureMetadata> = a
+        // Each copy's stored analysis, read once.
+        let copies: Vec<crate::model::Picture> = a
             .shas
             .iter()
-            .map(|s| {
-                store
-                    .picture(s)
-                    .map(|p| p.map(|p| p.metadata).unwrap_or_default())
-            })
-            .collect::<Result<_, _>>()?;
-        let largest = a
-            .shas
-            .iter()
-            .map(|s| {
-                store
-                    .picture(s)
-                    .map(|p| p.map_or(0, |p| p.width.max(p.height)))
-            })
+            .map(|s| store.picture(s))
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
+            .flatten()
+            .collect();
+        let largest = copies
+            .iter()
+            .map(|p| p.width.max(p.height))
             .max()
             .unwrap_or(0);
-        let meta_refs: Vec<&PictureMetadata> = metas.iter().collect();
-        let face_info: Vec<(Option<u32>, Option<f32>)> = a
-            .shas
+        let meta_refs: Vec<&PictureMetadata> = copies.iter().map(|p| &p.metadata).collect();
+        let faces = copies.iter().filter_map(|p| p.faces).max();
+        let largest_face = copies
             .iter()
-            .map(|s| {
-                store
-                    .picture(s)
-                    .map(|p| p.map_or((None, None), |p| (p.faces, p.largest_face)))
-            })
-            .collect::<Result<_, _>>()?;
-        let faces = face_info.iter().filter_map(|f| f.0).max();
-        let largest_face = face_info.iter().filter_map(|f| f.1).fold(0.0f32, f32::max);
+            .filter_map(|p| p.largest_face)
+            .fold(0.0f32, f32::max);
         // Details found on any copy belong to the exposure. Sorted, so the
         // page a detail cites does not depend on crawl order.
         let mut details: Vec<crate::model::Detail> = a
@@ -502,7 +489,7 @@ fn finish(
             .iter()
             .flat_map(|s| details::from_context(&s.context, &s.image_url, &s.page_url))
             .chain(
-                metas
+                meta_refs
                     .iter()
                     .flat_map(|m| details::from_metadata(m, a.first_page)),
             )
