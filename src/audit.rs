@@ -10,9 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::alerts;
 use crate::analysis::details;
+use crate::config::AlertSettings;
 use crate::config::Config;
 use crate::crawl::{self, Crawl, CrawlOutcome, Progress};
 use crate::fetch::Fetcher;
@@ -20,7 +23,7 @@ use crate::group;
 use crate::model::{PictureMetadata, Risk, RobotsVerdicts};
 use crate::risk;
 use crate::scope::AddressPolicy;
-use crate::store::{Record, RunCounts, RunExposure, RunStatus, Store, StoreError};
+use crate::store::{Record, RunClose, RunCounts, RunExposure, RunStatus, Store, StoreError};
 
 /// Records per write transaction.
 const BATCH: usize = 512;
@@ -105,6 +108,17 @@ pub fn now() -> String {
 
 /// Runs one audit over every configured source.
 pub async fn run(config: &Config, progress: Arc<dyn Progress>) -> Result<AuditSummary, AuditError> {
+    run_until(config, progress, CancellationToken::new()).await
+}
+
+/// Runs one audit that stops early when `cancel` fires: fetches in flight
+/// are dropped, what was analysed is already committed, and the run is
+/// marked interrupted (so no picture turns resolved because of it).
+pub async fn run_until(
+    config: &Config,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+) -> Result<AuditSummary, AuditError> {
     let started = Instant::now();
     let lock = RunLock::acquire(&config.storage.database)?;
     let store = Store::open(&config.storage.database)?;
@@ -142,7 +156,7 @@ pub async fn run(config: &Config, progress: Arc<dyn Progress>) -> Result<AuditSu
         known_pictures,
         previous_urls,
     );
-    let result = run_body(config, progress, store, run_id, started, parts)
+    let result = run_body(config, progress, cancel, store, run_id, started, parts)
         .instrument(span)
         .await;
     drop(lock);
@@ -161,6 +175,7 @@ type CrawlerParts = (
 async fn run_body(
     config: &Config,
     progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
     store: Store,
     run_id: i64,
     started: Instant,
@@ -174,7 +189,7 @@ async fn run_body(
         .spawn(move || write_loop(store, run_id, rx))
         .expect("spawn writer thread");
 
-    let crawl = Arc::new(Crawl::new(
+    let mut crawl = Crawl::new(
         fetcher,
         config.crawl.clone(),
         crawlers,
@@ -183,9 +198,14 @@ async fn run_body(
         known_pictures,
         tx.clone(),
         progress,
-    ));
+    );
+    crawl.cancel = cancel;
+    let crawl = Arc::new(crawl);
     let deadline = started + config.crawl.max_run_time;
     let outcome = crawl.run(&config.sources, deadline).await;
+    if outcome.cancelled {
+        return interrupted(crawl, tx, writer, run_id, started, outcome).await;
+    }
     // Addresses seen last run that no page links now: still served?
     let unlinked: Vec<String> = previous_urls
         .into_iter()
@@ -242,6 +262,7 @@ async fn run_body(
     match finish(
         &mut store,
         &config.risk,
+        config.alerts.as_ref(),
         run_id,
         &outcome,
         &verdicts,
@@ -280,6 +301,52 @@ async fn run_body(
             Err(e.into())
         }
     }
+}
+
+/// Closes a run stopped by shutdown: what the writer holds is committed,
+/// and the run is marked interrupted, so the next run compares against the
+/// last whole one.
+async fn interrupted(
+    crawl: Arc<Crawl>,
+    tx: mpsc::Sender<Record>,
+    writer: std::thread::JoinHandle<(Store, Result<(), StoreError>)>,
+    run_id: i64,
+    started: Instant,
+    outcome: CrawlOutcome,
+) -> Result<AuditSummary, AuditError> {
+    let counts = RunCounts {
+        pages_fetched: crawl.counters.pages_fetched.load(Ordering::Relaxed),
+        images_fetched: crawl.counters.images_fetched.load(Ordering::Relaxed),
+        fetch_errors: crawl.counters.fetch_errors.load(Ordering::Relaxed),
+        bytes_fetched: crawl.fetcher.bytes_received(),
+    };
+    drop(tx);
+    drop(crawl);
+    let (store, write_result) =
+        tokio::task::spawn_blocking(move || writer.join().expect("writer thread does not panic"))
+            .await
+            .expect("join writer");
+    let error = match &write_result {
+        Ok(()) => "stopped by shutdown".to_string(),
+        Err(e) => format!("stopped by shutdown; {e}"),
+    };
+    store.finish_run(run_id, RunStatus::Interrupted, counts, Some(&error), &now())?;
+    tracing::warn!(
+        pages = counts.pages_fetched,
+        images = counts.images_fetched,
+        "audit interrupted"
+    );
+    Ok(AuditSummary {
+        run_id,
+        status: RunStatus::Interrupted,
+        counts,
+        exposures: 0,
+        by_risk: HashMap::new(),
+        by_change: HashMap::new(),
+        failed_sources: outcome.failed_sources,
+        skipped: outcome.skipped,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// One finding per picture host whose pictures some AI or dataset crawler
@@ -354,9 +421,11 @@ type Finished = (
 );
 
 /// Groups, scores, computes changes and closes the run.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     store: &mut Store,
     policy: &risk::Policy,
+    alert_settings: Option<&AlertSettings>,
     run_id: i64,
     outcome: &CrawlOutcome,
     verdicts: &[RobotsVerdicts],
@@ -461,6 +530,7 @@ fn finish(
     };
 
     let mut assessed = Vec::new();
+    let mut alert_items = Vec::new();
     for (exp, a) in &acc {
         // Each copy's stored analysis, read once.
         let copies: Vec<crate::model::Picture> = a
@@ -535,6 +605,30 @@ fn finish(
                 }
             }
         };
+        if let Some(settings) = alert_settings {
+            let before = prev_exposures
+                .get(*exp)
+                .filter(|p| p.change != "resolved")
+                .map(|p| p.risk);
+            if let Some(trigger) = alerts::trigger(settings, risk, change, before, &reasons) {
+                alert_items.push(alerts::AlertItem {
+                    exposure_id: exp.to_string(),
+                    risk,
+                    score,
+                    trigger,
+                    reasons: reasons.clone(),
+                    pages: a
+                        .places
+                        .iter()
+                        .map(|(p, _)| p.to_string())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                    images: a.urls.iter().map(|u| u.to_string()).collect(),
+                    details: details.clone(),
+                });
+            }
+        }
         assessed.push(RunExposure {
             exposure_id: exp.to_string(),
             risk,
@@ -576,6 +670,27 @@ fn finish(
             carried
                 .reasons
                 .insert(0, "unlinked_but_still_served".into());
+            // Still public: a withdrawn picture among them still alerts.
+            if let Some(settings) = alert_settings {
+                if let Some(trigger) = alerts::trigger(
+                    settings,
+                    carried.risk,
+                    "changed",
+                    Some(carried.risk),
+                    &carried.reasons,
+                ) {
+                    alert_items.push(alerts::AlertItem {
+                        exposure_id: id.clone(),
+                        risk: carried.risk,
+                        score: carried.score,
+                        trigger,
+                        reasons: carried.reasons.clone(),
+                        pages: Vec::new(),
+                        images: pages.iter().map(|(_, i)| i.clone()).collect(),
+                        details: carried.details.clone(),
+                    });
+                }
+            }
         } else if covered {
             carried.change = "resolved".into();
         } else {
@@ -593,14 +708,6 @@ fn finish(
         .filter(|(_, e)| acc.contains_key(e.as_str()))
         .cloned()
         .collect();
-    store.save_exposures(
-        run_id,
-        &grouping.new_exposures,
-        &run_pictures,
-        &assessed,
-        &now(),
-    )?;
-
     let mut by_risk = HashMap::new();
     let mut by_change = HashMap::new();
     for e in &assessed {
@@ -617,7 +724,38 @@ fn finish(
         RunStatus::Complete
     };
     let error = nothing_seen.then_some("nothing could be fetched from any source");
-    store.finish_run(run_id, status, counts, error, &now())?;
+    let queued = match alert_settings {
+        Some(settings) if status != RunStatus::Failed => alerts::compose(
+            settings,
+            alerts::RunInfo {
+                id: run_id,
+                status,
+                counts,
+            },
+            &alert_items,
+        ),
+        _ => Vec::new(),
+    };
+    store.close_run(
+        run_id,
+        &RunClose {
+            new_exposures: &grouping.new_exposures,
+            assignments: &run_pictures,
+            assessed: &assessed,
+            status,
+            counts,
+            error,
+            alerts: &queued,
+        },
+        &now(),
+    )?;
+    if !queued.is_empty() {
+        tracing::info!(
+            exposures = alert_items.len(),
+            messages = queued.len(),
+            "alerts queued"
+        );
+    }
     Ok((status, assessed.len(), by_risk, by_change))
 }
 

@@ -114,8 +114,11 @@ pub enum Command {
     },
     /// List stored runs with their status and counts, newest first.
     Runs,
-    /// Run audits on the configured schedule (not available in this version).
+    /// Run audits on the configured schedule until SIGTERM or SIGINT; SIGHUP
+    /// reloads the config. Delivers alerts.
     Daemon,
+    /// The next scheduled audit, the last run and its result, alerts pending.
+    Status,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,8 +134,9 @@ pub enum Format {
     Html,
 }
 
-/// Starts tracing: human-readable on stderr; RUST_LOG overrides the level.
-pub fn init_tracing(verbose: u8) {
+/// Starts tracing on stderr: human-readable, or one JSON object per line
+/// with `[logging] format = "json"`; RUST_LOG overrides the level.
+pub fn init_tracing(verbose: u8, format: crate::config::LogFormat) {
     let default = match verbose {
         0 => "exposure_audit=info,warn",
         1 => "exposure_audit=debug,info",
@@ -140,12 +144,20 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        crate::config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+        crate::config::LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
 }
 
 /// Runs a parsed command line.
@@ -199,10 +211,14 @@ pub async fn run(args: Args) -> Exit {
             Ok(config) => check_photo_cmd(&config, &file, caption.as_deref(), format),
             Err(e) => e,
         },
-        Command::Daemon => {
-            eprintln!("exposure-audit: `daemon` is not available in this version yet; schedule `exposure-audit audit` with cron or a systemd timer meanwhile");
-            Exit::Usage
-        }
+        Command::Daemon => match load(&args.config) {
+            Ok(config) => daemon_cmd(config, &args.config).await,
+            Err(e) => e,
+        },
+        Command::Status => match load(&args.config) {
+            Ok(config) => status_cmd(&config),
+            Err(e) => e,
+        },
     }
 }
 
@@ -242,6 +258,102 @@ fn lookup_cmd(config: &Config, file: &Path, format: CheckFormat, export: Option<
         eprintln!("evidence written to {}", path.display());
     }
     Exit::Ok
+}
+
+async fn daemon_cmd(config: Config, path: &Path) -> Exit {
+    use crate::daemon::{AuditRunner, Daemon, DaemonError, SystemClock};
+    if config.schedule.is_none() {
+        eprintln!("exposure-audit: {}", DaemonError::NoSchedule);
+        return Exit::Usage;
+    }
+    let control = match crate::daemon::signals() {
+        Ok(rx) => rx,
+        Err(e) => {
+            eprintln!("exposure-audit: cannot listen for signals: {e}");
+            return Exit::Failed;
+        }
+    };
+    tracing::info!(config = %path.display(), "daemon started");
+    match Daemon::new(config, path, SystemClock, AuditRunner)
+        .run(control)
+        .await
+    {
+        Ok(report) => {
+            tracing::info!(runs = report.runs.len(), "daemon stopped");
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            match e {
+                DaemonError::Store(_) => Exit::Failed,
+                _ => Exit::Usage,
+            }
+        }
+    }
+}
+
+fn status_cmd(config: &Config) -> Exit {
+    let now = chrono::Utc::now();
+    match &config.schedule {
+        Some(s) => match crate::daemon::next_due(s, now) {
+            Some(next) => println!(
+                "schedule:       {} ({}): next audit {}",
+                s.cron,
+                s.timezone,
+                next.with_timezone(&s.tz).format("%a %Y-%m-%d %H:%M %Z")
+            ),
+            None => println!(
+                "schedule:       {} ({}): never falls due",
+                s.cron, s.timezone
+            ),
+        },
+        None => println!("schedule:       none ([schedule] is not set; the daemon will not start)"),
+    }
+    let db = &config.storage.database;
+    if !db.exists() {
+        println!("last run:       none (no database at {})", db.display());
+        println!("alerts pending: 0");
+        return Exit::Ok;
+    }
+    let store = match Store::open(db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            return Exit::Usage;
+        }
+    };
+    let result = store
+        .runs()
+        .and_then(|runs| Ok((runs, store.pending_alerts()?)));
+    match result {
+        Ok((runs, (pending, next, last_error))) => {
+            match runs.first() {
+                Some(r) => println!(
+                    "last run:       {} started {}, {}: {} pages, {} pictures, {} fetch errors",
+                    r.id,
+                    r.started_at,
+                    r.status.as_str(),
+                    r.pages_fetched,
+                    r.images_fetched,
+                    r.fetch_errors
+                ),
+                None => println!("last run:       none"),
+            }
+            match (pending, next) {
+                (0, _) => println!("alerts pending: 0"),
+                (n, Some(next)) => println!("alerts pending: {n}, next attempt {next}"),
+                (n, None) => println!("alerts pending: {n}"),
+            }
+            if let (true, Some(e)) = (pending > 0, last_error) {
+                println!("last delivery error: {e}");
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            Exit::Failed
+        }
+    }
 }
 
 fn runs_cmd(config: &Config) -> Exit {
@@ -505,6 +617,24 @@ async fn audit_cmd(config: &Config) -> Exit {
     match audit::run(config, progress()).await {
         Ok(summary) => {
             print!("{}", summary_text(&summary));
+            // Deliver this run's alerts (and any left over) now, so that a
+            // cron job or systemd timer running `audit` alerts too.
+            if let Some(settings) = &config.alerts {
+                match Store::open(&config.storage.database) {
+                    Ok(store) => {
+                        match crate::alerts::deliver_due(&store, settings, chrono::Utc::now()).await {
+                            Ok(d) if d.failed > 0 => println!(
+                                "alerts: {} sent, {} not delivered (kept; retried by the next run or the daemon)",
+                                d.sent, d.failed
+                            ),
+                            Ok(d) if d.sent > 0 => println!("alerts: {} sent", d.sent),
+                            Ok(_) => {}
+                            Err(e) => eprintln!("exposure-audit: cannot deliver alerts: {e}"),
+                        }
+                    }
+                    Err(e) => eprintln!("exposure-audit: cannot deliver alerts: {e}"),
+                }
+            }
             exit_for(summary.status)
         }
         Err(e) => {

@@ -96,6 +96,22 @@ pub struct Config {
     pub alerts: Option<AlertSettings>,
     pub schedule: Option<ScheduleSettings>,
     pub risk: crate::risk::Policy,
+    pub logging: LogSettings,
+}
+
+/// How log lines are written: `text` for a terminal, `json` for journald
+/// and log shippers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogSettings {
+    pub format: LogFormat,
 }
 
 #[derive(Debug, Clone)]
@@ -233,22 +249,26 @@ impl SourceKind {
 
 #[derive(Clone)]
 pub struct AlertSettings {
-    pub smtp_url: String,
+    /// SMTP server; `None` when only the webhook is used.
+    pub smtp_url: Option<String>,
     pub from: String,
     pub to: Vec<String>,
     pub min_risk: Risk,
     pub include_details: bool,
+    /// Environment variable holding the webhook address (it carries a token).
+    pub webhook_url_env: Option<String>,
 }
 
 impl std::fmt::Debug for AlertSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // smtp_url may carry a user name; never print it whole.
         f.debug_struct("AlertSettings")
-            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("from", &self.from)
             .field("to", &self.to.len())
             .field("min_risk", &self.min_risk)
             .field("include_details", &self.include_details)
+            .field("webhook_url_env", &self.webhook_url_env)
             .finish()
     }
 }
@@ -268,6 +288,9 @@ fn redact_url(raw: &str) -> String {
 pub struct ScheduleSettings {
     pub cron: String,
     pub timezone: String,
+    /// The parsed pattern; `cron` is kept for messages.
+    pub pattern: croner::Cron,
+    pub tz: chrono_tz::Tz,
 }
 
 // ---------------------------------------------------------------------------
@@ -283,10 +306,19 @@ struct RawConfig {
     crawl: RawCrawl,
     #[serde(default)]
     sources: Vec<RawSource>,
-    alerts: Option<RawAlerts>,
+    alerts: Option<Spanned<RawAlerts>>,
     schedule: Option<RawSchedule>,
     #[serde(default)]
     risk: RawRisk,
+    #[serde(default)]
+    logging: RawLogging,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLogging {
+    #[serde(default)]
+    format: LogFormat,
 }
 
 #[derive(Deserialize, Default)]
@@ -346,13 +378,14 @@ struct RawSource {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAlerts {
-    smtp_url: Spanned<String>,
-    from: Spanned<String>,
-    to: Spanned<Vec<String>>,
+    smtp_url: Option<Spanned<String>>,
+    from: Option<Spanned<String>>,
+    to: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     min_risk: Option<Risk>,
     #[serde(default)]
     include_details: bool,
+    webhook_url_env: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -605,65 +638,11 @@ impl Ctx<'_> {
 
         let alerts = match raw.alerts {
             None => None,
-            Some(a) => {
-                let smtp = Url::parse(a.smtp_url.get_ref()).map_err(|e| {
-                    self.at(
-                        &a.smtp_url,
-                        format!("key `alerts.smtp_url`: not a URL ({e})"),
-                    )
-                })?;
-                if !matches!(smtp.scheme(), "smtp" | "smtps") {
-                    return Err(self.at(
-                        &a.smtp_url,
-                        "key `alerts.smtp_url` must start with smtp:// or smtps://",
-                    ));
-                }
-                if smtp.password().is_some() {
-                    return Err(self.at(
-                        &a.smtp_url,
-                        "key `alerts.smtp_url` holds a password: remove it and set EXPOSURE_AUDIT_SMTP_PASSWORD instead",
-                    ));
-                }
-                if !a.from.get_ref().contains('@') {
-                    return Err(self.at(&a.from, "key `alerts.from` must be an email address"));
-                }
-                if a.to.get_ref().is_empty() || a.to.get_ref().iter().any(|t| !t.contains('@')) {
-                    return Err(self.at(
-                        &a.to,
-                        "key `alerts.to` must list at least one email address",
-                    ));
-                }
-                Some(AlertSettings {
-                    smtp_url: a.smtp_url.into_inner(),
-                    from: a.from.into_inner(),
-                    to: a.to.into_inner(),
-                    min_risk: a.min_risk.unwrap_or(Risk::High),
-                    include_details: a.include_details,
-                })
-            }
+            Some(a) => Some(self.alerts(a)?),
         };
-
         let schedule = match raw.schedule {
             None => None,
-            Some(s) => {
-                let fields = s.cron.get_ref().split_whitespace().count();
-                if !(5..=6).contains(&fields) {
-                    return Err(self.at(
-                        &s.cron,
-                        format!(
-                            "key `schedule.cron`: `{}` has {fields} fields; use 5 (minute hour day month weekday) or 6 with a leading seconds field",
-                            s.cron.get_ref()
-                        ),
-                    ));
-                }
-                Some(ScheduleSettings {
-                    cron: s.cron.into_inner(),
-                    timezone: s
-                        .timezone
-                        .map(Spanned::into_inner)
-                        .unwrap_or_else(|| "UTC".into()),
-                })
-            }
+            Some(s) => Some(self.schedule(s)?),
         };
 
         let risk = self.risk(&raw.risk)?;
@@ -674,6 +653,138 @@ impl Ctx<'_> {
             alerts,
             schedule,
             risk,
+            logging: LogSettings {
+                format: raw.logging.format,
+            },
+        })
+    }
+
+    fn alerts(&self, a: Spanned<RawAlerts>) -> Result<AlertSettings, ConfigError> {
+        let section = Some(a.span());
+        let a = a.into_inner();
+        let smtp_url = match a.smtp_url {
+            None => None,
+            Some(raw) => {
+                let smtp = Url::parse(raw.get_ref()).map_err(|e| {
+                    self.at(&raw, format!("key `alerts.smtp_url`: not a URL ({e})"))
+                })?;
+                if !matches!(smtp.scheme(), "smtp" | "smtps") {
+                    return Err(self.at(
+                        &raw,
+                        "key `alerts.smtp_url` must start with smtp:// or smtps://",
+                    ));
+                }
+                if smtp.password().is_some() {
+                    return Err(self.at(
+                        &raw,
+                        "key `alerts.smtp_url` holds a password: remove it and set EXPOSURE_AUDIT_SMTP_PASSWORD instead",
+                    ));
+                }
+                Some(raw.into_inner())
+            }
+        };
+        let webhook_url_env = match a.webhook_url_env {
+            None => None,
+            Some(v) => {
+                let name = v.get_ref();
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(self.at(
+                        &v,
+                        "key `alerts.webhook_url_env` names an environment variable (letters, digits, _); the webhook address itself never goes in the file",
+                    ));
+                }
+                Some(v.into_inner())
+            }
+        };
+        if smtp_url.is_none() && webhook_url_env.is_none() {
+            return Err(self.err(
+                section.clone(),
+                "section `[alerts]` needs `smtp_url` or `webhook_url_env`: there is nowhere to send alerts",
+            ));
+        }
+        let from = match (&smtp_url, a.from) {
+            (_, Some(f)) if !f.get_ref().contains('@') => {
+                return Err(self.at(&f, "key `alerts.from` must be an email address"))
+            }
+            (_, Some(f)) => f.into_inner(),
+            (Some(_), None) => {
+                return Err(self.err(
+                    section.clone(),
+                    "key `alerts.from` is missing: email alerts need a sender address",
+                ))
+            }
+            (None, None) => String::new(),
+        };
+        let to = match (&smtp_url, a.to) {
+            (_, Some(t))
+                if t.get_ref().is_empty() || t.get_ref().iter().any(|x| !x.contains('@')) =>
+            {
+                return Err(self.at(&t, "key `alerts.to` must list at least one email address"))
+            }
+            (_, Some(t)) => t.into_inner(),
+            (Some(_), None) => {
+                return Err(self.err(
+                    section.clone(),
+                    "key `alerts.to` is missing: email alerts need at least one recipient",
+                ))
+            }
+            (None, None) => Vec::new(),
+        };
+        Ok(AlertSettings {
+            smtp_url,
+            from,
+            to,
+            min_risk: a.min_risk.unwrap_or(Risk::High),
+            include_details: a.include_details,
+            webhook_url_env,
+        })
+    }
+
+    fn schedule(&self, s: RawSchedule) -> Result<ScheduleSettings, ConfigError> {
+        let text = s.cron.get_ref().trim().to_string();
+        let fields = text.split_whitespace().count();
+        if !(5..=6).contains(&fields) {
+            return Err(self.at(
+                &s.cron,
+                format!(
+                    "key `schedule.cron`: `{text}` has {fields} fields; use 5 (minute hour day month weekday) or 6 with a leading seconds field"
+                ),
+            ));
+        }
+        let pattern = croner::parser::CronParser::builder()
+            .seconds(if fields == 6 {
+                croner::parser::Seconds::Required
+            } else {
+                croner::parser::Seconds::Disallowed
+            })
+            .build()
+            .parse(&text)
+            .map_err(|e| {
+                self.at(
+                    &s.cron,
+                    format!("key `schedule.cron`: `{text}` is not a cron pattern ({e})"),
+                )
+            })?;
+        let (timezone, tz) = match s.timezone {
+            None => ("UTC".to_string(), chrono_tz::UTC),
+            Some(t) => {
+                let tz: chrono_tz::Tz = t.get_ref().parse().map_err(|_| {
+                    self.at(
+                        &t,
+                        format!(
+                            "key `schedule.timezone`: `{}` is not an IANA time zone (for example Europe/London)",
+                            t.get_ref()
+                        ),
+                    )
+                })?;
+                (t.into_inner(), tz)
+            }
+        };
+        Ok(ScheduleSettings {
+            cron: text,
+            timezone,
+            pattern,
+            tz,
         })
     }
 
@@ -963,6 +1074,52 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.line(), Some(4));
         assert!(e.to_string().contains("page_id"), "{e}");
+    }
+
+    #[test]
+    fn schedule_and_alert_errors_name_key_and_line() {
+        let cases = [
+            ("[schedule]\ncron = \"61 3 * * *\"\n", "schedule.cron", 2),
+            ("[schedule]\ncron = \"0 3 * *\"\n", "schedule.cron", 2),
+            (
+                "[schedule]\ncron = \"0 3 * * Mon\"\ntimezone = \"Europe/Londres\"\n",
+                "schedule.timezone",
+                3,
+            ),
+            ("\n[alerts]\nmin_risk = \"high\"\n", "smtp_url", 2),
+            (
+                "[alerts]\nsmtp_url = \"smtp://127.0.0.1:25\"\nto = [\"d@e.f\"]\n",
+                "alerts.from",
+                1,
+            ),
+            (
+                "[alerts]\nwebhook_url_env = \"https://hooks.example/x\"\n",
+                "alerts.webhook_url_env",
+                2,
+            ),
+            ("[logging]\nformat = \"xml\"\n", "format", 2),
+        ];
+        for (text, key, line) in cases {
+            let e = parse(text).unwrap_err();
+            assert!(e.to_string().contains(key), "{text}: {e}");
+            assert_eq!(e.line(), Some(line), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn schedule_parses_five_and_six_fields_in_a_time_zone() {
+        let c =
+            parse("[schedule]\ncron = \"0 3 * * Mon\"\ntimezone = \"Europe/London\"\n").unwrap();
+        let s = c.schedule.unwrap();
+        assert_eq!(s.tz, chrono_tz::Europe::London);
+        let c = parse("[schedule]\ncron = \"30 0 3 * * *\"\n").unwrap();
+        assert_eq!(c.schedule.unwrap().tz, chrono_tz::UTC);
+        let c = parse("[alerts]\nwebhook_url_env = \"TEAMS_HOOK\"\n[logging]\nformat = \"json\"\n")
+            .unwrap();
+        let a = c.alerts.unwrap();
+        assert!(a.smtp_url.is_none());
+        assert_eq!(a.webhook_url_env.as_deref(), Some("TEAMS_HOOK"));
+        assert_eq!(c.logging.format, LogFormat::Json);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, OnceCell, Semaphore};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use url::Url;
 
@@ -109,6 +110,8 @@ pub struct CrawlOutcome {
     /// Work not done because a bound was reached, by bound name.
     pub skipped: HashMap<String, u64>,
     pub deadline_hit: bool,
+    /// The crawl was stopped from outside (shutdown); the run is interrupted.
+    pub cancelled: bool,
 }
 
 /// Reports progress to whoever drives the run (progress bar, log lines).
@@ -135,6 +138,8 @@ pub struct Crawl {
     analysis_slots: Semaphore,
     pub counters: Counters,
     progress: Arc<dyn Progress>,
+    /// Cancelled on shutdown: no new work, fetches in flight are dropped.
+    pub cancel: CancellationToken,
 }
 
 impl Crawl {
@@ -164,6 +169,7 @@ impl Crawl {
             analysis_slots: Semaphore::new(cores),
             counters: Counters::default(),
             progress,
+            cancel: CancellationToken::new(),
         }
     }
 
@@ -221,6 +227,10 @@ impl Crawl {
         let mut outcome = CrawlOutcome::default();
         let mut images_seen: HashSet<String> = HashSet::new();
         for source in sources {
+            if self.cancel.is_cancelled() {
+                outcome.cancelled = true;
+                break;
+            }
             let span =
                 tracing::info_span!("source", name = %source.name, kind = source.kind.label());
             async {
@@ -366,6 +376,15 @@ impl Crawl {
         let mut tasks: JoinSet<TaskResult> = JoinSet::new();
         let mut images_queued = 0u64;
         loop {
+            if self.cancel.is_cancelled() {
+                if !outcome.cancelled {
+                    tracing::warn!("shutting down; stopping the crawl");
+                }
+                outcome.cancelled = true;
+                walk.queue.clear();
+                walk.image_queue.clear();
+                tasks.abort_all();
+            }
             if Instant::now() >= deadline {
                 if !outcome.deadline_hit {
                     tracing::warn!("run time limit reached; stopping the crawl");
@@ -393,7 +412,11 @@ impl Crawl {
                     break;
                 }
             }
-            let Some(joined) = tasks.join_next().await else {
+            let joined = tokio::select! {
+                j = tasks.join_next() => j,
+                () = self.cancel.cancelled(), if !outcome.cancelled => continue,
+            };
+            let Some(joined) = joined else {
                 break;
             };
             let result = match joined {

@@ -6,12 +6,14 @@
 //! config -> crawl (fetch, scope, robots, extract) -> analysis -> store ->
 //! group/risk/changes -> report.
 
+pub mod alerts;
 pub mod analysis;
 pub mod audit;
 pub mod check_photo;
 pub mod cli;
 pub mod config;
 pub mod crawl;
+pub mod daemon;
 pub mod demo;
 pub mod extract;
 pub mod fetch;

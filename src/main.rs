@@ -5,7 +5,12 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let args = exposure_audit::cli::Args::parse();
-    exposure_audit::cli::init_tracing(args.verbose);
+    // The log format is a config key; a config that does not load is
+    // reported by the command itself, with text logs.
+    let format = exposure_audit::config::Config::load(&args.config)
+        .map(|c| c.logging.format)
+        .unwrap_or_default();
+    exposure_audit::cli::init_tracing(args.verbose, format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -39,6 +39,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0001_initial.sql")),
         M::up(include_str!("../migrations/0002_faces.sql")),
         M::up(include_str!("../migrations/0003_withdrawn.sql")),
+        M::up(include_str!("../migrations/0004_outbox.sql")),
     ])
 }
 
@@ -84,6 +85,39 @@ pub struct RunRow {
     pub images_fetched: u64,
     pub fetch_errors: u64,
     pub bytes_fetched: u64,
+}
+
+/// An alert in the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub run_id: i64,
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+    pub payload: String,
+    pub attempts: u32,
+}
+
+/// An alert to queue when a run closes.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub channel: &'static str,
+    pub subject: String,
+    pub body: String,
+    pub payload: String,
+}
+
+/// Everything that closes a run, written in one transaction.
+#[derive(Clone, Copy)]
+pub struct RunClose<'a> {
+    pub new_exposures: &'a [(String, u64)],
+    pub assignments: &'a [(String, String)],
+    pub assessed: &'a [RunExposure],
+    pub status: RunStatus,
+    pub counts: RunCounts,
+    pub error: Option<&'a str>,
+    pub alerts: &'a [NewAlert],
 }
 
 /// Counts a run ends with.
@@ -479,15 +513,23 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Stores a run's grouping and assessments in one transaction.
-    pub fn save_exposures(
+    /// Stores a run's grouping, assessments, closing status and alerts in
+    /// one transaction: a run's alerts exist exactly when its results do.
+    pub fn close_run(
         &mut self,
         run_id: i64,
-        new_exposures: &[(String, u64)],
-        assignments: &[(String, String)],
-        assessed: &[RunExposure],
+        close: &RunClose<'_>,
         now: &str,
     ) -> Result<(), StoreError> {
+        let RunClose {
+            new_exposures,
+            assignments,
+            assessed,
+            status,
+            counts,
+            error,
+            alerts,
+        } = *close;
         let tx = self.conn.transaction()?;
         {
             let mut ins_exp =
@@ -513,6 +555,29 @@ impl Store {
                     serde_json::to_string(&e.reasons).expect("reasons serialise"),
                     serde_json::to_string(&e.details).expect("details serialise"),
                     e.change
+                ])?;
+            }
+            tx.execute(
+                "UPDATE runs SET status = ?2, finished_at = ?3, pages_fetched = ?4, images_fetched = ?5,
+                     fetch_errors = ?6, bytes_fetched = ?7, error = ?8 WHERE id = ?1",
+                params![
+                    run_id,
+                    status.as_str(),
+                    now,
+                    counts.pages_fetched as i64,
+                    counts.images_fetched as i64,
+                    counts.fetch_errors as i64,
+                    counts.bytes_fetched as i64,
+                    error
+                ],
+            )?;
+            let mut ins_alert = tx.prepare_cached(
+                "INSERT INTO outbox (run_id, channel, subject, body, payload, created_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            )?;
+            for a in alerts {
+                ins_alert.execute(params![
+                    run_id, a.channel, a.subject, a.body, a.payload, now
                 ])?;
             }
         }
@@ -650,6 +715,60 @@ impl Store {
     }
 
     /// Every run, newest first.
+    /// Alerts not yet delivered whose next attempt is due at `now` (RFC 3339, UTC).
+    pub fn due_alerts(&self, now: &str) -> Result<Vec<OutboxRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, run_id, channel, subject, body, payload, attempts FROM outbox
+             WHERE delivered_at IS NULL AND next_attempt_at <= ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![now], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                run_id: r.get(1)?,
+                channel: r.get(2)?,
+                subject: r.get(3)?,
+                body: r.get(4)?,
+                payload: r.get(5)?,
+                attempts: r.get::<_, i64>(6)? as u32,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records that the channel accepted an alert; it is never sent again.
+    pub fn alert_delivered(&self, id: i64, now: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt and when to try again.
+    pub fn alert_failed(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+            params![id, error, next_attempt_at],
+        )?;
+        Ok(())
+    }
+
+    /// Alerts not yet delivered: (count, earliest next attempt, last error).
+    pub fn pending_alerts(&self) -> Result<(u64, Option<String>, Option<String>), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), MIN(next_attempt_at),
+                    (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1)
+             FROM outbox WHERE delivered_at IS NULL",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
+        )?)
+    }
+
     pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched
