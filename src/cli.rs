@@ -562,14 +562,55 @@ pub fn describe(config: &Config) -> String {
         s.push_str("warning: no [[sources]]: an audit would have nothing to look at\n");
     }
     if let Some(a) = &config.alerts {
+        let mut channels = Vec::new();
+        if a.smtp_url.is_some() {
+            channels.push(format!("email to {} recipient(s)", a.to.len()));
+            let user = a
+                .smtp_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .is_some_and(|u| !u.username().is_empty());
+            let has_password = std::env::var_os(crate::alerts::SMTP_PASSWORD_ENV).is_some()
+                || std::env::var_os(crate::alerts::SMTP_PASSWORD_FILE_ENV).is_some();
+            if user && !has_password {
+                s.push_str(&format!(
+                    "warning: alerts.smtp_url names a user but neither {} nor {} is set in this environment\n",
+                    crate::alerts::SMTP_PASSWORD_ENV,
+                    crate::alerts::SMTP_PASSWORD_FILE_ENV
+                ));
+            }
+        }
+        if let Some(var) = &a.webhook_url_env {
+            channels.push(format!("webhook from ${var}"));
+            if std::env::var_os(var).is_none() {
+                s.push_str(&format!(
+                    "warning: alerts.webhook_url_env names {var}, which is not set in this environment\n"
+                ));
+            }
+        }
         s.push_str(&format!(
-            "alerts: {} recipient(s) at risk {} and above\n",
-            a.to.len(),
-            a.min_risk.as_str()
+            "alerts: {} at risk {} and above, {}\n",
+            channels.join(" and "),
+            a.min_risk.as_str(),
+            if a.include_details {
+                "with names and other details (include_details = true)"
+            } else {
+                "without personal details"
+            }
         ));
     }
     if let Some(sch) = &config.schedule {
-        s.push_str(&format!("schedule: \"{}\" in {}\n", sch.cron, sch.timezone));
+        let next = crate::daemon::next_due(sch, chrono::Utc::now())
+            .map(|t| {
+                t.with_timezone(&sch.tz)
+                    .format("%a %Y-%m-%d %H:%M %Z")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "never".into());
+        s.push_str(&format!(
+            "schedule: \"{}\" in {}: next audit {next}\n",
+            sch.cron, sch.timezone
+        ));
     }
     s
 }

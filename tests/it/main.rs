@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alerts_daemon;
 mod cli;
 mod demo_site;
 mod hostile;
