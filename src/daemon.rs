@@ -154,6 +154,8 @@ pub struct Daemon<C: Clock, R: Runner> {
     config_path: PathBuf,
     clock: C,
     runner: R,
+    /// When the earliest undelivered alert is due, as the outbox says.
+    alerts_due: Option<DateTime<Utc>>,
 }
 
 impl<C: Clock, R: Runner> Daemon<C, R> {
@@ -163,6 +165,7 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
             config_path: config_path.to_path_buf(),
             clock,
             runner,
+            alerts_due: None,
         }
     }
 
@@ -223,20 +226,49 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
         }
     }
 
-    async fn deliver_alerts(&self) {
-        let Some(settings) = &self.config.alerts else {
+    /// Reads when the earliest undelivered alert is due.
+    fn refresh_alerts_due(&mut self) {
+        if self.config.alerts.is_none() {
+            self.alerts_due = None;
+            return;
+        }
+        self.alerts_due = Store::open(&self.config.storage.database)
+            .and_then(|s| s.pending_alerts())
+            .map_err(|e| tracing::error!(error = %e, "cannot read the alert outbox"))
+            .ok()
+            .and_then(|(_, next, _)| next)
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+    }
+
+    /// Delivers the alerts that are due. SQLite is blocking, so the pass
+    /// runs on a blocking thread with its own small runtime for the network.
+    async fn deliver_alerts(&mut self) {
+        let Some(settings) = self.config.alerts.clone() else {
             return;
         };
-        let store = match Store::open(&self.config.storage.database) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot open the database to deliver alerts");
-                return;
-            }
-        };
-        if let Err(e) = crate::alerts::deliver_due(&store, settings, self.clock.now()).await {
-            tracing::error!(error = %e, "cannot read or update the alert outbox");
+        let now = self.clock.now();
+        if self.alerts_due.is_none_or(|t| t > now) {
+            return;
         }
+        let db = self.config.storage.database.clone();
+        let pass = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let store = Store::open(&db).map_err(|e| e.to_string())?;
+            rt.block_on(crate::alerts::deliver_due(&store, &settings, now))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        match pass {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot deliver alerts"),
+            Err(e) => tracing::error!(error = %e, "alert delivery stopped"),
+        }
+        self.refresh_alerts_due();
     }
 
     /// Runs until told to stop (or the control channel closes).
@@ -255,6 +287,7 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
             self.next_after(now)?
         };
         self.log_next(due);
+        self.refresh_alerts_due();
         loop {
             self.deliver_alerts().await;
             let now = self.clock.now();
@@ -266,6 +299,7 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
                 if reload {
                     self.reload(&mut report);
                 }
+                self.refresh_alerts_due();
                 self.deliver_alerts().await;
                 let after = self.clock.now();
                 let mut next = self.next_after(due)?;
@@ -285,12 +319,14 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
                 self.log_next(due);
                 continue;
             }
-            let nap = (due - now).to_std().unwrap_or_default().min(MAX_NAP);
+            let wake = self.alerts_due.map_or(due, |a| a.min(due));
+            let nap = (wake - now).to_std().unwrap_or_default().min(MAX_NAP);
             tokio::select! {
                 () = tokio::time::sleep(nap) => {}
                 c = control.recv() => match c {
                     Some(Control::Reload) => {
                         self.reload(&mut report);
+                        self.refresh_alerts_due();
                         due = self.next_after(self.clock.now())?;
                         self.log_next(due);
                     }
@@ -404,6 +440,26 @@ mod tests {
         started: Arc<Mutex<Vec<DateTime<Utc>>>>,
     }
 
+    /// Closes a run as the real audit does, with one alert in the outbox.
+    fn close_with_alert(store: &mut Store, id: i64, stamp: &str) {
+        let alert = crate::store::NewAlert {
+            channel: "email",
+            subject: format!("run {id}"),
+            body: format!("run {id} needs attention"),
+            payload: String::new(),
+        };
+        let close = crate::store::RunClose {
+            new_exposures: &[],
+            assignments: &[],
+            assessed: &[],
+            status: RunStatus::Complete,
+            counts: RunCounts::default(),
+            error: None,
+            alerts: std::slice::from_ref(&alert),
+        };
+        store.close_run(id, &close, stamp).unwrap();
+    }
+
     impl Runner for FakeRunner {
         async fn audit(
             &self,
@@ -412,14 +468,18 @@ mod tests {
         ) -> Result<AuditSummary, AuditError> {
             let now = self.clock.now();
             self.started.lock().unwrap().push(now);
-            let store = Store::open(&config.storage.database)?;
+            let mut store = Store::open(&config.storage.database)?;
             let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             let id = store.begin_run(&stamp)?;
             let status = tokio::select! {
                 () = tokio::time::sleep(self.takes) => RunStatus::Complete,
                 () = cancel.cancelled() => RunStatus::Interrupted,
             };
-            store.finish_run(id, status, RunCounts::default(), None, &stamp)?;
+            if status == RunStatus::Complete && config.alerts.is_some() {
+                close_with_alert(&mut store, id, &stamp);
+            } else {
+                store.finish_run(id, status, RunCounts::default(), None, &stamp)?;
+            }
             Ok(AuditSummary {
                 run_id: id,
                 status,
@@ -441,9 +501,13 @@ mod tests {
     }
 
     fn config(dir: &Path, cron: &str) -> (Config, PathBuf) {
+        config_with(dir, cron, "")
+    }
+
+    fn config_with(dir: &Path, cron: &str, extra: &str) -> (Config, PathBuf) {
         let path = dir.join("config.toml");
         let text = format!(
-            "[storage]\ndatabase = \"{}\"\n[[sources]]\nkind = \"website\"\nname = \"s\"\nstart_urls = [\"http://127.0.0.1:9/\"]\n[schedule]\ncron = \"{cron}\"\ntimezone = \"Europe/London\"\n",
+            "[storage]\ndatabase = \"{}\"\n[[sources]]\nkind = \"website\"\nname = \"s\"\nstart_urls = [\"http://127.0.0.1:9/\"]\n[schedule]\ncron = \"{cron}\"\ntimezone = \"Europe/London\"\n{extra}",
             dir.join("db.sqlite").display()
         );
         std::fs::write(&path, text).unwrap();
@@ -647,6 +711,107 @@ mod tests {
                 let runs = store.runs().unwrap();
                 assert_eq!(runs.len(), 1);
                 assert_eq!(runs[0].status, RunStatus::Interrupted);
+            })
+            .await;
+    }
+
+    /// Counts the messages a real SMTP server accepts, by Message-ID.
+    #[derive(Clone)]
+    struct Inbox {
+        current: Vec<u8>,
+        ids: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl mailin_embedded::Handler for Inbox {
+        fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+            self.current.extend_from_slice(buf);
+            Ok(())
+        }
+
+        fn data_end(&mut self) -> mailin_embedded::Response {
+            let raw = std::mem::take(&mut self.current);
+            let id = mail_parser::MessageParser::default()
+                .parse(&raw)
+                .and_then(|m| m.message_id().map(str::to_string))
+                .unwrap_or_default();
+            self.ids.lock().unwrap().push(id);
+            mailin_embedded::response::OK
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn weeks_of_runs_deliver_each_alert_exactly_once_through_an_smtp_outage() {
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let dir = tempfile::tempdir().unwrap();
+                // The mail server is down for the first days.
+                let port = std::net::TcpListener::bind("127.0.0.1:0")
+                    .unwrap()
+                    .local_addr()
+                    .unwrap()
+                    .port();
+                let (cfg, path) = config_with(
+                    dir.path(),
+                    "0 3 * * *",
+                    &format!("[alerts]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nfrom = \"audit@school.example\"\nto = [\"comms@school.example\"]\n"),
+                );
+                let db = cfg.storage.database.clone();
+                let base = Utc.with_ymd_and_hms(2027, 3, 1, 12, 0, 0).unwrap();
+                let h = start(cfg, &path, base, Duration::from_secs(1800));
+                tokio::time::sleep(Duration::from_secs(3 * 86400 + 3600)).await;
+                let pending = Store::open(&db).unwrap().pending_alerts().unwrap();
+                assert_eq!(pending.0, 3, "three runs, three alerts waiting");
+                assert!(pending.2.unwrap().contains("SMTP"));
+
+                let ids = Arc::new(Mutex::new(Vec::new()));
+                let mut server = mailin_embedded::Server::new(Inbox {
+                    current: Vec::new(),
+                    ids: ids.clone(),
+                });
+                server.with_addr(("127.0.0.1", port)).unwrap();
+                std::thread::spawn(move || {
+                    let _ = server.serve();
+                });
+                while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                // Three more weeks with the server up.
+                tokio::time::sleep(Duration::from_secs(21 * 86400)).await;
+                let started = h.started.lock().unwrap().clone();
+                stop(h).await;
+
+                assert_eq!(started.len(), 24, "a run each day from 2 to 25 March");
+                let mut ids = ids.lock().unwrap().clone();
+                assert_eq!(ids.len(), started.len(), "one email per run: {ids:?}");
+                ids.sort();
+                ids.dedup();
+                assert_eq!(ids.len(), started.len(), "no email twice");
+                assert_eq!(Store::open(&db).unwrap().pending_alerts().unwrap().0, 0);
+            })
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_valid_reload_applies_the_new_schedule() {
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let dir = tempfile::tempdir().unwrap();
+                let (cfg, path) = config(dir.path(), "0 3 * * *");
+                let base = Utc.with_ymd_and_hms(2027, 1, 11, 1, 0, 0).unwrap();
+                let h = start(cfg, &path, base, Duration::from_secs(60));
+                config(dir.path(), "0 5 * * *");
+                h.control.send(Control::Reload).await.unwrap();
+                tokio::time::sleep(Duration::from_secs(86400)).await;
+                let started = h.started.lock().unwrap().clone();
+                let report = stop(h).await;
+                assert_eq!(report.reloads, 1);
+                let at: Vec<String> = started
+                    .iter()
+                    .map(|t| t.format("%d %H:%M").to_string())
+                    .collect();
+                assert_eq!(at, ["11 05:00"], "03:00 is no longer due");
             })
             .await;
     }
