@@ -235,18 +235,7 @@ async fn run_body(
     for f in ai_crawler_findings(&outcome, &verdicts) {
         let _ = tx.send(Record::Finding(f)).await;
     }
-    let counts = RunCounts {
-        pages_fetched: crawl.counters.pages_fetched.load(Ordering::Relaxed),
-        images_fetched: crawl.counters.images_fetched.load(Ordering::Relaxed),
-        fetch_errors: crawl.counters.fetch_errors.load(Ordering::Relaxed),
-        bytes_fetched: crawl.fetcher.bytes_received(),
-    };
-    drop(tx);
-    drop(crawl);
-    let (store, write_result) =
-        tokio::task::spawn_blocking(move || writer.join().expect("writer thread does not panic"))
-            .await
-            .expect("join writer");
+    let (counts, store, write_result) = close_crawl(crawl, tx, writer).await;
     let mut store = store;
     if let Err(e) = write_result {
         store.finish_run(
@@ -303,17 +292,15 @@ async fn run_body(
     }
 }
 
-/// Closes a run stopped by shutdown: what the writer holds is committed,
-/// and the run is marked interrupted, so the next run compares against the
-/// last whole one.
-async fn interrupted(
+type Writer = std::thread::JoinHandle<(Store, Result<(), StoreError>)>;
+
+/// Ends the crawl: reads its counts, closes the record channel and waits
+/// for the writer to commit what it holds.
+async fn close_crawl(
     crawl: Arc<Crawl>,
     tx: mpsc::Sender<Record>,
-    writer: std::thread::JoinHandle<(Store, Result<(), StoreError>)>,
-    run_id: i64,
-    started: Instant,
-    outcome: CrawlOutcome,
-) -> Result<AuditSummary, AuditError> {
+    writer: Writer,
+) -> (RunCounts, Store, Result<(), StoreError>) {
     let counts = RunCounts {
         pages_fetched: crawl.counters.pages_fetched.load(Ordering::Relaxed),
         images_fetched: crawl.counters.images_fetched.load(Ordering::Relaxed),
@@ -326,6 +313,21 @@ async fn interrupted(
         tokio::task::spawn_blocking(move || writer.join().expect("writer thread does not panic"))
             .await
             .expect("join writer");
+    (counts, store, write_result)
+}
+
+/// Closes a run stopped by shutdown: what the writer holds is committed,
+/// and the run is marked interrupted, so the next run compares against the
+/// last whole one.
+async fn interrupted(
+    crawl: Arc<Crawl>,
+    tx: mpsc::Sender<Record>,
+    writer: Writer,
+    run_id: i64,
+    started: Instant,
+    outcome: CrawlOutcome,
+) -> Result<AuditSummary, AuditError> {
+    let (counts, store, write_result) = close_crawl(crawl, tx, writer).await;
     let error = match &write_result {
         Ok(()) => "stopped by shutdown".to_string(),
         Err(e) => format!("stopped by shutdown; {e}"),

@@ -87,6 +87,32 @@ pub struct RunRow {
     pub bytes_fetched: u64,
 }
 
+/// Writes a run's closing status and counts.
+fn close_run_row(
+    conn: &Connection,
+    run_id: i64,
+    status: RunStatus,
+    counts: RunCounts,
+    error: Option<&str>,
+    now: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE runs SET status = ?2, finished_at = ?3, pages_fetched = ?4, images_fetched = ?5,
+             fetch_errors = ?6, bytes_fetched = ?7, error = ?8 WHERE id = ?1",
+        params![
+            run_id,
+            status.as_str(),
+            now,
+            counts.pages_fetched as i64,
+            counts.images_fetched as i64,
+            counts.fetch_errors as i64,
+            counts.bytes_fetched as i64,
+            error
+        ],
+    )?;
+    Ok(())
+}
+
 /// An alert in the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
@@ -288,21 +314,7 @@ impl Store {
         error: Option<&str>,
         now: &str,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE runs SET status = ?2, finished_at = ?3, pages_fetched = ?4, images_fetched = ?5,
-                 fetch_errors = ?6, bytes_fetched = ?7, error = ?8 WHERE id = ?1",
-            params![
-                run_id,
-                status.as_str(),
-                now,
-                counts.pages_fetched as i64,
-                counts.images_fetched as i64,
-                counts.fetch_errors as i64,
-                counts.bytes_fetched as i64,
-                error
-            ],
-        )?;
-        Ok(())
+        close_run_row(&self.conn, run_id, status, counts, error, now)
     }
 
     /// Writes a batch of a run's records in one transaction.
@@ -557,20 +569,7 @@ impl Store {
                     e.change
                 ])?;
             }
-            tx.execute(
-                "UPDATE runs SET status = ?2, finished_at = ?3, pages_fetched = ?4, images_fetched = ?5,
-                     fetch_errors = ?6, bytes_fetched = ?7, error = ?8 WHERE id = ?1",
-                params![
-                    run_id,
-                    status.as_str(),
-                    now,
-                    counts.pages_fetched as i64,
-                    counts.images_fetched as i64,
-                    counts.fetch_errors as i64,
-                    counts.bytes_fetched as i64,
-                    error
-                ],
-            )?;
+            close_run_row(&tx, run_id, status, counts, error, now)?;
             let mut ins_alert = tx.prepare_cached(
                 "INSERT INTO outbox (run_id, channel, subject, body, payload, created_at, next_attempt_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
