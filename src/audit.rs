@@ -440,6 +440,7 @@ fn finish(
     for (i, w) in store.withdrawn()?.iter().enumerate() {
         register.insert(u64::from_str_radix(&w.phash, 16).unwrap_or(0), i);
     }
+    let protected = crate::protect::Matcher::load(store)?;
     let hash_of: HashMap<&str, u64> = pictures.iter().map(|(s, h)| (s.as_str(), *h)).collect();
     let known = store.known_exposures()?;
     let known_pictures = store.known_picture_exposures()?;
@@ -526,6 +527,18 @@ fn finish(
                     .or_default()
                     .insert((o.page_url, o.image_url));
             }
+            // Exposures the previous run carried unseen: where last seen.
+            let carried: Vec<&str> = exps
+                .keys()
+                .filter(|id| !places.contains_key(*id))
+                .map(String::as_str)
+                .collect();
+            for o in store.last_seen_occurrences(p, &carried)? {
+                places
+                    .entry(o.exposure_id)
+                    .or_default()
+                    .insert((o.page_url, o.image_url));
+            }
             (exps, places)
         }
         None => (HashMap::new(), HashMap::new()),
@@ -584,6 +597,10 @@ fn finish(
                 verdicts: &a.verdicts,
                 faces,
                 largest_face,
+                protected_name: details.iter().any(|d| {
+                    matches!(d.kind.as_str(), "person_name" | "metadata_person")
+                        && protected.matches(&d.text)
+                }),
                 withdrawn: a.shas.iter().filter_map(|s| hash_of.get(s)).any(|h| {
                     !register
                         .find(*h, group::SAME_PICTURE_MAX_DISTANCE)
@@ -596,11 +613,15 @@ fn finish(
             None => "new",
             Some(p) if p.change == "resolved" => "new",
             Some(p) => {
-                let before: BTreeSet<(&str, &str)> = prev_places
+                let before = prev_places
                     .get(*exp)
-                    .map(|s| s.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect())
-                    .unwrap_or_default();
-                if before != a.places || p.risk != risk || p.details != details {
+                    .into_iter()
+                    .flatten()
+                    .map(|(page, url)| (page.as_str(), url.as_str()));
+                if crate::model::places_changed(before, a.places.iter().copied())
+                    || p.risk != risk
+                    || p.details != details
+                {
                     "changed"
                 } else {
                     "unchanged"
@@ -665,7 +686,13 @@ fn finish(
         carried
             .reasons
             .retain(|r| r != "not_seen_this_run" && r != "unlinked_but_still_served");
-        if served_exposures.contains(id.as_str()) {
+        if !covered {
+            // A page it was on failed or was skipped: not looked at, kept.
+            carried.change = "unchanged".into();
+            if !carried.reasons.iter().any(|r| r == "not_seen_this_run") {
+                carried.reasons.push("not_seen_this_run".into());
+            }
+        } else if served_exposures.contains(id.as_str()) {
             // No page links it, but its address still answers: a scraper who
             // kept the address still gets it.
             carried.change = "changed".into();
@@ -693,13 +720,8 @@ fn finish(
                     });
                 }
             }
-        } else if covered {
-            carried.change = "resolved".into();
         } else {
-            carried.change = "unchanged".into();
-            if !carried.reasons.iter().any(|r| r == "not_seen_this_run") {
-                carried.reasons.push("not_seen_this_run".into());
-            }
+            carried.change = "resolved".into();
         }
         assessed.push(carried);
     }

@@ -79,8 +79,14 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
 
     let mut already_public = Vec::new();
     let mut withdrawn = false;
+    let mut protected_name = false;
     if config.storage.database.exists() {
         let store = Store::open(&config.storage.database)?;
+        let protected = crate::protect::Matcher::load(&store)?;
+        protected_name = found.iter().any(|d| {
+            matches!(d.kind.as_str(), "person_name" | "metadata_person")
+                && protected.matches(&d.text)
+        });
         withdrawn = store.withdrawn()?.iter().any(|w| {
             (u64::from_str_radix(&w.phash, 16).unwrap_or(0) ^ picture.phash).count_ones()
                 <= SAME_PICTURE_MAX_DISTANCE
@@ -137,6 +143,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             faces: picture.faces,
             largest_face: picture.largest_face.unwrap_or(0.0),
             withdrawn,
+            protected_name,
         },
         &config.risk,
     );

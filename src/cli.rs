@@ -62,6 +62,9 @@ pub enum Command {
         /// Run id, or "latest" (the latest complete or partial run).
         #[arg(long, default_value = "latest")]
         run: String,
+        /// Compare with this run instead of the run before it.
+        #[arg(long)]
+        against: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         /// Write to this file (created private to the user) instead of stdout.
@@ -119,6 +122,19 @@ pub enum Command {
     Daemon,
     /// The next scheduled audit, the last run and its result, alerts pending.
     Status,
+    /// Add a name to the do-not-publish list: any picture shown with it is
+    /// flagged (reason protected_name). Only a salted hash of the name is
+    /// stored. Give `-` to read names from standard input, one per line
+    /// (keeps them out of the shell history).
+    ProtectName {
+        name: String,
+        /// Take the name off the list.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Purge the sightings and details of runs older than the newest
+    /// `storage.keep_runs` (the daemon does it after each run).
+    Purge,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -169,10 +185,25 @@ pub async fn run(args: Args) -> Exit {
         },
         Command::Report {
             run,
+            against,
             format,
             output,
         } => match load(&args.config) {
-            Ok(config) => report_cmd(&config.storage.database, &run, format, output.as_deref()),
+            Ok(config) => report_cmd(
+                &config.storage.database,
+                &run,
+                against,
+                format,
+                output.as_deref(),
+            ),
+            Err(e) => e,
+        },
+        Command::ProtectName { name, remove } => match load(&args.config) {
+            Ok(config) => protect_name_cmd(&config, &name, remove),
+            Err(e) => e,
+        },
+        Command::Purge => match load(&args.config) {
+            Ok(config) => purge_cmd(&config),
             Err(e) => e,
         },
         Command::CheckConfig => match load(&args.config) {
@@ -420,6 +451,76 @@ fn withdraw_cmd(config: &Config, target: &str, reason: &str) -> Exit {
                 crate::takedown::TakedownError::Store(_) => Exit::Failed,
                 _ => Exit::Usage,
             }
+        }
+    }
+}
+
+fn protect_name_cmd(config: &Config, name: &str, remove: bool) -> Exit {
+    use std::io::BufRead;
+    let names: Vec<String> = if name == "-" {
+        std::io::stdin()
+            .lock()
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    } else {
+        vec![name.to_string()]
+    };
+    let store = match Store::open(&config.storage.database) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            return Exit::Usage;
+        }
+    };
+    let (mut changed, mut unchanged) = (0, 0);
+    for n in &names {
+        let result = if remove {
+            crate::protect::unprotect(&store, n)
+        } else {
+            crate::protect::protect(&store, n, &audit::now())
+        };
+        match result {
+            Ok(true) => changed += 1,
+            Ok(false) => unchanged += 1,
+            Err(e) => {
+                eprintln!("exposure-audit: {e}");
+                return match e {
+                    crate::protect::ProtectError::Empty => Exit::Usage,
+                    crate::protect::ProtectError::Store(_) => Exit::Failed,
+                };
+            }
+        }
+    }
+    // The names themselves are not echoed: they may be in a terminal log.
+    if remove {
+        println!("{changed} name(s) taken off the do-not-publish list; {unchanged} were not on it");
+    } else {
+        println!(
+            "{changed} name(s) added to the do-not-publish list (stored as salted hashes); {unchanged} were on it already"
+        );
+    }
+    Exit::Ok
+}
+
+fn purge_cmd(config: &Config) -> Exit {
+    let db = &config.storage.database;
+    if !db.exists() {
+        eprintln!("exposure-audit: no database at {}", db.display());
+        return Exit::Usage;
+    }
+    match Store::open(db).and_then(|mut s| s.purge(config.storage.keep_runs, &audit::now())) {
+        Ok(c) => {
+            println!(
+                "purged {} run(s) older than the newest {}: {} sightings, {} pages, {} picture addresses, {} delivered alerts; metadata cleared from {} pictures no kept run saw",
+                c.runs, config.storage.keep_runs, c.sightings, c.pages, c.images, c.alerts, c.pictures
+            );
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            Exit::Failed
         }
     }
 }
@@ -738,11 +839,16 @@ pub fn summary_text(s: &AuditSummary) -> String {
 
 /// Renders the report of a stored run.
 pub fn render_report(db: &Path, run: &str, format: Format) -> Result<String, (Exit, String)> {
-    build_report(db, run).map(|rep| render(&rep, format))
+    build_report(db, run, None).map(|rep| render(&rep, format))
 }
 
-/// Builds the report of a stored run ("latest" or an id).
-pub fn build_report(db: &Path, run: &str) -> Result<report::Report, (Exit, String)> {
+/// Builds the report of a stored run ("latest" or an id), compared with
+/// `against` or else the run before it.
+pub fn build_report(
+    db: &Path,
+    run: &str,
+    against: Option<i64>,
+) -> Result<report::Report, (Exit, String)> {
     if !db.exists() {
         return Err((
             Exit::Usage,
@@ -766,7 +872,36 @@ pub fn build_report(db: &Path, run: &str) -> Result<report::Report, (Exit, Strin
     }
     .map_err(|e| (Exit::Failed, e.to_string()))?
     .ok_or_else(|| (Exit::Usage, format!("no such run: {run}")))?;
-    report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))
+    let usable = |row: &crate::store::RunRow| -> Result<(), (Exit, String)> {
+        if let Some(when) = store
+            .purged_at(row.id)
+            .map_err(|e| (Exit::Failed, e.to_string()))?
+        {
+            return Err((
+                Exit::Usage,
+                format!(
+                    "run {} was purged on {when} (storage.keep_runs); its details are gone",
+                    row.id
+                ),
+            ));
+        }
+        Ok(())
+    };
+    usable(&row)?;
+    match against {
+        None => {
+            report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))
+        }
+        Some(b) => {
+            let base = store
+                .run(b)
+                .map_err(|e| (Exit::Failed, e.to_string()))?
+                .ok_or_else(|| (Exit::Usage, format!("no such run: {b}")))?;
+            usable(&base)?;
+            report::json::build_against(&store, &row, &base, &audit::now())
+                .map_err(|e| (Exit::Failed, e.to_string()))
+        }
+    }
 }
 
 /// One report in one format.
@@ -778,8 +913,14 @@ pub fn render(rep: &report::Report, format: Format) -> String {
     }
 }
 
-fn report_cmd(db: &Path, run: &str, format: Format, output: Option<&Path>) -> Exit {
-    match render_report(db, run, format) {
+fn report_cmd(
+    db: &Path,
+    run: &str,
+    against: Option<i64>,
+    format: Format,
+    output: Option<&Path>,
+) -> Exit {
+    match build_report(db, run, against).map(|rep| render(&rep, format)) {
         Ok(text) => match output {
             Some(path) => match write_private(path, text.as_bytes()) {
                 Ok(()) => Exit::Ok,
@@ -845,7 +986,7 @@ pub async fn demo_cmd(output: &Path) -> Exit {
         }
     };
     print!("{}", summary_text(&summary));
-    let rep = match build_report(&db, &summary.run_id.to_string()) {
+    let rep = match build_report(&db, &summary.run_id.to_string(), None) {
         Ok(r) => r,
         Err((exit, msg)) => {
             eprintln!("exposure-audit: {msg}");

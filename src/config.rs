@@ -26,6 +26,8 @@ pub mod defaults {
         env!("CARGO_PKG_VERSION"),
         " (+https://github.com/exposure-audit/exposure-audit)"
     );
+    /// Runs whose sightings and details are kept: a year of weekly audits.
+    pub const KEEP_RUNS: u64 = 52;
     pub const MAX_PAGES: u64 = 5000;
     pub const MAX_DEPTH: u32 = 20;
     pub const CONCURRENCY: u32 = 8;
@@ -117,6 +119,8 @@ pub struct LogSettings {
 #[derive(Debug, Clone)]
 pub struct StorageSettings {
     pub database: PathBuf,
+    /// Runs whose sightings and details are kept; older ones are purged.
+    pub keep_runs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -335,6 +339,7 @@ struct RawRisk {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     database: Option<Spanned<String>>,
+    keep_runs: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -518,6 +523,13 @@ impl Ctx<'_> {
                 Some(d) => PathBuf::from(d.get_ref()),
                 None => PathBuf::from(DATABASE),
             },
+            keep_runs: self.number(
+                &raw.storage.keep_runs,
+                "storage.keep_runs",
+                1,
+                100_000,
+                KEEP_RUNS,
+            )?,
         };
 
         let c = &raw.crawl;

@@ -226,6 +226,28 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
         }
     }
 
+    /// Applies retention (`storage.keep_runs`) after a run.
+    async fn purge(&self) {
+        let db = self.config.storage.database.clone();
+        let keep = self.config.storage.keep_runs;
+        let now = self
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let result = tokio::task::spawn_blocking(move || Store::open(&db)?.purge(keep, &now)).await;
+        match result {
+            Ok(Ok(c)) if c.runs > 0 => tracing::info!(
+                runs = c.runs,
+                sightings = c.sightings,
+                keep_runs = keep,
+                "purged old runs"
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot purge old runs"),
+            Err(e) => tracing::error!(error = %e, "purge stopped"),
+        }
+    }
+
     /// Reads when the earliest undelivered alert is due.
     fn refresh_alerts_due(&mut self) {
         if self.config.alerts.is_none() {
@@ -299,6 +321,7 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
                 if reload {
                     self.reload(&mut report);
                 }
+                self.purge().await;
                 self.refresh_alerts_due();
                 self.deliver_alerts().await;
                 let after = self.clock.now();

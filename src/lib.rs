@@ -20,6 +20,7 @@ pub mod fetch;
 pub mod group;
 pub mod lookup;
 pub mod model;
+pub mod protect;
 pub mod report;
 pub mod risk;
 pub mod robots;

@@ -190,3 +190,26 @@ pub type RobotsVerdicts = BTreeMap<String, String>;
 pub fn phash_hex(h: u64) -> String {
     format!("{h:016x}")
 }
+
+/// Whether an exposure seen in two runs moved between them: it is on other
+/// pages, or has more copies than before. A re-upload that replaces the old
+/// address on the same page is the same exposure, not a change. Each side
+/// is the exposure's (page, picture address) pairs.
+pub fn places_changed<'a>(
+    before: impl IntoIterator<Item = (&'a str, &'a str)>,
+    now: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> bool {
+    use std::collections::BTreeSet;
+    let split = |places: &mut dyn Iterator<Item = (&'a str, &'a str)>| {
+        let mut pages = BTreeSet::new();
+        let mut copies = BTreeSet::new();
+        for (page, url) in places {
+            pages.insert(page);
+            copies.insert(url);
+        }
+        (pages, copies.len())
+    };
+    let (pages_before, copies_before) = split(&mut before.into_iter());
+    let (pages_now, copies_now) = split(&mut now.into_iter());
+    pages_before != pages_now || copies_now > copies_before
+}

@@ -15,6 +15,7 @@ use crate::model::{Detail, PictureMetadata, Risk, RobotsVerdicts};
 /// Weight of each reason in the score.
 pub const WEIGHTS: &[(&str, u32)] = &[
     ("withdrawn_picture_still_public", 100),
+    ("protected_name", 70),
     ("gps_in_metadata", 45),
     ("already_public_with_name", 30),
     ("faces", 15),
@@ -78,6 +79,8 @@ pub struct Evidence<'a> {
     pub largest_face: f32,
     /// A copy matches a picture in the takedown register.
     pub withdrawn: bool,
+    /// A detected name is on the do-not-publish list.
+    pub protected_name: bool,
 }
 
 /// A face this wide relative to the picture is large enough to recognise.
@@ -122,6 +125,9 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<String>) {
     }
     if e.withdrawn {
         reasons.insert("withdrawn_picture_still_public");
+    }
+    if e.protected_name {
+        reasons.insert("protected_name");
     }
     if e.copies > 1 {
         reasons.insert("multiple_copies");
@@ -173,6 +179,7 @@ mod tests {
                 faces: Some(0),
                 largest_face: 0.0,
                 withdrawn: false,
+                protected_name: false,
             },
             &Policy::default(),
         )
@@ -204,6 +211,7 @@ mod tests {
                 faces: Some(1),
                 largest_face: 0.3,
                 withdrawn: false,
+                protected_name: false,
             },
             &Policy::default(),
         );
@@ -228,6 +236,7 @@ mod tests {
                     faces: Some(faces),
                     largest_face,
                     withdrawn: false,
+                    protected_name: false,
                 },
                 &Policy::default(),
             )
@@ -281,6 +290,7 @@ mod tests {
             faces: None,
             largest_face: 0.0,
             withdrawn: false,
+            protected_name: false,
         };
         assert_eq!(assess(&e, &Policy::default()).1, Risk::Low);
         assert_eq!(

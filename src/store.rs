@@ -31,6 +31,9 @@ pub enum StoreError {
         what: &'static str,
         source: serde_json::Error,
     },
+    /// The operating system gave no random bytes for a salt.
+    #[error("cannot make a random salt: {0}")]
+    Salt(String),
 }
 
 /// The schema migrations, in order. Append-only.
@@ -40,6 +43,9 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0002_faces.sql")),
         M::up(include_str!("../migrations/0003_withdrawn.sql")),
         M::up(include_str!("../migrations/0004_outbox.sql")),
+        M::up(include_str!(
+            "../migrations/0005_retention_and_protected_names.sql"
+        )),
     ])
 }
 
@@ -111,6 +117,18 @@ fn close_run_row(
         ],
     )?;
     Ok(())
+}
+
+/// What a purge removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCounts {
+    pub runs: usize,
+    pub sightings: usize,
+    pub pages: usize,
+    pub images: usize,
+    pub alerts: usize,
+    /// Pictures whose metadata and faces were cleared.
+    pub pictures: usize,
 }
 
 /// An alert in the outbox.
@@ -713,7 +731,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Every run, newest first.
     /// Alerts not yet delivered whose next attempt is due at `now` (RFC 3339, UTC).
     pub fn due_alerts(&self, now: &str) -> Result<Vec<OutboxRow>, StoreError> {
         let mut stmt = self.conn.prepare(
@@ -768,6 +785,180 @@ impl Store {
         )?)
     }
 
+    /// Purges the sightings, pages, images, findings, delivered alerts and
+    /// details of every run but the newest `keep` (and the latest reportable
+    /// run, which the next run compares against). Kept: each run's counts
+    /// and its exposures' risk and change (the trend), and every exposure's
+    /// hash with the runs it was seen in (lookup). The analysis of pictures
+    /// no kept run fetched loses its metadata and faces (they are analysed
+    /// again if seen again). Deleted content is overwritten (secure_delete).
+    pub fn purge(&mut self, keep: u64, now: &str) -> Result<PurgeCounts, StoreError> {
+        self.conn.pragma_update(None, "secure_delete", "ON")?;
+        let latest_reportable = self.latest_reportable_run()?.map(|r| r.id);
+        let tx = self.conn.transaction()?;
+        let mut counts = PurgeCounts::default();
+        {
+            tx.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS purge_runs (id INTEGER PRIMARY KEY)",
+                [],
+            )?;
+            tx.execute("DELETE FROM temp.purge_runs", [])?;
+            counts.runs = tx.execute(
+                "INSERT INTO temp.purge_runs (id)
+                 SELECT id FROM runs
+                 WHERE purged_at IS NULL AND status != 'running'
+                   AND id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
+                   AND id != COALESCE(?2, -1)
+                   -- where open pictures of the latest run were last seen
+                   AND id NOT IN (
+                       SELECT MAX(rp.run_id) FROM run_pictures rp
+                       WHERE rp.exposure_id IN (
+                           SELECT exposure_id FROM run_exposures
+                           WHERE run_id = COALESCE(?2, -1) AND change != 'resolved')
+                       GROUP BY rp.exposure_id)",
+                params![keep as i64, latest_reportable],
+            )?;
+            if counts.runs > 0 {
+                let scope = "run_id IN (SELECT id FROM temp.purge_runs)";
+                counts.sightings =
+                    tx.execute(&format!("DELETE FROM sightings WHERE {scope}"), [])?;
+                counts.pages = tx.execute(&format!("DELETE FROM pages WHERE {scope}"), [])?;
+                counts.images = tx.execute(&format!("DELETE FROM images WHERE {scope}"), [])?;
+                tx.execute(&format!("DELETE FROM site_findings WHERE {scope}"), [])?;
+                counts.alerts = tx.execute(
+                    &format!("DELETE FROM outbox WHERE {scope} AND delivered_at IS NOT NULL"),
+                    [],
+                )?;
+                tx.execute(
+                    &format!("UPDATE run_exposures SET details = '[]' WHERE {scope}"),
+                    [],
+                )?;
+                tx.execute(
+                    "UPDATE runs SET purged_at = ?1 WHERE id IN (SELECT id FROM temp.purge_runs)",
+                    params![now],
+                )?;
+            }
+            let empty = serde_json::to_string(&crate::model::PictureMetadata::default())
+                .expect("metadata serialises");
+            counts.pictures = tx.execute(
+                "UPDATE pictures SET metadata = ?1, faces = NULL, largest_face = NULL
+                 WHERE faces IS NOT NULL
+                   AND sha256 NOT IN (SELECT sha256 FROM images WHERE sha256 IS NOT NULL)
+                   AND sha256 NOT IN (SELECT sha256 FROM withdrawn WHERE sha256 IS NOT NULL)",
+                params![empty],
+            )?;
+        }
+        tx.commit()?;
+        // Move the overwritten pages out of the write-ahead log too.
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        Ok(counts)
+    }
+
+    /// Where each of `ids` was seen in the last run before `run_id` that saw
+    /// it (an unseen picture may have been unseen for several runs).
+    pub fn last_seen_occurrences(
+        &self,
+        run_id: i64,
+        ids: &[&str],
+    ) -> Result<Vec<OccurrenceRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let last_seen = self.last_seen_runs(run_id)?;
+        let mut runs: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+        for id in ids {
+            if let Some(r) = last_seen.get(*id) {
+                runs.entry(*r).or_default().push(id);
+            }
+        }
+        let mut out = Vec::new();
+        for (r, wanted) in runs {
+            out.extend(
+                self.occurrences(r)?
+                    .into_iter()
+                    .filter(|o| wanted.contains(&o.exposure_id.as_str())),
+            );
+        }
+        Ok(out)
+    }
+
+    /// For every exposure, the last run before `run_id` that saw it.
+    pub fn last_seen_runs(&self, run_id: i64) -> Result<HashMap<String, i64>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT exposure_id, MAX(run_id) FROM run_pictures WHERE run_id < ?1 GROUP BY exposure_id",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When a run's details were purged by retention, if they were.
+    pub fn purged_at(&self, run_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT purged_at FROM runs WHERE id = ?1",
+                params![run_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// The salt of protected-name hashes, created on first use.
+    pub fn name_salt(&self) -> Result<String, StoreError> {
+        if let Some(s) = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'name_salt'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+        {
+            return Ok(s);
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::Salt(e.to_string()))?;
+        let salt = hex::encode(bytes);
+        self.conn.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES ('name_salt', ?1)",
+            params![salt],
+        )?;
+        self.conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'name_salt'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::from)
+    }
+
+    /// Adds a salted name hash to the do-not-publish list; false if it was there.
+    pub fn add_protected_name(&self, hash: &str, now: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "INSERT OR IGNORE INTO protected_names (hash, added_at) VALUES (?1, ?2)",
+            params![hash, now],
+        )? == 1)
+    }
+
+    /// Removes a salted name hash from the list; false if it was not there.
+    pub fn remove_protected_name(&self, hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM protected_names WHERE hash = ?1", params![hash])?
+            == 1)
+    }
+
+    /// Every protected-name hash.
+    pub fn protected_name_hashes(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT hash FROM protected_names")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every run, newest first.
     pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched

@@ -30,6 +30,7 @@ fn reason_label(r: &str) -> &str {
         "author_in_metadata" => "photographer named in the file",
         "high_resolution" => "published at high resolution",
         "not_seen_this_run" => "not seen this run (page not fetched)",
+        "protected_name" => "a name on the do-not-publish list",
         other => other,
     }
 }
@@ -102,11 +103,19 @@ pub fn render(r: &Report) -> String {
         let n = r.summary.by_risk.get(risk).copied().unwrap_or(0);
         let _ = write!(h, "<div class=\"card {risk}\"><b>{n}</b>{risk} risk</div>");
     }
+    let since = r
+        .run
+        .previous_run_id
+        .map_or("first run".to_string(), |p| format!("since run {p}"));
     for change in ["new", "changed", "resolved"] {
         let n = r.summary.by_change.get(change).copied().unwrap_or(0);
+        let _ = write!(h, "<div class=\"card\"><b>{n}</b>{change} ({since})</div>");
+    }
+    if r.summary.unseen > 0 {
         let _ = write!(
             h,
-            "<div class=\"card\"><b>{n}</b>{change} since the last run</div>"
+            "<div class=\"card medium\"><b>{}</b>not looked at this run (pages failed)</div>",
+            r.summary.unseen
         );
     }
     h.push_str("</div>");
@@ -156,6 +165,13 @@ pub fn render(r: &Report) -> String {
     }
 
     h.push_str("<h2>What this run could not see</h2>");
+    if r.summary.unseen > 0 {
+        let _ = write!(
+            h,
+            "<p>{} picture(s) were not looked at because the pages they were on could not be fetched. They are kept as they were last seen and are not counted as removed.</p>",
+            r.summary.unseen
+        );
+    }
     if r.unseen.is_empty() {
         h.push_str("<p>Every page and picture found was fetched.</p>");
     } else {
@@ -181,7 +197,12 @@ fn exposure(h: &mut String, e: &Exposure) {
         risk = e.risk,
         score = e.score,
         change = esc(&e.change),
-        since = e.first_seen_at.as_deref().map(|s| format!(", first seen {}", esc(s))).unwrap_or_default(),
+        since = e.first_seen_at.as_deref().map(|s| format!(", first seen {}", esc(s))).unwrap_or_default()
+            + if !e.seen_this_run && e.change != "resolved" {
+                ", <b>not looked at this run</b> (its pages failed; shown where it was last seen)"
+            } else {
+                ""
+            },
         id = esc(&e.id),
     );
     if !e.reasons.is_empty() {

@@ -53,6 +53,38 @@ pub struct Summary {
     pub exposures: usize,
     pub by_risk: BTreeMap<&'static str, usize>,
     pub by_change: BTreeMap<&'static str, usize>,
+    /// Exposures this run could not look at (their pages failed or were
+    /// skipped): carried as they were, never resolved (added field).
+    pub unseen: usize,
+}
+
+impl Summary {
+    fn of(exposures: &[Exposure]) -> Summary {
+        let mut by_risk: BTreeMap<&'static str, usize> =
+            [("high", 0), ("medium", 0), ("low", 0)].into();
+        let mut by_change: BTreeMap<&'static str, usize> = [
+            ("new", 0),
+            ("unchanged", 0),
+            ("changed", 0),
+            ("resolved", 0),
+        ]
+        .into();
+        for e in exposures {
+            *by_risk.entry(e.risk).or_default() += 1;
+            if let Some(c) = by_change.get_mut(e.change.as_str()) {
+                *c += 1;
+            }
+        }
+        Summary {
+            exposures: exposures.len(),
+            by_risk,
+            by_change,
+            unseen: exposures
+                .iter()
+                .filter(|e| !e.seen_this_run && e.change != "resolved")
+                .count(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -62,6 +94,10 @@ pub struct Exposure {
     pub score: u32,
     pub reasons: Vec<String>,
     pub change: String,
+    /// False when this run did not see the picture: resolved, or not looked
+    /// at because its pages failed (then its occurrences are where it was
+    /// last seen) (added field).
+    pub seen_this_run: bool,
     /// When this picture was first seen by any run (added field).
     pub first_seen_at: Option<String>,
     pub image: Image,
@@ -126,12 +162,8 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
         .filter(|e| !occ.contains_key(&e.exposure_id))
         .map(|e| e.exposure_id.as_str())
         .collect();
-    if let (Some(p), false) = (previous, missing.is_empty()) {
-        for o in store.occurrences(p)? {
-            if missing.contains(&o.exposure_id.as_str()) {
-                occ.entry(o.exposure_id.clone()).or_default().push(o);
-            }
-        }
+    for o in store.last_seen_occurrences(run.id, &missing)? {
+        occ.entry(o.exposure_id.clone()).or_default().push(o);
     }
     let mut pictures: HashMap<String, Vec<String>> = HashMap::new();
     for (sha, exp) in store.run_picture_exposures(run.id)? {
@@ -140,20 +172,10 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
 
     let first_seen = store.first_seen()?;
     let mut exposures = Vec::with_capacity(assessed.len());
-    let mut by_risk: BTreeMap<&'static str, usize> =
-        [("high", 0), ("medium", 0), ("low", 0)].into();
-    let mut by_change: BTreeMap<&'static str, usize> = [
-        ("new", 0),
-        ("unchanged", 0),
-        ("changed", 0),
-        ("resolved", 0),
-    ]
-    .into();
+    let missing: std::collections::HashSet<String> =
+        missing.into_iter().map(str::to_string).collect();
     for e in assessed {
-        *by_risk.entry(e.risk.as_str()).or_default() += 1;
-        if let Some(c) = by_change.get_mut(e.change.as_str()) {
-            *c += 1;
-        }
+        let seen_this_run = !missing.contains(&e.exposure_id);
         let rows = occ.remove(&e.exposure_id).unwrap_or_default();
         let mut shas: Vec<String> = pictures.remove(&e.exposure_id).unwrap_or_default();
         if shas.is_empty() {
@@ -201,6 +223,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             score: e.score,
             reasons: e.reasons,
             change: e.change,
+            seen_this_run,
             first_seen_at: since,
             image,
             occurrences: rows
@@ -231,11 +254,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             images_fetched: run.images_fetched,
             fetch_errors: run.fetch_errors,
         },
-        summary: Summary {
-            exposures: exposures.len(),
-            by_risk,
-            by_change,
-        },
+        summary: Summary::of(&exposures),
         exposures,
         site_findings: findings(store, run.id, previous)?,
         unseen: store
@@ -255,6 +274,63 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             })
             .collect(),
     })
+}
+
+/// The report of `run` with its changes against any earlier or later run
+/// `against`, instead of the run before it: new (not in `against`),
+/// changed (other places, risk or details), unchanged, and resolved (in
+/// `against`, not in `run`).
+pub fn build_against(
+    store: &Store,
+    run: &RunRow,
+    against: &RunRow,
+    generated_at: &str,
+) -> Result<Report, StoreError> {
+    let mut report = build(store, run, generated_at)?;
+    let base = build(store, against, generated_at)?;
+    let places = |e: &Exposure| -> Vec<(String, String)> {
+        e.occurrences
+            .iter()
+            .map(|o| (o.page_url.clone(), o.image_url.clone()))
+            .collect()
+    };
+    let moved = |b: &Exposure, e: &Exposure| {
+        let (before, now) = (places(b), places(e));
+        crate::model::places_changed(
+            before.iter().map(|(p, u)| (p.as_str(), u.as_str())),
+            now.iter().map(|(p, u)| (p.as_str(), u.as_str())),
+        )
+    };
+    let mut before: HashMap<String, Exposure> = base
+        .exposures
+        .into_iter()
+        .filter(|e| e.change != "resolved")
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    report
+        .exposures
+        .retain(|e| e.change != "resolved" || before.contains_key(&e.id));
+    for e in &mut report.exposures {
+        e.change = match before.remove(&e.id) {
+            None => "new".into(),
+            Some(_) if e.change == "resolved" => "resolved".into(),
+            Some(b) if moved(&b, e) || b.risk != e.risk || b.details != e.details => {
+                "changed".into()
+            }
+            Some(_) => "unchanged".into(),
+        };
+    }
+    for (_, mut e) in before {
+        e.change = "resolved".into();
+        e.seen_this_run = false;
+        report.exposures.push(e);
+    }
+    report
+        .exposures
+        .sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    report.summary = Summary::of(&report.exposures);
+    report.run.previous_run_id = Some(against.id);
+    Ok(report)
 }
 
 /// This run's findings against the previous run's: a finding the previous run

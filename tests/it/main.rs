@@ -4,6 +4,7 @@
 mod support;
 
 mod alerts_daemon;
+mod changes;
 mod cli;
 mod demo_site;
 mod hostile;
