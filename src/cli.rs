@@ -65,6 +65,9 @@ pub enum Command {
         /// Compare with this run instead of the run before it.
         #[arg(long)]
         against: Option<i64>,
+        /// HTML only: embed small blurred thumbnails (also `report.thumbnails`).
+        #[arg(long)]
+        thumbnails: bool,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         /// Write to this file (created private to the user) instead of stdout.
@@ -186,6 +189,7 @@ pub async fn run(args: Args) -> Exit {
         Command::Report {
             run,
             against,
+            thumbnails,
             format,
             output,
         } => match load(&args.config) {
@@ -193,7 +197,7 @@ pub async fn run(args: Args) -> Exit {
                 &config.storage.database,
                 &run,
                 against,
-                format,
+                (format, thumbnails || config.report.thumbnails),
                 output.as_deref(),
             ),
             Err(e) => e,
@@ -917,10 +921,18 @@ fn report_cmd(
     db: &Path,
     run: &str,
     against: Option<i64>,
-    format: Format,
+    (format, thumbnails): (Format, bool),
     output: Option<&Path>,
 ) -> Exit {
-    match build_report(db, run, against).map(|rep| render(&rep, format)) {
+    let built = build_report(db, run, against).and_then(|mut rep| {
+        if thumbnails && format == Format::Html {
+            Store::open(db)
+                .and_then(|s| report::html::add_thumbnails(&mut rep, &s))
+                .map_err(|e| (Exit::Failed, e.to_string()))?;
+        }
+        Ok(render(&rep, format))
+    });
+    match built {
         Ok(text) => match output {
             Some(path) => match write_private(path, text.as_bytes()) {
                 Ok(()) => Exit::Ok,

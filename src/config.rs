@@ -99,6 +99,15 @@ pub struct Config {
     pub schedule: Option<ScheduleSettings>,
     pub risk: crate::risk::Policy,
     pub logging: LogSettings,
+    pub report: ReportSettings,
+}
+
+/// `[report]`: what reports may show.
+#[derive(Debug, Clone, Default)]
+pub struct ReportSettings {
+    /// Embed small blurred thumbnails in HTML reports (off: the report must
+    /// not become an exposure itself).
+    pub thumbnails: bool,
 }
 
 /// How log lines are written: `text` for a terminal, `json` for journald
@@ -316,6 +325,15 @@ struct RawConfig {
     risk: RawRisk,
     #[serde(default)]
     logging: RawLogging,
+    #[serde(default)]
+    report: RawReport,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    #[serde(default)]
+    thumbnails: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -667,6 +685,9 @@ impl Ctx<'_> {
             risk,
             logging: LogSettings {
                 format: raw.logging.format,
+            },
+            report: ReportSettings {
+                thumbnails: raw.report.thumbnails,
             },
         })
     }

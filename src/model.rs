@@ -168,6 +168,9 @@ pub struct Picture {
     pub faces: Option<u32>,
     /// Width of the largest face over the picture's width.
     pub largest_face: Option<f32>,
+    /// A small blurred grey JPEG, for reports that show thumbnails. Only
+    /// set by analysis; [`crate::store::Store::picture`] leaves it out.
+    pub thumbnail: Option<Vec<u8>>,
 }
 
 /// A personal detail found in or around a picture. Filled by the detectors.

@@ -46,6 +46,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../migrations/0005_retention_and_protected_names.sql"
         )),
+        M::up(include_str!("../migrations/0006_thumbnails.sql")),
     ])
 }
 
@@ -349,10 +350,10 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             let mut picture = tx.prepare_cached(
-                "INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at, faces, largest_face)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                "INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at, faces, largest_face, thumbnail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (sha256) DO UPDATE SET faces = excluded.faces, largest_face = excluded.largest_face,
-                     metadata = excluded.metadata, analysed_at = excluded.analysed_at",
+                     metadata = excluded.metadata, analysed_at = excluded.analysed_at, thumbnail = excluded.thumbnail",
             )?;
             let mut image = tx.prepare_cached(
                 "INSERT INTO images (run_id, url, status, error, etag, last_modified, sha256, bytes, x_robots_tag, fetched_at)
@@ -396,7 +397,8 @@ impl Store {
                             meta,
                             now,
                             p.faces,
-                            p.largest_face
+                            p.largest_face,
+                            p.thumbnail
                         ])?;
                     }
                     Record::Image(i) => {
@@ -502,6 +504,7 @@ impl Store {
             metadata: from_json("pictures.metadata", &r.get::<_, String>(6)?)?,
             faces: r.get(7)?,
             largest_face: r.get::<_, Option<f64>>(8)?.map(|f| f as f32),
+            thumbnail: None,
         }))
     }
 
@@ -841,7 +844,7 @@ impl Store {
             let empty = serde_json::to_string(&crate::model::PictureMetadata::default())
                 .expect("metadata serialises");
             counts.pictures = tx.execute(
-                "UPDATE pictures SET metadata = ?1, faces = NULL, largest_face = NULL
+                "UPDATE pictures SET metadata = ?1, faces = NULL, largest_face = NULL, thumbnail = NULL
                  WHERE faces IS NOT NULL
                    AND sha256 NOT IN (SELECT sha256 FROM images WHERE sha256 IS NOT NULL)
                    AND sha256 NOT IN (SELECT sha256 FROM withdrawn WHERE sha256 IS NOT NULL)",
@@ -891,6 +894,19 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A picture's stored thumbnail, if it has one.
+    pub fn thumbnail(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT thumbnail FROM pictures WHERE sha256 = ?1",
+                params![sha256],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// When a run's details were purged by retention, if they were.

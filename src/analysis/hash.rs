@@ -89,7 +89,24 @@ fn analyse_inner(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisEr
         metadata: meta.metadata,
         faces: Some(faces.count),
         largest_face: Some(faces.largest),
+        thumbnail: thumbnail(&grey),
     })
+}
+
+/// Longest side of stored thumbnails, and how much they are blurred.
+const THUMB_SIDE: u32 = 96;
+const THUMB_BLUR: f32 = 2.5;
+
+/// A small, blurred, grey JPEG: enough to tell which picture an exposure
+/// is, not enough to recognise anyone in it.
+fn thumbnail(grey: &GrayImage) -> Option<Vec<u8>> {
+    let small = fit_within(grey.clone(), THUMB_SIDE);
+    let blurred = image::imageops::blur(&small, THUMB_BLUR);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 60)
+        .encode_image(&blurred)
+        .ok()?;
+    Some(out)
 }
 
 /// Shrinks a grey picture so its longest side is at most `side`.

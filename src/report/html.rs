@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::json::{Exposure, Report, TrendPoint};
+use crate::store::{Store, StoreError};
 
 /// Plain-English labels for the reasons (risk::WEIGHTS); unknown reasons print as is.
 fn reason_label(r: &str) -> &str {
@@ -66,6 +67,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px sol
 .card b{font-size:1.6rem;display:block}.high{color:#a4000f}.medium{color:#9a5b00}.low{color:#2d6a2d}
 .badge{display:inline-block;padding:0 .5rem;border-radius:4px;color:#fff;font-weight:600}.badge.high{background:#a4000f}.badge.medium{background:#b86e00}.badge.low{background:#3c7d3c}
 .exp{border:1px solid #ccc;border-radius:6px;padding:.8rem 1rem;margin:1rem 0;break-inside:avoid}
+.thumb{float:right;max-width:96px;max-height:96px;margin:0 0 .5rem 1rem;border-radius:4px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-top:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top;word-break:break-all}
 .small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp{page-break-inside:avoid}body{margin:0}}";
 
@@ -94,13 +96,19 @@ pub fn render(r: &Report) -> String {
     }
 
     h.push_str("<h2>Summary</h2><div class=\"cards\">");
+    // Cards count what is public now; resolved pictures have their own card.
+    let open: Vec<&Exposure> = r
+        .exposures
+        .iter()
+        .filter(|e| e.change != "resolved")
+        .collect();
     let _ = write!(
         h,
-        "<div class=\"card\"><b>{}</b>pictures exposed</div>",
-        r.summary.exposures
+        "<div class=\"card\"><b>{}</b>pictures exposed now</div>",
+        open.len()
     );
     for risk in ["high", "medium", "low"] {
-        let n = r.summary.by_risk.get(risk).copied().unwrap_or(0);
+        let n = open.iter().filter(|e| e.risk == risk).count();
         let _ = write!(h, "<div class=\"card {risk}\"><b>{n}</b>{risk} risk</div>");
     }
     let since = r
@@ -186,8 +194,33 @@ pub fn render(r: &Report) -> String {
         }
         h.push_str("</table>");
     }
-    h.push_str("<p class=\"small\">The report holds personal data about children: keep it as private as the audit database. Pictures are deliberately not included.</p></body></html>\n");
+    let pictures = if r.exposures.iter().any(|e| e.image.thumbnail.is_some()) {
+        "Pictures are shown only as small blurred thumbnails (report.thumbnails = true)."
+    } else {
+        "Pictures are deliberately not included."
+    };
+    let _ = writeln!(
+        h,
+        "<p class=\"small\">The report holds personal data about children: keep it as private as the audit database. {pictures}</p></body></html>"
+    );
     h
+}
+
+/// Adds each exposure's stored blurred thumbnail, for `report.thumbnails`.
+pub fn add_thumbnails(report: &mut Report, store: &Store) -> Result<(), StoreError> {
+    use base64::Engine;
+    for e in &mut report.exposures {
+        for o in &e.occurrences {
+            if let Some(jpeg) = store.thumbnail(&o.sha256)? {
+                e.image.thumbnail = Some(format!(
+                    "data:image/jpeg;base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(jpeg)
+                ));
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn exposure(h: &mut String, e: &Exposure) {
@@ -208,6 +241,13 @@ fn exposure(h: &mut String, e: &Exposure) {
     if !e.reasons.is_empty() {
         let reasons: Vec<String> = e.reasons.iter().map(|r| esc(reason_label(r))).collect();
         let _ = write!(h, "<p>Why: {}.</p>", reasons.join("; "));
+    }
+    if let Some(uri) = &e.image.thumbnail {
+        let _ = write!(
+            h,
+            "<img class=\"thumb\" src=\"{}\" alt=\"blurred thumbnail\">",
+            esc(uri)
+        );
     }
     let faces = e
         .image

@@ -115,6 +115,10 @@ pub struct Image {
     /// Width of the largest face over the picture's width (added field).
     pub largest_face: Option<f32>,
     pub metadata: PictureMetadata,
+    /// A blurred thumbnail as a data: URI, only in HTML reports with
+    /// thumbnails switched on (never in JSON or CSV).
+    #[serde(skip)]
+    pub thumbnail: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,6 +194,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             faces: None,
             largest_face: None,
             metadata: PictureMetadata::default(),
+            thumbnail: None,
         };
         let mut best = 0u64;
         for sha in &shas {

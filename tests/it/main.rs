@@ -8,5 +8,6 @@ mod changes;
 mod cli;
 mod demo_site;
 mod hostile;
+mod report_browser;
 mod scope_and_robots;
 mod unseen_site;
