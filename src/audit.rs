@@ -543,6 +543,20 @@ fn finish(
         }
         None => (HashMap::new(), HashMap::new()),
     };
+    // Posts of platform sources read to their end this run: a picture that
+    // was in one and is not now has gone from the account.
+    let social_read: HashSet<String> = match previous {
+        Some(p) if !outcome.complete_social_sources.is_empty() => {
+            let mut posts = HashSet::new();
+            for o in store.occurrences(p)? {
+                if outcome.complete_social_sources.contains(&o.source) {
+                    posts.insert(o.page_url);
+                }
+            }
+            posts
+        }
+        _ => HashSet::new(),
+    };
 
     let mut assessed = Vec::new();
     let mut alert_items = Vec::new();
@@ -681,7 +695,10 @@ fn finish(
             continue;
         }
         let pages = prev_places.get(id).cloned().unwrap_or_default();
-        let covered = !pages.is_empty() && pages.iter().all(|(page, _)| fetched_ok.contains(page));
+        let covered = !pages.is_empty()
+            && pages
+                .iter()
+                .all(|(page, _)| fetched_ok.contains(page) || social_read.contains(page));
         let mut carried = p.clone();
         carried
             .reasons

@@ -29,6 +29,8 @@ pub mod defaults {
     /// Runs whose sightings and details are kept: a year of weekly audits.
     pub const KEEP_RUNS: u64 = 52;
     pub const MAX_PAGES: u64 = 5000;
+    /// Pages of posts read from a platform API per source per run.
+    pub const API_MAX_PAGES: u32 = 20;
     pub const MAX_DEPTH: u32 = 20;
     pub const CONCURRENCY: u32 = 8;
     pub const PER_HOST_DELAY_MS: u64 = 250;
@@ -186,6 +188,25 @@ impl Default for CrawlSettings {
 pub struct Source {
     pub name: String,
     pub kind: SourceKind,
+    /// How far back a platform source pages (ignored by other kinds).
+    pub api: ApiLimits,
+}
+
+/// Paging bounds of a platform source: `max_pages` pages of posts, and no
+/// posts older than `since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiLimits {
+    pub max_pages: u32,
+    pub since: Option<chrono::NaiveDate>,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits {
+            max_pages: defaults::API_MAX_PAGES,
+            since: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -396,6 +417,8 @@ struct RawSource {
     page_id: Option<Spanned<String>>,
     account_id: Option<Spanned<String>>,
     token_env: Option<Spanned<String>>,
+    max_pages: Option<Spanned<i64>>,
+    since: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -906,9 +929,9 @@ impl Ctx<'_> {
         let allowed: &[&str] = match kind {
             "website" => &["start_urls", "allowed_hosts"],
             "feed" | "page" => &["url"],
-            "mastodon" | "bluesky" => &["base_url", "account"],
-            "facebook_page" => &["base_url", "page_id", "token_env"],
-            "instagram" => &["base_url", "account_id", "token_env"],
+            "mastodon" | "bluesky" => &["base_url", "account", "max_pages", "since"],
+            "facebook_page" => &["base_url", "page_id", "token_env", "max_pages", "since"],
+            "instagram" => &["base_url", "account_id", "token_env", "max_pages", "since"],
             other => {
                 return Err(self.at(
                     &s.kind,
@@ -919,7 +942,9 @@ impl Ctx<'_> {
                 ))
             }
         };
-        let present: [(&str, Option<Range<usize>>); 8] = [
+        let present: [(&str, Option<Range<usize>>); 10] = [
+            ("max_pages", s.max_pages.as_ref().map(|v| v.span())),
+            ("since", s.since.as_ref().map(|v| v.span())),
             ("start_urls", s.start_urls.as_ref().map(|v| v.span())),
             ("allowed_hosts", s.allowed_hosts.as_ref().map(|v| v.span())),
             ("url", s.url.as_ref().map(|v| v.span())),
@@ -1042,7 +1067,31 @@ impl Ctx<'_> {
             },
             _ => unreachable!("kinds were checked above"),
         };
-        Ok(Source { name, kind })
+        let api = ApiLimits {
+            max_pages: self.number(
+                &s.max_pages,
+                &key("max_pages"),
+                1,
+                10_000,
+                u64::from(defaults::API_MAX_PAGES),
+            )? as u32,
+            since: match &s.since {
+                None => None,
+                Some(d) => Some(
+                    chrono::NaiveDate::parse_from_str(d.get_ref(), "%Y-%m-%d").map_err(|_| {
+                        self.at(
+                            d,
+                            format!(
+                                "key `{}`: `{}` is not a date like 2025-09-01",
+                                key("since"),
+                                d.get_ref()
+                            ),
+                        )
+                    })?,
+                ),
+            },
+        };
+        Ok(Source { name, kind, api })
     }
 }
 

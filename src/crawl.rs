@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::analysis::{self, AnalysisError, HashLimits};
 use crate::config::{CrawlSettings, RobotsMode, Source, SourceKind};
-use crate::extract::{self, html::PageExtract, listing, sitemap, wordpress, ImageRef};
+use crate::extract::{self, html::PageExtract, listing, sitemap, social, wordpress, ImageRef};
 use crate::fetch::{BodyKind, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{FoundVia, Sighting, SiteFinding};
 use crate::robots::{self, Crawler, HostRobots};
@@ -38,13 +38,22 @@ const MAX_FEEDS: usize = 50;
 /// What kind of document a fetch is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum DocKind {
-    Html { depth: u32 },
+    Html {
+        depth: u32,
+    },
     Robots,
     Sitemap,
     Feed,
     Listing,
-    MediaApi { page: u32 },
+    MediaApi {
+        page: u32,
+    },
     Stylesheet,
+    /// A platform API: page 0 is Mastodon's account lookup, then pages of posts.
+    Social {
+        platform: social::Platform,
+        page: u32,
+    },
 }
 
 impl DocKind {
@@ -57,6 +66,7 @@ impl DocKind {
             DocKind::Listing => "listing",
             DocKind::MediaApi { .. } => "media_api",
             DocKind::Stylesheet => "stylesheet",
+            DocKind::Social { .. } => "api",
         }
     }
 
@@ -88,6 +98,10 @@ enum Found {
         total_pages: Option<u32>,
     },
     Feed(Vec<(String, ImageRef)>),
+    /// A page of an account's posts.
+    Posts(social::PostsPage),
+    /// Mastodon's account lookup: the statuses address.
+    Statuses(String),
     Css(Vec<String>),
 }
 
@@ -112,6 +126,9 @@ pub struct CrawlOutcome {
     pub deadline_hit: bool,
     /// The crawl was stopped from outside (shutdown); the run is interrupted.
     pub cancelled: bool,
+    /// Platform sources whose every page of posts was read without error:
+    /// a post of theirs not seen now is gone, not merely unread.
+    pub complete_social_sources: HashSet<String>,
 }
 
 /// Reports progress to whoever drives the run (progress bar, log lines).
@@ -277,13 +294,27 @@ impl Crawl {
                         )
                         .await
                     }
-                    other => {
-                        let why = format!(
-                            "source kind `{}` is not supported by this version",
-                            other.label()
-                        );
-                        tracing::warn!(source = %source.name, "{why}");
-                        outcome.failed_sources.push((source.name.clone(), why));
+                    SourceKind::Mastodon { base_url, account }
+                    | SourceKind::Bluesky { base_url, account }
+                    | SourceKind::FacebookPage {
+                        base_url,
+                        page_id: account,
+                        ..
+                    }
+                    | SourceKind::Instagram {
+                        base_url,
+                        account_id: account,
+                        ..
+                    } => {
+                        self.crawl_social(
+                            source,
+                            base_url,
+                            account,
+                            deadline,
+                            &mut images_seen,
+                            &mut outcome,
+                        )
+                        .await
                     }
                 }
             }
@@ -291,6 +322,46 @@ impl Crawl {
             .await;
         }
         outcome
+    }
+
+    /// An account's posts through its platform's API, page by page.
+    async fn crawl_social(
+        self: &Arc<Self>,
+        source: &Source,
+        base: &Url,
+        account: &str,
+        deadline: Instant,
+        images_seen: &mut HashSet<String>,
+        outcome: &mut CrawlOutcome,
+    ) {
+        let Some(platform) = platform_of(&source.kind) else {
+            return;
+        };
+        if let Err(why) = source_token(source) {
+            tracing::warn!(source = %source.name, "{why}");
+            outcome.failed_sources.push((source.name.clone(), why));
+            return;
+        }
+        let first = match social::first_url(platform, base, account) {
+            Ok(u) => u,
+            Err(why) => {
+                outcome.failed_sources.push((source.name.clone(), why));
+                return;
+            }
+        };
+        let host = base.host_str().unwrap_or_default().to_string();
+        let mut walk = Walk::new(source, &[host], 0, &self.settings);
+        let page = u32::from(platform != social::Platform::Mastodon);
+        walk.docs_seen.insert(first.to_string());
+        walk.queue
+            .push_back((first, DocKind::Social { platform, page }));
+        let errors_before = self.counters.fetch_errors.load(Ordering::Relaxed);
+        self.drive(&mut walk, false, deadline, images_seen, outcome)
+            .await;
+        let errors = self.counters.fetch_errors.load(Ordering::Relaxed) - errors_before;
+        if errors == 0 && !walk.api_truncated && !outcome.deadline_hit && !outcome.cancelled {
+            outcome.complete_social_sources.insert(source.name.clone());
+        }
     }
 
     async fn crawl_feed(
@@ -645,6 +716,36 @@ impl Crawl {
                     walk.sight(page_url, img, &[]);
                 }
             }
+            Found::Statuses(next) => {
+                if let DocKind::Social { platform, .. } = kind {
+                    walk.probe(next, DocKind::Social { platform, page: 1 });
+                }
+            }
+            Found::Posts(posts) => {
+                let DocKind::Social { platform, page: n } = kind else {
+                    return;
+                };
+                for (post, img) in &posts.items {
+                    walk.sight(post, img, &[]);
+                }
+                walk.api_truncated |= posts.reached_since;
+                match posts.next {
+                    Some(next) if n < walk.source.api.max_pages => {
+                        walk.probe(
+                            next,
+                            DocKind::Social {
+                                platform,
+                                page: n + 1,
+                            },
+                        );
+                    }
+                    Some(_) => {
+                        walk.api_truncated = true;
+                        *walk.frontier.skipped.entry("api_max_pages").or_default() += 1;
+                    }
+                    None => {}
+                }
+            }
             Found::Css(urls) => {
                 // Stylesheets are shared by many pages: the stylesheet itself is
                 // where a scraper finds these, and that does not depend on
@@ -691,10 +792,17 @@ impl Crawl {
             etag: p.etag.clone(),
             last_modified: p.last_modified.clone(),
         });
-        let fetched = self
-            .fetcher
-            .fetch(&url, BodyKind::Document, validators.as_ref())
-            .await;
+        let fetched = match &kind {
+            DocKind::Social { .. } => {
+                let token = source_token(&source).ok().flatten();
+                self.fetcher.fetch_api(&url, token.as_deref()).await
+            }
+            _ => {
+                self.fetcher
+                    .fetch(&url, BodyKind::Document, validators.as_ref())
+                    .await
+            }
+        };
         let fetched = match fetched {
             Ok(f) => f,
             Err(e) => {
@@ -743,8 +851,10 @@ impl Crawl {
             let cap = self.settings.max_page_bytes;
             let kind2 = kind.clone();
             let f2 = fetched.clone();
+            let since = source.api.since;
             let parsed =
-                tokio::task::spawn_blocking(move || parse_doc(&kind2, &f2, &body, cap)).await;
+                tokio::task::spawn_blocking(move || parse_doc(&kind2, &f2, &body, (cap, since)))
+                    .await;
             match parsed {
                 Ok(Ok(found)) => Some(found),
                 Ok(Err(e)) => {
@@ -771,6 +881,25 @@ impl Crawl {
             }
             None
         };
+        let mut found = found;
+        if let (DocKind::Social { .. }, Some(Found::Posts(posts))) = (&kind, &mut found) {
+            // The platform's rate-limit headers: wait before the next page,
+            // or stop paging when the wait is longer than we allow.
+            if let Some(wait) =
+                social::rate_limit_wait(&fetched.headers, chrono::Utc::now().timestamp())
+            {
+                if posts.next.is_some() && wait <= self.settings.max_retry_after {
+                    tracing::debug!(?wait, "platform rate limit: waiting before the next page");
+                    tokio::time::sleep(wait).await;
+                } else if posts.next.take().is_some() {
+                    record.error = Some(format!(
+                        "rate limit reached; the platform resets it in {} s, beyond crawl.max_retry_after_secs: later pages not read",
+                        wait.as_secs()
+                    ));
+                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
         if let Some(found) = found {
             record.extract = Some(serde_json::to_string(&found).expect("found serialises"));
             result.found = found;
@@ -896,7 +1025,14 @@ fn source_allows_host(source: &Source, host: &str) -> bool {
 }
 
 /// Parses a document body by its kind. Pure and CPU-bound.
-fn parse_doc(kind: &DocKind, fetched: &Fetched, body: &[u8], cap: u64) -> Result<Found, String> {
+/// Parses a fetched document; `cap` bounds decompression, `since` the age
+/// of platform posts.
+fn parse_doc(
+    kind: &DocKind,
+    fetched: &Fetched,
+    body: &[u8],
+    (cap, since): (u64, Option<chrono::NaiveDate>),
+) -> Result<Found, String> {
     let base = &fetched.final_url;
     match kind {
         DocKind::Html { .. } => {
@@ -936,6 +1072,7 @@ fn parse_doc(kind: &DocKind, fetched: &Fetched, body: &[u8], cap: u64) -> Result
                 .header("x-wp-totalpages")
                 .and_then(|v| v.trim().parse().ok()),
         }),
+        DocKind::Social { platform, page } => parse_social(*platform, *page, fetched, body, since),
         DocKind::Stylesheet => {
             let css = String::from_utf8_lossy(body);
             Ok(Found::Css(
@@ -945,6 +1082,58 @@ fn parse_doc(kind: &DocKind, fetched: &Fetched, body: &[u8], cap: u64) -> Result
                     .collect(),
             ))
         }
+    }
+}
+
+fn parse_social(
+    platform: social::Platform,
+    page: u32,
+    fetched: &Fetched,
+    body: &[u8],
+    since: Option<chrono::NaiveDate>,
+) -> Result<Found, String> {
+    use social::Platform;
+    let base = &fetched.final_url;
+    match platform {
+        Platform::Mastodon if page == 0 => Ok(Found::Statuses(
+            social::mastodon_statuses_url(base, body)?.to_string(),
+        )),
+        Platform::Mastodon => {
+            social::mastodon(body, base, fetched.header("link"), since).map(Found::Posts)
+        }
+        Platform::Bluesky => social::bluesky(body, base, since).map(Found::Posts),
+        Platform::Facebook => social::facebook(body, base, since).map(Found::Posts),
+        Platform::Instagram => social::instagram(body, base, since).map(Found::Posts),
+    }
+}
+
+/// The platform of a social source.
+fn platform_of(kind: &SourceKind) -> Option<social::Platform> {
+    Some(match kind {
+        SourceKind::Mastodon { .. } => social::Platform::Mastodon,
+        SourceKind::Bluesky { .. } => social::Platform::Bluesky,
+        SourceKind::FacebookPage { .. } => social::Platform::Facebook,
+        SourceKind::Instagram { .. } => social::Platform::Instagram,
+        _ => return None,
+    })
+}
+
+/// A source's access token, from the environment variable its config names.
+/// `Ok(None)` for sources that need none. The token itself is never logged
+/// or recorded: errors name only the variable.
+fn source_token(source: &Source) -> Result<Option<String>, String> {
+    let var = match &source.kind {
+        SourceKind::FacebookPage { token_env, .. } | SourceKind::Instagram { token_env, .. } => {
+            token_env
+        }
+        _ => return Ok(None),
+    };
+    match std::env::var(var) {
+        Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
+        _ => Err(format!(
+            "the access token is missing: set the environment variable {var} (sources `{}`)",
+            source.name
+        )),
     }
 }
 
@@ -980,6 +1169,9 @@ struct Walk {
     findings: Vec<SiteFinding>,
     /// Details in page furniture, by (kind, text): pages seen on, first page.
     page_wide: std::collections::BTreeMap<(String, String), (usize, String)>,
+    /// Paging of a platform API stopped before the last page (max_pages,
+    /// since, rate limit): older posts were not read.
+    api_truncated: bool,
 }
 
 impl Walk {
@@ -1005,6 +1197,7 @@ impl Walk {
             sighting_keys: HashSet::new(),
             findings: Vec::new(),
             page_wide: Default::default(),
+            api_truncated: false,
         }
     }
 

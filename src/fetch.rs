@@ -202,10 +202,26 @@ impl Fetcher {
         kind: BodyKind,
         validators: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
+        self.fetch_as(url, kind, validators, None).await
+    }
+
+    /// Fetches a platform API document, with the access token (if any) as
+    /// a bearer header: never in the URL, which is recorded and logged.
+    pub async fn fetch_api(&self, url: &Url, token: Option<&str>) -> Result<Fetched, FetchError> {
+        self.fetch_as(url, BodyKind::Document, None, token).await
+    }
+
+    async fn fetch_as(
+        &self,
+        url: &Url,
+        kind: BodyKind,
+        validators: Option<&Validators>,
+        token: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
         self.policy.check_url(url).map_err(FetchError::Refused)?;
         let mut attempt = 0u32;
         loop {
-            let result = self.fetch_once(url, kind, validators).await;
+            let result = self.fetch_once(url, kind, validators, token).await;
             let retry_in = match &result {
                 Err(FetchError::Connect(_) | FetchError::Timeout(_)) => Some(backoff(attempt)),
                 Ok(Retry { wait, .. }) if wait.is_some() => *wait,
@@ -227,6 +243,7 @@ impl Fetcher {
         url: &Url,
         kind: BodyKind,
         validators: Option<&Validators>,
+        token: Option<&str>,
     ) -> Result<Retry, FetchError> {
         let _permit = self
             .permits
@@ -242,6 +259,14 @@ impl Fetcher {
             BodyKind::Image => "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
         };
         let mut req = self.client.get(url.clone()).header(ACCEPT, accept);
+        if let Some(t) = token {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
+                .map_err(|_| {
+                    FetchError::Refused("the access token is not a valid header value".into())
+                })?;
+            value.set_sensitive(true);
+            req = req.header(reqwest::header::AUTHORIZATION, value);
+        }
         if let Some(v) = validators {
             if let Some(etag) = &v.etag {
                 req = req.header(IF_NONE_MATCH, etag);
@@ -263,7 +288,10 @@ impl Fetcher {
             x_robots_tag: x_robots(&headers),
             headers: headers
                 .iter()
-                .filter(|(k, _)| k.as_str().starts_with("x-") || k.as_str() == "link")
+                .filter(|(k, _)| {
+                    let k = k.as_str();
+                    k.starts_with("x-") || k.starts_with("ratelimit-") || k == "link"
+                })
                 .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect(),
             body: None,

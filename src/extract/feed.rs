@@ -131,3 +131,35 @@ mod tests {
         assert!(parse(b"<html></html>", &Url::parse("https://s.example/").unwrap()).is_err());
     }
 }
+
+#[cfg(test)]
+mod youtube_tests {
+    use super::*;
+
+    #[test]
+    fn youtube_channel_feed_gives_video_thumbnails() {
+        let atom = br#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/">
+ <title>Hollybrook Primary</title>
+ <entry><id>yt:video:abc</id><title>Carol concert</title>
+  <link rel="alternate" href="https://www.youtube.com/watch?v=abc"/>
+  <published>2026-12-01T10:00:00+00:00</published>
+  <media:group><media:title>Carol concert</media:title>
+   <media:content url="https://www.youtube.com/v/abc?version=3" type="application/x-shockwave-flash" width="640" height="390"/>
+   <media:thumbnail url="https://i1.ytimg.com/vi/abc/hqdefault.jpg" width="480" height="360"/>
+   <media:description>Year 2 sing for their families</media:description></media:group>
+ </entry></feed>"#;
+        let items = parse(
+            atom,
+            &Url::parse("https://www.youtube.com/feeds/videos.xml?channel_id=x").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(items[0].0, "https://www.youtube.com/watch?v=abc");
+        assert_eq!(items[0].1.url, "https://i1.ytimg.com/vi/abc/hqdefault.jpg");
+        assert_eq!(
+            items[0].1.context.caption.as_deref(),
+            Some("Year 2 sing for their families")
+        );
+    }
+}

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod html;
 pub mod listing;
 pub mod sitemap;
+pub mod social;
 pub mod wordpress;
 
 use serde::{Deserialize, Serialize};

@@ -10,4 +10,5 @@ mod demo_site;
 mod hostile;
 mod report_browser;
 mod scope_and_robots;
+mod social;
 mod unseen_site;
