@@ -513,49 +513,39 @@ fn finish(
     }
 
     let previous = store.previous_reportable_run(run_id)?;
-    let (prev_exposures, prev_places) = match previous {
+    // Where each exposure of the previous run was (last) seen, and which of
+    // those places are posts of platform sources read to their end this run:
+    // a picture that was in one and is not now has gone from the account.
+    let mut prev_places: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
+    let mut social_read: HashSet<String> = HashSet::new();
+    let prev_exposures: HashMap<String, RunExposure> = match previous {
         Some(p) => {
             let exps: HashMap<String, RunExposure> = store
                 .run_exposures(p)?
                 .into_iter()
                 .map(|e| (e.exposure_id.clone(), e))
                 .collect();
-            let mut places: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
-            for o in store.occurrences(p)? {
-                places
-                    .entry(o.exposure_id)
-                    .or_default()
-                    .insert((o.page_url, o.image_url));
-            }
+            let mut rows = store.occurrences(p)?;
             // Exposures the previous run carried unseen: where last seen.
+            let seen: HashSet<&str> = rows.iter().map(|o| o.exposure_id.as_str()).collect();
             let carried: Vec<&str> = exps
                 .keys()
-                .filter(|id| !places.contains_key(*id))
                 .map(String::as_str)
+                .filter(|id| !seen.contains(id))
                 .collect();
-            for o in store.last_seen_occurrences(p, &carried)? {
-                places
+            rows.extend(store.last_seen_occurrences(p, &carried)?);
+            for o in rows {
+                if outcome.complete_social_sources.contains(&o.source) {
+                    social_read.insert(o.page_url.clone());
+                }
+                prev_places
                     .entry(o.exposure_id)
                     .or_default()
                     .insert((o.page_url, o.image_url));
             }
-            (exps, places)
+            exps
         }
-        None => (HashMap::new(), HashMap::new()),
-    };
-    // Posts of platform sources read to their end this run: a picture that
-    // was in one and is not now has gone from the account.
-    let social_read: HashSet<String> = match previous {
-        Some(p) if !outcome.complete_social_sources.is_empty() => {
-            let mut posts = HashSet::new();
-            for o in store.occurrences(p)? {
-                if outcome.complete_social_sources.contains(&o.source) {
-                    posts.insert(o.page_url);
-                }
-            }
-            posts
-        }
-        _ => HashSet::new(),
+        None => HashMap::new(),
     };
 
     let mut assessed = Vec::new();

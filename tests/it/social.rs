@@ -37,8 +37,9 @@ fn json_response(v: Value, headers: &[(&str, String)]) -> Response {
 
 /// The platforms: Mastodon, Bluesky, the Graph API (Facebook and
 /// Instagram), a YouTube channel feed and a profile page, on one server.
-/// `down` makes the Mastodon API fail.
-async fn platforms(down: &Arc<AtomicBool>) -> Site {
+/// `down` makes the Mastodon API fail; `deleted` empties the Instagram account.
+async fn platforms(down: &Arc<AtomicBool>, deleted: &Arc<AtomicBool>) -> Site {
+    let deleted = deleted.clone();
     // The server's own address is only known once it runs: answers name
     // their files relative to a placeholder the handlers fill in.
     let down = down.clone();
@@ -114,10 +115,13 @@ async fn platforms(down: &Arc<AtomicBool>) -> Site {
             )],
         )
     });
-    let instagram: Handler = Arc::new(|req| {
+    let instagram: Handler = Arc::new(move |req| {
         let host = req.headers()["host"].to_str().unwrap().to_string();
         if req.headers().get("authorization").is_none() {
             return json_response(json!({"error":{"message":"missing token"}}), &[]);
+        }
+        if deleted.load(Ordering::SeqCst) {
+            return json_response(json!({"data": []}), &[]);
         }
         json_response(
             json!({"data":[{"id":"1","caption":"Harvest festival #hollybrook","media_type":"CAROUSEL_ALBUM",
@@ -203,7 +207,8 @@ async fn platforms(down: &Arc<AtomicBool>) -> Site {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_website_and_every_social_kind_in_one_run() {
     let down = Arc::new(AtomicBool::new(false));
-    let social = platforms(&down).await;
+    let deleted = Arc::new(AtomicBool::new(false));
+    let social = platforms(&down, &deleted).await;
     let website = Site::start(vec![
         (
             "/",
@@ -387,4 +392,27 @@ url = "{base}/x/hollybrook"
         exposure_with(r2, "/uploads/sports-day.jpg")["seen_this_run"],
         true
     );
+
+    // Third run: everything answers again, and the school deleted its
+    // Instagram post. Read to its last page, the account no longer shows
+    // those pictures: resolved. Everything else is seen again.
+    down.store(false, Ordering::SeqCst);
+    deleted.store(true, Ordering::SeqCst);
+    std::env::set_var("EXPOSURE_AUDIT_TEST_GRAPH_TOKEN", "tok-123-secret");
+    let third = audit(&cfg).await;
+    assert_eq!(third.summary.status, RunStatus::Complete);
+    let r3 = &third.report;
+    assert_eq!(
+        r3["summary"]["by_change"]["resolved"], 2,
+        "{}",
+        r3["summary"]
+    );
+    for gone in ["/ig/c1.jpg", "/ig/v.jpg"] {
+        assert_eq!(exposure_with(r3, gone)["change"], "resolved");
+    }
+    assert_eq!(
+        exposure_with(r3, "/files/harvest.jpg")["seen_this_run"],
+        true
+    );
+    assert_eq!(r3["summary"]["unseen"], 0);
 }
