@@ -838,7 +838,19 @@ pub fn summary_text(s: &AuditSummary) -> String {
     for (k, v) in skipped {
         out.push_str(&format!("Limit {k} left {v} URL(s) unvisited\n"));
     }
+    if let Some(kib) = peak_memory_kib() {
+        out.push_str(&format!("Peak memory: {} MiB\n", kib.div_ceil(1024)));
+    }
     out
+}
+
+/// This process's peak resident memory (Linux's VmHWM), if known.
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Renders the report of a stored run.

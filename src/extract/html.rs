@@ -85,6 +85,7 @@ sel!(NOSCRIPT, "noscript");
 /// Extracts pictures, links and hints from an HTML document.
 pub fn extract(body: &[u8], base: &Url) -> PageExtract {
     let text = String::from_utf8_lossy(body);
+    let text = flatten_deep_nesting(&text, MAX_NESTING);
     let doc = Html::parse_document(&text);
     let mut out = PageExtract::default();
     let base = doc
@@ -471,6 +472,128 @@ fn context_of(el: ElementRef<'_>) -> Context {
     ctx
 }
 
+/// Deepest element nesting handed to the HTML parser. html5ever's tree
+/// builder scans its stack of open elements for each new element, so a page
+/// nested 100,000 deep costs seconds to minutes of CPU; real pages stay
+/// under a few hundred levels.
+const MAX_NESTING: usize = 512;
+
+/// Drops start tags (and as many end tags) that would nest elements deeper
+/// than `limit`, keeping all text and every other tag: a hostile page
+/// nested 100,000 deep keeps its pictures and parses in linear time.
+/// Elements the parser closes by itself (`p`, `li`, table cells, ...) and
+/// void elements are not counted.
+pub fn flatten_deep_nesting(html: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+    const NOT_COUNTED: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+        "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp",
+    ];
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    let mut excess = 0usize;
+    let mut out: Option<String> = None;
+    let mut copied = 0usize;
+    let mut i = 0usize;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        let start = i + off;
+        i = start + 1;
+        let rest = &bytes[start + 1..];
+        if rest.starts_with(b"!--") {
+            // Comments hold no tags.
+            match find(&rest[3..], b"-->") {
+                Some(end) => i = start + 4 + end + 3,
+                None => break,
+            }
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_at = start + 1 + usize::from(closing);
+        let name_len = bytes[name_at..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !bytes[name_at].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        let Some(end) = tag_end(&bytes[name_at + name_len..]) else {
+            break;
+        };
+        let end = name_at + name_len + end + 1;
+        i = end;
+        if NOT_COUNTED.contains(&name.as_str()) {
+            continue;
+        }
+        let self_closing = !closing && bytes[..end].ends_with(b"/>");
+        let drop_tag = if closing {
+            if excess > 0 {
+                excess -= 1;
+                true
+            } else {
+                depth = depth.saturating_sub(1);
+                false
+            }
+        } else if self_closing {
+            false
+        } else if depth >= limit {
+            excess += 1;
+            true
+        } else {
+            depth += 1;
+            false
+        };
+        if drop_tag {
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            o.push_str(&html[copied..start]);
+            copied = end;
+        }
+        // Raw text elements: skip to their end tag.
+        if !closing && matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+            let close = format!("</{name}");
+            match find_ci(&bytes[i..], close.as_bytes()) {
+                Some(at) => i += at,
+                None => break,
+            }
+        }
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(html),
+        Some(mut o) => {
+            o.push_str(&html[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'<')
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Index of the `>` ending a tag, skipping quoted attribute values.
+fn tag_end(b: &[u8]) -> Option<usize> {
+    let mut quote: Option<u8> = None;
+    for (i, &c) in b.iter().enumerate() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(c),
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Text of an element, collapsed, reading no more than about `limit` characters.
 fn bounded_text(el: ElementRef<'_>, limit: usize) -> String {
     use ego_tree::iter::Edge;
@@ -743,5 +866,42 @@ mod tests {
         let many: String = (0..6000).map(|i| format!("<img src=/{i}.jpg>")).collect();
         let e = extract(many.as_bytes(), &Url::parse("http://s.example/").unwrap());
         assert_eq!(e.images.len(), MAX_IMAGES_PER_PAGE);
+    }
+}
+
+#[cfg(test)]
+mod deep_tests {
+    #[test]
+    fn deep_nesting_keeps_its_picture() {
+        let page = format!(
+            "<html><body>{}<img src='/deep.jpg'>{}</body></html>",
+            "<div>".repeat(100_000),
+            "</div>".repeat(100_000)
+        );
+        let base = url::Url::parse("http://s.example/").unwrap();
+        let e = super::extract(page.as_bytes(), &base);
+        let urls: Vec<&str> = e.images.iter().map(|i| i.url.as_str()).collect();
+        assert_eq!(urls, ["http://s.example/deep.jpg"]);
+    }
+
+    #[test]
+    fn flattening_keeps_text_and_shallow_pages_untouched() {
+        let shallow =
+            "<div><p>a<p>b<ul><li>x<li>y</ul><img src=a.jpg><br></div><script>if (a<b) {}</script>";
+        assert!(matches!(
+            super::flatten_deep_nesting(shallow, 3),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let deep = "<div><div><div><span title='>'>t</span></div></div></div>";
+        assert_eq!(
+            super::flatten_deep_nesting(deep, 2),
+            "<div><div>t</div></div>"
+        );
+        // Comments and unbalanced closes do not confuse it.
+        let odd = "</div><!-- <div><div> --><div><div><div>z</div></div></div>";
+        assert_eq!(
+            super::flatten_deep_nesting(odd, 2),
+            "</div><!-- <div><div> --><div><div>z</div></div>"
+        );
     }
 }
