@@ -791,6 +791,7 @@ async fn audit_cmd(config: &Config) -> Exit {
                     | crate::store::StoreError::Migrate { .. },
                 )
                 | audit::AuditError::Busy(_) => Exit::Usage,
+                audit::AuditError::Store(s) if s.is_locked() => Exit::Usage,
                 _ => Exit::Failed,
             }
         }

@@ -23,7 +23,7 @@ pub enum StoreError {
     #[error("cannot migrate database {path}: {message}")]
     Migrate { path: PathBuf, message: String },
     /// A query failed (disk full, database locked by another process, corruption).
-    #[error("database error: {0}")]
+    #[error("{}", describe_sql(.0))]
     Sql(#[from] rusqlite::Error),
     /// Stored JSON did not parse: the database was edited by hand or is damaged.
     #[error("database holds invalid JSON in {what}: {source}")]
@@ -34,6 +34,32 @@ pub enum StoreError {
     /// The operating system gave no random bytes for a salt.
     #[error("cannot make a random salt: {0}")]
     Salt(String),
+}
+
+/// What a failed query means for the person running the command.
+fn describe_sql(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "the database is locked by another program (a backup, an sqlite3 shell?): run again when it has finished".into()
+        }
+        Some(ErrorCode::DiskFull) => format!("the disk holding the database is full ({e})"),
+        Some(ErrorCode::SystemIoFailure) => {
+            format!("cannot write the database file ({e}): is the disk full?")
+        }
+        Some(ErrorCode::ReadOnly) => format!("the database file is read-only ({e})"),
+        _ => format!("database error: {e}"),
+    }
+}
+
+impl StoreError {
+    /// Another program holds the database: try again later.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Sql(e) if matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        ))
+    }
 }
 
 /// The schema migrations, in order. Append-only.

@@ -5,6 +5,7 @@ mod support;
 
 mod alerts_daemon;
 mod changes;
+mod crash;
 mod cli;
 mod demo_site;
 mod hostile;
