@@ -6,6 +6,14 @@ use exposure_audit::store::RunStatus;
 
 use crate::support::*;
 
+fn redirect_to(to: String) -> Handler {
+    std::sync::Arc::new(move |_| {
+        let mut r = respond(302, "text/plain", "");
+        r.headers_mut().insert("location", to.parse().unwrap());
+        r
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_hosts_pages_are_not_crawled_and_private_addresses_are_refused() {
     let other = Site::start(vec![
@@ -26,12 +34,17 @@ async fn other_hosts_pages_are_not_crawled_and_private_addresses_are_refused() {
         <img src='http://[::ffff:169.254.169.254]/mapped.jpg'>
         <img src='http://0x7f.0.0.2:{port}/hex.jpg'>
         <img src='http://0.0.0.0:{port}/zero.jpg'>
+        <img src='http://2130706435:{port}/decimal.jpg'>
+        <img src='/go-metadata.jpg'><img src='/go-local.jpg'>
         <img src='/own.jpg'>
         </body></html>"
     );
     let site = Site::start(vec![
         ("/", html(&page)),
         ("/own.jpg", jpeg(resized_jpeg("coffee.png", 300, 80))),
+        // Redirects from the school's own host to private addresses.
+        ("/go-metadata.jpg", redirect_to("http://169.254.169.254/latest/meta-data/b.jpg".into())),
+        ("/go-local.jpg", redirect_to(format!("http://localhost:{port}/pic.jpg"))),
     ])
     .await;
     let dir = tempdir();
@@ -52,6 +65,9 @@ async fn other_hosts_pages_are_not_crawled_and_private_addresses_are_refused() {
         "[::ffff:a9fe:a9fe]",
         "127.0.0.2",
         "0.0.0.0",
+        "127.0.0.3",
+        "/go-metadata.jpg",
+        "/go-local.jpg",
     ] {
         let e = errors
             .iter()
@@ -76,7 +92,8 @@ async fn other_hosts_pages_are_not_crawled_and_private_addresses_are_refused() {
         "allow_private_addresses = true",
     ));
     let b = audit(&cfg).await;
-    assert_eq!(other.request_count("/pic.jpg"), 1, "{:?}", other.requests());
+    // Directly, and through the redirect from the school's host.
+    assert_eq!(other.request_count("/pic.jpg"), 2, "{:?}", other.requests());
     assert_eq!(
         other.request_count("/page.html"),
         0,
