@@ -213,6 +213,9 @@ pub async fn run(args: Args) -> Exit {
         Command::CheckConfig => match load(&args.config) {
             Ok(config) => {
                 print!("{}", describe(&config));
+                for w in privacy_warnings(&config, &args.config) {
+                    println!("warning: {w}");
+                }
                 Exit::Ok
             }
             Err(e) => e,
@@ -643,19 +646,35 @@ pub fn describe(config: &Config) -> String {
             ),
             SourceKind::Feed { url } | SourceKind::Page { url } => url.to_string(),
             SourceKind::Mastodon { base_url, account }
-            | SourceKind::Bluesky { base_url, account } => {
-                format!("{account} at {base_url} (not supported by this version)")
-            }
-            SourceKind::FacebookPage {
-                page_id, token_env, ..
-            } => format!("page {page_id}, token from ${token_env} (not supported by this version)"),
-            SourceKind::Instagram {
-                account_id,
-                token_env,
-                ..
-            } => format!(
-                "account {account_id}, token from ${token_env} (not supported by this version)"
+            | SourceKind::Bluesky { base_url, account } => format!(
+                "{account} at {base_url}, up to {} pages of posts{}",
+                src.api.max_pages,
+                src.api
+                    .since
+                    .map(|d| format!(" since {d}"))
+                    .unwrap_or_default()
             ),
+            SourceKind::FacebookPage {
+                page_id: id,
+                token_env,
+                base_url,
+            }
+            | SourceKind::Instagram {
+                account_id: id,
+                token_env,
+                base_url,
+            } => {
+                let token = if std::env::var_os(token_env).is_some() {
+                    "set"
+                } else {
+                    "NOT SET in this environment"
+                };
+                format!(
+                    "{id} at {base_url}, token from ${token_env} ({token}), up to {} pages of posts{}",
+                    src.api.max_pages,
+                    src.api.since.map(|d| format!(" since {d}")).unwrap_or_default()
+                )
+            }
         };
         s.push_str(&format!(
             "source \"{}\" ({}): {what}\n",
@@ -718,6 +737,77 @@ pub fn describe(config: &Config) -> String {
         ));
     }
     s
+}
+
+/// What `check-config` warns about the auditor's own data protection: a
+/// database others can read, a config file others can change, and values
+/// that look like secrets written into the config.
+pub fn privacy_warnings(config: &Config, config_path: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o777)
+        };
+        let db = &config.storage.database;
+        if let Some(m) = mode(db).filter(|m| m & 0o077 != 0) {
+            out.push(format!(
+                "the database {} can be read by other users (mode {m:o}); it holds children's personal data: chmod 600 it",
+                db.display()
+            ));
+        }
+        let dir = db
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if db.exists() {
+            if let Some(m) = mode(dir).filter(|m| m & 0o007 != 0) {
+                out.push(format!(
+                    "the database's folder {} is open to all users (mode {m:o}): chmod 700 it",
+                    dir.display()
+                ));
+            }
+        }
+        if let Some(m) = mode(config_path).filter(|m| m & 0o022 != 0) {
+            out.push(format!(
+                "the config file {} can be changed by other users (mode {m:o}): chmod go-w it",
+                config_path.display()
+            ));
+        }
+    }
+    let text = std::fs::read_to_string(config_path).unwrap_or_default();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let (key, value) = (key.trim(), value.trim().trim_matches('"'));
+        let looks_like_token = value.len() >= 32
+            && !value.contains(['/', ':', ' ', '.'])
+            && value.chars().any(|c| c.is_ascii_lowercase())
+            && value.chars().any(|c| c.is_ascii_uppercase())
+            && value.chars().any(|c| c.is_ascii_digit());
+        let webhook = [
+            "hooks.slack.com",
+            "webhook.office.com",
+            "discord.com/api/webhooks",
+        ]
+        .iter()
+        .any(|h| value.contains(h));
+        if (key.ends_with("_env") && looks_like_token) || webhook {
+            out.push(format!(
+                "line {} (`{key}`) looks like a secret written into the config: put it in an environment variable and name the variable here",
+                n + 1
+            ));
+        }
+    }
+    out
 }
 
 struct Bar(indicatif::ProgressBar);

@@ -23,6 +23,49 @@ async fn audit_bin(cfg: &std::path::Path) -> std::process::Output {
 }
 
 #[test]
+fn check_config_warns_about_open_files_and_secrets_in_the_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    exposure_audit::store::Store::open(&db).unwrap();
+    let path = dir.path().join("c.toml");
+    let text = format!(
+        "{}\n[[sources]]\nkind = \"facebook_page\"\nname = \"Facebook\"\npage_id = \"1\"\ntoken_env = \"EAAGm0PX4ZCpsBA7ZBq1xZCkQ9vLpZB3x8y2\"\n",
+        config_text(&db, "https://school.example/", "")
+    );
+    std::fs::write(&path, &text).unwrap();
+    let quiet = bin()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let quiet = String::from_utf8_lossy(&quiet.stdout).to_string();
+    assert!(!quiet.contains("can be read by other users"), "{quiet}");
+    assert!(
+        quiet.contains("(`token_env`) looks like a secret"),
+        "{quiet}"
+    );
+
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("can be read by other users (mode 644)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("can be changed by other users (mode 666)"),
+        "{text}"
+    );
+}
+
+#[test]
 fn check_config_names_key_and_line() {
     let dir = tempdir();
     let path = dir.path().join("bad.toml");

@@ -24,15 +24,27 @@ async fn site() -> Site {
         home.push_str(&format!("<a href=\"/p/{i}\">{i}</a>\n"));
         routes.push((
             format!("/p/{i}"),
-            html(&format!("<html><body><img src=\"/img/{}.jpg\"></body></html>", i % 3)),
+            html(&format!(
+                "<html><body><img src=\"/img/{}.jpg\"></body></html>",
+                i % 3
+            )),
         ));
     }
     home.push_str("</body></html>");
     routes.push(("/".into(), html(&home)));
-    for (i, f) in ["rocket.jpg", "coffee.png", "astronaut.png"].iter().enumerate() {
+    for (i, f) in ["rocket.jpg", "coffee.png", "astronaut.png"]
+        .iter()
+        .enumerate()
+    {
         routes.push((format!("/img/{i}.jpg"), jpeg(resized_jpeg(f, 400, 85))));
     }
-    Site::start(routes.iter().map(|(p, h)| (p.as_str(), h.clone())).collect()).await
+    Site::start(
+        routes
+            .iter()
+            .map(|(p, h)| (p.as_str(), h.clone()))
+            .collect(),
+    )
+    .await
 }
 
 fn write_config(dir: &Path, name: &str, db: &Path, site: &Site, crawl: &str) -> PathBuf {
@@ -69,9 +81,18 @@ async fn next_run_is_whole(cfg: &Path, db: &Path, exposures: usize) {
         c
     })
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rep = build_json(db);
-    assert_eq!(rep["summary"]["by_change"]["resolved"], 0, "{}", rep["summary"]);
+    assert_eq!(
+        rep["summary"]["by_change"]["resolved"], 0,
+        "{}",
+        rep["summary"]
+    );
     assert_eq!(rep["summary"]["by_change"]["unchanged"], exposures);
     assert_eq!(integrity(db), "ok");
 }
@@ -163,7 +184,10 @@ async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
         stderr.contains("database") && (stderr.contains("full") || stderr.contains("disk")),
         "the error says what happened: {stderr}"
     );
-    assert!(stderr.lines().count() <= 3, "a short message, no panic: {stderr}");
+    assert!(
+        stderr.lines().count() <= 3,
+        "a short message, no panic: {stderr}"
+    );
     eprintln!("disk full: {stderr}");
 
     // Nothing stored before is lost, and the next run is whole.

@@ -5,8 +5,8 @@ mod support;
 
 mod alerts_daemon;
 mod changes;
-mod crash;
 mod cli;
+mod crash;
 mod demo_site;
 mod hostile;
 mod report_browser;

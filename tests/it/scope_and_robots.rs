@@ -43,8 +43,14 @@ async fn other_hosts_pages_are_not_crawled_and_private_addresses_are_refused() {
         ("/", html(&page)),
         ("/own.jpg", jpeg(resized_jpeg("coffee.png", 300, 80))),
         // Redirects from the school's own host to private addresses.
-        ("/go-metadata.jpg", redirect_to("http://169.254.169.254/latest/meta-data/b.jpg".into())),
-        ("/go-local.jpg", redirect_to(format!("http://localhost:{port}/pic.jpg"))),
+        (
+            "/go-metadata.jpg",
+            redirect_to("http://169.254.169.254/latest/meta-data/b.jpg".into()),
+        ),
+        (
+            "/go-local.jpg",
+            redirect_to(format!("http://localhost:{port}/pic.jpg")),
+        ),
     ])
     .await;
     let dir = tempdir();
