@@ -33,12 +33,19 @@ pub struct Faces {
 
 /// Detects faces in an upright grey picture.
 pub fn detect(grey: &GrayImage) -> Faces {
+    let boxes = boxes(grey);
+    let largest = boxes.iter().map(|b| b.2).max().unwrap_or(0);
+    Faces {
+        count: boxes.len() as u32,
+        largest: largest as f32 / grey.width().max(1) as f32,
+    }
+}
+
+/// The faces in an upright grey picture: (x, y, width, height) in pixels.
+pub fn boxes(grey: &GrayImage) -> Vec<(i32, i32, u32, u32)> {
     let (w, h) = grey.dimensions();
     if w < MIN_FACE || h < MIN_FACE {
-        return Faces {
-            count: 0,
-            largest: 0.0,
-        };
+        return Vec::new();
     }
     DETECTOR.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -51,12 +58,14 @@ pub fn detect(grey: &GrayImage) -> Faces {
             d.set_slide_window_step(4, 4);
             d
         });
-        let faces = detector.detect(&ImageData::new(grey.as_raw(), w, h));
-        let largest = faces.iter().map(|f| f.bbox().width()).max().unwrap_or(0);
-        Faces {
-            count: faces.len() as u32,
-            largest: largest as f32 / w as f32,
-        }
+        detector
+            .detect(&ImageData::new(grey.as_raw(), w, h))
+            .iter()
+            .map(|f| {
+                let b = f.bbox();
+                (b.x(), b.y(), b.width(), b.height())
+            })
+            .collect()
     })
 }
 
