@@ -75,7 +75,11 @@ impl Cascade {
                 _ => {}
             }
         }
-        Cascade { window, stages, features }
+        Cascade {
+            window,
+            stages,
+            features,
+        }
     }
 
     /// Faces found: (x, y, size) in the picture's pixels.
@@ -159,7 +163,16 @@ impl Integral {
     fn lbp(&self, x: u32, y: u32, w: u32, h: u32) -> u32 {
         let cell = |i: u32, j: u32| self.rect(x + i * w, y + j * h, w, h);
         let c = cell(1, 1);
-        let order = [(0, 0, 128), (1, 0, 64), (2, 0, 32), (2, 1, 16), (2, 2, 8), (1, 2, 4), (0, 2, 2), (0, 1, 1)];
+        let order = [
+            (0, 0, 128),
+            (1, 0, 64),
+            (2, 0, 32),
+            (2, 1, 16),
+            (2, 2, 8),
+            (1, 2, 4),
+            (0, 2, 2),
+            (0, 1, 1),
+        ];
         order
             .iter()
             .filter(|(i, j, _)| cell(*i, *j) >= c)
@@ -196,9 +209,9 @@ fn group(hits: &[(u32, u32, u32)], min: usize) -> Vec<(u32, u32, u32)> {
         }
     }
     let mut groups: std::collections::HashMap<usize, Vec<&(u32, u32, u32)>> = Default::default();
-    for i in 0..hits.len() {
+    for (i, hit) in hits.iter().enumerate() {
         let r = root(&mut label, i);
-        groups.entry(r).or_default().push(&hits[i]);
+        groups.entry(r).or_default().push(hit);
     }
     groups
         .values()

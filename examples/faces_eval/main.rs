@@ -32,7 +32,13 @@ fn match_faces(truth: &[(i32, i32, i32)], found: &[(i32, i32, i32)]) -> (u32, u3
     for &(x, y, s) in found {
         let (cx, cy) = (x + s / 2, y + s / 2);
         let hit = truth.iter().enumerate().position(|(i, &(tx, ty, ts))| {
-            !used[i] && cx >= tx && cx <= tx + ts && cy >= ty && cy <= ty + ts && s * 2 >= ts && s <= ts * 2
+            !used[i]
+                && cx >= tx
+                && cx <= tx + ts
+                && cy >= ty
+                && cy <= ty + ts
+                && s * 2 >= ts
+                && s <= ts * 2
         });
         if let Some(i) = hit {
             used[i] = true;
@@ -77,9 +83,9 @@ fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("usage: faces_eval FOLDER"));
     let labels = std::fs::read_to_string(dir.join("labels.csv")).expect("labels.csv");
     let cascade = lbp::Cascade::parse(
-        &std::fs::read_to_string(
-            std::env::var("LBP_CASCADE").unwrap_or_else(|_| "../shared/fixtures/models/lbpcascade_frontalface_opencv.xml".into()),
-        )
+        &std::fs::read_to_string(std::env::var("LBP_CASCADE").unwrap_or_else(|_| {
+            "../shared/fixtures/models/lbpcascade_frontalface_opencv.xml".into()
+        }))
         .expect("the LBP cascade XML (set LBP_CASCADE)"),
     );
     let (mut seeta, mut lbp_t) = (Tally::default(), Tally::default());
