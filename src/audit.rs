@@ -57,7 +57,7 @@ impl RunLock {
         name.push(".lock");
         let path = std::path::PathBuf::from(name);
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+            crate::store::create_private_dir(parent).map_err(|e| StoreError::Open {
                 path: path.clone(),
                 message: e.to_string(),
             })?;

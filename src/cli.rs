@@ -1059,7 +1059,9 @@ fn report_cmd(
 /// Writes a file readable by its owner only: reports hold personal data.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+        if !parent.exists() {
+            crate::store::create_private_dir(parent)?;
+        }
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

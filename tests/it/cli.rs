@@ -170,6 +170,15 @@ async fn audit_exit_codes_and_private_report_file() {
             std::fs::metadata(&db).unwrap().permissions().mode() & 0o777,
             0o600
         );
+        // The folder the report created for itself is private too.
+        assert_eq!(
+            std::fs::metadata(dir.path().join("out"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
     }
     let out = bin()
         .args(["report", "--format", "csv", "--config"])
