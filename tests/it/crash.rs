@@ -97,6 +97,19 @@ async fn next_run_is_whole(cfg: &Path, db: &Path, exposures: usize) {
     assert_eq!(integrity(db), "ok");
 }
 
+/// The site, a folder, its database and config, after one whole audit;
+/// and how many exposures that audit found.
+async fn audited_once() -> (Site, tempfile::TempDir, PathBuf, PathBuf, usize) {
+    let site = site().await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = write_config(dir.path(), "c.toml", &db, &site, "");
+    let first = audit(&config(&std::fs::read_to_string(&cfg).unwrap())).await;
+    assert_eq!(first.summary.status, RunStatus::Complete);
+    let exposures = first.summary.exposures;
+    (site, dir, db, cfg, exposures)
+}
+
 fn build_json(db: &Path) -> serde_json::Value {
     let text = exposure_audit::cli::render_report(db, "latest", exposure_audit::cli::Format::Json)
         .unwrap_or_else(|(_, m)| panic!("{m}"));
@@ -105,13 +118,7 @@ fn build_json(db: &Path) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_run_the_database_is_whole_and_nothing_turns_resolved() {
-    let site = site().await;
-    let dir = tempdir();
-    let db = db_in(&dir);
-    let quick = write_config(dir.path(), "quick.toml", &db, &site, "");
-    let first = audit(&config(&std::fs::read_to_string(&quick).unwrap())).await;
-    assert_eq!(first.summary.status, RunStatus::Complete);
-    let exposures = first.summary.exposures;
+    let (site, dir, db, quick, exposures) = audited_once().await;
 
     let slow = write_config(
         dir.path(),
@@ -159,12 +166,7 @@ async fn killed_mid_run_the_database_is_whole_and_nothing_turns_resolved() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
-    let site = site().await;
-    let dir = tempdir();
-    let db = db_in(&dir);
-    let cfg = write_config(dir.path(), "c.toml", &db, &site, "");
-    let first = audit(&config(&std::fs::read_to_string(&cfg).unwrap())).await;
-    let exposures = first.summary.exposures;
+    let (_site, _dir, db, cfg, exposures) = audited_once().await;
     let before = build_json(&db);
 
     // No file may grow past 64 KiB: the next run's writes fail as on a full
@@ -200,12 +202,7 @@ async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_locked_by_another_program_is_a_clear_error() {
-    let site = site().await;
-    let dir = tempdir();
-    let db = db_in(&dir);
-    let cfg = write_config(dir.path(), "c.toml", &db, &site, "");
-    let first = audit(&config(&std::fs::read_to_string(&cfg).unwrap())).await;
-    let exposures = first.summary.exposures;
+    let (_site, _dir, db, cfg, exposures) = audited_once().await;
 
     // Another program holds an exclusive lock (a backup tool, sqlite3 shell).
     let holder = rusqlite::Connection::open(&db).unwrap();
