@@ -989,9 +989,9 @@ impl Crawl {
         let limits = HashLimits {
             max_pixels: self.settings.max_image_pixels,
         };
-        let analysed = tokio::task::spawn_blocking(move || analysis::analyse(&body, limits)).await;
+        let analysed = analysis::pool::analyse(body, limits).await;
         match analysed {
-            Ok(Ok(picture)) => {
+            Ok(picture) => {
                 let fresh = self
                     .known_pictures
                     .lock()
@@ -1003,15 +1003,11 @@ impl Crawl {
                     self.record(Record::Picture(picture)).await;
                 }
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 if !matches!(e, AnalysisError::NotAPicture(_)) {
                     self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
                 }
                 rec.error = Some(e.to_string());
-            }
-            Err(e) => {
-                self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
-                rec.error = Some(format!("analysis failed: {e}"));
             }
         }
     }

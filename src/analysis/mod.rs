@@ -6,5 +6,6 @@ pub mod details;
 pub mod faces;
 pub mod hash;
 pub mod metadata;
+pub mod pool;
 
 pub use hash::{analyse, AnalysisError, HashLimits};
