@@ -1127,7 +1127,7 @@ fn source_token(source: &Source) -> Result<Option<String>, String> {
     match std::env::var(var) {
         Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
         _ => Err(format!(
-            "the access token is missing: set the environment variable {var} (sources `{}`)",
+            "the access token is missing: set the environment variable {var} for source `{}`",
             source.name
         )),
     }

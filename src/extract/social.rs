@@ -187,6 +187,16 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// The page, with the Graph API's `paging.next` unless `since` was reached.
+    fn graph_page(mut self, v: &Value, base: &Url) -> PostsPage {
+        if !self.page.reached_since {
+            self.page.next = same_host(v["paging"]["next"].as_str(), base);
+        }
+        self.page
+    }
+}
+
 /// A page of Mastodon statuses.
 pub fn mastodon(
     body: &[u8],
@@ -330,12 +340,7 @@ pub fn facebook(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Pos
             b.push(&post, a["media"]["image"]["src"].as_str(), alt, &post_text);
         }
     }
-    b.page.next = if b.page.reached_since {
-        None
-    } else {
-        same_host(v["paging"]["next"].as_str(), base)
-    };
-    Ok(b.page)
+    Ok(b.graph_page(&v, base))
 }
 
 /// A page of an Instagram professional account's media (Graph API).
@@ -363,12 +368,7 @@ pub fn instagram(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Po
             b.push(&post, picture, None, &post_text);
         }
     }
-    b.page.next = if b.page.reached_since {
-        None
-    } else {
-        same_host(v["paging"]["next"].as_str(), base)
-    };
-    Ok(b.page)
+    Ok(b.graph_page(&v, base))
 }
 
 /// A Graph API error object, as the error it is.
