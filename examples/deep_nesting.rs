@@ -15,7 +15,10 @@ fn main() {
     );
     let t = std::time::Instant::now();
     drop(scraper::Html::parse_document(&page));
-    println!("{n} levels, parsed as sent: {:.2} s", t.elapsed().as_secs_f64());
+    println!(
+        "{n} levels, parsed as sent: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let base = url::Url::parse("https://school.example/").unwrap();
     let t = std::time::Instant::now();
     let e = exposure_audit::extract::html::extract(page.as_bytes(), &base);

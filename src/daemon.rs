@@ -3,7 +3,8 @@
 //! request and stops cleanly.
 //!
 //! The loop only knows time through a [`Clock`] and audits through a
-//! [`Runner`], so the tests drive it through weeks of paused time and a
+//! [`Runner`], so the tests (with a clock that follows tokio's paused
+//! time) drive it through weeks of paused time and a
 //! clock change without waiting. Signals arrive as [`Control`] messages
 //! (see [`signals`]).
 //!
@@ -57,28 +58,6 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
-    }
-}
-
-/// Wall-clock time that moves with tokio's clock: `base` plus the tokio time
-/// elapsed since creation. Under paused time, it jumps as tokio does.
-pub struct TokioClock {
-    base: DateTime<Utc>,
-    start: tokio::time::Instant,
-}
-
-impl TokioClock {
-    pub fn starting_at(base: DateTime<Utc>) -> TokioClock {
-        TokioClock {
-            base,
-            start: tokio::time::Instant::now(),
-        }
-    }
-}
-
-impl Clock for TokioClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.base + chrono::Duration::from_std(self.start.elapsed()).expect("elapsed fits")
     }
 }
 
@@ -450,6 +429,29 @@ pub fn signals() -> std::io::Result<mpsc::Receiver<Control>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Wall-clock time that moves with tokio's clock: `base` plus the tokio time
+    /// elapsed since creation. Under paused time, it jumps as tokio does.
+    pub struct TokioClock {
+        base: DateTime<Utc>,
+        start: tokio::time::Instant,
+    }
+
+    impl TokioClock {
+        pub fn starting_at(base: DateTime<Utc>) -> TokioClock {
+            TokioClock {
+                base,
+                start: tokio::time::Instant::now(),
+            }
+        }
+    }
+
+    impl Clock for TokioClock {
+        fn now(&self) -> DateTime<Utc> {
+            self.base + chrono::Duration::from_std(self.start.elapsed()).expect("elapsed fits")
+        }
+    }
+
     use crate::store::RunCounts;
     use chrono::TimeZone;
     use std::collections::HashMap;
