@@ -36,6 +36,9 @@ if command -v djpeg >/dev/null 2>&1; then
   # Our rate on the same JPEG-only subset, for a fair floor comparison.
   mkdir -p "$out/jpegs" && cp -f "$photos"/*.jpg "$out/jpegs/"
   oursj=$(taskset -c 0 target/release/examples/hash_folder "$out/jpegs" 1 | awk '/^RATE/ {print $2}')
+  peersj=$(taskset -c 0 python3 bench/imagehash_peer.py "$out/jpegs")
+  plainj=$(echo "$peersj" | awk '$2=="imagehash" {print $3}')
+  draftj=$(echo "$peersj" | awk '$2=="imagehash+draft" {print $3}')
 fi
 
 echo
@@ -49,13 +52,18 @@ printf "%-34s %10s\n" "imagehash + PIL draft, 1 core" "$draft"
 if [ -n "$floor" ]; then
   printf "%-34s %10s\n" "djpeg -scale 1/8 -grayscale (JPEG)" "$floor"
   printf "%-34s %10s\n" "exposure-audit on the same JPEGs" "$oursj"
+  printf "%-34s %10s\n" "imagehash on the same JPEGs" "$plainj"
+  printf "%-34s %10s\n" "imagehash + draft, same JPEGs" "$draftj"
 fi
-python3 - "$ours1" "$plain" "$draft" "$floor" "${oursj:-}" <<'PY'
+python3 - "$ours1" "$plain" "$draft" "$floor" "${oursj:-}" "${plainj:-}" "${draftj:-}" <<'PY'
 import sys
-ours, plain, draft, floor, oursj = sys.argv[1:6]
+ours, plain, draft, floor, oursj, plainj, draftj = sys.argv[1:8]
 ours, plain, draft = float(ours), float(plain), float(draft)
 print(f"ratio vs imagehash:        {ours / plain:.2f}x")
 print(f"ratio vs imagehash+draft:  {ours / draft:.2f}x")
 if floor:
-    print(f"ratio vs djpeg 1/8 floor:  {float(oursj) / float(floor):.2f}x (JPEG only)")
+    oursj = float(oursj)
+    print(f"JPEG only: vs imagehash {oursj / float(plainj):.2f}x, "
+          f"vs imagehash+draft {oursj / float(draftj):.2f}x, "
+          f"vs djpeg 1/8 floor {oursj / float(floor):.2f}x")
 PY

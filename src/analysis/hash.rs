@@ -66,18 +66,12 @@ fn analyse_inner(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisEr
     let format =
         image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
     let meta = metadata::read(bytes, format);
-    let (grey, width, height) = match format {
-        ImageFormat::Jpeg => match decode_jpeg_small(bytes, limits) {
-            Ok(r) => r,
-            Err(e @ AnalysisError::TooLarge { .. }) => return Err(e),
-            // jpeg-decoder lacks a few rare JPEG modes: fall back to the full decoder.
-            Err(_) => decode_generic(bytes, format, limits)?,
-        },
-        _ => decode_generic(bytes, format, limits)?,
-    };
-    let grey = fit_within(grey, DETECT_SIDE);
+    let (grey, width, height) = decode(bytes, format, limits)?;
     let (grey, width, height) = orient(grey, width, height, meta.orientation);
+    // Hashed as decoded (one area-averaging pass down to the working size),
+    // then shrunk for the face detector.
     let phash = hash_grey(&grey);
+    let grey = fit_within(grey, DETECT_SIDE);
     let faces = super::faces::detect(&grey);
     Ok(Picture {
         sha256: sha256_hex(bytes),
@@ -120,7 +114,9 @@ fn fit_within(grey: GrayImage, side: u32) -> GrayImage {
         ((w as f32 * scale).round() as u32).max(1),
         ((h as f32 * scale).round() as u32).max(1),
     );
-    image::imageops::resize(&grey, nw, nh, FilterType::Triangle)
+    // Area averaging in integers: a tenth of a triangle filter's cost, and
+    // every decoding path goes through it, so hashes still agree.
+    image::imageops::thumbnail(&grey, nw, nh)
 }
 
 /// The perceptual hash alone, through the same decoding path as [`analyse`]
@@ -134,13 +130,8 @@ pub fn phash_only(bytes: &[u8], limits: HashLimits) -> Result<u64, AnalysisError
     } else {
         metadata::read(bytes, format).orientation
     };
-    let (grey, w, h) = match format {
-        ImageFormat::Jpeg => {
-            decode_jpeg_small(bytes, limits).or_else(|_| decode_generic(bytes, format, limits))?
-        }
-        _ => decode_generic(bytes, format, limits)?,
-    };
-    let (grey, _, _) = orient(fit_within(grey, DETECT_SIDE), w, h, orientation);
+    let (grey, w, h) = decode(bytes, format, limits)?;
+    let (grey, _, _) = orient(grey, w, h, orientation);
     Ok(hash_grey(&grey))
 }
 
@@ -150,13 +141,8 @@ pub fn phash_and_mirror(bytes: &[u8], limits: HashLimits) -> Result<(u64, u64), 
     let format =
         image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
     let orientation = metadata::read(bytes, format).orientation;
-    let (grey, w, h) = match format {
-        ImageFormat::Jpeg => {
-            decode_jpeg_small(bytes, limits).or_else(|_| decode_generic(bytes, format, limits))?
-        }
-        _ => decode_generic(bytes, format, limits)?,
-    };
-    let (grey, _, _) = orient(fit_within(grey, DETECT_SIDE), w, h, orientation);
+    let (grey, w, h) = decode(bytes, format, limits)?;
+    let (grey, _, _) = orient(grey, w, h, orientation);
     let mirrored = image::imageops::flip_horizontal(&grey);
     Ok((hash_grey(&grey), hash_grey(&mirrored)))
 }
@@ -168,8 +154,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The 64-bit pHash of an upright grey picture of any size.
 pub fn hash_grey(grey: &GrayImage) -> u64 {
-    let work = if grey.dimensions() == (WORK_SIDE, WORK_SIDE) {
+    let (w, h) = grey.dimensions();
+    let work = if (w, h) == (WORK_SIDE, WORK_SIDE) {
         grey.clone()
+    } else if w >= WORK_SIDE && h >= WORK_SIDE {
+        image::imageops::thumbnail(grey, WORK_SIDE, WORK_SIDE)
     } else {
         image::imageops::resize(grey, WORK_SIDE, WORK_SIDE, FilterType::Triangle)
     };
@@ -195,6 +184,81 @@ fn check_size(width: u32, height: u32, limits: HashLimits) -> Result<(), Analysi
         });
     }
     Ok(())
+}
+
+/// Decodes any supported format small and grey, with its original size.
+fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: HashLimits,
+) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    match format {
+        ImageFormat::Jpeg => decode_jpeg(bytes, limits),
+        _ => decode_generic(bytes, format, limits),
+    }
+}
+
+/// Decodes a JPEG small and grey: libjpeg-turbo first, jpeg-decoder for
+/// what it refuses (CMYK and YCCK cannot be decoded straight to grey), then
+/// the generic decoder. Every path gives the same luma (JPEG's own Y, ITU-R
+/// BT.601), so the hash does not depend on which one decoded the picture.
+fn decode_jpeg(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    match decode_jpeg_turbo(bytes, limits) {
+        Ok(r) => Ok(r),
+        Err(e @ AnalysisError::TooLarge { .. }) => Err(e),
+        Err(_) => match decode_jpeg_small(bytes, limits) {
+            Ok(r) => Ok(r),
+            Err(e @ AnalysisError::TooLarge { .. }) => Err(e),
+            Err(_) => decode_generic(bytes, ImageFormat::Jpeg, limits),
+        },
+    }
+}
+
+/// The numerator n of the smallest libjpeg IDCT scale n/8 that keeps the
+/// long side at or above the detection size (8: no scaling).
+fn idct_scale(long_side: u32) -> u8 {
+    (1..=8u8)
+        .find(|n| (u64::from(long_side) * u64::from(*n)).div_ceil(8) >= u64::from(DETECT_SIDE))
+        .unwrap_or(8)
+}
+
+/// JPEG through libjpeg-turbo, decoded to grey (only the Y component goes
+/// through the IDCT) and scaled inside the IDCT: a 12 MP photograph is
+/// decoded at 1/4 to 1000 x 750 grey pixels, never to a full-size buffer.
+fn decode_jpeg_turbo(
+    bytes: &[u8],
+    limits: HashLimits,
+) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    // libjpeg reports fatal errors by unwinding (mozjpeg's error manager
+    // resumes a panic without the hook): caught here, they are a decode
+    // error that lets the next decoder try.
+    let decoded = std::panic::catch_unwind(|| -> Result<_, AnalysisError> {
+        let mut dec = mozjpeg::Decompress::with_markers(&[])
+            .from_mem(bytes)
+            .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+        let (w, h) = (dec.width() as u32, dec.height() as u32);
+        check_size(w, h, limits)?;
+        dec.scale(idct_scale(w.max(h)));
+        let mut started = dec
+            .grayscale()
+            .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+        let (sw, sh) = (started.width() as u32, started.height() as u32);
+        let pixels: Vec<u8> = started
+            .read_scanlines()
+            .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+        let grey = GrayImage::from_raw(sw, sh, pixels)
+            .ok_or_else(|| AnalysisError::Decode("truncated JPEG".into()))?;
+        Ok((grey, w, h))
+    });
+    match decoded {
+        Ok(r) => r,
+        Err(panic) => Err(AnalysisError::Decode(
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "libjpeg error".into()),
+        )),
+    }
 }
 
 /// JPEG decoded at the smallest IDCT scale that keeps the long side at or
@@ -252,10 +316,33 @@ fn decode_jpeg_small(
     Ok((grey, w, h))
 }
 
-/// The same luma weights as the image crate's `to_luma8` (Rec. 709), so the
-/// JPEG and generic paths agree.
+/// Luma as JPEG defines it (ITU-R BT.601, libjpeg's fixed-point weights and
+/// rounding), so the grey of a colour PNG or WebP matches the Y component
+/// libjpeg decodes from the same picture saved as JPEG.
 fn rgb_luma(r: u8, g: u8, b: u8) -> u8 {
-    ((2126 * u32::from(r) + 7152 * u32::from(g) + 722 * u32::from(b)) / 10_000) as u8
+    ((19_595 * u32::from(r) + 38_470 * u32::from(g) + 7_471 * u32::from(b) + 32_768) >> 16) as u8
+}
+
+/// A decoded picture in grey by [`rgb_luma`]; transparent pixels are
+/// composed over white, as a browser shows them on a white page.
+fn to_grey(img: &DynamicImage) -> GrayImage {
+    match img {
+        DynamicImage::ImageLuma8(g) => g.clone(),
+        DynamicImage::ImageRgb8(rgb) => GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+            let p = rgb.get_pixel(x, y).0;
+            image::Luma([rgb_luma(p[0], p[1], p[2])])
+        }),
+        _ => {
+            let rgba = img.to_rgba8();
+            GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+                let [r, g, b, a] = rgba.get_pixel(x, y).0;
+                let over_white = |c: u8| {
+                    ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255) as u8
+                };
+                image::Luma([rgb_luma(over_white(r), over_white(g), over_white(b))])
+            })
+        }
+    }
 }
 
 /// Any format the image crate reads, under explicit limits.
@@ -284,7 +371,7 @@ fn decode_generic(
     } else {
         img
     };
-    Ok((small.to_luma8(), w, h))
+    Ok((to_grey(&small), w, h))
 }
 
 fn orient(grey: GrayImage, w: u32, h: u32, orientation: Option<u8>) -> (GrayImage, u32, u32) {
@@ -369,23 +456,44 @@ mod tests {
             "chelsea.png",
             "camera.png",
         ] {
-            let img = image::load_from_memory(&fixture(name)).unwrap();
-            let img = DynamicImage::ImageRgb8(img.to_rgb8());
-            let jpeg = encode(&img, ImageFormat::Jpeg);
-            let png = encode(&img, ImageFormat::Png);
-            let a = analyse(&jpeg, limits()).unwrap();
-            let b = analyse(&png, limits()).unwrap();
-            let d = (a.phash ^ b.phash).count_ones();
-            assert!(d <= 4, "{name}: JPEG and PNG paths differ by {d} bits");
-            assert_eq!((a.width, a.height), (b.width, b.height));
-            // And the generic decoder on the JPEG agrees with the scaled one.
-            let (g, w, h) = decode_generic(&jpeg, ImageFormat::Jpeg, limits()).unwrap();
-            let d = (hash_grey(&g) ^ a.phash).count_ones();
-            assert!(
-                d <= 4,
-                "{name}: scaled and full JPEG decode differ by {d} bits"
-            );
-            assert_eq!((w, h), (a.width, a.height));
+            // As published, and at camera size, where the scaled IDCT and the
+            // shrinking do the work.
+            for upscale in [1, 4] {
+                let img = image::load_from_memory(&fixture(name)).unwrap();
+                let img = img.resize(
+                    img.width() * upscale,
+                    img.height() * upscale,
+                    FilterType::Triangle,
+                );
+                let img = DynamicImage::ImageRgb8(img.to_rgb8());
+                let jpeg = encode(&img, ImageFormat::Jpeg);
+                let png = encode(&img, ImageFormat::Png);
+                let a = analyse(&jpeg, limits()).unwrap();
+                let b = analyse(&png, limits()).unwrap();
+                let d = (a.phash ^ b.phash).count_ones();
+                eprintln!("{name} x{upscale}: jpeg/png {d}");
+                assert!(d <= 4, "{name}: JPEG and PNG paths differ by {d} bits");
+                assert_eq!((a.width, a.height), (b.width, b.height));
+                // And the generic decoder on the JPEG agrees with the scaled one.
+                let (g, w, h) = decode_generic(&jpeg, ImageFormat::Jpeg, limits()).unwrap();
+                let d = (hash_grey(&g) ^ a.phash).count_ones();
+                eprintln!("{name} x{upscale}: scaled/full {d}");
+                assert!(
+                    d <= 4,
+                    "{name}: scaled and full JPEG decode differ by {d} bits"
+                );
+                assert_eq!((w, h), (a.width, a.height));
+                // libjpeg-turbo (the usual path) and jpeg-decoder (its fallback).
+                let (t, tw, th) = decode_jpeg_turbo(&jpeg, limits()).unwrap();
+                let (j, jw, jh) = decode_jpeg_small(&jpeg, limits()).unwrap();
+                assert_eq!((tw, th), (jw, jh));
+                let d = (hash_grey(&t) ^ hash_grey(&j)).count_ones();
+                eprintln!("{name} x{upscale}: turbo/jpeg-decoder {d}");
+                assert!(
+                    d <= 2,
+                    "{name}: libjpeg-turbo and jpeg-decoder differ by {d} bits"
+                );
+            }
         }
     }
 
