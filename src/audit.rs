@@ -230,7 +230,7 @@ async fn run_body(
         };
     let verdicts = crawl::verdicts_for(&crawl, &outcome).await;
     for (s, v) in outcome.sightings.iter().zip(verdicts.iter()) {
-        let _ = tx.send(Record::Sighting(s.clone(), v.clone())).await;
+        let _ = tx.send(Record::Sighting(s.clone(), (**v).clone())).await;
     }
     for f in ai_crawler_findings(&outcome, &verdicts) {
         let _ = tx.send(Record::Finding(f)).await;
@@ -355,7 +355,7 @@ async fn interrupted(
 /// may take, by what robots.txt and the headers say and what it obeys.
 fn ai_crawler_findings(
     outcome: &CrawlOutcome,
-    verdicts: &[RobotsVerdicts],
+    verdicts: &[Arc<RobotsVerdicts>],
 ) -> Vec<crate::model::SiteFinding> {
     use std::collections::BTreeMap;
     let mut by_origin: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
@@ -367,7 +367,7 @@ fn ai_crawler_findings(
             .entry(u.origin().ascii_serialization())
             .or_default();
         entry.1.insert(&s.image_url);
-        for (agent, verdict) in v {
+        for (agent, verdict) in v.iter() {
             if agent != "*" && verdict == "allowed" {
                 entry.0.insert(agent);
             }
@@ -430,7 +430,7 @@ fn finish(
     alert_settings: Option<&AlertSettings>,
     run_id: i64,
     outcome: &CrawlOutcome,
-    verdicts: &[RobotsVerdicts],
+    verdicts: &[Arc<RobotsVerdicts>],
     still_served: &HashSet<String>,
     counts: RunCounts,
 ) -> Result<Finished, StoreError> {
