@@ -14,4 +14,4 @@ run extract
 run group 10000
 run group 100000
 [ "${1:-}" = quick ] || run group 1000000
-run store 100000
+run store 300000

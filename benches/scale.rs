@@ -5,7 +5,8 @@
 //!   cargo bench --bench scale -- hash            # pictures/s, one core
 //!   cargo bench --bench scale -- extract         # pages/s
 //!   cargo bench --bench scale -- group 1000000   # hashes in near-duplicate families
-//!   cargo bench --bench scale -- store 100000    # sightings stored, reports built
+//!   cargo bench --bench scale -- store 300000    # sightings stored, reports written
+//!                                                # (300,000 pictures: ~100,000 exposures)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -47,6 +48,7 @@ fn main() {
         "extract" => bench_extract(),
         "group" => bench_group(if n == 0 { 100_000 } else { n }),
         "store" => bench_store(if n == 0 { 100_000 } else { n }),
+        "report" => bench_report(&args[1], &args[2], &args[3]),
         _ => {
             bench_hash();
             bench_extract();
@@ -284,18 +286,46 @@ fn bench_store(n: usize) {
         assessed.len(),
         peak_mib()
     );
-    for (name, format) in [
-        ("json", exposure_audit::cli::Format::Json),
-        ("html", exposure_audit::cli::Format::Html),
-    ] {
-        let t = Instant::now();
-        let text = exposure_audit::cli::render_report(&db, &run.to_string(), format).unwrap();
-        println!(
-            "report {name}: {} exposures, {:.1} MB in {:.2} s; peak {} MiB",
-            assessed.len(),
-            text.len() as f64 / 1e6,
-            t.elapsed().as_secs_f64(),
-            peak_mib()
-        );
+    if let Ok(keep) = std::env::var("SCALE_KEEP_DB") {
+        std::fs::copy(&db, &keep).unwrap();
     }
+    // Each report in a process of its own, so its peak memory is its own.
+    for format in ["json", "html", "csv"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "report",
+                &db.display().to_string(),
+                &run.to_string(),
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+/// Writes one stored run's report to a file, as `exposure-audit report
+/// --output` does, streamed from the store.
+fn bench_report(db: &str, run: &str, format: &str) {
+    use exposure_audit::cli::Format;
+    let f = match format {
+        "json" => Format::Json,
+        "html" => Format::Html,
+        _ => Format::Csv,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("report.{format}"));
+    let t = Instant::now();
+    exposure_audit::cli::report_to_file(Path::new(db), run, None, (f, false), &path).unwrap();
+    println!(
+        "report {format}: {:.1} MB in {:.2} s; peak {} MiB",
+        std::fs::metadata(&path).unwrap().len() as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        peak_mib()
+    );
 }

@@ -946,16 +946,70 @@ pub fn peak_memory_kib() -> Option<u64> {
 
 /// Renders the report of a stored run.
 pub fn render_report(db: &Path, run: &str, format: Format) -> Result<String, (Exit, String)> {
-    build_report(db, run, None).map(|rep| render(&rep, format))
+    let mut out = Vec::new();
+    write_report(db, run, None, (format, false), &mut out)?;
+    Ok(String::from_utf8(out).expect("reports are UTF-8"))
 }
 
-/// Builds the report of a stored run ("latest" or an id), compared with
-/// `against` or else the run before it.
-pub fn build_report(
+/// Writes the report of a stored run ("latest" or an id) to `out`, compared
+/// with `against` or else the run before it. Against the run before, the
+/// exposures are read from the store as they are written; against another
+/// run, both reports are built in memory to compare them.
+pub fn write_report(
     db: &Path,
     run: &str,
     against: Option<i64>,
-) -> Result<report::Report, (Exit, String)> {
+    (format, thumbnails): (Format, bool),
+    out: &mut dyn Write,
+) -> Result<(), (Exit, String)> {
+    let (store, row) = open_run(db, run)?;
+    let thumbs = (thumbnails && format == Format::Html).then_some(&store);
+    store
+        .read_snapshot(|| write_run_report(&store, &row, db, run, against, (format, thumbs), out))
+        .map_err(|e| (Exit::Failed, e.to_string()))?
+}
+
+fn write_run_report(
+    store: &Store,
+    row: &crate::store::RunRow,
+    db: &Path,
+    run: &str,
+    against: Option<i64>,
+    (format, thumbs): (Format, Option<&Store>),
+    out: &mut dyn Write,
+) -> Result<(), (Exit, String)> {
+    let failed = |e: report::WriteError| (Exit::Failed, e.to_string());
+    match against {
+        None => {
+            let (head, mut stored) = report::json::open(store, row, &audit::now())
+                .map_err(|e| (Exit::Failed, e.to_string()))?;
+            write_format(&head, &mut stored, format, thumbs, out).map_err(failed)
+        }
+        Some(_) => {
+            let (head, exposures) = build_report(db, run, against)?.split();
+            let mut source = report::json::InMemory(Some(exposures));
+            write_format(&head, &mut source, format, thumbs, out).map_err(failed)
+        }
+    }
+}
+
+fn write_format(
+    head: &report::json::Head,
+    source: &mut dyn report::json::ExposureSource,
+    format: Format,
+    thumbnails: Option<&Store>,
+    out: &mut dyn Write,
+) -> Result<(), report::WriteError> {
+    match format {
+        Format::Json => report::json::write(head, source, out),
+        Format::Csv => report::csv::write(head, source, out),
+        Format::Html => report::html::write(head, source, thumbnails, out),
+    }
+}
+
+/// Opens the database and finds a run ("latest" or an id) whose details
+/// are still there.
+fn open_run(db: &Path, run: &str) -> Result<(Store, crate::store::RunRow), (Exit, String)> {
     if !db.exists() {
         return Err((
             Exit::Usage,
@@ -979,22 +1033,35 @@ pub fn build_report(
     }
     .map_err(|e| (Exit::Failed, e.to_string()))?
     .ok_or_else(|| (Exit::Usage, format!("no such run: {run}")))?;
-    let usable = |row: &crate::store::RunRow| -> Result<(), (Exit, String)> {
-        if let Some(when) = store
-            .purged_at(row.id)
-            .map_err(|e| (Exit::Failed, e.to_string()))?
-        {
-            return Err((
-                Exit::Usage,
-                format!(
-                    "run {} was purged on {when} (storage.keep_runs); its details are gone",
-                    row.id
-                ),
-            ));
-        }
-        Ok(())
-    };
-    usable(&row)?;
+    not_purged(&store, &row)?;
+    Ok((store, row))
+}
+
+/// Refuses a run whose details retention removed.
+fn not_purged(store: &Store, row: &crate::store::RunRow) -> Result<(), (Exit, String)> {
+    if let Some(when) = store
+        .purged_at(row.id)
+        .map_err(|e| (Exit::Failed, e.to_string()))?
+    {
+        return Err((
+            Exit::Usage,
+            format!(
+                "run {} was purged on {when} (storage.keep_runs); its details are gone",
+                row.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Builds the report of a stored run ("latest" or an id) in memory,
+/// compared with `against` or else the run before it.
+pub fn build_report(
+    db: &Path,
+    run: &str,
+    against: Option<i64>,
+) -> Result<report::Report, (Exit, String)> {
+    let (store, row) = open_run(db, run)?;
     match against {
         None => {
             report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))
@@ -1004,51 +1071,48 @@ pub fn build_report(
                 .run(b)
                 .map_err(|e| (Exit::Failed, e.to_string()))?
                 .ok_or_else(|| (Exit::Usage, format!("no such run: {b}")))?;
-            usable(&base)?;
+            not_purged(&store, &base)?;
             report::json::build_against(&store, &row, &base, &audit::now())
                 .map_err(|e| (Exit::Failed, e.to_string()))
         }
     }
 }
 
-/// One report in one format.
-pub fn render(rep: &report::Report, format: Format) -> String {
-    match format {
-        Format::Json => serde_json::to_string_pretty(rep).expect("report serialises") + "\n",
-        Format::Csv => report::csv::render(rep),
-        Format::Html => report::html::render(rep),
-    }
+/// One report in one format, in memory.
+pub fn render(rep: report::Report, format: Format) -> String {
+    let (head, exposures) = rep.split();
+    let mut out = Vec::new();
+    write_format(
+        &head,
+        &mut report::json::InMemory(Some(exposures)),
+        format,
+        None,
+        &mut out,
+    )
+    .expect("writing to memory does not fail");
+    String::from_utf8(out).expect("reports are UTF-8")
 }
 
 fn report_cmd(
     db: &Path,
     run: &str,
     against: Option<i64>,
-    (format, thumbnails): (Format, bool),
+    options: (Format, bool),
     output: Option<&Path>,
 ) -> Exit {
-    let built = build_report(db, run, against).and_then(|mut rep| {
-        if thumbnails && format == Format::Html {
-            Store::open(db)
-                .and_then(|s| report::html::add_thumbnails(&mut rep, &s))
-                .map_err(|e| (Exit::Failed, e.to_string()))?;
+    let written = match output {
+        Some(path) => report_to_file(db, run, against, options, path),
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            write_report(db, run, against, options, &mut w).and_then(|()| {
+                w.flush()
+                    .map_err(|e| (Exit::Failed, format!("cannot write the report: {e}")))
+            })
         }
-        Ok(render(&rep, format))
-    });
-    match built {
-        Ok(text) => match output {
-            Some(path) => match write_private(path, text.as_bytes()) {
-                Ok(()) => Exit::Ok,
-                Err(e) => {
-                    eprintln!("exposure-audit: cannot write {}: {e}", path.display());
-                    Exit::Failed
-                }
-            },
-            None => {
-                let _ = std::io::stdout().write_all(text.as_bytes());
-                Exit::Ok
-            }
-        },
+    };
+    match written {
+        Ok(()) => Exit::Ok,
         Err((exit, msg)) => {
             eprintln!("exposure-audit: {msg}");
             exit
@@ -1056,8 +1120,43 @@ fn report_cmd(
     }
 }
 
+/// Writes a report to a file readable by its owner only, through a
+/// temporary file renamed into place: a failure leaves no half report.
+pub fn report_to_file(
+    db: &Path,
+    run: &str,
+    against: Option<i64>,
+    options: (Format, bool),
+    path: &Path,
+) -> Result<(), (Exit, String)> {
+    let cannot = |e: std::io::Error| {
+        (
+            Exit::Failed,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    let file = create_private(&part).map_err(cannot)?;
+    let mut w = std::io::BufWriter::new(file);
+    let result = write_report(db, run, against, options, &mut w)
+        .and_then(|()| w.flush().map_err(cannot))
+        .and_then(|()| std::fs::rename(&part, path).map_err(cannot));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    result
+}
+
 /// Writes a file readable by its owner only: reports hold personal data.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    create_private(path)?.write_all(bytes)
+}
+
+/// Creates (or truncates) a file readable by its owner only, and its
+/// folder (owner only) if missing.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
             crate::store::create_private_dir(parent)?;
@@ -1070,8 +1169,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)
+    opts.open(path)
 }
 
 /// `demo`: serve the bundled site, audit it, write the reports.
@@ -1103,22 +1201,16 @@ pub async fn demo_cmd(output: &Path) -> Exit {
         }
     };
     print!("{}", summary_text(&summary));
-    let rep = match build_report(&db, &summary.run_id.to_string(), None) {
-        Ok(r) => r,
-        Err((exit, msg)) => {
-            eprintln!("exposure-audit: {msg}");
-            return exit;
-        }
-    };
     for (name, format) in [
         ("report.html", Format::Html),
         ("report.json", Format::Json),
         ("report.csv", Format::Csv),
     ] {
+        let run = summary.run_id.to_string();
         let path = output.join(name);
-        if let Err(e) = write_private(&path, render(&rep, format).as_bytes()) {
-            eprintln!("exposure-audit: cannot write {}: {e}", path.display());
-            return Exit::Failed;
+        if let Err((exit, msg)) = report_to_file(&db, &run, None, (format, false), &path) {
+            eprintln!("exposure-audit: {msg}");
+            return exit;
         }
     }
     println!(

@@ -5,7 +5,7 @@
 //! reported again later. Writes of a run are batched into transactions by the
 //! caller (see [`Store::write_batch`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -73,6 +73,7 @@ pub fn migrations() -> Migrations<'static> {
             "../migrations/0005_retention_and_protected_names.sql"
         )),
         M::up(include_str!("../migrations/0006_thumbnails.sql")),
+        M::up(include_str!("../migrations/0007_report_indexes.sql")),
     ])
 }
 
@@ -666,9 +667,9 @@ impl Store {
     ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.page_url, s.image_url, s.found_via, MAX(s.run_id)
-             FROM sightings s
-             JOIN images i ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
-             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
+             FROM run_pictures rp
+             CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
+             CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
              WHERE rp.exposure_id = ?1
              GROUP BY s.page_url, s.image_url, s.found_via
              ORDER BY 4 DESC, 1, 2",
@@ -892,23 +893,23 @@ impl Store {
         run_id: i64,
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let last_seen = self.last_seen_runs(run_id)?;
+        let last_seen: Vec<(String, i64)> = self.with_ids(
+            "SELECT exposure_id, MAX(run_id) FROM run_pictures
+             WHERE run_id < ?1 AND exposure_id IN ({}) GROUP BY exposure_id",
+            Some(run_id),
+            ids,
+            |stmt, args| {
+                let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            },
+        )?;
         let mut runs: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
-        for id in ids {
-            if let Some(r) = last_seen.get(*id) {
-                runs.entry(*r).or_default().push(id);
-            }
+        for (id, r) in &last_seen {
+            runs.entry(*r).or_default().push(id);
         }
         let mut out = Vec::new();
         for (r, wanted) in runs {
-            out.extend(
-                self.occurrences(r)?
-                    .into_iter()
-                    .filter(|o| wanted.contains(&o.exposure_id.as_str())),
-            );
+            out.extend(self.occurrences_of(r, &wanted)?);
         }
         Ok(out)
     }
@@ -1075,7 +1076,29 @@ impl Store {
             "SELECT exposure_id, risk, score, reasons, details, change FROM run_exposures WHERE run_id = ?1
              ORDER BY score DESC, exposure_id",
         )?;
-        let rows = stmt.query_map(params![run_id], |r| {
+        Self::run_exposure_rows(&mut stmt, params![run_id])
+    }
+
+    /// Some of a run's assessed exposures, riskiest first.
+    pub fn run_exposures_of(
+        &self,
+        run_id: i64,
+        ids: &[&str],
+    ) -> Result<Vec<RunExposure>, StoreError> {
+        self.with_ids(
+            "SELECT exposure_id, risk, score, reasons, details, change FROM run_exposures
+             WHERE run_id = ?1 AND exposure_id IN ({}) ORDER BY score DESC, exposure_id",
+            Some(run_id),
+            ids,
+            Self::run_exposure_rows,
+        )
+    }
+
+    fn run_exposure_rows(
+        stmt: &mut rusqlite::Statement<'_>,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<RunExposure>, StoreError> {
+        let rows = stmt.query_map(args, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -1109,13 +1132,41 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context, s.robots
              FROM sightings s
-             JOIN images i ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
+             JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
              JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
              WHERE s.run_id = ?1
              GROUP BY s.id
              ORDER BY rp.exposure_id, s.id",
         )?;
-        let rows = stmt.query_map(params![run_id], |r| {
+        Self::occurrence_rows(&mut stmt, rusqlite::params_from_iter([run_id.to_string()]))
+    }
+
+    /// The sightings of a run for some of its exposures: a report's batch.
+    /// CROSS JOIN keeps SQLite from starting at the run's every image.
+    pub fn occurrences_of(
+        &self,
+        run_id: i64,
+        ids: &[&str],
+    ) -> Result<Vec<OccurrenceRow>, StoreError> {
+        self.with_ids(
+            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context, s.robots
+             FROM run_pictures rp
+             CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
+             CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
+             WHERE rp.run_id = ?1 AND rp.exposure_id IN ({})
+             GROUP BY s.id
+             ORDER BY rp.exposure_id, s.id",
+            Some(run_id),
+            ids,
+            Self::occurrence_rows,
+        )
+    }
+
+    fn occurrence_rows(
+        stmt: &mut rusqlite::Statement<'_>,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<OccurrenceRow>, StoreError> {
+        let rows = stmt.query_map(args, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -1142,6 +1193,111 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The pictures of some of a run's exposures: (sha256, exposure id).
+    pub fn picture_exposures_of(
+        &self,
+        run_id: i64,
+        ids: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.pairs_of(
+            "SELECT sha256, exposure_id FROM run_pictures WHERE run_id = ?1 AND exposure_id IN ({}) ORDER BY exposure_id, sha256",
+            Some(run_id),
+            ids,
+        )
+    }
+
+    /// When each of `ids` was first seen: (exposure id, time).
+    pub fn first_seen_of(&self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
+        self.pairs_of(
+            "SELECT id, first_seen_at FROM exposures WHERE id IN ({})",
+            None,
+            ids,
+        )
+    }
+
+    /// Runs a two-column text query whose `IN ({})` takes `ids`, after an
+    /// optional run id as `?1`.
+    fn pairs_of(
+        &self,
+        sql: &str,
+        run_id: Option<i64>,
+        ids: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.with_ids(sql, run_id, ids, |stmt, args| {
+            let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Prepares `sql`, whose `IN ({})` takes `ids` (after an optional run id
+    /// as `?1`), and hands it with its arguments to `read`; no ids, no query.
+    fn with_ids<T: Default>(
+        &self,
+        sql: &str,
+        run_id: Option<i64>,
+        ids: &[&str],
+        read: impl FnOnce(
+            &mut rusqlite::Statement<'_>,
+            rusqlite::ParamsFromIter<Vec<String>>,
+        ) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if ids.is_empty() {
+            return Ok(T::default());
+        }
+        let first = if run_id.is_some() { 2 } else { 1 };
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql.replace("{}", &placeholders(first, ids.len())))?;
+        let args: Vec<String> = run_id
+            .map(|r| r.to_string())
+            .into_iter()
+            .chain(ids.iter().map(|s| s.to_string()))
+            .collect();
+        read(&mut stmt, rusqlite::params_from_iter(args))
+    }
+
+    /// Runs `f` inside one read transaction: one consistent snapshot of the
+    /// database (a daemon may be writing the next run), and SQLite keeps its
+    /// page cache and shared lock from one query to the next.
+    pub fn read_snapshot<T>(&self, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let out = f();
+        self.conn.execute_batch("COMMIT")?;
+        Ok(out)
+    }
+
+    /// A run's exposure ids, riskiest first (the report's order), and the
+    /// ids this run saw (those with a sighting): all a streamed report
+    /// keeps in memory.
+    pub fn report_order(
+        &self,
+        run_id: i64,
+    ) -> Result<(Vec<ReportKey>, HashSet<String>), StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT exposure_id, risk, change FROM run_exposures WHERE run_id = ?1 ORDER BY score DESC, exposure_id",
+        )?;
+        let order = stmt
+            .query_map(params![run_id], |r| {
+                Ok(ReportKey {
+                    exposure_id: r.get(0)?,
+                    risk: r.get(1)?,
+                    change: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT rp.exposure_id
+             FROM sightings s
+             JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
+             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
+             WHERE s.run_id = ?1",
+        )?;
+        let seen = stmt
+            .query_map(params![run_id], |r| r.get(0))?
+            .collect::<Result<HashSet<String>, _>>()?;
+        Ok((order, seen))
     }
 
     /// The pictures of a run's exposures (sha256 to exposure id).
@@ -1289,6 +1445,23 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
         .truncate(false)
         .open(path)
         .map(drop)
+}
+
+/// One exposure of a run as a streamed report first reads it: enough to
+/// count the summary before the exposures are written.
+#[derive(Debug, Clone)]
+pub struct ReportKey {
+    pub exposure_id: String,
+    pub risk: String,
+    pub change: String,
+}
+
+/// `?first, ?first+1, ...`: `n` numbered parameters for an `IN (...)` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

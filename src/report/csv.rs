@@ -1,7 +1,8 @@
 //! The CSV report: one row per copy of a picture, for spreadsheets. Cells
 //! that a spreadsheet would run as a formula are neutralised.
 
-use super::json::Report;
+use super::json::{ExposureSource, Head};
+use super::WriteError;
 
 const HEADER: &[&str] = &[
     "exposure_id",
@@ -21,48 +22,58 @@ const HEADER: &[&str] = &[
     "details",
 ];
 
-/// Renders the report as CSV (RFC 4180).
-pub fn render(report: &Report) -> String {
+/// Writes the report as CSV (RFC 4180), its exposures read from `source`
+/// as they are written.
+pub fn write(
+    _head: &Head,
+    source: &mut dyn ExposureSource,
+    w: &mut dyn std::io::Write,
+) -> Result<(), WriteError> {
     let mut out = String::new();
     push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
-    for e in &report.exposures {
-        let gps = e
-            .image
-            .metadata
-            .gps
-            .map(|g| format!("{:.5} {:.5}", g.lat, g.lon))
-            .unwrap_or_default();
-        let details = e
-            .details
-            .iter()
-            .map(|d| format!("{}: {}", d.kind, d.text))
-            .collect::<Vec<_>>()
-            .join("; ");
-        for o in &e.occurrences {
-            push_row(
-                &mut out,
-                [
-                    e.id.clone(),
-                    e.risk.to_string(),
-                    e.score.to_string(),
-                    e.change.clone(),
-                    e.reasons.join(" "),
-                    o.source.clone(),
-                    o.page_url.clone(),
-                    o.image_url.clone(),
-                    o.found_via.to_string(),
-                    o.context.alt.clone().unwrap_or_default(),
-                    o.context.caption.clone().unwrap_or_default(),
-                    e.image.width.to_string(),
-                    e.image.height.to_string(),
-                    gps.clone(),
-                    details.clone(),
-                ]
-                .into_iter(),
-            );
+    while let Some(batch) = source.next_batch()? {
+        for e in &batch {
+            let gps = e
+                .image
+                .metadata
+                .gps
+                .map(|g| format!("{:.5} {:.5}", g.lat, g.lon))
+                .unwrap_or_default();
+            let details = e
+                .details
+                .iter()
+                .map(|d| format!("{}: {}", d.kind, d.text))
+                .collect::<Vec<_>>()
+                .join("; ");
+            for o in &e.occurrences {
+                push_row(
+                    &mut out,
+                    [
+                        e.id.clone(),
+                        e.risk.to_string(),
+                        e.score.to_string(),
+                        e.change.clone(),
+                        e.reasons.join(" "),
+                        o.source.clone(),
+                        o.page_url.clone(),
+                        o.image_url.clone(),
+                        o.found_via.to_string(),
+                        o.context.alt.clone().unwrap_or_default(),
+                        o.context.caption.clone().unwrap_or_default(),
+                        e.image.width.to_string(),
+                        e.image.height.to_string(),
+                        gps.clone(),
+                        details.clone(),
+                    ]
+                    .into_iter(),
+                );
+            }
         }
+        w.write_all(out.as_bytes())?;
+        out.clear();
     }
-    out
+    w.write_all(out.as_bytes())?;
+    Ok(())
 }
 
 fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {

@@ -6,7 +6,8 @@
 
 use std::fmt::Write;
 
-use super::json::{Exposure, Report, TrendPoint};
+use super::json::{Exposure, ExposureSource, Head, TrendPoint};
+use super::WriteError;
 use crate::store::{Store, StoreError};
 
 /// Plain-English labels for the reasons (risk::WEIGHTS); unknown reasons print as is.
@@ -71,9 +72,16 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px sol
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-top:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top;word-break:break-all}
 .small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp{page-break-inside:avoid}body{margin:0}}";
 
-/// Renders the whole report.
-pub fn render(r: &Report) -> String {
-    let mut h = String::with_capacity(64 * 1024 + r.exposures.len() * 2048);
+/// Writes the HTML report, its exposures read from `source` as they are
+/// written; with `thumbnails`, each exposure's stored blurred thumbnail is
+/// looked up on the way.
+pub fn write(
+    r: &Head,
+    source: &mut dyn ExposureSource,
+    thumbnails: Option<&Store>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), WriteError> {
+    let mut h = String::with_capacity(64 * 1024);
     let _ = write!(
         h,
         "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex, nofollow, noai, noimageai\">\
@@ -97,18 +105,13 @@ pub fn render(r: &Report) -> String {
 
     h.push_str("<h2>Summary</h2><div class=\"cards\">");
     // Cards count what is public now; resolved pictures have their own card.
-    let open: Vec<&Exposure> = r
-        .exposures
-        .iter()
-        .filter(|e| e.change != "resolved")
-        .collect();
     let _ = write!(
         h,
         "<div class=\"card\"><b>{}</b>pictures exposed now</div>",
-        open.len()
+        r.open_by_risk.values().sum::<usize>()
     );
     for risk in ["high", "medium", "low"] {
-        let n = open.iter().filter(|e| e.risk == risk).count();
+        let n = r.open_by_risk.get(risk).copied().unwrap_or(0);
         let _ = write!(h, "<div class=\"card {risk}\"><b>{n}</b>{risk} risk</div>");
     }
     let since = r
@@ -133,11 +136,20 @@ pub fn render(r: &Report) -> String {
     }
 
     h.push_str("<h2>Exposed pictures, riskiest first</h2>");
-    if r.exposures.is_empty() {
+    if r.summary.exposures == 0 {
         h.push_str("<p>No pictures were found.</p>");
     }
-    for e in &r.exposures {
-        exposure(&mut h, e);
+    let mut any_thumbnail = false;
+    while let Some(mut batch) = source.next_batch()? {
+        for e in &mut batch {
+            if let Some(store) = thumbnails {
+                add_thumbnail(e, store)?;
+            }
+            any_thumbnail |= e.image.thumbnail.is_some();
+            exposure(&mut h, e);
+        }
+        out.write_all(h.as_bytes())?;
+        h.clear();
     }
 
     h.push_str("<h2>Site findings</h2>");
@@ -194,7 +206,7 @@ pub fn render(r: &Report) -> String {
         }
         h.push_str("</table>");
     }
-    let pictures = if r.exposures.iter().any(|e| e.image.thumbnail.is_some()) {
+    let pictures = if any_thumbnail {
         "Pictures are shown only as small blurred thumbnails (report.thumbnails = true)."
     } else {
         "Pictures are deliberately not included."
@@ -203,21 +215,20 @@ pub fn render(r: &Report) -> String {
         h,
         "<p class=\"small\">The report holds personal data about children: keep it as private as the audit database. {pictures}</p></body></html>"
     );
-    h
+    out.write_all(h.as_bytes())?;
+    Ok(())
 }
 
-/// Adds each exposure's stored blurred thumbnail, for `report.thumbnails`.
-pub fn add_thumbnails(report: &mut Report, store: &Store) -> Result<(), StoreError> {
+/// Adds an exposure's stored blurred thumbnail, for `report.thumbnails`.
+pub fn add_thumbnail(e: &mut Exposure, store: &Store) -> Result<(), StoreError> {
     use base64::Engine;
-    for e in &mut report.exposures {
-        for o in &e.occurrences {
-            if let Some(jpeg) = store.thumbnail(&o.sha256)? {
-                e.image.thumbnail = Some(format!(
-                    "data:image/jpeg;base64,{}",
-                    base64::engine::general_purpose::STANDARD.encode(jpeg)
-                ));
-                break;
-            }
+    for o in &e.occurrences {
+        if let Some(jpeg) = store.thumbnail(&o.sha256)? {
+            e.image.thumbnail = Some(format!(
+                "data:image/jpeg;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(jpeg)
+            ));
+            break;
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! The JSON report, schema `exposure-audit/report/v1` (CONTRACT.md): built
 //! from the store for any stored run, with its changes against the run before.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -60,6 +60,15 @@ pub struct Summary {
 
 impl Summary {
     fn of(exposures: &[Exposure]) -> Summary {
+        Summary::count(
+            exposures
+                .iter()
+                .map(|e| (e.risk, e.change.as_str(), e.seen_this_run)),
+        )
+    }
+
+    /// Counts exposures given as (risk, change, seen this run).
+    fn count<'a>(items: impl Iterator<Item = (&'static str, &'a str, bool)>) -> Summary {
         let mut by_risk: BTreeMap<&'static str, usize> =
             [("high", 0), ("medium", 0), ("low", 0)].into();
         let mut by_change: BTreeMap<&'static str, usize> = [
@@ -69,20 +78,22 @@ impl Summary {
             ("resolved", 0),
         ]
         .into();
-        for e in exposures {
-            *by_risk.entry(e.risk).or_default() += 1;
-            if let Some(c) = by_change.get_mut(e.change.as_str()) {
+        let (mut exposures, mut unseen) = (0, 0);
+        for (risk, change, seen) in items {
+            exposures += 1;
+            *by_risk.entry(risk).or_default() += 1;
+            if let Some(c) = by_change.get_mut(change) {
                 *c += 1;
+            }
+            if !seen && change != "resolved" {
+                unseen += 1;
             }
         }
         Summary {
-            exposures: exposures.len(),
+            exposures,
             by_risk,
             by_change,
-            unseen: exposures
-                .iter()
-                .filter(|e| !e.seen_this_run && e.change != "resolved")
-                .count(),
+            unseen,
         }
     }
 }
@@ -152,102 +163,117 @@ pub struct Unseen {
     pub error: String,
 }
 
-/// Builds the report of `run`.
-pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, StoreError> {
-    let previous = store.previous_reportable_run(run.id)?;
-    let assessed = store.run_exposures(run.id)?;
-    let mut occ: HashMap<String, Vec<OccurrenceRow>> = HashMap::new();
-    for o in store.occurrences(run.id)? {
-        occ.entry(o.exposure_id.clone()).or_default().push(o);
-    }
-    // Resolved and unseen exposures show where they were last seen.
-    let missing: Vec<&str> = assessed
-        .iter()
-        .filter(|e| !occ.contains_key(&e.exposure_id))
-        .map(|e| e.exposure_id.as_str())
-        .collect();
-    for o in store.last_seen_occurrences(run.id, &missing)? {
-        occ.entry(o.exposure_id.clone()).or_default().push(o);
-    }
-    let mut pictures: HashMap<String, Vec<String>> = HashMap::new();
-    for (sha, exp) in store.run_picture_exposures(run.id)? {
-        pictures.entry(exp).or_default().push(sha);
-    }
+/// Exposures read from the store per batch when a report is streamed.
+const BATCH: usize = 256;
 
-    let first_seen = store.first_seen()?;
-    let mut exposures = Vec::with_capacity(assessed.len());
-    let missing: std::collections::HashSet<String> =
-        missing.into_iter().map(str::to_string).collect();
-    for e in assessed {
-        let seen_this_run = !missing.contains(&e.exposure_id);
-        let rows = occ.remove(&e.exposure_id).unwrap_or_default();
-        let mut shas: Vec<String> = pictures.remove(&e.exposure_id).unwrap_or_default();
-        if shas.is_empty() {
-            shas = rows.iter().map(|o| o.sha256.clone()).collect();
-            shas.sort();
-            shas.dedup();
-        }
-        let mut image = Image {
-            phash: String::new(),
-            width: 0,
-            height: 0,
-            faces: None,
-            largest_face: None,
-            metadata: PictureMetadata::default(),
-            thumbnail: None,
-        };
-        let mut best = 0u64;
-        for sha in &shas {
-            let Some(p) = store.picture(sha)? else {
-                continue;
-            };
-            let pixels = u64::from(p.width) * u64::from(p.height);
-            if pixels >= best {
-                best = pixels;
-                image.phash = phash_hex(p.phash);
-                image.width = p.width;
-                image.height = p.height;
-            }
-            if let Some(f) = p.faces {
-                image.faces = Some(image.faces.unwrap_or(0).max(f));
-            }
-            if let Some(l) = p.largest_face {
-                image.largest_face = Some(
-                    image
-                        .largest_face
-                        .unwrap_or(0.0)
-                        .max((l * 1000.0).round() / 1000.0),
-                );
-            }
-            merge_metadata(&mut image.metadata, &p.metadata);
-        }
-        let since = first_seen.get(&e.exposure_id).cloned();
-        exposures.push(Exposure {
-            id: e.exposure_id,
-            risk: e.risk.as_str(),
-            score: e.score,
-            reasons: e.reasons,
-            change: e.change,
-            seen_this_run,
-            first_seen_at: since,
-            image,
-            occurrences: rows
-                .into_iter()
-                .map(|o| Occurrence {
-                    source: o.source,
-                    page_url: o.page_url,
-                    image_url: o.image_url,
-                    found_via: o.found_via.as_str(),
-                    context: o.context,
-                    robots: o.robots,
-                    sha256: o.sha256,
-                })
-                .collect(),
-            details: e.details,
-        });
+/// A report without its exposures: what is written before and after them.
+#[derive(Debug)]
+pub struct Head {
+    pub generated_at: String,
+    pub run: RunInfo,
+    pub summary: Summary,
+    pub site_findings: Vec<Finding>,
+    pub unseen: Vec<Unseen>,
+    pub trend: Vec<TrendPoint>,
+    /// Exposures still public (not resolved) by risk, for the HTML cards.
+    pub open_by_risk: BTreeMap<&'static str, usize>,
+}
+
+/// Where a report's exposures come from, riskiest first, a batch at a time.
+pub trait ExposureSource {
+    /// The next batch; `None` once every exposure was given.
+    fn next_batch(&mut self) -> Result<Option<Vec<Exposure>>, StoreError>;
+}
+
+/// Exposures already in memory (a report compared with another run).
+pub struct InMemory(pub Option<Vec<Exposure>>);
+
+impl ExposureSource for InMemory {
+    fn next_batch(&mut self) -> Result<Option<Vec<Exposure>>, StoreError> {
+        Ok(self.0.take())
     }
-    Ok(Report {
-        schema: SCHEMA,
+}
+
+/// A run's exposures read from the store a batch at a time: what a report
+/// holds at once is one batch and the run's exposure ids, not the run.
+pub struct Stored<'s> {
+    store: &'s Store,
+    run_id: i64,
+    order: Vec<String>,
+    seen: HashSet<String>,
+    next: usize,
+    batch: usize,
+}
+
+impl Stored<'_> {
+    /// Reads `n` exposures per batch instead of the usual 256 (a test
+    /// checks that the batches do not change the report).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
+        self
+    }
+}
+
+impl ExposureSource for Stored<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Exposure>>, StoreError> {
+        let end = (self.next + self.batch).min(self.order.len());
+        if self.next >= end {
+            return Ok(None);
+        }
+        let ids: Vec<&str> = self.order[self.next..end]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        self.next = end;
+        let (store, run) = (self.store, self.run_id);
+        let mut occ: HashMap<String, Vec<OccurrenceRow>> = HashMap::new();
+        // Resolved and unseen exposures show where they were last seen.
+        let missing: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.seen.contains(*id))
+            .collect();
+        for o in store
+            .occurrences_of(run, &ids)?
+            .into_iter()
+            .chain(store.last_seen_occurrences(run, &missing)?)
+        {
+            occ.entry(o.exposure_id.clone()).or_default().push(o);
+        }
+        let mut pictures: HashMap<String, Vec<String>> = HashMap::new();
+        for (sha, exp) in store.picture_exposures_of(run, &ids)? {
+            pictures.entry(exp).or_default().push(sha);
+        }
+        let first_seen: HashMap<String, String> = store.first_seen_of(&ids)?.into_iter().collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for e in store.run_exposures_of(run, &ids)? {
+            let seen_this_run = self.seen.contains(&e.exposure_id);
+            let rows = occ.remove(&e.exposure_id).unwrap_or_default();
+            let shas = pictures.remove(&e.exposure_id).unwrap_or_default();
+            let since = first_seen.get(&e.exposure_id).cloned();
+            out.push(exposure(store, e, rows, shas, since, seen_this_run)?);
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Opens the report of `run`: its head, and its exposures to read in turn.
+pub fn open<'s>(
+    store: &'s Store,
+    run: &RunRow,
+    generated_at: &str,
+) -> Result<(Head, Stored<'s>), StoreError> {
+    let previous = store.previous_reportable_run(run.id)?;
+    let (keys, seen) = store.report_order(run.id)?;
+    let summary = Summary::count(keys.iter().map(|k| {
+        (
+            risk_name(&k.risk),
+            k.change.as_str(),
+            seen.contains(&k.exposure_id),
+        )
+    }));
+    let open_by_risk = open_by_risk(keys.iter().map(|k| (risk_name(&k.risk), k.change.as_str())));
+    let head = Head {
         generated_at: generated_at.to_string(),
         run: RunInfo {
             id: run.id,
@@ -259,8 +285,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
             images_fetched: run.images_fetched,
             fetch_errors: run.fetch_errors,
         },
-        summary: Summary::of(&exposures),
-        exposures,
+        summary,
         site_findings: findings(store, run.id, previous)?,
         unseen: store
             .fetch_failures(run.id)?
@@ -278,7 +303,223 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
                 low,
             })
             .collect(),
+        open_by_risk,
+    };
+    let stored = Stored {
+        store,
+        run_id: run.id,
+        order: keys.into_iter().map(|k| k.exposure_id).collect(),
+        seen,
+        next: 0,
+        batch: BATCH,
+    };
+    Ok((head, stored))
+}
+
+/// Builds the whole report of `run` in memory.
+pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, StoreError> {
+    let (head, mut stored) = open(store, run, generated_at)?;
+    let mut exposures = Vec::new();
+    while let Some(batch) = stored.next_batch()? {
+        exposures.extend(batch);
+    }
+    Ok(Report::from_parts(head, exposures))
+}
+
+impl Report {
+    fn from_parts(head: Head, exposures: Vec<Exposure>) -> Report {
+        Report {
+            schema: SCHEMA,
+            generated_at: head.generated_at,
+            run: head.run,
+            summary: head.summary,
+            exposures,
+            site_findings: head.site_findings,
+            unseen: head.unseen,
+            trend: head.trend,
+        }
+    }
+
+    /// The report as a head and its exposures, for the writers.
+    pub fn split(self) -> (Head, Vec<Exposure>) {
+        let open_by_risk = open_by_risk(self.exposures.iter().map(|e| (e.risk, e.change.as_str())));
+        let head = Head {
+            generated_at: self.generated_at,
+            run: self.run,
+            summary: self.summary,
+            site_findings: self.site_findings,
+            unseen: self.unseen,
+            trend: self.trend,
+            open_by_risk,
+        };
+        (head, self.exposures)
+    }
+}
+
+fn risk_name(stored: &str) -> &'static str {
+    match stored {
+        "high" => "high",
+        "medium" => "medium",
+        _ => "low",
+    }
+}
+
+fn open_by_risk<'a>(
+    items: impl Iterator<Item = (&'static str, &'a str)>,
+) -> BTreeMap<&'static str, usize> {
+    let mut out: BTreeMap<&'static str, usize> = [("high", 0), ("medium", 0), ("low", 0)].into();
+    for (risk, change) in items {
+        if change != "resolved" {
+            *out.entry(risk).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// One exposure of the report from its stored parts.
+fn exposure(
+    store: &Store,
+    e: crate::store::RunExposure,
+    rows: Vec<OccurrenceRow>,
+    mut shas: Vec<String>,
+    first_seen_at: Option<String>,
+    seen_this_run: bool,
+) -> Result<Exposure, StoreError> {
+    if shas.is_empty() {
+        shas = rows.iter().map(|o| o.sha256.clone()).collect();
+        shas.sort();
+        shas.dedup();
+    }
+    let mut image = Image {
+        phash: String::new(),
+        width: 0,
+        height: 0,
+        faces: None,
+        largest_face: None,
+        metadata: PictureMetadata::default(),
+        thumbnail: None,
+    };
+    let mut best = 0u64;
+    for sha in &shas {
+        let Some(p) = store.picture(sha)? else {
+            continue;
+        };
+        let pixels = u64::from(p.width) * u64::from(p.height);
+        if pixels >= best {
+            best = pixels;
+            image.phash = phash_hex(p.phash);
+            image.width = p.width;
+            image.height = p.height;
+        }
+        if let Some(f) = p.faces {
+            image.faces = Some(image.faces.unwrap_or(0).max(f));
+        }
+        if let Some(l) = p.largest_face {
+            image.largest_face = Some(
+                image
+                    .largest_face
+                    .unwrap_or(0.0)
+                    .max((l * 1000.0).round() / 1000.0),
+            );
+        }
+        merge_metadata(&mut image.metadata, &p.metadata);
+    }
+    Ok(Exposure {
+        id: e.exposure_id,
+        risk: e.risk.as_str(),
+        score: e.score,
+        reasons: e.reasons,
+        change: e.change,
+        seen_this_run,
+        first_seen_at,
+        image,
+        occurrences: rows
+            .into_iter()
+            .map(|o| Occurrence {
+                source: o.source,
+                page_url: o.page_url,
+                image_url: o.image_url,
+                found_via: o.found_via.as_str(),
+                context: o.context,
+                robots: o.robots,
+                sha256: o.sha256,
+            })
+            .collect(),
+        details: e.details,
     })
+}
+
+/// Writes the JSON report (pretty, as `serde_json::to_string_pretty` would
+/// write the whole report) with its exposures read from `source` as they
+/// are written.
+pub fn write(
+    head: &Head,
+    source: &mut dyn ExposureSource,
+    out: &mut dyn std::io::Write,
+) -> Result<(), super::WriteError> {
+    use serde::ser::{Error as _, SerializeSeq};
+    use std::cell::RefCell;
+
+    struct Lazy<'a> {
+        source: RefCell<&'a mut dyn ExposureSource>,
+        failed: RefCell<Option<StoreError>>,
+    }
+    impl Serialize for Lazy<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(None)?;
+            loop {
+                let next = self.source.borrow_mut().next_batch();
+                match next {
+                    Ok(Some(batch)) => {
+                        for e in &batch {
+                            seq.serialize_element(e)?;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let message = e.to_string();
+                        *self.failed.borrow_mut() = Some(e);
+                        return Err(S::Error::custom(message));
+                    }
+                }
+            }
+            seq.end()
+        }
+    }
+    #[derive(Serialize)]
+    struct Streamed<'a> {
+        schema: &'static str,
+        generated_at: &'a str,
+        run: &'a RunInfo,
+        summary: &'a Summary,
+        exposures: Lazy<'a>,
+        site_findings: &'a [Finding],
+        unseen: &'a [Unseen],
+        trend: &'a [TrendPoint],
+    }
+    let streamed = Streamed {
+        schema: SCHEMA,
+        generated_at: &head.generated_at,
+        run: &head.run,
+        summary: &head.summary,
+        exposures: Lazy {
+            source: RefCell::new(source),
+            failed: RefCell::new(None),
+        },
+        site_findings: &head.site_findings,
+        unseen: &head.unseen,
+        trend: &head.trend,
+    };
+    let mut ser = serde_json::Serializer::pretty(&mut *out);
+    if let Err(e) = streamed.serialize(&mut ser) {
+        return Err(match streamed.exposures.failed.into_inner() {
+            Some(store) => store.into(),
+            None if e.is_io() => std::io::Error::from(e).into(),
+            None => super::WriteError::Io(std::io::Error::other(e)),
+        });
+    }
+    out.write_all(b"\n")?;
+    Ok(())
 }
 
 /// The report of `run` with its changes against any earlier or later run

@@ -7,3 +7,12 @@ pub mod html;
 pub mod json;
 
 pub use json::{build, Report};
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot write the report: {0}")]
+    Io(#[from] std::io::Error),
+}

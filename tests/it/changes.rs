@@ -202,9 +202,26 @@ async fn two_audits_of_a_changing_site_tell_every_change_apart() {
     assert_eq!(hazel["risk"], "high");
     assert_contract_shape(r);
 
+    // Streamed a batch of one exposure at a time, the report is the one
+    // built whole: resolved and unseen exposures are looked up per batch.
+    {
+        let store = Store::open(&db).unwrap();
+        let row = store.run(second.summary.run_id).unwrap().unwrap();
+        let whole = exposure_audit::report::build(&store, &row, "t").unwrap();
+        let (head, stored) = exposure_audit::report::json::open(&store, &row, "t").unwrap();
+        let mut out = Vec::new();
+        exposure_audit::report::json::write(&head, &mut stored.batch_size(1), &mut out).unwrap();
+        let streamed = String::from_utf8(out).unwrap();
+        assert_eq!(
+            streamed,
+            serde_json::to_string_pretty(&whole).unwrap() + "\n"
+        );
+        assert_eq!(whole.exposures.len(), 5);
+    }
+
     // The HTML report says what this run could not look at.
     let html = render(
-        &build_report(&db, &second.summary.run_id.to_string(), None).unwrap(),
+        build_report(&db, &second.summary.run_id.to_string(), None).unwrap(),
         Format::Html,
     );
     assert!(html.contains("not looked at this run"));

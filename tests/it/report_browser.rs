@@ -8,8 +8,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use exposure_audit::cli::{build_report, render, Format};
-use exposure_audit::store::Store;
+use exposure_audit::cli::{report_to_file, Format};
 use scraper::{Html, Selector};
 
 use crate::support::*;
@@ -83,10 +82,9 @@ async fn the_html_report_renders_and_prints_in_a_real_browser() {
     later.store(true, Ordering::SeqCst);
     let second = audit(&cfg).await;
 
-    let mut report = build_report(&db, &second.summary.run_id.to_string(), None).unwrap();
-    exposure_audit::report::html::add_thumbnails(&mut report, &Store::open(&db).unwrap()).unwrap();
     let page = dir.path().join("report.html");
-    std::fs::write(&page, render(&report, Format::Html)).unwrap();
+    let run = second.summary.run_id.to_string();
+    report_to_file(&db, &run, None, (Format::Html, true), &page).unwrap();
     let url = format!("file://{}", page.display());
     let profile = dir.path().join("profile");
 
