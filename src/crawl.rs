@@ -1271,7 +1271,10 @@ pub async fn verdicts_for(
     let mut interned: HashMap<crate::model::RobotsVerdicts, Arc<crate::model::RobotsVerdicts>> =
         HashMap::new();
     let mut intern = |v: crate::model::RobotsVerdicts| {
-        interned.entry(v).or_insert_with_key(|v| Arc::new(v.clone())).clone()
+        interned
+            .entry(v)
+            .or_insert_with_key(|v| Arc::new(v.clone()))
+            .clone()
     };
     let mut out = Vec::with_capacity(outcome.sightings.len());
     for s in &outcome.sightings {
