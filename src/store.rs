@@ -518,21 +518,28 @@ impl Store {
              FROM pictures WHERE sha256 = ?1",
         )?;
         let mut rows = stmt.query(params![sha256])?;
-        let Some(r) = rows.next()? else {
-            return Ok(None);
-        };
-        Ok(Some(Picture {
-            sha256: r.get(0)?,
-            phash: parse_phash(&r.get::<_, String>(1)?),
-            width: r.get(2)?,
-            height: r.get(3)?,
-            format: r.get(4)?,
-            bytes: r.get::<_, i64>(5)? as u64,
-            metadata: from_json("pictures.metadata", &r.get::<_, String>(6)?)?,
-            faces: r.get(7)?,
-            largest_face: r.get::<_, Option<f64>>(8)?.map(|f| f as f32),
-            thumbnail: None,
-        }))
+        match rows.next()? {
+            Some(r) => Ok(Some(picture_from(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored analyses of some pictures (those stored; any order).
+    pub fn pictures_of(&self, shas: &[&str]) -> Result<Vec<Picture>, StoreError> {
+        self.with_ids(
+            "SELECT sha256, phash, width, height, format, bytes, metadata, faces, largest_face
+             FROM pictures WHERE sha256 IN ({})",
+            None,
+            shas,
+            |stmt, args| {
+                let mut rows = stmt.query(args)?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(picture_from(r)?);
+                }
+                Ok(out)
+            },
+        )
     }
 
     /// The distinct pictures a run fetched successfully, with their hashes.
@@ -1445,6 +1452,23 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
         .truncate(false)
         .open(path)
         .map(drop)
+}
+
+/// A `pictures` row (sha256, phash, width, height, format, bytes,
+/// metadata, faces, largest_face), without its thumbnail.
+fn picture_from(r: &rusqlite::Row<'_>) -> Result<Picture, StoreError> {
+    Ok(Picture {
+        sha256: r.get(0)?,
+        phash: parse_phash(&r.get::<_, String>(1)?),
+        width: r.get(2)?,
+        height: r.get(3)?,
+        format: r.get(4)?,
+        bytes: r.get::<_, i64>(5)? as u64,
+        metadata: from_json("pictures.metadata", &r.get::<_, String>(6)?)?,
+        faces: r.get(7)?,
+        largest_face: r.get::<_, Option<f64>>(8)?.map(|f| f as f32),
+        thumbnail: None,
+    })
 }
 
 /// One exposure of a run as a streamed report first reads it: enough to

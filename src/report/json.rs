@@ -245,13 +245,37 @@ impl ExposureSource for Stored<'_> {
             pictures.entry(exp).or_default().push(sha);
         }
         let first_seen: HashMap<String, String> = store.first_seen_of(&ids)?.into_iter().collect();
+        // An exposure's pictures are this run's, or else (resolved, unseen)
+        // those of the places it was last seen; read in one query.
+        for id in &ids {
+            if !pictures.contains_key(*id) {
+                let mut shas: Vec<String> = occ
+                    .get(*id)
+                    .map(|rows| rows.iter().map(|o| o.sha256.clone()).collect())
+                    .unwrap_or_default();
+                shas.sort();
+                shas.dedup();
+                pictures.insert(id.to_string(), shas);
+            }
+        }
+        let wanted: Vec<&str> = pictures.values().flatten().map(String::as_str).collect();
+        let analysed: HashMap<String, crate::model::Picture> = store
+            .pictures_of(&wanted)?
+            .into_iter()
+            .map(|p| (p.sha256.clone(), p))
+            .collect();
         let mut out = Vec::with_capacity(ids.len());
         for e in store.run_exposures_of(run, &ids)? {
             let seen_this_run = self.seen.contains(&e.exposure_id);
             let rows = occ.remove(&e.exposure_id).unwrap_or_default();
-            let shas = pictures.remove(&e.exposure_id).unwrap_or_default();
+            let copies: Vec<&crate::model::Picture> = pictures
+                .get(&e.exposure_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|sha| analysed.get(sha))
+                .collect();
             let since = first_seen.get(&e.exposure_id).cloned();
-            out.push(exposure(store, e, rows, shas, since, seen_this_run)?);
+            out.push(exposure(e, rows, &copies, since, seen_this_run));
         }
         Ok(Some(out))
     }
@@ -378,18 +402,12 @@ fn open_by_risk<'a>(
 
 /// One exposure of the report from its stored parts.
 fn exposure(
-    store: &Store,
     e: crate::store::RunExposure,
     rows: Vec<OccurrenceRow>,
-    mut shas: Vec<String>,
+    copies: &[&crate::model::Picture],
     first_seen_at: Option<String>,
     seen_this_run: bool,
-) -> Result<Exposure, StoreError> {
-    if shas.is_empty() {
-        shas = rows.iter().map(|o| o.sha256.clone()).collect();
-        shas.sort();
-        shas.dedup();
-    }
+) -> Exposure {
     let mut image = Image {
         phash: String::new(),
         width: 0,
@@ -400,10 +418,7 @@ fn exposure(
         thumbnail: None,
     };
     let mut best = 0u64;
-    for sha in &shas {
-        let Some(p) = store.picture(sha)? else {
-            continue;
-        };
+    for p in copies {
         let pixels = u64::from(p.width) * u64::from(p.height);
         if pixels >= best {
             best = pixels;
@@ -424,7 +439,7 @@ fn exposure(
         }
         merge_metadata(&mut image.metadata, &p.metadata);
     }
-    Ok(Exposure {
+    Exposure {
         id: e.exposure_id,
         risk: e.risk.as_str(),
         score: e.score,
@@ -446,7 +461,7 @@ fn exposure(
             })
             .collect(),
         details: e.details,
-    })
+    }
 }
 
 /// Writes the JSON report (pretty, as `serde_json::to_string_pretty` would
