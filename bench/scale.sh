@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Scale benchmarks, each stage in its own process so its peak memory is its
 # own: hashing and extraction throughput, grouping 10,000 to 1,000,000
-# hashes, storing 100,000 sightings and building reports from them.
+# hashes, storing 300,000 sightings (about 100,000 exposures) and writing
+# the JSON, HTML and CSV reports of that run.
 #
-#   bash bench/scale.sh            # all stages (1,000,000 hashes takes minutes)
+#   bash bench/scale.sh            # all stages
 #   bash bench/scale.sh quick      # without the 1,000,000-hash stage
 set -euo pipefail
 cd "$(dirname "$0")/.."
