@@ -965,15 +965,13 @@ pub fn write_report(
     let (store, row) = open_run(db, run)?;
     let thumbs = (thumbnails && format == Format::Html).then_some(&store);
     store
-        .read_snapshot(|| write_run_report(&store, &row, db, run, against, (format, thumbs), out))
+        .read_snapshot(|| write_run_report(&store, &row, against, (format, thumbs), out))
         .map_err(|e| (Exit::Failed, e.to_string()))?
 }
 
 fn write_run_report(
     store: &Store,
     row: &crate::store::RunRow,
-    db: &Path,
-    run: &str,
     against: Option<i64>,
     (format, thumbs): (Format, Option<&Store>),
     out: &mut dyn Write,
@@ -985,8 +983,8 @@ fn write_run_report(
                 .map_err(|e| (Exit::Failed, e.to_string()))?;
             write_format(&head, &mut stored, format, thumbs, out).map_err(failed)
         }
-        Some(_) => {
-            let (head, exposures) = build_report(db, run, against)?.split();
+        Some(b) => {
+            let (head, exposures) = report_against(store, row, b)?.split();
             let mut source = report::json::InMemory(Some(exposures));
             write_format(&head, &mut source, format, thumbs, out).map_err(failed)
         }
@@ -1002,7 +1000,7 @@ fn write_format(
 ) -> Result<(), report::WriteError> {
     match format {
         Format::Json => report::json::write(head, source, out),
-        Format::Csv => report::csv::write(head, source, out),
+        Format::Csv => report::csv::write(source, out),
         Format::Html => report::html::write(head, source, thumbnails, out),
     }
 }
@@ -1066,16 +1064,23 @@ pub fn build_report(
         None => {
             report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))
         }
-        Some(b) => {
-            let base = store
-                .run(b)
-                .map_err(|e| (Exit::Failed, e.to_string()))?
-                .ok_or_else(|| (Exit::Usage, format!("no such run: {b}")))?;
-            not_purged(&store, &base)?;
-            report::json::build_against(&store, &row, &base, &audit::now())
-                .map_err(|e| (Exit::Failed, e.to_string()))
-        }
+        Some(b) => report_against(&store, &row, b),
     }
+}
+
+/// The report of `row` compared with run `against`, built in memory.
+fn report_against(
+    store: &Store,
+    row: &crate::store::RunRow,
+    against: i64,
+) -> Result<report::Report, (Exit, String)> {
+    let base = store
+        .run(against)
+        .map_err(|e| (Exit::Failed, e.to_string()))?
+        .ok_or_else(|| (Exit::Usage, format!("no such run: {against}")))?;
+    not_purged(store, &base)?;
+    report::json::build_against(store, row, &base, &audit::now())
+        .map_err(|e| (Exit::Failed, e.to_string()))
 }
 
 /// One report in one format, in memory.

@@ -1120,11 +1120,7 @@ impl Store {
             let (exposure_id, risk, score, reasons, details, change) = row?;
             out.push(RunExposure {
                 exposure_id,
-                risk: match risk.as_str() {
-                    "high" => Risk::High,
-                    "medium" => Risk::Medium,
-                    _ => Risk::Low,
-                },
+                risk: parse_risk(&risk),
                 score,
                 reasons: from_json("run_exposures.reasons", &reasons)?,
                 details: from_json("run_exposures.details", &details)?,
@@ -1289,7 +1285,7 @@ impl Store {
             .query_map(params![run_id], |r| {
                 Ok(ReportKey {
                     exposure_id: r.get(0)?,
-                    risk: r.get(1)?,
+                    risk: parse_risk(&r.get::<_, String>(1)?),
                     change: r.get(2)?,
                 })
             })?
@@ -1476,8 +1472,17 @@ fn picture_from(r: &rusqlite::Row<'_>) -> Result<Picture, StoreError> {
 #[derive(Debug, Clone)]
 pub struct ReportKey {
     pub exposure_id: String,
-    pub risk: String,
+    pub risk: Risk,
     pub change: String,
+}
+
+/// A stored risk band (written by `Risk::as_str`).
+fn parse_risk(stored: &str) -> Risk {
+    match stored {
+        "high" => Risk::High,
+        "medium" => Risk::Medium,
+        _ => Risk::Low,
+    }
 }
 
 /// `?first, ?first+1, ...`: `n` numbered parameters for an `IN (...)` list.

@@ -1,7 +1,7 @@
 //! The CSV report: one row per copy of a picture, for spreadsheets. Cells
 //! that a spreadsheet would run as a formula are neutralised.
 
-use super::json::{ExposureSource, Head};
+use super::json::ExposureSource;
 use super::WriteError;
 
 const HEADER: &[&str] = &[
@@ -25,7 +25,6 @@ const HEADER: &[&str] = &[
 /// Writes the report as CSV (RFC 4180), its exposures read from `source`
 /// as they are written.
 pub fn write(
-    _head: &Head,
     source: &mut dyn ExposureSource,
     w: &mut dyn std::io::Write,
 ) -> Result<(), WriteError> {

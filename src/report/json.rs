@@ -291,12 +291,12 @@ pub fn open<'s>(
     let (keys, seen) = store.report_order(run.id)?;
     let summary = Summary::count(keys.iter().map(|k| {
         (
-            risk_name(&k.risk),
+            k.risk.as_str(),
             k.change.as_str(),
             seen.contains(&k.exposure_id),
         )
     }));
-    let open_by_risk = open_by_risk(keys.iter().map(|k| (risk_name(&k.risk), k.change.as_str())));
+    let open_by_risk = open_by_risk(keys.iter().map(|k| (k.risk.as_str(), k.change.as_str())));
     let head = Head {
         generated_at: generated_at.to_string(),
         run: RunInfo {
@@ -377,14 +377,6 @@ impl Report {
             open_by_risk,
         };
         (head, self.exposures)
-    }
-}
-
-fn risk_name(stored: &str) -> &'static str {
-    match stored {
-        "high" => "high",
-        "medium" => "medium",
-        _ => "low",
     }
 }
 
