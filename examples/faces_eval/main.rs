@@ -107,7 +107,10 @@ fn main() {
             continue;
         }
         let truth: u32 = faces.trim().parse().expect("a count");
-        let grey = image::open(dir.join(file)).expect("a picture").to_luma8();
+        // The grey the audit's decoders give (JPEG's BT.601 luma).
+        let grey = exposure_audit::analysis::hash::to_grey(
+            &image::open(dir.join(file)).expect("a picture"),
+        );
         let t = std::time::Instant::now();
         let found: Vec<(i32, i32, i32)> = exposure_audit::analysis::faces::boxes(&grey)
             .into_iter()

@@ -324,8 +324,9 @@ fn rgb_luma(r: u8, g: u8, b: u8) -> u8 {
 }
 
 /// A decoded picture in grey by [`rgb_luma`]; transparent pixels are
-/// composed over white, as a browser shows them on a white page.
-fn to_grey(img: &DynamicImage) -> GrayImage {
+/// composed over white, as a browser shows them on a white page. The grey
+/// every decoding path gives, so the face detector's evaluation uses it too.
+pub fn to_grey(img: &DynamicImage) -> GrayImage {
     match img {
         DynamicImage::ImageLuma8(g) => g.clone(),
         DynamicImage::ImageRgb8(rgb) => GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
