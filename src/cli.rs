@@ -984,7 +984,7 @@ fn write_run_report(
             write_format(&head, &mut stored, format, thumbs, out).map_err(failed)
         }
         Some(b) => {
-            let (head, exposures) = report_against(store, row, b)?.split();
+            let report::Report { head, exposures } = report_against(store, row, b)?;
             let mut source = report::json::InMemory(Some(exposures));
             write_format(&head, &mut source, format, thumbs, out).map_err(failed)
         }
@@ -1085,7 +1085,7 @@ fn report_against(
 
 /// One report in one format, in memory.
 pub fn render(rep: report::Report, format: Format) -> String {
-    let (head, exposures) = rep.split();
+    let report::Report { head, exposures } = rep;
     let mut out = Vec::new();
     write_format(
         &head,

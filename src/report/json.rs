@@ -10,18 +10,49 @@ use crate::store::{OccurrenceRow, RunRow, Store, StoreError};
 
 pub const SCHEMA: &str = "exposure-audit/report/v1";
 
-#[derive(Debug, Serialize)]
+/// A whole report in memory: its head and every exposure. Serialised as
+/// the streaming writer writes it ([`write`]).
+#[derive(Debug)]
 pub struct Report {
-    pub schema: &'static str,
-    pub generated_at: String,
-    pub run: RunInfo,
-    pub summary: Summary,
+    pub head: Head,
     pub exposures: Vec<Exposure>,
-    pub site_findings: Vec<Finding>,
+}
+
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Wire::of(&self.head, &self.exposures).serialize(s)
+    }
+}
+
+/// The report as it is written: the contract's field order, with the
+/// exposures as a slice in memory or read from the store as written.
+#[derive(Serialize)]
+struct Wire<'a, E: Serialize> {
+    schema: &'static str,
+    generated_at: &'a str,
+    run: &'a RunInfo,
+    summary: &'a Summary,
+    exposures: E,
+    site_findings: &'a [Finding],
     /// Documents and pictures this run could not fetch (added field).
-    pub unseen: Vec<Unseen>,
+    unseen: &'a [Unseen],
     /// Open exposures by risk over the last runs, oldest first (added field).
-    pub trend: Vec<TrendPoint>,
+    trend: &'a [TrendPoint],
+}
+
+impl<'a, E: Serialize> Wire<'a, E> {
+    fn of(head: &'a Head, exposures: E) -> Self {
+        Wire {
+            schema: SCHEMA,
+            generated_at: &head.generated_at,
+            run: &head.run,
+            summary: &head.summary,
+            exposures,
+            site_findings: &head.site_findings,
+            unseen: &head.unseen,
+            trend: &head.trend,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -347,37 +378,7 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
     while let Some(batch) = stored.next_batch()? {
         exposures.extend(batch);
     }
-    Ok(Report::from_parts(head, exposures))
-}
-
-impl Report {
-    fn from_parts(head: Head, exposures: Vec<Exposure>) -> Report {
-        Report {
-            schema: SCHEMA,
-            generated_at: head.generated_at,
-            run: head.run,
-            summary: head.summary,
-            exposures,
-            site_findings: head.site_findings,
-            unseen: head.unseen,
-            trend: head.trend,
-        }
-    }
-
-    /// The report as a head and its exposures, for the writers.
-    pub fn split(self) -> (Head, Vec<Exposure>) {
-        let open_by_risk = open_by_risk(self.exposures.iter().map(|e| (e.risk, e.change.as_str())));
-        let head = Head {
-            generated_at: self.generated_at,
-            run: self.run,
-            summary: self.summary,
-            site_findings: self.site_findings,
-            unseen: self.unseen,
-            trend: self.trend,
-            open_by_risk,
-        };
-        (head, self.exposures)
-    }
+    Ok(Report { head, exposures })
 }
 
 fn open_by_risk<'a>(
@@ -493,30 +494,13 @@ pub fn write(
             seq.end()
         }
     }
-    #[derive(Serialize)]
-    struct Streamed<'a> {
-        schema: &'static str,
-        generated_at: &'a str,
-        run: &'a RunInfo,
-        summary: &'a Summary,
-        exposures: Lazy<'a>,
-        site_findings: &'a [Finding],
-        unseen: &'a [Unseen],
-        trend: &'a [TrendPoint],
-    }
-    let streamed = Streamed {
-        schema: SCHEMA,
-        generated_at: &head.generated_at,
-        run: &head.run,
-        summary: &head.summary,
-        exposures: Lazy {
+    let streamed = Wire::of(
+        head,
+        Lazy {
             source: RefCell::new(source),
             failed: RefCell::new(None),
         },
-        site_findings: &head.site_findings,
-        unseen: &head.unseen,
-        trend: &head.trend,
-    };
+    );
     let mut ser = serde_json::Serializer::pretty(&mut *out);
     if let Err(e) = streamed.serialize(&mut ser) {
         return Err(match streamed.exposures.failed.into_inner() {
@@ -581,8 +565,10 @@ pub fn build_against(
     report
         .exposures
         .sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-    report.summary = Summary::of(&report.exposures);
-    report.run.previous_run_id = Some(against.id);
+    report.head.summary = Summary::of(&report.exposures);
+    report.head.open_by_risk =
+        open_by_risk(report.exposures.iter().map(|e| (e.risk, e.change.as_str())));
+    report.head.run.previous_run_id = Some(against.id);
     Ok(report)
 }
 

@@ -256,7 +256,7 @@ async fn two_audits_of_a_changing_site_tell_every_change_apart() {
     assert!(err.1.contains("purged"), "{}", err.1);
     let after = build_report(&db, &third.summary.run_id.to_string(), None).unwrap();
     assert_eq!(
-        after.trend.len(),
+        after.head.trend.len(),
         3,
         "the trend keeps the purged runs' counts"
     );
