@@ -109,7 +109,7 @@ fn main() {
         let truth: u32 = faces.trim().parse().expect("a count");
         // The grey the audit's decoders give (JPEG's BT.601 luma).
         let grey = exposure_audit::analysis::hash::to_grey(
-            &image::open(dir.join(file)).expect("a picture"),
+            image::open(dir.join(file)).expect("a picture"),
         );
         let t = std::time::Instant::now();
         let found: Vec<(i32, i32, i32)> = exposure_audit::analysis::faces::boxes(&grey)

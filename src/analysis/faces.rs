@@ -79,7 +79,7 @@ mod tests {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/images")
             .join(name);
-        crate::analysis::hash::to_grey(&image::open(p).unwrap())
+        crate::analysis::hash::to_grey(image::open(p).unwrap())
     }
 
     fn fit(img: &GrayImage, side: u32) -> GrayImage {

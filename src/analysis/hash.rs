@@ -123,6 +123,20 @@ fn fit_within(grey: GrayImage, side: u32) -> GrayImage {
 /// (no sha256, metadata or faces): what the hashing benchmark compares with
 /// other perceptual-hash tools.
 pub fn phash_only(bytes: &[u8], limits: HashLimits) -> Result<u64, AnalysisError> {
+    Ok(hash_grey(&decode_upright(bytes, limits)?))
+}
+
+/// The perceptual hash of a picture and of its mirror image, for looking up
+/// pictures that may have been flipped (no 64-bit hash survives a flip).
+pub fn phash_and_mirror(bytes: &[u8], limits: HashLimits) -> Result<(u64, u64), AnalysisError> {
+    let grey = decode_upright(bytes, limits)?;
+    let mirrored = image::imageops::flip_horizontal(&grey);
+    Ok((hash_grey(&grey), hash_grey(&mirrored)))
+}
+
+/// A picture decoded small and grey and turned upright, for the hash alone
+/// (no other metadata is read).
+fn decode_upright(bytes: &[u8], limits: HashLimits) -> Result<GrayImage, AnalysisError> {
     let format =
         image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
     let orientation = if format == ImageFormat::Jpeg {
@@ -131,20 +145,7 @@ pub fn phash_only(bytes: &[u8], limits: HashLimits) -> Result<u64, AnalysisError
         metadata::read(bytes, format).orientation
     };
     let (grey, w, h) = decode(bytes, format, limits)?;
-    let (grey, _, _) = orient(grey, w, h, orientation);
-    Ok(hash_grey(&grey))
-}
-
-/// The perceptual hash of a picture and of its mirror image, for looking up
-/// pictures that may have been flipped (no 64-bit hash survives a flip).
-pub fn phash_and_mirror(bytes: &[u8], limits: HashLimits) -> Result<(u64, u64), AnalysisError> {
-    let format =
-        image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
-    let orientation = metadata::read(bytes, format).orientation;
-    let (grey, w, h) = decode(bytes, format, limits)?;
-    let (grey, _, _) = orient(grey, w, h, orientation);
-    let mirrored = image::imageops::flip_horizontal(&grey);
-    Ok((hash_grey(&grey), hash_grey(&mirrored)))
+    Ok(orient(grey, w, h, orientation).0)
 }
 
 /// sha256 of bytes, as lower-case hex.
@@ -203,15 +204,18 @@ fn decode(
 /// the generic decoder. Every path gives the same luma (JPEG's own Y, ITU-R
 /// BT.601), so the hash does not depend on which one decoded the picture.
 fn decode_jpeg(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError> {
-    match decode_jpeg_turbo(bytes, limits) {
-        Ok(r) => Ok(r),
-        Err(e @ AnalysisError::TooLarge { .. }) => Err(e),
-        Err(_) => match decode_jpeg_small(bytes, limits) {
-            Ok(r) => Ok(r),
-            Err(e @ AnalysisError::TooLarge { .. }) => Err(e),
-            Err(_) => decode_generic(bytes, ImageFormat::Jpeg, limits),
-        },
+    type Decoder = fn(&[u8], HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError>;
+    let fallbacks: [Decoder; 2] = [decode_jpeg_small, |b, l| {
+        decode_generic(b, ImageFormat::Jpeg, l)
+    }];
+    let mut decoded = decode_jpeg_turbo(bytes, limits);
+    for next in fallbacks {
+        // Too large is final; a decode error lets the next decoder try.
+        if matches!(decoded, Err(AnalysisError::Decode(_))) {
+            decoded = next(bytes, limits);
+        }
     }
+    decoded
 }
 
 /// The numerator n of the smallest libjpeg IDCT scale n/8 that keeps the
@@ -326,9 +330,9 @@ fn rgb_luma(r: u8, g: u8, b: u8) -> u8 {
 /// A decoded picture in grey by [`rgb_luma`]; transparent pixels are
 /// composed over white, as a browser shows them on a white page. The grey
 /// every decoding path gives, so the face detector's evaluation uses it too.
-pub fn to_grey(img: &DynamicImage) -> GrayImage {
+pub fn to_grey(img: DynamicImage) -> GrayImage {
     match img {
-        DynamicImage::ImageLuma8(g) => g.clone(),
+        DynamicImage::ImageLuma8(g) => g,
         DynamicImage::ImageRgb8(rgb) => GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
             let p = rgb.get_pixel(x, y).0;
             image::Luma([rgb_luma(p[0], p[1], p[2])])
@@ -372,7 +376,7 @@ fn decode_generic(
     } else {
         img
     };
-    Ok((to_grey(&small), w, h))
+    Ok((to_grey(small), w, h))
 }
 
 fn orient(grey: GrayImage, w: u32, h: u32, orientation: Option<u8>) -> (GrayImage, u32, u32) {
