@@ -180,11 +180,13 @@ fn bench_store(n: usize) {
         written += batch.len();
         batch.clear();
     };
-    let verdicts: exposure_audit::model::RobotsVerdicts = [
-        ("GPTBot".to_string(), "allowed".to_string()),
-        ("CCBot".to_string(), "disallowed".to_string()),
-    ]
-    .into();
+    let verdicts: std::sync::Arc<exposure_audit::model::RobotsVerdicts> = std::sync::Arc::new(
+        [
+            ("GPTBot".to_string(), "allowed".to_string()),
+            ("CCBot".to_string(), "disallowed".to_string()),
+        ]
+        .into(),
+    );
     for (i, (sha, phash)) in pictures.iter().enumerate() {
         let page = format!("https://school.example/news/item-{}/", i / 10);
         let url =

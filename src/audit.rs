@@ -230,7 +230,7 @@ async fn run_body(
         };
     let verdicts = crawl::verdicts_for(&crawl, &outcome).await;
     for (s, v) in outcome.sightings.iter().zip(verdicts.iter()) {
-        let _ = tx.send(Record::Sighting(s.clone(), (**v).clone())).await;
+        let _ = tx.send(Record::Sighting(s.clone(), v.clone())).await;
     }
     for f in ai_crawler_findings(&outcome, &verdicts) {
         let _ = tx.send(Record::Finding(f)).await;

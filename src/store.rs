@@ -236,7 +236,9 @@ pub enum Record {
     Page(PageRecord),
     Picture(Picture),
     Image(ImageRecord),
-    Sighting(crate::model::Sighting, RobotsVerdicts),
+    /// A sighting and its robots verdicts (shared: most sightings of a run
+    /// have one of a few).
+    Sighting(crate::model::Sighting, std::sync::Arc<RobotsVerdicts>),
     Finding(SiteFinding),
 }
 
@@ -450,7 +452,7 @@ impl Store {
                             s.image_url,
                             s.found_via.as_str(),
                             serde_json::to_string(&s.context).expect("context serialises"),
-                            serde_json::to_string(robots).expect("verdicts serialise"),
+                            serde_json::to_string(&**robots).expect("verdicts serialise"),
                         ])?;
                     }
                     Record::Finding(f) => {
