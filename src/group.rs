@@ -187,10 +187,8 @@ impl HammingIndex {
         for c in 0..4 {
             let hashes = &self.sorted[c];
             let items = &self.items[c];
-            // Reported once: by the first part within r bits.
             let mut report = |x: usize, y: usize, d: u32| {
-                let diff = hashes[x] ^ hashes[y];
-                if (0..c).all(|e| ((diff >> (16 * e)) & 0xffff).count_ones() > r) {
+                if first_part_within(hashes[x] ^ hashes[y], c, r) {
                     let (i, j) = (items[x] as usize, items[y] as usize);
                     f(i.min(j), i.max(j), d);
                 }
@@ -241,15 +239,20 @@ impl HammingIndex {
                     if d > max {
                         continue;
                     }
-                    // Reported once: by the first part that is within r.
-                    let first = (0..c).any(|e| ((x >> (16 * e)) & 0xffff).count_ones() <= r);
-                    if !first {
+                    if first_part_within(x, c, r) {
                         f(id as usize, d);
                     }
                 }
             }
         }
     }
+}
+
+/// Whether part `c` is the first of two hashes' parts (`diff` is their XOR)
+/// that differ in at most `r` bits: a pair found through several parts'
+/// tables is reported once, by the first.
+fn first_part_within(diff: u64, c: usize, r: u32) -> bool {
+    (0..c).all(|e| ((diff >> (16 * e)) & 0xffff).count_ones() > r)
 }
 
 /// Every 16-bit mask with at most `r` bits set, fewest bits first.
