@@ -735,15 +735,6 @@ impl Store {
             .optional()?)
     }
 
-    /// When each exposure was first seen.
-    pub fn first_seen(&self) -> Result<HashMap<String, String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, first_seen_at FROM exposures")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Open exposures by risk for the last `n` reportable runs up to `run_id`,
     /// oldest first: (run id, started at, high, medium, low).
     pub fn trend(&self, run_id: i64, n: usize) -> Result<Vec<TrendRow>, StoreError> {
@@ -921,15 +912,6 @@ impl Store {
             out.extend(self.occurrences_of(r, &wanted)?);
         }
         Ok(out)
-    }
-
-    /// For every exposure, the last run before `run_id` that saw it.
-    pub fn last_seen_runs(&self, run_id: i64) -> Result<HashMap<String, i64>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT exposure_id, MAX(run_id) FROM run_pictures WHERE run_id < ?1 GROUP BY exposure_id",
-        )?;
-        let rows = stmt.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A picture's stored thumbnail, if it has one.
