@@ -6,7 +6,8 @@
 //!   cargo bench --bench scale -- extract         # pages/s
 //!   cargo bench --bench scale -- group 1000000   # hashes in near-duplicate families
 //!   cargo bench --bench scale -- store 300000    # sightings stored, reports written
-//!                                                # (300,000 pictures: ~100,000 exposures)
+//!                                                # (300,000 pictures: ~100,000 exposures;
+//!                                                # SCALE_KEEP_DB=FILE keeps its database)
 
 use std::collections::HashMap;
 use std::path::Path;
