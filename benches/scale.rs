@@ -14,7 +14,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use exposure_audit::analysis::hash::{self, HashLimits};
-use exposure_audit::model::{Context, FoundVia, Picture, PictureMetadata, Risk, Sighting};
+use exposure_audit::model::{
+    Context, ExposureImage, FoundVia, Picture, PictureMetadata, Risk, Sighting,
+};
 use exposure_audit::store::{
     ImageRecord, PageRecord, Record, RunClose, RunCounts, RunExposure, RunStatus, Store,
 };
@@ -181,12 +183,18 @@ fn bench_store(n: usize) {
         written += batch.len();
         batch.clear();
     };
+    // A verdict for each crawler of the bundled list, as an audit records
+    // it for every sighting.
     let verdicts: std::sync::Arc<exposure_audit::model::RobotsVerdicts> = std::sync::Arc::new(
-        [
-            ("GPTBot".to_string(), "allowed".to_string()),
-            ("CCBot".to_string(), "disallowed".to_string()),
-        ]
-        .into(),
+        exposure_audit::robots::crawlers(None)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let verdict = if i % 3 == 0 { "disallowed" } else { "allowed" };
+                (c.agent, verdict.to_string())
+            })
+            .collect(),
     );
     for (i, (sha, phash)) in pictures.iter().enumerate() {
         let page = format!("https://school.example/news/item-{}/", i / 10);
@@ -202,18 +210,7 @@ fn bench_store(n: usize) {
                 ..PageRecord::default()
             }));
         }
-        batch.push(Record::Picture(Picture {
-            sha256: sha.clone(),
-            phash: *phash,
-            width: 1024,
-            height: 683,
-            format: "jpeg".into(),
-            bytes: 120_000,
-            metadata: PictureMetadata::default(),
-            faces: Some((i % 4) as u32),
-            largest_face: Some(0.1),
-            thumbnail: None,
-        }));
+        batch.push(Record::Picture(picture(i, sha, *phash)));
         batch.push(Record::Image(ImageRecord {
             url: url.clone(),
             status: Some(200),
@@ -248,16 +245,38 @@ fn bench_store(n: usize) {
     let t = Instant::now();
     let run_pictures = store.run_pictures(run).unwrap();
     let g = exposure_audit::group::group(&run_pictures, &[], &HashMap::new());
-    let assessed: Vec<RunExposure> = g
-        .new_exposures
+    // Each exposure's picture summary from its copies, as an audit scores
+    // it: one exposure's copies at a time.
+    let index: HashMap<&str, usize> = pictures
         .iter()
-        .map(|(id, _)| RunExposure {
-            exposure_id: id.clone(),
-            risk: Risk::Low,
-            score: 25,
-            reasons: vec!["faces".into(), "year_group_nearby".into()],
-            details: Vec::new(),
-            change: "new".into(),
+        .enumerate()
+        .map(|(i, (sha, _))| (sha.as_str(), i))
+        .collect();
+    let mut members: Vec<(&str, &str)> = g
+        .assignments
+        .iter()
+        .map(|(sha, exp)| (exp.as_str(), sha.as_str()))
+        .collect();
+    members.sort_unstable();
+    let assessed: Vec<RunExposure> = members
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|group| {
+            let copies: Vec<Picture> = group
+                .iter()
+                .map(|(_, sha)| {
+                    let i = index[sha];
+                    picture(i, &pictures[i].0, pictures[i].1)
+                })
+                .collect();
+            RunExposure {
+                exposure_id: group[0].0.to_string(),
+                risk: Risk::Low,
+                score: 25,
+                reasons: vec!["faces".into(), "year_group_nearby".into()],
+                details: Vec::new(),
+                change: "new".into(),
+                image: Some(ExposureImage::of(&copies)),
+            }
         })
         .collect();
     store
@@ -309,6 +328,22 @@ fn bench_store(n: usize) {
             String::from_utf8_lossy(&out.stderr)
         );
         print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+/// The analysis stored for the bench's picture `i`.
+fn picture(i: usize, sha: &str, phash: u64) -> Picture {
+    Picture {
+        sha256: sha.to_string(),
+        phash,
+        width: 1024,
+        height: 683,
+        format: "jpeg".into(),
+        bytes: 120_000,
+        metadata: PictureMetadata::default(),
+        faces: Some((i % 4) as u32),
+        largest_face: Some(0.1),
+        thumbnail: None,
     }
 }
 

@@ -674,6 +674,7 @@ fn finish(
             reasons,
             details,
             change: change.into(),
+            image: Some(crate::model::ExposureImage::of(&copies)),
         });
     }
 

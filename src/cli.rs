@@ -979,9 +979,14 @@ fn write_run_report(
     let failed = |e: report::WriteError| (Exit::Failed, e.to_string());
     match against {
         None => {
-            let (head, mut stored) = report::json::open(store, row, &audit::now())
-                .map_err(|e| (Exit::Failed, e.to_string()))?;
-            write_format(&head, &mut stored, format, thumbs, out).map_err(failed)
+            let (head, mut ahead) = report::json::open_read_ahead(
+                store.path(),
+                row,
+                &audit::now(),
+                report::json::BATCH,
+            )
+            .map_err(|e| (Exit::Failed, e.to_string()))?;
+            write_format(&head, &mut ahead, format, thumbs, out).map_err(failed)
         }
         Some(b) => {
             let report::Report { head, exposures } = report_against(store, row, b)?;

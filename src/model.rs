@@ -149,6 +149,30 @@ pub struct PictureMetadata {
 }
 
 impl PictureMetadata {
+    /// Adds what `from` says and this does not: GPS and single fields if
+    /// missing, people not yet named.
+    pub fn merge(&mut self, from: &PictureMetadata) {
+        if self.gps.is_none() {
+            self.gps = from.gps;
+        }
+        for p in &from.people {
+            if !self.people.contains(p) {
+                self.people.push(p.clone());
+            }
+        }
+        for (a, b) in [
+            (&mut self.author, &from.author),
+            (&mut self.caption, &from.caption),
+            (&mut self.copyright, &from.copyright),
+            (&mut self.taken_at, &from.taken_at),
+            (&mut self.camera, &from.camera),
+        ] {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == PictureMetadata::default()
     }
@@ -188,6 +212,52 @@ pub struct Detail {
 
 /// Verdicts per crawler agent: "allowed" or "disallowed".
 pub type RobotsVerdicts = BTreeMap<String, String>;
+
+/// What a report shows of an exposure's picture (the report's `image`),
+/// from its copies in one run: the largest copy's hash and size, the most
+/// faces any copy showed, the largest face, and the metadata of every copy
+/// merged. Stored with each exposure of a run when it is scored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExposureImage {
+    /// 16 hex digits.
+    pub phash: String,
+    pub width: u32,
+    pub height: u32,
+    /// Most faces found in any copy; `None` if no copy was analysed for faces.
+    pub faces: Option<u32>,
+    /// Width of the largest face over the picture's width, to three decimals
+    /// (added field).
+    pub largest_face: Option<f32>,
+    pub metadata: PictureMetadata,
+}
+
+impl ExposureImage {
+    /// Folds the copies, in the order given: of equally large copies the
+    /// last gives the hash; metadata fields are taken from the first copy
+    /// that has them.
+    pub fn of<'a>(copies: impl IntoIterator<Item = &'a Picture>) -> ExposureImage {
+        let mut image = ExposureImage::default();
+        let mut best = 0u64;
+        for p in copies {
+            let pixels = u64::from(p.width) * u64::from(p.height);
+            if pixels >= best {
+                best = pixels;
+                image.phash = phash_hex(p.phash);
+                image.width = p.width;
+                image.height = p.height;
+            }
+            if let Some(f) = p.faces {
+                image.faces = Some(image.faces.unwrap_or(0).max(f));
+            }
+            if let Some(l) = p.largest_face {
+                let rounded = (l * 1000.0).round() / 1000.0;
+                image.largest_face = Some(image.largest_face.unwrap_or(0.0).max(rounded));
+            }
+            image.metadata.merge(&p.metadata);
+        }
+        image
+    }
+}
 
 /// Formats a 64-bit perceptual hash as the report's hex string.
 pub fn phash_hex(h: u64) -> String {

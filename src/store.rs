@@ -5,13 +5,16 @@
 //! reported again later. Writes of a run are batched into transactions by the
 //! caller (see [`Store::write_batch`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
-use crate::model::{Context, Detail, FoundVia, Picture, Risk, RobotsVerdicts, SiteFinding};
+use crate::model::{
+    Context, Detail, ExposureImage, FoundVia, Picture, Risk, RobotsVerdicts, SiteFinding,
+};
 
 /// Errors of the store. Each ends the run: the database is the record.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,9 @@ pub enum StoreError {
         what: &'static str,
         source: serde_json::Error,
     },
+    /// A thread reading the store for another ended without its answer.
+    #[error("{0}")]
+    Reader(&'static str),
     /// The operating system gave no random bytes for a salt.
     #[error("cannot make a random salt: {0}")]
     Salt(String),
@@ -74,6 +80,7 @@ pub fn migrations() -> Migrations<'static> {
         )),
         M::up(include_str!("../migrations/0006_thumbnails.sql")),
         M::up(include_str!("../migrations/0007_report_indexes.sql")),
+        M::up(include_str!("../migrations/0008_exposure_image.sql")),
     ])
 }
 
@@ -260,6 +267,9 @@ pub struct RunExposure {
     pub reasons: Vec<String>,
     pub details: Vec<Detail>,
     pub change: String,
+    /// What the report shows of its picture; `None` for runs scored before
+    /// it was stored, and for purged runs.
+    pub image: Option<ExposureImage>,
 }
 
 /// An occurrence (sighting) of a picture in a run, joined with its picture.
@@ -272,7 +282,9 @@ pub struct OccurrenceRow {
     pub image_url: String,
     pub found_via: FoundVia,
     pub context: Context,
-    pub robots: RobotsVerdicts,
+    /// Shared by the sightings of one read whose verdicts are the same
+    /// (most of a site's): parsed once.
+    pub robots: Arc<RobotsVerdicts>,
 }
 
 /// A document fetch of a run: (url, kind, HTTP status, error).
@@ -612,8 +624,8 @@ impl Store {
                 ins_rp.execute(params![run_id, sha, exp])?;
             }
             let mut ins_re = tx.prepare_cached(
-                "INSERT OR REPLACE INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change, image)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for e in assessed {
                 ins_re.execute(params![
@@ -623,7 +635,10 @@ impl Store {
                     e.score,
                     serde_json::to_string(&e.reasons).expect("reasons serialise"),
                     serde_json::to_string(&e.details).expect("details serialise"),
-                    e.change
+                    e.change,
+                    e.image
+                        .as_ref()
+                        .map(|i| serde_json::to_string(i).expect("image serialises")),
                 ])?;
             }
             close_run_row(&tx, run_id, status, counts, error, now)?;
@@ -860,7 +875,7 @@ impl Store {
                     [],
                 )?;
                 tx.execute(
-                    &format!("UPDATE run_exposures SET details = '[]' WHERE {scope}"),
+                    &format!("UPDATE run_exposures SET details = '[]', image = NULL WHERE {scope}"),
                     [],
                 )?;
                 tx.execute(
@@ -1064,24 +1079,33 @@ impl Store {
 
     pub fn run_exposures(&self, run_id: i64) -> Result<Vec<RunExposure>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT exposure_id, risk, score, reasons, details, change FROM run_exposures WHERE run_id = ?1
+            "SELECT exposure_id, risk, score, reasons, details, change, image FROM run_exposures WHERE run_id = ?1
              ORDER BY score DESC, exposure_id",
         )?;
         Self::run_exposure_rows(&mut stmt, params![run_id])
     }
 
-    /// Some of a run's assessed exposures, riskiest first.
+    /// Some of a run's assessed exposures, riskiest first, each with when
+    /// it was first seen.
     pub fn run_exposures_of(
         &self,
         run_id: i64,
         ids: &[&str],
-    ) -> Result<Vec<RunExposure>, StoreError> {
+    ) -> Result<Vec<(RunExposure, String)>, StoreError> {
         self.with_ids(
-            "SELECT exposure_id, risk, score, reasons, details, change FROM run_exposures
-             WHERE run_id = ?1 AND exposure_id IN ({}) ORDER BY score DESC, exposure_id",
+            "SELECT re.exposure_id, re.risk, re.score, re.reasons, re.details, re.change, re.image, e.first_seen_at
+             FROM run_exposures re JOIN exposures e ON e.id = re.exposure_id
+             WHERE re.run_id = ?1 AND re.exposure_id IN ({}) ORDER BY re.score DESC, re.exposure_id",
             Some(run_id),
             ids,
-            Self::run_exposure_rows,
+            |stmt, args| {
+                let mut rows = stmt.query(args)?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push((run_exposure_from(r)?, r.get(7)?));
+                }
+                Ok(out)
+            },
         )
     }
 
@@ -1089,27 +1113,10 @@ impl Store {
         stmt: &mut rusqlite::Statement<'_>,
         args: impl rusqlite::Params,
     ) -> Result<Vec<RunExposure>, StoreError> {
-        let rows = stmt.query_map(args, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?;
+        let mut rows = stmt.query(args)?;
         let mut out = Vec::new();
-        for row in rows {
-            let (exposure_id, risk, score, reasons, details, change) = row?;
-            out.push(RunExposure {
-                exposure_id,
-                risk: parse_risk(&risk),
-                score,
-                reasons: from_json("run_exposures.reasons", &reasons)?,
-                details: from_json("run_exposures.details", &details)?,
-                change,
-            });
+        while let Some(r) = rows.next()? {
+            out.push(run_exposure_from(r)?);
         }
         Ok(out)
     }
@@ -1128,94 +1135,75 @@ impl Store {
         Self::occurrence_rows(&mut stmt, rusqlite::params_from_iter([run_id.to_string()]))
     }
 
-    /// The sightings of a run for some of its exposures: a report's batch.
-    /// CROSS JOIN keeps SQLite from starting at the run's every image.
+    /// The sightings of a run for some of its exposures: a report's batch,
+    /// in exposure order and within one in the order they were made, each
+    /// sighting once. CROSS JOIN keeps SQLite from starting at the run's
+    /// every image; the batch is sorted here rather than by SQLite's sorter.
     pub fn occurrences_of(
         &self,
         run_id: i64,
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
-        self.with_ids(
-            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context, s.robots
+        let mut rows: Vec<(i64, OccurrenceRow)> = self.with_ids(
+            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context, s.robots, s.id
              FROM run_pictures rp
              CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
              CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
-             WHERE rp.run_id = ?1 AND rp.exposure_id IN ({})
-             GROUP BY s.id
-             ORDER BY rp.exposure_id, s.id",
+             WHERE rp.run_id = ?1 AND rp.exposure_id IN ({})",
             Some(run_id),
             ids,
-            Self::occurrence_rows,
-        )
+            |stmt, args| {
+                let mut rows = stmt.query(args)?;
+                let (mut out, mut verdicts) = (Vec::new(), Verdicts::new());
+                while let Some(r) = rows.next()? {
+                    out.push((r.get(8)?, occurrence_from(r, &mut verdicts)?));
+                }
+                Ok(out)
+            },
+        )?;
+        // A picture address fetched twice in a run has two image rows: its
+        // sightings are still one each.
+        rows.sort_unstable_by_key(|(id, _)| *id);
+        rows.dedup_by_key(|(id, _)| *id);
+        rows.sort_by(|(a_id, a), (b_id, b)| (&a.exposure_id, a_id).cmp(&(&b.exposure_id, b_id)));
+        Ok(rows.into_iter().map(|(_, o)| o).collect())
     }
 
     fn occurrence_rows(
         stmt: &mut rusqlite::Statement<'_>,
         args: impl rusqlite::Params,
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
-        let rows = stmt.query_map(args, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (exposure_id, sha256, source, page_url, image_url, via, context, robots) = row?;
-            out.push(OccurrenceRow {
-                exposure_id,
-                sha256,
-                source,
-                page_url,
-                image_url,
-                found_via: FoundVia::parse(&via).unwrap_or(FoundVia::Link),
-                context: from_json("sightings.context", &context)?,
-                robots: from_json("sightings.robots", &robots)?,
-            });
+        let mut rows = stmt.query(args)?;
+        let (mut out, mut verdicts) = (Vec::new(), Verdicts::new());
+        while let Some(r) = rows.next()? {
+            out.push(occurrence_from(r, &mut verdicts)?);
         }
         Ok(out)
     }
 
-    /// The pictures of some of a run's exposures: (sha256, exposure id).
-    pub fn picture_exposures_of(
+    /// The analysed pictures of some of a run's exposures, with the
+    /// exposure each belongs to, in exposure and sha256 order.
+    pub fn exposure_pictures_of(
         &self,
         run_id: i64,
         ids: &[&str],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        self.pairs_of(
-            "SELECT sha256, exposure_id FROM run_pictures WHERE run_id = ?1 AND exposure_id IN ({}) ORDER BY exposure_id, sha256",
+    ) -> Result<Vec<(String, Picture)>, StoreError> {
+        self.with_ids(
+            "SELECT p.sha256, p.phash, p.width, p.height, p.format, p.bytes, p.metadata, p.faces, p.largest_face,
+                    rp.exposure_id
+             FROM run_pictures rp CROSS JOIN pictures p ON p.sha256 = rp.sha256
+             WHERE rp.run_id = ?1 AND rp.exposure_id IN ({}) ORDER BY rp.exposure_id, rp.sha256",
             Some(run_id),
             ids,
+            |stmt, args| {
+                let mut rows = stmt.query(args)?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push((r.get(9)?, picture_from(r)?));
+                }
+                Ok(out)
+            },
         )
-    }
-
-    /// When each of `ids` was first seen: (exposure id, time).
-    pub fn first_seen_of(&self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
-        self.pairs_of(
-            "SELECT id, first_seen_at FROM exposures WHERE id IN ({})",
-            None,
-            ids,
-        )
-    }
-
-    /// Runs a two-column text query whose `IN ({})` takes `ids`, after an
-    /// optional run id as `?1`.
-    fn pairs_of(
-        &self,
-        sql: &str,
-        run_id: Option<i64>,
-        ids: &[&str],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        self.with_ids(sql, run_id, ids, |stmt, args| {
-            let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
     }
 
     /// Prepares `sql`, whose `IN ({})` takes `ids` (after an optional run id
@@ -1255,15 +1243,17 @@ impl Store {
         Ok(out)
     }
 
-    /// A run's exposure ids, riskiest first (the report's order), and the
-    /// ids this run saw (those with a sighting): all a streamed report
-    /// keeps in memory.
-    pub fn report_order(
-        &self,
-        run_id: i64,
-    ) -> Result<(Vec<ReportKey>, HashSet<String>), StoreError> {
+    /// A run's exposures, riskiest first (the report's order), each with
+    /// whether this run saw it: all a streamed report keeps in memory. A run
+    /// records the pictures of the exposures it saw (a sighting of one of
+    /// their pictures) and of no other, so `run_pictures` answers "seen"
+    /// without reading the run's sightings.
+    pub fn report_order(&self, run_id: i64) -> Result<Vec<ReportKey>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT exposure_id, risk, change FROM run_exposures WHERE run_id = ?1 ORDER BY score DESC, exposure_id",
+            "SELECT re.exposure_id, re.risk, re.change,
+                    EXISTS (SELECT 1 FROM run_pictures rp
+                            WHERE rp.exposure_id = re.exposure_id AND rp.run_id = re.run_id)
+             FROM run_exposures re WHERE re.run_id = ?1 ORDER BY re.score DESC, re.exposure_id",
         )?;
         let order = stmt
             .query_map(params![run_id], |r| {
@@ -1271,20 +1261,11 @@ impl Store {
                     exposure_id: r.get(0)?,
                     risk: parse_risk(&r.get::<_, String>(1)?),
                     change: r.get(2)?,
+                    seen: r.get(3)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT rp.exposure_id
-             FROM sightings s
-             JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
-             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
-             WHERE s.run_id = ?1",
-        )?;
-        let seen = stmt
-            .query_map(params![run_id], |r| r.get(0))?
-            .collect::<Result<HashSet<String>, _>>()?;
-        Ok((order, seen))
+        Ok(order)
     }
 
     /// The pictures of a run's exposures (sha256 to exposure id).
@@ -1436,6 +1417,59 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 
 /// A `pictures` row (sha256, phash, width, height, format, bytes,
 /// metadata, faces, largest_face), without its thumbnail.
+/// Verdict maps already parsed in one read, by their stored JSON: a site's
+/// sightings share a handful.
+type Verdicts = HashMap<String, Arc<RobotsVerdicts>>;
+
+/// An occurrence from its first eight columns: exposure_id, sha256, source,
+/// page_url, image_url, found_via, context, robots.
+fn occurrence_from(
+    r: &rusqlite::Row<'_>,
+    seen: &mut Verdicts,
+) -> Result<OccurrenceRow, StoreError> {
+    let json = r.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
+    let robots = match seen.get(json) {
+        Some(v) => v.clone(),
+        None => {
+            let v: Arc<RobotsVerdicts> = Arc::new(from_json("sightings.robots", json)?);
+            seen.insert(json.to_string(), v.clone());
+            v
+        }
+    };
+    Ok(OccurrenceRow {
+        exposure_id: r.get(0)?,
+        sha256: r.get(1)?,
+        source: r.get(2)?,
+        page_url: r.get(3)?,
+        image_url: r.get(4)?,
+        found_via: FoundVia::parse(&r.get::<_, String>(5)?).unwrap_or(FoundVia::Link),
+        context: from_json("sightings.context", &r.get::<_, String>(6)?)?,
+        robots,
+    })
+}
+
+/// A `run_exposures` row from its first seven columns: exposure_id, risk,
+/// score, reasons, details, change, image.
+fn run_exposure_from(r: &rusqlite::Row<'_>) -> Result<RunExposure, StoreError> {
+    let image = match r
+        .get_ref(6)?
+        .as_str_or_null()
+        .map_err(rusqlite::Error::from)?
+    {
+        Some(json) => Some(from_json("run_exposures.image", json)?),
+        None => None,
+    };
+    Ok(RunExposure {
+        exposure_id: r.get(0)?,
+        risk: parse_risk(&r.get::<_, String>(1)?),
+        score: r.get(2)?,
+        reasons: from_json("run_exposures.reasons", &r.get::<_, String>(3)?)?,
+        details: from_json("run_exposures.details", &r.get::<_, String>(4)?)?,
+        change: r.get(5)?,
+        image,
+    })
+}
+
 fn picture_from(r: &rusqlite::Row<'_>) -> Result<Picture, StoreError> {
     Ok(Picture {
         sha256: r.get(0)?,
@@ -1458,6 +1492,9 @@ pub struct ReportKey {
     pub exposure_id: String,
     pub risk: Risk,
     pub change: String,
+    /// Seen this run; otherwise carried from an earlier run (resolved, or
+    /// on a page this run could not read).
+    pub seen: bool,
 }
 
 /// A stored risk band (written by `Risk::as_str`).

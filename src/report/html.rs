@@ -145,7 +145,7 @@ pub fn write(
             if let Some(store) = thumbnails {
                 add_thumbnail(e, store)?;
             }
-            any_thumbnail |= e.image.thumbnail.is_some();
+            any_thumbnail |= e.thumbnail.is_some();
             exposure(&mut h, e);
         }
         out.write_all(h.as_bytes())?;
@@ -224,7 +224,7 @@ pub fn add_thumbnail(e: &mut Exposure, store: &Store) -> Result<(), StoreError> 
     use base64::Engine;
     for o in &e.occurrences {
         if let Some(jpeg) = store.thumbnail(&o.sha256)? {
-            e.image.thumbnail = Some(format!(
+            e.thumbnail = Some(format!(
                 "data:image/jpeg;base64,{}",
                 base64::engine::general_purpose::STANDARD.encode(jpeg)
             ));
@@ -253,7 +253,7 @@ fn exposure(h: &mut String, e: &Exposure) {
         let reasons: Vec<String> = e.reasons.iter().map(|r| esc(reason_label(r))).collect();
         let _ = write!(h, "<p>Why: {}.</p>", reasons.join("; "));
     }
-    if let Some(uri) = &e.image.thumbnail {
+    if let Some(uri) = &e.thumbnail {
         let _ = write!(
             h,
             "<img class=\"thumb\" src=\"{}\" alt=\"blurred thumbnail\">",

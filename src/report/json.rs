@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::{phash_hex, Context, Detail, PictureMetadata, RobotsVerdicts, SiteFinding};
+use crate::model::{Context, Detail, ExposureImage, RobotsVerdicts, SiteFinding};
 use crate::store::{OccurrenceRow, RunRow, Store, StoreError};
 
 pub const SCHEMA: &str = "exposure-audit/report/v1";
@@ -145,23 +145,16 @@ pub struct Exposure {
     pub image: Image,
     pub occurrences: Vec<Occurrence>,
     pub details: Vec<Detail>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Image {
-    pub phash: String,
-    pub width: u32,
-    pub height: u32,
-    /// Most faces found in any copy; null if no copy was analysed for faces.
-    pub faces: Option<u32>,
-    /// Width of the largest face over the picture's width (added field).
-    pub largest_face: Option<f32>,
-    pub metadata: PictureMetadata,
-    /// A blurred thumbnail as a data: URI, only in HTML reports with
-    /// thumbnails switched on (never in JSON or CSV).
+    /// A blurred thumbnail of the picture as a data: URI, only in HTML
+    /// reports with thumbnails switched on (never in JSON or CSV).
     #[serde(skip)]
     pub thumbnail: Option<String>,
 }
+
+/// An exposure's picture: the largest copy's hash and size, the most
+/// faces in any copy (null if none was analysed for faces), the largest
+/// face's width over the picture's (added field), and the copies' metadata.
+pub use crate::model::ExposureImage as Image;
 
 #[derive(Debug, Serialize)]
 pub struct Occurrence {
@@ -170,7 +163,7 @@ pub struct Occurrence {
     pub image_url: String,
     pub found_via: &'static str,
     pub context: Context,
-    pub robots: RobotsVerdicts,
+    pub robots: std::sync::Arc<RobotsVerdicts>,
     /// The sha256 of the bytes served at image_url (added field).
     pub sha256: String,
 }
@@ -195,7 +188,7 @@ pub struct Unseen {
 }
 
 /// Exposures read from the store per batch when a report is streamed.
-const BATCH: usize = 256;
+pub const BATCH: usize = 256;
 
 /// A report without its exposures: what is written before and after them.
 #[derive(Debug)]
@@ -230,8 +223,8 @@ impl ExposureSource for InMemory {
 pub struct Stored<'s> {
     store: &'s Store,
     run_id: i64,
-    order: Vec<String>,
-    seen: HashSet<String>,
+    /// Exposure ids in report order, each with whether this run saw it.
+    order: Vec<(String, bool)>,
     next: usize,
     batch: usize,
 }
@@ -251,62 +244,70 @@ impl ExposureSource for Stored<'_> {
         if self.next >= end {
             return Ok(None);
         }
-        let ids: Vec<&str> = self.order[self.next..end]
-            .iter()
-            .map(String::as_str)
-            .collect();
+        let keys = &self.order[self.next..end];
         self.next = end;
+        let ids: Vec<&str> = keys.iter().map(|(id, _)| id.as_str()).collect();
+        // Resolved and unseen exposures show where they were last seen.
+        let (seen, missing): (Vec<_>, Vec<_>) = keys.iter().partition(|(_, seen)| *seen);
+        let seen: Vec<&str> = seen.iter().map(|(id, _)| id.as_str()).collect();
+        let seen_set: HashSet<&str> = seen.iter().copied().collect();
+        let missing: Vec<&str> = missing.iter().map(|(id, _)| id.as_str()).collect();
         let (store, run) = (self.store, self.run_id);
         let mut occ: HashMap<String, Vec<OccurrenceRow>> = HashMap::new();
-        // Resolved and unseen exposures show where they were last seen.
-        let missing: Vec<&str> = ids
-            .iter()
-            .copied()
-            .filter(|id| !self.seen.contains(*id))
-            .collect();
         for o in store
-            .occurrences_of(run, &ids)?
+            .occurrences_of(run, &seen)?
             .into_iter()
             .chain(store.last_seen_occurrences(run, &missing)?)
         {
             occ.entry(o.exposure_id.clone()).or_default().push(o);
         }
-        let mut pictures: HashMap<String, Vec<String>> = HashMap::new();
-        for (sha, exp) in store.picture_exposures_of(run, &ids)? {
-            pictures.entry(exp).or_default().push(sha);
+        let assessed = store.run_exposures_of(run, &ids)?;
+        // Runs scored before an exposure's picture was stored with it: from
+        // its copies, this run's or else (resolved, unseen) those of the
+        // places it was last seen.
+        let (seen_now, gone): (Vec<&str>, Vec<&str>) = assessed
+            .iter()
+            .filter(|(e, _)| e.image.is_none())
+            .map(|(e, _)| e.exposure_id.as_str())
+            .partition(|id| seen_set.contains(id));
+        let mut copies: HashMap<String, Vec<crate::model::Picture>> = HashMap::new();
+        for (exp, p) in store.exposure_pictures_of(run, &seen_now)? {
+            copies.entry(exp).or_default().push(p);
         }
-        let first_seen: HashMap<String, String> = store.first_seen_of(&ids)?.into_iter().collect();
-        // An exposure's pictures are this run's, or else (resolved, unseen)
-        // those of the places it was last seen; read in one query.
-        for id in &ids {
-            if !pictures.contains_key(*id) {
-                let mut shas: Vec<String> = occ
-                    .get(*id)
-                    .map(|rows| rows.iter().map(|o| o.sha256.clone()).collect())
-                    .unwrap_or_default();
-                shas.sort();
-                shas.dedup();
-                pictures.insert(id.to_string(), shas);
-            }
-        }
-        let wanted: Vec<&str> = pictures.values().flatten().map(String::as_str).collect();
-        let analysed: HashMap<String, crate::model::Picture> = store
+        let shas_of = |id: &str| -> Vec<&str> {
+            let mut shas: Vec<&str> = occ
+                .get(id)
+                .into_iter()
+                .flatten()
+                .map(|o| o.sha256.as_str())
+                .collect();
+            shas.sort_unstable();
+            shas.dedup();
+            shas
+        };
+        let mut wanted: Vec<&str> = gone.iter().flat_map(|id| shas_of(id)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let last_seen: HashMap<String, crate::model::Picture> = store
             .pictures_of(&wanted)?
             .into_iter()
             .map(|p| (p.sha256.clone(), p))
             .collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for e in store.run_exposures_of(run, &ids)? {
-            let seen_this_run = self.seen.contains(&e.exposure_id);
-            let rows = occ.remove(&e.exposure_id).unwrap_or_default();
-            let copies: Vec<&crate::model::Picture> = pictures
-                .get(&e.exposure_id)
-                .into_iter()
-                .flatten()
-                .filter_map(|sha| analysed.get(sha))
+        for id in &gone {
+            let found = shas_of(id)
+                .iter()
+                .filter_map(|s| last_seen.get(*s).cloned())
                 .collect();
-            let since = first_seen.get(&e.exposure_id).cloned();
-            out.push(exposure(e, rows, &copies, since, seen_this_run));
+            copies.insert(id.to_string(), found);
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for (mut e, since) in assessed {
+            let seen_this_run = seen_set.contains(e.exposure_id.as_str());
+            let rows = occ.remove(&e.exposure_id).unwrap_or_default();
+            let image = e.image.take().unwrap_or_else(|| {
+                ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten())
+            });
+            out.push(exposure(e, rows, image, Some(since), seen_this_run));
         }
         Ok(Some(out))
     }
@@ -319,14 +320,11 @@ pub fn open<'s>(
     generated_at: &str,
 ) -> Result<(Head, Stored<'s>), StoreError> {
     let previous = store.previous_reportable_run(run.id)?;
-    let (keys, seen) = store.report_order(run.id)?;
-    let summary = Summary::count(keys.iter().map(|k| {
-        (
-            k.risk.as_str(),
-            k.change.as_str(),
-            seen.contains(&k.exposure_id),
-        )
-    }));
+    let keys = store.report_order(run.id)?;
+    let summary = Summary::count(
+        keys.iter()
+            .map(|k| (k.risk.as_str(), k.change.as_str(), k.seen)),
+    );
     let open_by_risk = open_by_risk(keys.iter().map(|k| (k.risk.as_str(), k.change.as_str())));
     let head = Head {
         generated_at: generated_at.to_string(),
@@ -363,8 +361,7 @@ pub fn open<'s>(
     let stored = Stored {
         store,
         run_id: run.id,
-        order: keys.into_iter().map(|k| k.exposure_id).collect(),
-        seen,
+        order: keys.into_iter().map(|k| (k.exposure_id, k.seen)).collect(),
         next: 0,
         batch: BATCH,
     };
@@ -379,6 +376,116 @@ pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, 
         exposures.extend(batch);
     }
     Ok(Report { head, exposures })
+}
+
+/// A run's report read on a thread of its own, with a connection of its own
+/// inside one read transaction, while the caller formats and writes what
+/// was read: the SQLite lookups and the writing overlap. At most two
+/// batches wait between the two.
+pub struct ReadAhead {
+    batches: std::sync::mpsc::Receiver<Ahead>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+enum Ahead {
+    Batch(Vec<Exposure>),
+    Failed(StoreError),
+    Done,
+}
+
+/// Opens the report of `run` in the database at `db` to be read ahead:
+/// returns once its head is read. `batch` exposures are read at a time.
+pub fn open_read_ahead(
+    db: &std::path::Path,
+    run: &RunRow,
+    generated_at: &str,
+    batch: usize,
+) -> Result<(Head, ReadAhead), StoreError> {
+    use std::sync::mpsc::sync_channel;
+    let (head_tx, head_rx) = sync_channel::<Result<Head, StoreError>>(1);
+    let (tx, batches) = sync_channel::<Ahead>(2);
+    let (path, run, generated_at) = (db.to_path_buf(), run.clone(), generated_at.to_string());
+    let read = move || {
+        let store = match Store::open(&path) {
+            Ok(store) => store,
+            Err(e) => return drop(head_tx.send(Err(e))),
+        };
+        let snapshot = store.read_snapshot(|| {
+            let (head, stored) = match open(&store, &run, &generated_at) {
+                Ok(opened) => opened,
+                Err(e) => return drop(head_tx.send(Err(e))),
+            };
+            if head_tx.send(Ok(head)).is_err() {
+                return;
+            }
+            let mut stored = stored.batch_size(batch);
+            loop {
+                let next = match stored.next_batch() {
+                    Ok(Some(b)) => Ahead::Batch(b),
+                    Ok(None) => Ahead::Done,
+                    Err(e) => Ahead::Failed(e),
+                };
+                let last = !matches!(next, Ahead::Batch(_));
+                // A send fails when the writer stopped (its output failed).
+                if tx.send(next).is_err() || last {
+                    return;
+                }
+            }
+        });
+        // The read transaction could not begin: nothing was sent yet.
+        if let Err(e) = snapshot {
+            let _ = head_tx.try_send(Err(e));
+        }
+    };
+    let reader = std::thread::Builder::new()
+        .name("report-reader".into())
+        .spawn(read)
+        .map_err(|e| StoreError::Open {
+            path: db.to_path_buf(),
+            message: format!("cannot start the report reader: {e}"),
+        })?;
+    let mut ahead = ReadAhead {
+        batches,
+        reader: Some(reader),
+    };
+    match head_rx.recv() {
+        Ok(Ok(head)) => Ok((head, ahead)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(ahead.stopped()),
+    }
+}
+
+impl ReadAhead {
+    /// The error for a reader that ended without saying why (it panicked).
+    fn stopped(&mut self) -> StoreError {
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        StoreError::Reader("the report reader stopped before the end of the report")
+    }
+}
+
+impl ExposureSource for ReadAhead {
+    fn next_batch(&mut self) -> Result<Option<Vec<Exposure>>, StoreError> {
+        match self.batches.recv() {
+            Ok(Ahead::Batch(b)) => Ok(Some(b)),
+            Ok(Ahead::Done) => Ok(None),
+            Ok(Ahead::Failed(e)) => Err(e),
+            Err(_) => Err(self.stopped()),
+        }
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // Closing the channel stops a reader still sending; then wait for it
+        // to end its read transaction.
+        let (_, closed) = std::sync::mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.batches, closed));
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
 }
 
 fn open_by_risk<'a>(
@@ -397,41 +504,10 @@ fn open_by_risk<'a>(
 fn exposure(
     e: crate::store::RunExposure,
     rows: Vec<OccurrenceRow>,
-    copies: &[&crate::model::Picture],
+    image: ExposureImage,
     first_seen_at: Option<String>,
     seen_this_run: bool,
 ) -> Exposure {
-    let mut image = Image {
-        phash: String::new(),
-        width: 0,
-        height: 0,
-        faces: None,
-        largest_face: None,
-        metadata: PictureMetadata::default(),
-        thumbnail: None,
-    };
-    let mut best = 0u64;
-    for p in copies {
-        let pixels = u64::from(p.width) * u64::from(p.height);
-        if pixels >= best {
-            best = pixels;
-            image.phash = phash_hex(p.phash);
-            image.width = p.width;
-            image.height = p.height;
-        }
-        if let Some(f) = p.faces {
-            image.faces = Some(image.faces.unwrap_or(0).max(f));
-        }
-        if let Some(l) = p.largest_face {
-            image.largest_face = Some(
-                image
-                    .largest_face
-                    .unwrap_or(0.0)
-                    .max((l * 1000.0).round() / 1000.0),
-            );
-        }
-        merge_metadata(&mut image.metadata, &p.metadata);
-    }
     Exposure {
         id: e.exposure_id,
         risk: e.risk.as_str(),
@@ -454,6 +530,7 @@ fn exposure(
             })
             .collect(),
         details: e.details,
+        thumbnail: None,
     }
 }
 
@@ -467,6 +544,7 @@ pub fn write(
 ) -> Result<(), super::WriteError> {
     use serde::ser::{Error as _, SerializeSeq};
     use std::cell::RefCell;
+    use std::io::Write as _;
 
     struct Lazy<'a> {
         source: RefCell<&'a mut dyn ExposureSource>,
@@ -501,7 +579,10 @@ pub fn write(
             failed: RefCell::new(None),
         },
     );
-    let mut ser = serde_json::Serializer::pretty(&mut *out);
+    // serde_json writes a report in many small pieces: a buffer of its own
+    // type takes them without a dynamic call each.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+    let mut ser = serde_json::Serializer::pretty(&mut buffered);
     if let Err(e) = streamed.serialize(&mut ser) {
         return Err(match streamed.exposures.failed.into_inner() {
             Some(store) => store.into(),
@@ -509,7 +590,8 @@ pub fn write(
             None => super::WriteError::Io(std::io::Error::other(e)),
         });
     }
-    out.write_all(b"\n")?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()?;
     Ok(())
 }
 
@@ -608,26 +690,4 @@ fn findings(store: &Store, run: i64, previous: Option<i64>) -> Result<Vec<Findin
             .map(|f| make(f, "resolved")),
     );
     Ok(out)
-}
-
-fn merge_metadata(into: &mut PictureMetadata, from: &PictureMetadata) {
-    if into.gps.is_none() {
-        into.gps = from.gps;
-    }
-    for p in &from.people {
-        if !into.people.contains(p) {
-            into.people.push(p.clone());
-        }
-    }
-    for (a, b) in [
-        (&mut into.author, &from.author),
-        (&mut into.caption, &from.caption),
-        (&mut into.copyright, &from.copyright),
-        (&mut into.taken_at, &from.taken_at),
-        (&mut into.camera, &from.camera),
-    ] {
-        if a.is_none() {
-            a.clone_from(b);
-        }
-    }
 }

@@ -212,11 +212,59 @@ async fn two_audits_of_a_changing_site_tell_every_change_apart() {
         let mut out = Vec::new();
         exposure_audit::report::json::write(&head, &mut stored.batch_size(1), &mut out).unwrap();
         let streamed = String::from_utf8(out).unwrap();
-        assert_eq!(
-            streamed,
-            serde_json::to_string_pretty(&whole).unwrap() + "\n"
-        );
+        let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+        assert_eq!(streamed, expected);
         assert_eq!(whole.exposures.len(), 5);
+
+        // Read ahead on a thread and connection of its own: the same bytes.
+        let (head, mut ahead) =
+            exposure_audit::report::json::open_read_ahead(&db, &row, "t", 1).unwrap();
+        let mut out = Vec::new();
+        exposure_audit::report::json::write(&head, &mut ahead, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+
+        // Runs scored before each exposure's picture summary was stored
+        // with it: the report works it out from the copies, the same.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let summaries: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM run_exposures WHERE run_id = ?1 AND image IS NOT NULL",
+                [row.id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(summaries, 5, "every exposure of the run has its summary");
+        conn.execute(
+            "UPDATE run_exposures SET image = NULL WHERE run_id = ?1",
+            [row.id],
+        )
+        .unwrap();
+        let rebuilt = exposure_audit::report::build(&store, &row, "t").unwrap();
+        assert_eq!(
+            serde_json::to_string_pretty(&rebuilt).unwrap() + "\n",
+            expected
+        );
+
+        // A row the reader cannot read, in the last batch: the report fails
+        // with the reader's error instead of ending early.
+        let broken = dir.path().join("broken.db");
+        conn.execute("VACUUM INTO ?1", [broken.to_str().unwrap()])
+            .unwrap();
+        rusqlite::Connection::open(&broken)
+            .unwrap()
+            .execute(
+                "UPDATE run_exposures SET details = 'not json' WHERE run_id = ?1 AND exposure_id =
+                   (SELECT exposure_id FROM run_exposures WHERE run_id = ?1
+                    ORDER BY score, exposure_id DESC LIMIT 1)",
+                [row.id],
+            )
+            .unwrap();
+        let (head, mut ahead) =
+            exposure_audit::report::json::open_read_ahead(&broken, &row, "t", 1).unwrap();
+        let err = exposure_audit::report::json::write(&head, &mut ahead, &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("run_exposures.details"), "{err}");
     }
 
     // The HTML report says what this run could not look at.
@@ -254,6 +302,19 @@ async fn two_audits_of_a_changing_site_tell_every_change_apart() {
     assert!(purged.sightings >= 8, "{purged:?}");
     let err = build_report(&db, &one.to_string(), None).unwrap_err();
     assert!(err.1.contains("purged"), "{}", err.1);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let personal: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM run_exposures
+             WHERE run_id IN (?1, ?2) AND (image IS NOT NULL OR details != '[]')",
+            [one, two],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        personal, 0,
+        "purged runs keep no details or picture metadata"
+    );
     let after = build_report(&db, &third.summary.run_id.to_string(), None).unwrap();
     assert_eq!(
         after.head.trend.len(),
