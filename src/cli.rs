@@ -953,8 +953,9 @@ pub fn render_report(db: &Path, run: &str, format: Format) -> Result<String, (Ex
 
 /// Writes the report of a stored run ("latest" or an id) to `out`, compared
 /// with `against` or else the run before it. Against the run before, the
-/// exposures are read from the store as they are written; against another
-/// run, both reports are built in memory to compare them.
+/// exposures are read from the store as they are written, a batch or two
+/// ahead on a thread of their own; against another run, both reports are
+/// built in memory to compare them.
 pub fn write_report(
     db: &Path,
     run: &str,
