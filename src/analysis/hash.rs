@@ -103,17 +103,26 @@ fn thumbnail(grey: &GrayImage) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The size of a `w` x `h` picture shrunk so its longest side is at most
+/// `side`.
+fn fit_size(w: u32, h: u32, side: u32) -> (u32, u32) {
+    if w.max(h) <= side {
+        return (w, h);
+    }
+    let scale = side as f32 / w.max(h) as f32;
+    (
+        ((w as f32 * scale).round() as u32).max(1),
+        ((h as f32 * scale).round() as u32).max(1),
+    )
+}
+
 /// Shrinks a grey picture so its longest side is at most `side`.
 fn fit_within(grey: GrayImage, side: u32) -> GrayImage {
     let (w, h) = grey.dimensions();
-    if w.max(h) <= side {
+    let (nw, nh) = fit_size(w, h, side);
+    if (nw, nh) == (w, h) {
         return grey;
     }
-    let scale = side as f32 / w.max(h) as f32;
-    let (nw, nh) = (
-        ((w as f32 * scale).round() as u32).max(1),
-        ((h as f32 * scale).round() as u32).max(1),
-    );
     // Area averaging in integers: a tenth of a triangle filter's cost, and
     // every decoding path goes through it, so hashes still agree.
     image::imageops::thumbnail(&grey, nw, nh)
@@ -193,29 +202,25 @@ fn decode(
     format: ImageFormat,
     limits: HashLimits,
 ) -> Result<(GrayImage, u32, u32), AnalysisError> {
-    match format {
-        ImageFormat::Jpeg => decode_jpeg(bytes, limits),
-        _ => decode_generic(bytes, format, limits),
-    }
-}
-
-/// Decodes a JPEG small and grey: libjpeg-turbo first, jpeg-decoder for
-/// what it refuses (CMYK and YCCK cannot be decoded straight to grey), then
-/// the generic decoder. Every path gives the same luma (JPEG's own Y, ITU-R
-/// BT.601), so the hash does not depend on which one decoded the picture.
-fn decode_jpeg(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    // JPEG: libjpeg-turbo first, jpeg-decoder for what it refuses (CMYK
+    // and YCCK cannot be decoded straight to grey), then the generic
+    // decoder. WebP: libwebp, then the generic decoder (animations). Every
+    // path gives the same luma (ITU-R BT.601, JPEG's own Y), so the hash
+    // does not depend on which one decoded the picture.
     type Decoder = fn(&[u8], HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError>;
-    let fallbacks: [Decoder; 2] = [decode_jpeg_small, |b, l| {
-        decode_generic(b, ImageFormat::Jpeg, l)
-    }];
-    let mut decoded = decode_jpeg_turbo(bytes, limits);
-    for next in fallbacks {
+    let decoders: &[Decoder] = match format {
+        ImageFormat::Jpeg => &[decode_jpeg_turbo, decode_jpeg_small],
+        ImageFormat::WebP => &[decode_webp],
+        _ => &[],
+    };
+    for decoder in decoders {
+        let decoded = decoder(bytes, limits);
         // Too large is final; a decode error lets the next decoder try.
-        if matches!(decoded, Err(AnalysisError::Decode(_))) {
-            decoded = next(bytes, limits);
+        if !matches!(decoded, Err(AnalysisError::Decode(_))) {
+            return decoded;
         }
     }
-    decoded
+    decode_generic(bytes, format, limits)
 }
 
 /// The numerator n of the smallest libjpeg IDCT scale n/8 that keeps the
@@ -263,6 +268,76 @@ fn decode_jpeg_turbo(
                 .unwrap_or_else(|| "libjpeg error".into()),
         )),
     }
+}
+
+/// WebP through libwebp, decoded straight to its luma plane (no chroma
+/// upsampling, no RGB) and shrunk to the detection size by libwebp's
+/// rescaler as rows leave the decoder: no full-size RGB buffer. Animated
+/// WebP, which this decoder refuses, goes to the generic one.
+fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    use libwebp_sys as webp;
+    let failed =
+        |status: webp::VP8StatusCode| AnalysisError::Decode(format!("libwebp: {status:?}"));
+    let mut config = webp::WebPDecoderConfig::new()
+        .map_err(|()| AnalysisError::Decode("libwebp: version mismatch".into()))?;
+    // SAFETY: libwebp reads `bytes` only within its length and writes only
+    // into `config`, which WebPDecoderConfig::new initialised.
+    let status = unsafe { webp::WebPGetFeatures(bytes.as_ptr(), bytes.len(), &mut config.input) };
+    if status != webp::VP8StatusCode::VP8_STATUS_OK {
+        return Err(failed(status));
+    }
+    let (w, h) = (
+        config.input.width.max(0) as u32,
+        config.input.height.max(0) as u32,
+    );
+    check_size(w, h, limits)?;
+    let alpha = config.input.has_alpha != 0;
+    let (sw, sh) = fit_size(w, h, DETECT_SIDE);
+    if (sw, sh) != (w, h) {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = sw as i32;
+        config.options.scaled_height = sh as i32;
+    }
+    config.output.colorspace = if alpha {
+        webp::WEBP_CSP_MODE::MODE_YUVA
+    } else {
+        webp::WEBP_CSP_MODE::MODE_YUV
+    };
+    // SAFETY: as above; on success libwebp owns the output planes until
+    // WebPFreeDecBuffer, and each holds `height` rows of `stride` bytes.
+    let status = unsafe { webp::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
+    let grey = if status == webp::VP8StatusCode::VP8_STATUS_OK {
+        let (ow, oh) = (config.output.width as usize, config.output.height as usize);
+        let planes = unsafe { config.output.u.YUVA };
+        let row = |plane: *const u8, stride: i32, y: usize| unsafe {
+            std::slice::from_raw_parts(plane.add(y * stride as usize), ow)
+        };
+        let mut grey = Vec::with_capacity(ow * oh);
+        for y in 0..oh {
+            let luma = row(planes.y, planes.y_stride, y)
+                .iter()
+                .map(|&v| full_range(v));
+            if alpha {
+                let a = row(planes.a, planes.a_stride, y);
+                grey.extend(luma.zip(a).map(|(l, &a)| over_white(l, a)));
+            } else {
+                grey.extend(luma);
+            }
+        }
+        GrayImage::from_raw(ow as u32, oh as u32, grey)
+            .ok_or_else(|| AnalysisError::Decode("libwebp: bad output".into()))
+    } else {
+        Err(failed(status))
+    };
+    // SAFETY: frees only what WebPDecode allocated (nothing if it failed).
+    unsafe { webp::WebPFreeDecBuffer(&mut config.output) };
+    Ok((grey?, w, h))
+}
+
+/// WebP's luma (video range, 16 to 235) brought to the full range RGB
+/// luma has: within a level of BT.601 luma of the RGB libwebp would give.
+fn full_range(y: u8) -> u8 {
+    (((i32::from(y) - 16) * 76_309 + 32_768) >> 16).clamp(0, 255) as u8
 }
 
 /// JPEG decoded at the smallest IDCT scale that keeps the long side at or
@@ -341,13 +416,16 @@ pub fn to_grey(img: DynamicImage) -> GrayImage {
             let rgba = img.to_rgba8();
             GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
                 let [r, g, b, a] = rgba.get_pixel(x, y).0;
-                let over_white = |c: u8| {
-                    ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255) as u8
-                };
-                image::Luma([rgb_luma(over_white(r), over_white(g), over_white(b))])
+                let white = |c: u8| over_white(c, a);
+                image::Luma([rgb_luma(white(r), white(g), white(b))])
             })
         }
     }
+}
+
+/// A level `c` at opacity `a`, over white.
+fn over_white(c: u8, a: u8) -> u8 {
+    ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255) as u8
 }
 
 /// Any format the image crate reads, under explicit limits.
@@ -498,8 +576,63 @@ mod tests {
                     d <= 2,
                     "{name}: libjpeg-turbo and jpeg-decoder differ by {d} bits"
                 );
+                // WebP: libwebp's luma plane against the image crate's RGB,
+                // lossy (as sites serve it) and lossless (the PNG's pixels).
+                let lossy = encode_lossy_webp(&img);
+                let (l, lw, lh) = decode_webp(&lossy, limits()).unwrap();
+                let (g, gw, gh) = decode_generic(&lossy, ImageFormat::WebP, limits()).unwrap();
+                assert_eq!((lw, lh, gw, gh), (a.width, a.height, a.width, a.height));
+                let d = (hash_grey(&l) ^ hash_grey(&g)).count_ones();
+                eprintln!("{name} x{upscale}: libwebp/image-webp {d}");
+                assert!(d <= 2, "{name}: libwebp and image-webp differ by {d} bits");
+                // (Lossless at published size only: the image crate's
+                // encoder takes seconds at camera size.)
+                if upscale == 1 {
+                    let lossless = analyse(&encode(&img, ImageFormat::WebP), limits()).unwrap();
+                    let d = (lossless.phash ^ b.phash).count_ones();
+                    eprintln!("{name}: webp/png {d}");
+                    assert!(d <= 2, "{name}: lossless WebP and PNG differ by {d} bits");
+                }
             }
         }
+    }
+
+    /// Lossy WebP at quality 80, by libwebp's encoder.
+    fn encode_lossy_webp(img: &DynamicImage) -> Vec<u8> {
+        let rgb = img.to_rgb8();
+        let (w, h) = (rgb.width() as i32, rgb.height() as i32);
+        let mut out: *mut u8 = std::ptr::null_mut();
+        // SAFETY: the RGB buffer holds h rows of 3w bytes; libwebp allocates
+        // `out`, freed below after the copy.
+        unsafe {
+            let n = libwebp_sys::WebPEncodeRGB(rgb.as_ptr(), w, h, w * 3, 80.0, &mut out);
+            assert!(n > 0, "libwebp could not encode");
+            let bytes = std::slice::from_raw_parts(out, n).to_vec();
+            libwebp_sys::WebPFree(out.cast());
+            bytes
+        }
+    }
+
+    #[test]
+    fn transparent_webp_is_grey_over_white_on_every_path() {
+        // Half the picture transparent: libwebp's alpha plane and the image
+        // crate's RGBA give the same grey, as the PNG does.
+        let img = image::load_from_memory(&fixture("coffee.png")).unwrap();
+        let mut rgba = img.to_rgba8();
+        let w = rgba.width();
+        for (x, _, p) in rgba.enumerate_pixels_mut() {
+            if x < w / 2 {
+                p.0[3] = 0;
+            }
+        }
+        let img = DynamicImage::ImageRgba8(rgba);
+        let webp = encode(&img, ImageFormat::WebP);
+        let png = encode(&img, ImageFormat::Png);
+        let (l, _, _) = decode_webp(&webp, limits()).unwrap();
+        let (g, _, _) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+        assert_eq!(l.get_pixel(0, 0).0[0], 255, "transparent is white");
+        let d = (hash_grey(&l) ^ hash_grey(&g)).count_ones();
+        assert!(d <= 2, "alpha WebP and PNG differ by {d} bits");
     }
 
     #[test]
