@@ -204,13 +204,15 @@ fn decode(
 ) -> Result<(GrayImage, u32, u32), AnalysisError> {
     // JPEG: libjpeg-turbo first, jpeg-decoder for what it refuses (CMYK
     // and YCCK cannot be decoded straight to grey), then the generic
-    // decoder. WebP: libwebp, then the generic decoder (animations). Every
+    // decoder. WebP: libwebp, then the generic decoder (animations). PNG:
+    // row by row to grey, then the generic decoder (interlaced). Every
     // path gives the same luma (ITU-R BT.601, JPEG's own Y), so the hash
     // does not depend on which one decoded the picture.
     type Decoder = fn(&[u8], HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError>;
     let decoders: &[Decoder] = match format {
         ImageFormat::Jpeg => &[decode_jpeg_turbo, decode_jpeg_small],
         ImageFormat::WebP => &[decode_webp],
+        ImageFormat::Png => &[decode_png],
         _ => &[],
     };
     for decoder in decoders {
@@ -332,6 +334,49 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
     // SAFETY: frees only what WebPDecode allocated (nothing if it failed).
     unsafe { webp::WebPFreeDecBuffer(&mut config.output) };
     Ok((grey?, w, h))
+}
+
+/// PNG decoded a row at a time, each row turned grey as it is unfiltered:
+/// the largest buffer is the grey picture (a third of the RGB one the
+/// generic decoder makes, a quarter of RGBA), shrunk to the detection size
+/// after. Interlaced PNG (rows come in seven passes) goes to the generic
+/// decoder.
+fn decode_png(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    let failed = |e: png::DecodingError| AnalysisError::Decode(e.to_string());
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    // Palette to RGB, low bit depths to 8, transparency to an alpha channel,
+    // 16 bits to 8.
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(failed)?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    check_size(w, h, limits)?;
+    if reader.info().interlaced {
+        return Err(AnalysisError::Decode("interlaced PNG".into()));
+    }
+    let (colour, _) = reader.output_color_type();
+    let mut grey = Vec::with_capacity(w as usize * h as usize);
+    while let Some(row) = reader.next_row().map_err(failed)? {
+        let data = row.data();
+        match colour {
+            png::ColorType::Grayscale => grey.extend_from_slice(data),
+            png::ColorType::GrayscaleAlpha => {
+                grey.extend(data.chunks_exact(2).map(|p| over_white(p[0], p[1])))
+            }
+            png::ColorType::Rgb => {
+                grey.extend(data.chunks_exact(3).map(|p| rgb_luma(p[0], p[1], p[2])))
+            }
+            png::ColorType::Rgba => grey.extend(data.chunks_exact(4).map(|p| {
+                let white = |c: u8| over_white(c, p[3]);
+                rgb_luma(white(p[0]), white(p[1]), white(p[2]))
+            })),
+            png::ColorType::Indexed => {
+                return Err(AnalysisError::Decode("palette PNG not expanded".into()))
+            }
+        }
+    }
+    let grey = GrayImage::from_raw(w, h, grey)
+        .ok_or_else(|| AnalysisError::Decode("truncated PNG".into()))?;
+    Ok((fit_within(grey, DETECT_SIDE), w, h))
 }
 
 /// WebP's luma (video range, 16 to 235) brought to the full range RGB
@@ -576,6 +621,13 @@ mod tests {
                     d <= 2,
                     "{name}: libjpeg-turbo and jpeg-decoder differ by {d} bits"
                 );
+                // PNG row by row against the image crate's whole decode.
+                let (r, rw, rh) = decode_png(&png, limits()).unwrap();
+                let (g, gw, gh) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+                assert_eq!((rw, rh, gw, gh), (a.width, a.height, a.width, a.height));
+                let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
+                eprintln!("{name} x{upscale}: png rows/whole {d}");
+                assert!(d <= 2, "{name}: PNG rows and whole differ by {d} bits");
                 // WebP: libwebp's luma plane against the image crate's RGB,
                 // lossy (as sites serve it) and lossless (the PNG's pixels).
                 let lossy = encode_lossy_webp(&img);
@@ -614,9 +666,9 @@ mod tests {
     }
 
     #[test]
-    fn transparent_webp_is_grey_over_white_on_every_path() {
-        // Half the picture transparent: libwebp's alpha plane and the image
-        // crate's RGBA give the same grey, as the PNG does.
+    fn transparent_pictures_are_grey_over_white_on_every_path() {
+        // Half the picture transparent: libwebp's alpha plane, PNG rows and
+        // the image crate's RGBA give the same grey.
         let img = image::load_from_memory(&fixture("coffee.png")).unwrap();
         let mut rgba = img.to_rgba8();
         let w = rgba.width();
@@ -629,10 +681,15 @@ mod tests {
         let webp = encode(&img, ImageFormat::WebP);
         let png = encode(&img, ImageFormat::Png);
         let (l, _, _) = decode_webp(&webp, limits()).unwrap();
+        let (r, _, _) = decode_png(&png, limits()).unwrap();
         let (g, _, _) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
-        assert_eq!(l.get_pixel(0, 0).0[0], 255, "transparent is white");
+        for grey in [&l, &r, &g] {
+            assert_eq!(grey.get_pixel(0, 0).0[0], 255, "transparent is white");
+        }
         let d = (hash_grey(&l) ^ hash_grey(&g)).count_ones();
         assert!(d <= 2, "alpha WebP and PNG differ by {d} bits");
+        let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
+        assert!(d <= 2, "alpha PNG rows and whole differ by {d} bits");
     }
 
     #[test]

@@ -209,8 +209,10 @@ fn find_xmp(bytes: &[u8]) -> Option<&[u8]> {
     Some(&bytes[start..end.min(start + (4 << 20))])
 }
 
+/// Where `needle` first occurs in `hay` (SIMD search: pictures are
+/// megabytes long and searched whole).
 fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 fn read_xmp(xmp: &[u8], m: &mut PictureMetadata) {
