@@ -275,7 +275,7 @@ fn bench_store(n: usize) {
                 reasons: vec!["faces".into(), "year_group_nearby".into()],
                 details: Vec::new(),
                 change: "new".into(),
-                image: Some(ExposureImage::of(&copies)),
+                image: Some(Box::new(ExposureImage::of(&copies))),
             }
         })
         .collect();

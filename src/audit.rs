@@ -140,9 +140,9 @@ pub async fn run_until(
     // Picture addresses the last reportable run saw, to fetch again if no page links them now.
     let previous_urls: BTreeSet<String> = match store.latest_reportable_run()? {
         Some(r) => store
-            .occurrences(r.id)?
+            .run_places(r.id)?
             .into_iter()
-            .map(|o| o.image_url)
+            .map(|p| p.image_url)
             .collect(),
         None => BTreeSet::new(),
     };
@@ -527,16 +527,17 @@ fn finish(
     // Where each exposure of the previous run was (last) seen, and which of
     // those places are posts of platform sources read to their end this run:
     // a picture that was in one and is not now has gone from the account.
-    let mut prev_places: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
+    // (Sorted and deduplicated vectors, as the accumulation above.)
+    let mut prev_places: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut social_read: HashSet<String> = HashSet::new();
     let prev_exposures: HashMap<String, RunExposure> = match previous {
         Some(p) => {
             let exps: HashMap<String, RunExposure> = store
-                .run_exposures(p)?
+                .run_assessments(p)?
                 .into_iter()
                 .map(|e| (e.exposure_id.clone(), e))
                 .collect();
-            let mut rows = store.occurrences(p)?;
+            let mut rows = store.run_places(p)?;
             // Exposures the previous run carried unseen: where last seen.
             let seen: HashSet<&str> = rows.iter().map(|o| o.exposure_id.as_str()).collect();
             let carried: Vec<&str> = exps
@@ -544,7 +545,13 @@ fn finish(
                 .map(String::as_str)
                 .filter(|id| !seen.contains(id))
                 .collect();
-            rows.extend(store.last_seen_occurrences(p, &carried)?);
+            let last_seen = store.last_seen_occurrences(p, &carried)?;
+            rows.extend(last_seen.into_iter().map(|o| crate::store::Place {
+                exposure_id: o.exposure_id,
+                source: o.source,
+                page_url: o.page_url,
+                image_url: o.image_url,
+            }));
             for o in rows {
                 if outcome.complete_social_sources.contains(&o.source) {
                     social_read.insert(o.page_url.clone());
@@ -552,7 +559,11 @@ fn finish(
                 prev_places
                     .entry(o.exposure_id)
                     .or_default()
-                    .insert((o.page_url, o.image_url));
+                    .push((o.page_url, o.image_url));
+            }
+            for places in prev_places.values_mut() {
+                places.sort_unstable();
+                places.dedup();
             }
             exps
         }
@@ -674,7 +685,7 @@ fn finish(
             reasons,
             details,
             change: change.into(),
-            image: Some(crate::model::ExposureImage::of(&copies)),
+            image: Some(Box::new(crate::model::ExposureImage::of(&copies))),
         });
     }
 
@@ -692,16 +703,27 @@ fn finish(
         .filter(|(_, _, status, _)| matches!(status, Some(200..=299 | 304 | 404 | 410)))
         .map(|(url, ..)| url)
         .collect();
-    for (id, p) in &prev_exposures {
-        if acc.contains_key(id.as_str()) || p.change == "resolved" {
-            continue;
+    // Carried whole, with the picture summary the comparison did without.
+    let unseen: Vec<&str> = prev_exposures
+        .iter()
+        .filter(|(id, p)| !acc.contains_key(id.as_str()) && p.change != "resolved")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let mut unseen_rows = Vec::with_capacity(unseen.len());
+    if let Some(p) = previous {
+        // In batches: SQLite takes at most 32,766 values in one query, and
+        // a site that is down carries every exposure.
+        for ids in unseen.chunks(512) {
+            unseen_rows.extend(store.run_exposures_of(p, ids)?.into_iter().map(|(e, _)| e));
         }
+    }
+    for mut carried in unseen_rows {
+        let id = &carried.exposure_id.clone();
         let pages = prev_places.get(id).cloned().unwrap_or_default();
         let covered = !pages.is_empty()
             && pages
                 .iter()
                 .all(|(page, _)| fetched_ok.contains(page) || social_read.contains(page));
-        let mut carried = p.clone();
         carried
             .reasons
             .retain(|r| r != "not_seen_this_run" && r != "unlinked_but_still_served");

@@ -269,7 +269,7 @@ pub struct RunExposure {
     pub change: String,
     /// What the report shows of its picture; `None` for runs scored before
     /// it was stored, and for purged runs.
-    pub image: Option<ExposureImage>,
+    pub image: Option<Box<ExposureImage>>,
 }
 
 /// An occurrence (sighting) of a picture in a run, joined with its picture.
@@ -285,6 +285,15 @@ pub struct OccurrenceRow {
     /// Shared by the sightings of one read whose verdicts are the same
     /// (most of a site's): parsed once.
     pub robots: Arc<RobotsVerdicts>,
+}
+
+/// Where a run saw an exposure: an [`OccurrenceRow`] without its texts.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub exposure_id: String,
+    pub source: String,
+    pub page_url: String,
+    pub image_url: String,
 }
 
 /// A document fetch of a run: (url, kind, HTTP status, error).
@@ -1034,10 +1043,10 @@ impl Store {
             .flatten();
         let Some(run) = run else { return Ok(None) };
         Ok(self
-            .run_exposures(run)?
+            .run_exposures_of(run, &[exposure_id])?
             .into_iter()
-            .find(|e| e.exposure_id == exposure_id)
-            .map(|e| (run, e)))
+            .next()
+            .map(|(e, _)| (run, e)))
     }
 
     pub fn run(&self, run_id: i64) -> Result<Option<RunRow>, StoreError> {
@@ -1077,9 +1086,11 @@ impl Store {
             .optional()?)
     }
 
-    pub fn run_exposures(&self, run_id: i64) -> Result<Vec<RunExposure>, StoreError> {
+    /// A run's assessed exposures, riskiest first, without their picture
+    /// summaries (`image` is `None`): what the next run compares with.
+    pub fn run_assessments(&self, run_id: i64) -> Result<Vec<RunExposure>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT exposure_id, risk, score, reasons, details, change, image FROM run_exposures WHERE run_id = ?1
+            "SELECT exposure_id, risk, score, reasons, details, change, NULL FROM run_exposures WHERE run_id = ?1
              ORDER BY score DESC, exposure_id",
         )?;
         Self::run_exposure_rows(&mut stmt, params![run_id])
@@ -1133,6 +1144,29 @@ impl Store {
              ORDER BY rp.exposure_id, s.id",
         )?;
         Self::occurrence_rows(&mut stmt, rusqlite::params_from_iter([run_id.to_string()]))
+    }
+
+    /// Where a run saw each of its exposures: (exposure id, source, page,
+    /// picture address) for every sighting whose picture was fetched, in
+    /// no order, without the texts and verdicts [`Store::occurrences`]
+    /// parses (what the next run compares its places with).
+    pub fn run_places(&self, run_id: i64) -> Result<Vec<Place>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT rp.exposure_id, s.source, s.page_url, s.image_url
+             FROM sightings s
+             JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
+             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
+             WHERE s.run_id = ?1",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| {
+            Ok(Place {
+                exposure_id: r.get(0)?,
+                source: r.get(1)?,
+                page_url: r.get(2)?,
+                image_url: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The sightings of a run for some of its exposures: a report's batch,
@@ -1456,7 +1490,7 @@ fn run_exposure_from(r: &rusqlite::Row<'_>) -> Result<RunExposure, StoreError> {
         .as_str_or_null()
         .map_err(rusqlite::Error::from)?
     {
-        Some(json) => Some(from_json("run_exposures.image", json)?),
+        Some(json) => Some(Box::new(from_json("run_exposures.image", json)?)),
         None => None,
     };
     Ok(RunExposure {

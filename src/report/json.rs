@@ -304,7 +304,7 @@ impl ExposureSource for Stored<'_> {
         for (mut e, since) in assessed {
             let seen_this_run = seen_set.contains(e.exposure_id.as_str());
             let rows = occ.remove(&e.exposure_id).unwrap_or_default();
-            let image = e.image.take().unwrap_or_else(|| {
+            let image = e.image.take().map(|i| *i).unwrap_or_else(|| {
                 ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten())
             });
             out.push(exposure(e, rows, image, Some(since), seen_this_run));
