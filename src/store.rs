@@ -81,6 +81,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0006_thumbnails.sql")),
         M::up(include_str!("../migrations/0007_report_indexes.sql")),
         M::up(include_str!("../migrations/0008_exposure_image.sql")),
+        M::up(include_str!("../migrations/0009_verdict_maps.sql")),
     ])
 }
 
@@ -410,9 +411,16 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut sighting = tx.prepare_cached(
-                "INSERT INTO sightings (run_id, source, page_url, image_url, found_via, context, robots)
+                "INSERT INTO sightings (run_id, source, page_url, image_url, found_via, context, verdicts_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
+            // A map's id, found or added once per batch (the crawl shares
+            // one map among equal verdicts, so the pointer names it).
+            let mut verdict_map = tx.prepare_cached(
+                "INSERT INTO verdict_maps (verdicts) VALUES (?1)
+                 ON CONFLICT (verdicts) DO UPDATE SET verdicts = excluded.verdicts RETURNING id",
+            )?;
+            let mut map_ids: HashMap<*const RobotsVerdicts, i64> = HashMap::new();
             let mut finding = tx.prepare_cached(
                 "INSERT INTO site_findings (run_id, kind, url, detail) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -466,6 +474,16 @@ impl Store {
                         ])?;
                     }
                     Record::Sighting(s, robots) => {
+                        let map_id = match map_ids.get(&Arc::as_ptr(robots)) {
+                            Some(id) => *id,
+                            None => {
+                                let json =
+                                    serde_json::to_string(&**robots).expect("verdicts serialise");
+                                let id: i64 = verdict_map.query_row(params![json], |r| r.get(0))?;
+                                map_ids.insert(Arc::as_ptr(robots), id);
+                                id
+                            }
+                        };
                         sighting.execute(params![
                             run_id,
                             s.source,
@@ -473,7 +491,7 @@ impl Store {
                             s.image_url,
                             s.found_via.as_str(),
                             serde_json::to_string(&s.context).expect("context serialises"),
-                            serde_json::to_string(&**robots).expect("verdicts serialise"),
+                            map_id,
                         ])?;
                     }
                     Record::Finding(f) => {
@@ -876,6 +894,11 @@ impl Store {
                 let scope = "run_id IN (SELECT id FROM temp.purge_runs)";
                 counts.sightings =
                     tx.execute(&format!("DELETE FROM sightings WHERE {scope}"), [])?;
+                tx.execute(
+                    "DELETE FROM verdict_maps WHERE id NOT IN
+                       (SELECT verdicts_id FROM sightings WHERE verdicts_id IS NOT NULL)",
+                    [],
+                )?;
                 counts.pages = tx.execute(&format!("DELETE FROM pages WHERE {scope}"), [])?;
                 counts.images = tx.execute(&format!("DELETE FROM images WHERE {scope}"), [])?;
                 tx.execute(&format!("DELETE FROM site_findings WHERE {scope}"), [])?;
@@ -1135,7 +1158,8 @@ impl Store {
     /// Every sighting of a run whose picture was fetched, with its exposure.
     pub fn occurrences(&self, run_id: i64) -> Result<Vec<OccurrenceRow>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context, s.robots
+            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context,
+                    s.verdicts_id
              FROM sightings s
              JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
              JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
@@ -1143,7 +1167,12 @@ impl Store {
              GROUP BY s.id
              ORDER BY rp.exposure_id, s.id",
         )?;
-        Self::occurrence_rows(&mut stmt, rusqlite::params_from_iter([run_id.to_string()]))
+        let mut rows = stmt.query(params![run_id])?;
+        let (mut out, mut maps) = (Vec::new(), VerdictMaps::new(&self.conn));
+        while let Some(r) = rows.next()? {
+            out.push(occurrence_from(r, &mut maps)?);
+        }
+        Ok(out)
     }
 
     /// Where a run saw each of its exposures: (exposure id, source, page,
@@ -1179,7 +1208,8 @@ impl Store {
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
         let mut rows: Vec<(i64, OccurrenceRow)> = self.with_ids(
-            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context, s.robots, s.id
+            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context,
+                    s.verdicts_id, s.id
              FROM run_pictures rp
              CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
              CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
@@ -1188,9 +1218,9 @@ impl Store {
             ids,
             |stmt, args| {
                 let mut rows = stmt.query(args)?;
-                let (mut out, mut verdicts) = (Vec::new(), Verdicts::new());
+                let (mut out, mut maps) = (Vec::new(), VerdictMaps::new(&self.conn));
                 while let Some(r) = rows.next()? {
-                    out.push((r.get(8)?, occurrence_from(r, &mut verdicts)?));
+                    out.push((r.get(8)?, occurrence_from(r, &mut maps)?));
                 }
                 Ok(out)
             },
@@ -1201,18 +1231,6 @@ impl Store {
         rows.dedup_by_key(|(id, _)| *id);
         rows.sort_by(|(a_id, a), (b_id, b)| (&a.exposure_id, a_id).cmp(&(&b.exposure_id, b_id)));
         Ok(rows.into_iter().map(|(_, o)| o).collect())
-    }
-
-    fn occurrence_rows(
-        stmt: &mut rusqlite::Statement<'_>,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<OccurrenceRow>, StoreError> {
-        let mut rows = stmt.query(args)?;
-        let (mut out, mut verdicts) = (Vec::new(), Verdicts::new());
-        while let Some(r) = rows.next()? {
-            out.push(occurrence_from(r, &mut verdicts)?);
-        }
-        Ok(out)
     }
 
     /// The analysed pictures of some of a run's exposures, with the
@@ -1451,25 +1469,41 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 
 /// A `pictures` row (sha256, phash, width, height, format, bytes,
 /// metadata, faces, largest_face), without its thumbnail.
-/// Verdict maps already parsed in one read, by their stored JSON: a site's
-/// sightings share a handful.
-type Verdicts = HashMap<String, Arc<RobotsVerdicts>>;
+/// The robots verdict maps one read has met, by id: a site's sightings
+/// share a handful, each read and parsed once and then shared.
+struct VerdictMaps<'c> {
+    conn: &'c Connection,
+    seen: HashMap<i64, Arc<RobotsVerdicts>>,
+}
+
+impl<'c> VerdictMaps<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        VerdictMaps {
+            conn,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, id: i64) -> Result<Arc<RobotsVerdicts>, StoreError> {
+        if let Some(v) = self.seen.get(&id) {
+            return Ok(v.clone());
+        }
+        let json: String = self
+            .conn
+            .prepare_cached("SELECT verdicts FROM verdict_maps WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let v: Arc<RobotsVerdicts> = Arc::new(from_json("verdict_maps.verdicts", &json)?);
+        self.seen.insert(id, v.clone());
+        Ok(v)
+    }
+}
 
 /// An occurrence from its first eight columns: exposure_id, sha256, source,
-/// page_url, image_url, found_via, context, robots.
+/// page_url, image_url, found_via, context, verdicts_id.
 fn occurrence_from(
     r: &rusqlite::Row<'_>,
-    seen: &mut Verdicts,
+    maps: &mut VerdictMaps<'_>,
 ) -> Result<OccurrenceRow, StoreError> {
-    let json = r.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
-    let robots = match seen.get(json) {
-        Some(v) => v.clone(),
-        None => {
-            let v: Arc<RobotsVerdicts> = Arc::new(from_json("sightings.robots", json)?);
-            seen.insert(json.to_string(), v.clone());
-            v
-        }
-    };
     Ok(OccurrenceRow {
         exposure_id: r.get(0)?,
         sha256: r.get(1)?,
@@ -1478,7 +1512,7 @@ fn occurrence_from(
         image_url: r.get(4)?,
         found_via: FoundVia::parse(&r.get::<_, String>(5)?).unwrap_or(FoundVia::Link),
         context: from_json("sightings.context", &r.get::<_, String>(6)?)?,
-        robots,
+        robots: maps.get(r.get(7)?)?,
     })
 }
 
@@ -1555,6 +1589,94 @@ mod tests {
     #[test]
     fn migrations_validate() {
         migrations().validate().expect("migrations are valid");
+    }
+
+    #[test]
+    fn verdicts_stored_with_each_sighting_move_to_shared_maps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        // A run as version 8 stored it: each sighting with its own verdicts.
+        let mut conn = Connection::open(&path).unwrap();
+        migrations().to_version(&mut conn, 8).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO runs (id, started_at, status) VALUES (1, 't', 'complete');
+               INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at)
+                 VALUES ('aa', '0000000000000000', 10, 10, 'jpeg', 1, '{}', 't');
+               INSERT INTO images (run_id, url, sha256, fetched_at) VALUES (1, 'https://s/a.jpg', 'aa', 't');
+               INSERT INTO exposures (id, phash, first_run_id, first_seen_at)
+                 VALUES ('exp-1', '0000000000000000', 1, 't');
+               INSERT INTO run_pictures (run_id, sha256, exposure_id) VALUES (1, 'aa', 'exp-1');
+               INSERT INTO sightings (run_id, source, page_url, image_url, found_via, context, robots) VALUES
+                 (1, 'Site', 'https://s/1', 'https://s/a.jpg', 'img', '{}', '{"GPTBot":"allowed"}'),
+                 (1, 'Site', 'https://s/2', 'https://s/a.jpg', 'img', '{}', '{"GPTBot":"allowed"}'),
+                 (1, 'Site', 'https://s/3', 'https://s/a.jpg', 'img', '{}', '{"GPTBot":"disallowed"}');"#,
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = Store::open(&path).unwrap();
+        let verdict = |store: &Store, page: &str| {
+            store
+                .occurrences(1)
+                .unwrap()
+                .into_iter()
+                .find(|o| o.page_url == page)
+                .map(|o| o.robots["GPTBot"].clone())
+        };
+        assert_eq!(verdict(&store, "https://s/1").as_deref(), Some("allowed"));
+        assert_eq!(verdict(&store, "https://s/2").as_deref(), Some("allowed"));
+        assert_eq!(
+            verdict(&store, "https://s/3").as_deref(),
+            Some("disallowed")
+        );
+        let maps = |store: &Store| -> i64 {
+            store
+                .conn
+                .query_row("SELECT COUNT(*) FROM verdict_maps", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(maps(&store), 2);
+
+        // New sightings, in two batches: a map already stored is found, a
+        // new one added once.
+        let allowed: Arc<RobotsVerdicts> = Arc::new([("GPTBot".into(), "allowed".into())].into());
+        let other: Arc<RobotsVerdicts> = Arc::new([("CCBot".into(), "allowed".into())].into());
+        let sighting = |page: &str, v: &Arc<RobotsVerdicts>| {
+            Record::Sighting(
+                crate::model::Sighting {
+                    source: "Site".into(),
+                    page_url: page.into(),
+                    image_url: "https://s/a.jpg".into(),
+                    found_via: FoundVia::Img,
+                    context: Context::default(),
+                    page_robots: Vec::new(),
+                },
+                v.clone(),
+            )
+        };
+        store
+            .write_batch(
+                1,
+                &[
+                    sighting("https://s/4", &allowed),
+                    sighting("https://s/5", &other),
+                ],
+                "t",
+            )
+            .unwrap();
+        store
+            .write_batch(1, &[sighting("https://s/6", &other)], "t")
+            .unwrap();
+        assert_eq!(maps(&store), 3);
+        assert_eq!(verdict(&store, "https://s/4").as_deref(), Some("allowed"));
+        let ccbot = |page: &str| {
+            store
+                .occurrences(1)
+                .unwrap()
+                .into_iter()
+                .find(|o| o.page_url == page)
+                .map(|o| o.robots.get("CCBot").cloned())
+        };
+        assert_eq!(ccbot("https://s/6"), Some(Some("allowed".to_string())));
     }
 
     #[cfg(unix)]
