@@ -2,7 +2,8 @@
 # Crawl throughput and memory: exposure-audit against a Scrapy spider doing
 # the same extraction and fetching the same pictures, on a generated static
 # site served by nginx on 127.0.0.1, no politeness delay, same concurrency,
-# in the same run. Installs nginx (Debian) and Scrapy (pip) when missing.
+# in the same run; then the same site audited again, unchanged (the weekly
+# case). Installs nginx (Debian) and Scrapy (pip) when missing.
 #
 #   bash bench/crawl_compare.sh [PAGES...]     # default: 2000 20000
 set -euo pipefail
@@ -56,9 +57,13 @@ start_urls = ["http://127.0.0.1:$port/"]
 TOML
   rm -f "$out/audit-$pages.db"*
   /usr/bin/time -f "%M" -o "$out/rss-ours" target/release/exposure-audit audit --config "$cfg" > "$out/ours.txt" 2>/dev/null || true
+  # The weekly case: the same site audited again, unchanged (conditional
+  # requests, stored analyses, compared with the first run).
+  /usr/bin/time -f "%M" -o "$out/rss-again" target/release/exposure-audit audit --config "$cfg" > "$out/again.txt" 2>/dev/null || true
   /usr/bin/time -f "%M" -o "$out/rss-peer" python3 bench/scrapy_peer.py "http://127.0.0.1:$port/" $concurrency > "$out/peer.txt" 2>/dev/null || true
   kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true
   echo "== $pages pages, $((2 * pages)) pictures, $concurrency requests in flight"
   echo "exposure-audit: $(grep '^Run ' "$out/ours.txt") peak $(( $(tail -n 1 "$out/rss-ours") / 1024 )) MiB"
+  echo "  audited again: $(grep '^Run ' "$out/again.txt") peak $(( $(tail -n 1 "$out/rss-again") / 1024 )) MiB"
   echo "scrapy:         $(grep '^SCRAPY' "$out/peer.txt") peak $(( $(tail -n 1 "$out/rss-peer") / 1024 )) MiB"
 done

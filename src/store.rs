@@ -934,29 +934,34 @@ impl Store {
     }
 
     /// Where each of `ids` was seen in the last run before `run_id` that saw
-    /// it (an unseen picture may have been unseen for several runs).
+    /// it (an unseen picture may have been unseen for several runs). Any
+    /// number of ids: they are looked up 512 at a time (a query takes at
+    /// most 32,766 values, and a site that is down leaves every exposure
+    /// unseen).
     pub fn last_seen_occurrences(
         &self,
         run_id: i64,
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
-        let last_seen: Vec<(String, i64)> = self.with_ids(
-            "SELECT exposure_id, MAX(run_id) FROM run_pictures
-             WHERE run_id < ?1 AND exposure_id IN ({}) GROUP BY exposure_id",
-            Some(run_id),
-            ids,
-            |stmt, args| {
-                let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
-                Ok(rows.collect::<Result<_, _>>()?)
-            },
-        )?;
-        let mut runs: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
-        for (id, r) in &last_seen {
-            runs.entry(*r).or_default().push(id);
-        }
         let mut out = Vec::new();
-        for (r, wanted) in runs {
-            out.extend(self.occurrences_of(r, &wanted)?);
+        for ids in ids.chunks(512) {
+            let last_seen: Vec<(String, i64)> = self.with_ids(
+                "SELECT exposure_id, MAX(run_id) FROM run_pictures
+                 WHERE run_id < ?1 AND exposure_id IN ({}) GROUP BY exposure_id",
+                Some(run_id),
+                ids,
+                |stmt, args| {
+                    let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    Ok(rows.collect::<Result<_, _>>()?)
+                },
+            )?;
+            let mut runs: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+            for (id, r) in &last_seen {
+                runs.entry(*r).or_default().push(id);
+            }
+            for (r, wanted) in runs {
+                out.extend(self.occurrences_of(r, &wanted)?);
+            }
         }
         Ok(out)
     }
@@ -1589,6 +1594,16 @@ mod tests {
     #[test]
     fn migrations_validate() {
         migrations().validate().expect("migrations are valid");
+    }
+
+    #[test]
+    fn a_run_that_carries_every_exposure_is_looked_up_in_batches() {
+        // More exposures than SQLite takes values in one query (32,766).
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let ids: Vec<String> = (0..40_000).map(|i| format!("exp-{i:016x}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert!(store.last_seen_occurrences(2, &ids).unwrap().is_empty());
     }
 
     #[test]
