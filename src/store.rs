@@ -1121,7 +1121,12 @@ impl Store {
             "SELECT exposure_id, risk, score, reasons, details, change, NULL FROM run_exposures WHERE run_id = ?1
              ORDER BY score DESC, exposure_id",
         )?;
-        Self::run_exposure_rows(&mut stmt, params![run_id])
+        let mut rows = stmt.query(params![run_id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(run_exposure_from(r)?);
+        }
+        Ok(out)
     }
 
     /// Some of a run's assessed exposures, riskiest first, each with when
@@ -1146,18 +1151,6 @@ impl Store {
                 Ok(out)
             },
         )
-    }
-
-    fn run_exposure_rows(
-        stmt: &mut rusqlite::Statement<'_>,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<RunExposure>, StoreError> {
-        let mut rows = stmt.query(args)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(run_exposure_from(r)?);
-        }
-        Ok(out)
     }
 
     /// Every sighting of a run whose picture was fetched, with its exposure.
