@@ -952,10 +952,10 @@ pub fn render_report(db: &Path, run: &str, format: Format) -> Result<String, (Ex
 }
 
 /// Writes the report of a stored run ("latest" or an id) to `out`, compared
-/// with `against` or else the run before it. Against the run before, the
-/// exposures are read from the store as they are written, a batch or two
-/// ahead on a thread of their own; against another run, both reports are
-/// built in memory to compare them.
+/// with `against` or else the run before it. The exposures are read from
+/// the store as they are written: against the run before, a batch or two
+/// ahead on a thread of their own; against another run, twice (the first
+/// time to count the summary).
 pub fn write_report(
     db: &Path,
     run: &str,
@@ -990,9 +990,10 @@ fn write_run_report(
             write_format(&head, &mut ahead, format, thumbs, out).map_err(failed)
         }
         Some(b) => {
-            let report::Report { head, exposures } = report_against(store, row, b)?;
-            let mut source = report::json::InMemory(Some(exposures));
-            write_format(&head, &mut source, format, thumbs, out).map_err(failed)
+            let base = against_run(store, b)?;
+            let (head, mut compared) = report::json::open_against(store, row, &base, &audit::now())
+                .map_err(|e| (Exit::Failed, e.to_string()))?;
+            write_format(&head, &mut compared, format, thumbs, out).map_err(failed)
         }
     }
 }
@@ -1080,13 +1081,19 @@ fn report_against(
     row: &crate::store::RunRow,
     against: i64,
 ) -> Result<report::Report, (Exit, String)> {
+    let base = against_run(store, against)?;
+    report::json::build_against(store, row, &base, &audit::now())
+        .map_err(|e| (Exit::Failed, e.to_string()))
+}
+
+/// The run a report is compared with, if it exists and was not purged.
+fn against_run(store: &Store, against: i64) -> Result<crate::store::RunRow, (Exit, String)> {
     let base = store
         .run(against)
         .map_err(|e| (Exit::Failed, e.to_string()))?
         .ok_or_else(|| (Exit::Usage, format!("no such run: {against}")))?;
     not_purged(store, &base)?;
-    report::json::build_against(store, row, &base, &audit::now())
-        .map_err(|e| (Exit::Failed, e.to_string()))
+    Ok(base)
 }
 
 /// One report in one format, in memory.

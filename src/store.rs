@@ -1302,7 +1302,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT re.exposure_id, re.risk, re.change,
                     EXISTS (SELECT 1 FROM run_pictures rp
-                            WHERE rp.exposure_id = re.exposure_id AND rp.run_id = re.run_id)
+                            WHERE rp.exposure_id = re.exposure_id AND rp.run_id = re.run_id),
+                    re.score
              FROM run_exposures re WHERE re.run_id = ?1 ORDER BY re.score DESC, re.exposure_id",
         )?;
         let order = stmt
@@ -1312,6 +1313,7 @@ impl Store {
                     risk: parse_risk(&r.get::<_, String>(1)?),
                     change: r.get(2)?,
                     seen: r.get(3)?,
+                    score: r.get(4)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -1561,6 +1563,7 @@ pub struct ReportKey {
     /// Seen this run; otherwise carried from an earlier run (resolved, or
     /// on a page this run could not read).
     pub seen: bool,
+    pub score: u32,
 }
 
 /// A stored risk band (written by `Risk::as_str`).

@@ -90,14 +90,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn of(exposures: &[Exposure]) -> Summary {
-        Summary::count(
-            exposures
-                .iter()
-                .map(|e| (e.risk, e.change.as_str(), e.seen_this_run)),
-        )
-    }
-
     /// Counts exposures given as (risk, change, seen this run).
     fn count<'a>(items: impl Iterator<Item = (&'static str, &'a str, bool)>) -> Summary {
         let mut by_risk: BTreeMap<&'static str, usize> =
@@ -246,71 +238,81 @@ impl ExposureSource for Stored<'_> {
         }
         let keys = &self.order[self.next..end];
         self.next = end;
-        let ids: Vec<&str> = keys.iter().map(|(id, _)| id.as_str()).collect();
-        // Resolved and unseen exposures show where they were last seen.
-        let (seen, missing): (Vec<_>, Vec<_>) = keys.iter().partition(|(_, seen)| *seen);
-        let seen: Vec<&str> = seen.iter().map(|(id, _)| id.as_str()).collect();
-        let seen_set: HashSet<&str> = seen.iter().copied().collect();
-        let missing: Vec<&str> = missing.iter().map(|(id, _)| id.as_str()).collect();
-        let (store, run) = (self.store, self.run_id);
-        let mut occ: HashMap<String, Vec<OccurrenceRow>> = HashMap::new();
-        for o in store
-            .occurrences_of(run, &seen)?
+        read_exposures(self.store, self.run_id, keys).map(Some)
+    }
+}
+
+/// Some exposures of a run, given as (id, seen this run), read whole from
+/// the store, riskiest first.
+fn read_exposures(
+    store: &Store,
+    run: i64,
+    keys: &[(String, bool)],
+) -> Result<Vec<Exposure>, StoreError> {
+    let ids: Vec<&str> = keys.iter().map(|(id, _)| id.as_str()).collect();
+    // Resolved and unseen exposures show where they were last seen.
+    let (seen, missing): (Vec<_>, Vec<_>) = keys.iter().partition(|(_, seen)| *seen);
+    let seen: Vec<&str> = seen.iter().map(|(id, _)| id.as_str()).collect();
+    let seen_set: HashSet<&str> = seen.iter().copied().collect();
+    let missing: Vec<&str> = missing.iter().map(|(id, _)| id.as_str()).collect();
+    let mut occ: HashMap<String, Vec<OccurrenceRow>> = HashMap::new();
+    for o in store
+        .occurrences_of(run, &seen)?
+        .into_iter()
+        .chain(store.last_seen_occurrences(run, &missing)?)
+    {
+        occ.entry(o.exposure_id.clone()).or_default().push(o);
+    }
+    let assessed = store.run_exposures_of(run, &ids)?;
+    // Runs scored before an exposure's picture was stored with it: from
+    // its copies, this run's or else (resolved, unseen) those of the
+    // places it was last seen.
+    let (seen_now, gone): (Vec<&str>, Vec<&str>) = assessed
+        .iter()
+        .filter(|(e, _)| e.image.is_none())
+        .map(|(e, _)| e.exposure_id.as_str())
+        .partition(|id| seen_set.contains(id));
+    let mut copies: HashMap<String, Vec<crate::model::Picture>> = HashMap::new();
+    for (exp, p) in store.exposure_pictures_of(run, &seen_now)? {
+        copies.entry(exp).or_default().push(p);
+    }
+    let shas_of = |id: &str| -> Vec<&str> {
+        let mut shas: Vec<&str> = occ
+            .get(id)
             .into_iter()
-            .chain(store.last_seen_occurrences(run, &missing)?)
-        {
-            occ.entry(o.exposure_id.clone()).or_default().push(o);
-        }
-        let assessed = store.run_exposures_of(run, &ids)?;
-        // Runs scored before an exposure's picture was stored with it: from
-        // its copies, this run's or else (resolved, unseen) those of the
-        // places it was last seen.
-        let (seen_now, gone): (Vec<&str>, Vec<&str>) = assessed
-            .iter()
-            .filter(|(e, _)| e.image.is_none())
-            .map(|(e, _)| e.exposure_id.as_str())
-            .partition(|id| seen_set.contains(id));
-        let mut copies: HashMap<String, Vec<crate::model::Picture>> = HashMap::new();
-        for (exp, p) in store.exposure_pictures_of(run, &seen_now)? {
-            copies.entry(exp).or_default().push(p);
-        }
-        let shas_of = |id: &str| -> Vec<&str> {
-            let mut shas: Vec<&str> = occ
-                .get(id)
-                .into_iter()
-                .flatten()
-                .map(|o| o.sha256.as_str())
-                .collect();
-            shas.sort_unstable();
-            shas.dedup();
-            shas
-        };
-        let mut wanted: Vec<&str> = gone.iter().flat_map(|id| shas_of(id)).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let last_seen: HashMap<String, crate::model::Picture> = store
-            .pictures_of(&wanted)?
-            .into_iter()
-            .map(|p| (p.sha256.clone(), p))
+            .flatten()
+            .map(|o| o.sha256.as_str())
             .collect();
-        for id in &gone {
-            let found = shas_of(id)
-                .iter()
-                .filter_map(|s| last_seen.get(*s).cloned())
-                .collect();
-            copies.insert(id.to_string(), found);
-        }
-        let mut out = Vec::with_capacity(ids.len());
-        for (mut e, since) in assessed {
-            let seen_this_run = seen_set.contains(e.exposure_id.as_str());
-            let rows = occ.remove(&e.exposure_id).unwrap_or_default();
-            let image = e.image.take().map(|i| *i).unwrap_or_else(|| {
+        shas.sort_unstable();
+        shas.dedup();
+        shas
+    };
+    let mut wanted: Vec<&str> = gone.iter().flat_map(|id| shas_of(id)).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let last_seen: HashMap<String, crate::model::Picture> = store
+        .pictures_of(&wanted)?
+        .into_iter()
+        .map(|p| (p.sha256.clone(), p))
+        .collect();
+    for id in &gone {
+        let found = shas_of(id)
+            .iter()
+            .filter_map(|s| last_seen.get(*s).cloned())
+            .collect();
+        copies.insert(id.to_string(), found);
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for (mut e, since) in assessed {
+        let seen_this_run = seen_set.contains(e.exposure_id.as_str());
+        let rows = occ.remove(&e.exposure_id).unwrap_or_default();
+        let image =
+            e.image.take().map(|i| *i).unwrap_or_else(|| {
                 ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten())
             });
-            out.push(exposure(e, rows, image, Some(since), seen_this_run));
-        }
-        Ok(Some(out))
+        out.push(exposure(e, rows, image, Some(since), seen_this_run));
     }
+    Ok(out)
 }
 
 /// Opens the report of `run`: its head, and its exposures to read in turn.
@@ -319,14 +321,33 @@ pub fn open<'s>(
     run: &RunRow,
     generated_at: &str,
 ) -> Result<(Head, Stored<'s>), StoreError> {
-    let previous = store.previous_reportable_run(run.id)?;
     let keys = store.report_order(run.id)?;
-    let summary = Summary::count(
-        keys.iter()
-            .map(|k| (k.risk.as_str(), k.change.as_str(), k.seen)),
-    );
-    let open_by_risk = open_by_risk(keys.iter().map(|k| (k.risk.as_str(), k.change.as_str())));
-    let head = Head {
+    let counted = keys
+        .iter()
+        .map(|k| (k.risk.as_str(), k.change.as_str(), k.seen));
+    let head = head(store, run, generated_at, counted)?;
+    let stored = Stored {
+        store,
+        run_id: run.id,
+        order: keys.into_iter().map(|k| (k.exposure_id, k.seen)).collect(),
+        next: 0,
+        batch: BATCH,
+    };
+    Ok((head, stored))
+}
+
+/// A report's head, its exposures counted from (risk, change, seen this
+/// run).
+fn head<'a>(
+    store: &Store,
+    run: &RunRow,
+    generated_at: &str,
+    counted: impl Iterator<Item = (&'static str, &'a str, bool)> + Clone,
+) -> Result<Head, StoreError> {
+    let previous = store.previous_reportable_run(run.id)?;
+    let summary = Summary::count(counted.clone());
+    let open_by_risk = open_by_risk(counted.map(|(risk, change, _)| (risk, change)));
+    Ok(Head {
         generated_at: generated_at.to_string(),
         run: RunInfo {
             id: run.id,
@@ -357,15 +378,7 @@ pub fn open<'s>(
             })
             .collect(),
         open_by_risk,
-    };
-    let stored = Stored {
-        store,
-        run_id: run.id,
-        order: keys.into_iter().map(|k| (k.exposure_id, k.seen)).collect(),
-        next: 0,
-        batch: BATCH,
-    };
-    Ok((head, stored))
+    })
 }
 
 /// Builds the whole report of `run` in memory.
@@ -595,63 +608,189 @@ pub fn write(
     Ok(())
 }
 
+/// One exposure of a report against another run: where it comes from and,
+/// once compared, its change.
+struct Compared {
+    id: String,
+    score: u32,
+    /// In `run` (seen there or not), or only in `against` (resolved).
+    in_run: Option<bool>,
+    /// In `against` and not resolved there, and whether it saw it.
+    in_base: Option<bool>,
+    risk: &'static str,
+    change: &'static str,
+}
+
 /// The report of `run` with its changes against any earlier or later run
 /// `against`, instead of the run before it: new (not in `against`),
 /// changed (other places, risk or details), unchanged, and resolved (in
-/// `against`, not in `run`).
-pub fn build_against(
-    store: &Store,
+/// `against`, not in `run`). Read from the store twice, a batch at a time:
+/// once to count the summary the head needs, once to write; what is held
+/// between is each exposure's id and change.
+pub struct Against<'s> {
+    store: &'s Store,
+    run: i64,
+    base: i64,
+    order: Vec<Compared>,
+    next: usize,
+}
+
+/// Opens the report of `run` compared with `against`.
+pub fn open_against<'s>(
+    store: &'s Store,
     run: &RunRow,
     against: &RunRow,
     generated_at: &str,
-) -> Result<Report, StoreError> {
-    let mut report = build(store, run, generated_at)?;
-    let base = build(store, against, generated_at)?;
+) -> Result<(Head, Against<'s>), StoreError> {
+    let base: HashMap<String, (u32, bool)> = store
+        .report_order(against.id)?
+        .into_iter()
+        .filter(|k| k.change != "resolved")
+        .map(|k| (k.exposure_id, (k.score, k.seen)))
+        .collect();
+    let mut order = Vec::new();
+    let mut in_run = HashSet::new();
+    for k in store.report_order(run.id)? {
+        in_run.insert(k.exposure_id.clone());
+        let in_base = base.get(&k.exposure_id).map(|(_, seen)| *seen);
+        // Resolved before `against` too: not part of this comparison.
+        if k.change != "resolved" || in_base.is_some() {
+            order.push(Compared {
+                id: k.exposure_id,
+                score: k.score,
+                in_run: Some(k.seen),
+                in_base,
+                risk: k.risk.as_str(),
+                change: "",
+            });
+        }
+    }
+    for (id, (score, seen)) in base {
+        if !in_run.contains(&id) {
+            order.push(Compared {
+                id,
+                score,
+                in_run: None,
+                in_base: Some(seen),
+                risk: "",
+                change: "",
+            });
+        }
+    }
+    order.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    let mut against_run = Against {
+        store,
+        run: run.id,
+        base: against.id,
+        order,
+        next: 0,
+    };
+    // First pass: every change, for the summary.
+    while against_run.next_batch()?.is_some() {}
+    against_run.next = 0;
+    let counted = against_run
+        .order
+        .iter()
+        .filter(|c| !c.change.is_empty())
+        .map(|c| (c.risk, c.change, c.in_run == Some(true)));
+    let mut head = head(store, run, generated_at, counted)?;
+    head.run.previous_run_id = Some(against.id);
+    Ok((head, against_run))
+}
+
+impl ExposureSource for Against<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Exposure>>, StoreError> {
+        let end = (self.next + BATCH).min(self.order.len());
+        if self.next >= end {
+            return Ok(None);
+        }
+        let batch = &mut self.order[self.next..end];
+        self.next = end;
+        let keys = |pick: fn(&Compared) -> Option<bool>| -> Vec<(String, bool)> {
+            batch
+                .iter()
+                .filter_map(|c| pick(c).map(|seen| (c.id.clone(), seen)))
+                .collect()
+        };
+        let by_id = |exposures: Vec<Exposure>| -> HashMap<String, Exposure> {
+            exposures.into_iter().map(|e| (e.id.clone(), e)).collect()
+        };
+        let mut now = by_id(read_exposures(self.store, self.run, &keys(|c| c.in_run))?);
+        let mut before = by_id(read_exposures(self.store, self.base, &keys(|c| c.in_base))?);
+        let mut out = Vec::with_capacity(batch.len());
+        for c in batch.iter_mut() {
+            let (b, e) = (before.remove(&c.id), now.remove(&c.id));
+            let mut e = match (e, b) {
+                (Some(mut e), b) => {
+                    e.change = match b {
+                        None => "new",
+                        Some(_) if e.change == "resolved" => "resolved",
+                        Some(b) if moved(&b, &e) || b.risk != e.risk || b.details != e.details => {
+                            "changed"
+                        }
+                        Some(_) => "unchanged",
+                    }
+                    .into();
+                    e
+                }
+                (None, Some(mut b)) => {
+                    b.change = "resolved".into();
+                    b.seen_this_run = false;
+                    b
+                }
+                // Not found in this snapshot: left out, and of the summary.
+                (None, None) => {
+                    c.change = "";
+                    continue;
+                }
+            };
+            c.risk = e.risk;
+            c.change = change_name(&e.change);
+            e.change = c.change.into();
+            out.push(e);
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Whether an exposure is on other pages, or has more copies, than before.
+fn moved(before: &Exposure, now: &Exposure) -> bool {
     let places = |e: &Exposure| -> Vec<(String, String)> {
         e.occurrences
             .iter()
             .map(|o| (o.page_url.clone(), o.image_url.clone()))
             .collect()
     };
-    let moved = |b: &Exposure, e: &Exposure| {
-        let (before, now) = (places(b), places(e));
-        crate::model::places_changed(
-            before.iter().map(|(p, u)| (p.as_str(), u.as_str())),
-            now.iter().map(|(p, u)| (p.as_str(), u.as_str())),
-        )
-    };
-    let mut before: HashMap<String, Exposure> = base
-        .exposures
-        .into_iter()
-        .filter(|e| e.change != "resolved")
-        .map(|e| (e.id.clone(), e))
-        .collect();
-    report
-        .exposures
-        .retain(|e| e.change != "resolved" || before.contains_key(&e.id));
-    for e in &mut report.exposures {
-        e.change = match before.remove(&e.id) {
-            None => "new".into(),
-            Some(_) if e.change == "resolved" => "resolved".into(),
-            Some(b) if moved(&b, e) || b.risk != e.risk || b.details != e.details => {
-                "changed".into()
-            }
-            Some(_) => "unchanged".into(),
-        };
+    let (before, now) = (places(before), places(now));
+    crate::model::places_changed(
+        before.iter().map(|(p, u)| (p.as_str(), u.as_str())),
+        now.iter().map(|(p, u)| (p.as_str(), u.as_str())),
+    )
+}
+
+/// A change as the report names it.
+fn change_name(change: &str) -> &'static str {
+    match change {
+        "new" => "new",
+        "changed" => "changed",
+        "resolved" => "resolved",
+        _ => "unchanged",
     }
-    for (_, mut e) in before {
-        e.change = "resolved".into();
-        e.seen_this_run = false;
-        report.exposures.push(e);
+}
+
+/// Builds the whole report of `run` against `against` in memory.
+pub fn build_against(
+    store: &Store,
+    run: &RunRow,
+    against: &RunRow,
+    generated_at: &str,
+) -> Result<Report, StoreError> {
+    let (head, mut source) = open_against(store, run, against, generated_at)?;
+    let mut exposures = Vec::new();
+    while let Some(batch) = source.next_batch()? {
+        exposures.extend(batch);
     }
-    report
-        .exposures
-        .sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-    report.head.summary = Summary::of(&report.exposures);
-    report.head.open_by_risk =
-        open_by_risk(report.exposures.iter().map(|e| (e.risk, e.change.as_str())));
-    report.head.run.previous_run_id = Some(against.id);
-    Ok(report)
+    Ok(Report { head, exposures })
 }
 
 /// This run's findings against the previous run's: a finding the previous run

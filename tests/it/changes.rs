@@ -279,9 +279,24 @@ async fn two_audits_of_a_changing_site_tell_every_change_apart() {
     let same = build_report(&db, &two.to_string(), Some(one)).unwrap();
     let same: Value = serde_json::to_value(&same).unwrap();
     assert_eq!(changes(&same), changes(r));
+    assert_eq!(same["summary"], r["summary"]);
     let back = build_report(&db, &one.to_string(), Some(two)).unwrap();
     let back: Value = serde_json::to_value(&back).unwrap();
     assert_eq!(back["run"]["previous_run_id"], two);
+    // The summary, counted before the exposures are written, counts them.
+    for change in ["new", "changed", "unchanged", "resolved"] {
+        let written = back["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["change"] == change)
+            .count();
+        assert_eq!(back["summary"]["by_change"][change], written, "{change}");
+    }
+    assert_eq!(
+        back["summary"]["exposures"],
+        back["exposures"].as_array().unwrap().len()
+    );
     let back = changes(&back);
     assert_eq!(back["choir.jpg"].0, "new");
     assert_eq!(back["open-morning.jpg"].0, "resolved");
