@@ -308,9 +308,21 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
     // SAFETY: as above; on success libwebp owns the output planes until
     // WebPFreeDecBuffer, and each holds `height` rows of `stride` bytes.
     let status = unsafe { webp::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
-    let grey = if status == webp::VP8StatusCode::VP8_STATUS_OK {
-        let (ow, oh) = (config.output.width as usize, config.output.height as usize);
-        let planes = unsafe { config.output.u.YUVA };
+    // SAFETY (reading the union): the colourspace asked for is YUV(A).
+    let planes = unsafe { config.output.u.YUVA };
+    let (ow, oh) = (
+        config.output.width.max(0) as usize,
+        config.output.height.max(0) as usize,
+    );
+    // What the reads below rely on, checked rather than assumed.
+    let planes_ok = !planes.y.is_null()
+        && planes.y_stride as usize >= ow
+        && (!alpha || (!planes.a.is_null() && planes.a_stride as usize >= ow));
+    let grey = if status != webp::VP8StatusCode::VP8_STATUS_OK {
+        Err(failed(status))
+    } else if !planes_ok {
+        Err(AnalysisError::Decode("libwebp: no luma plane".into()))
+    } else {
         let row = |plane: *const u8, stride: i32, y: usize| unsafe {
             std::slice::from_raw_parts(plane.add(y * stride as usize), ow)
         };
@@ -328,8 +340,6 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
         }
         GrayImage::from_raw(ow as u32, oh as u32, grey)
             .ok_or_else(|| AnalysisError::Decode("libwebp: bad output".into()))
-    } else {
-        Err(failed(status))
     };
     // SAFETY: frees only what WebPDecode allocated (nothing if it failed).
     unsafe { webp::WebPFreeDecBuffer(&mut config.output) };
