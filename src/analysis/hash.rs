@@ -676,6 +676,53 @@ mod tests {
     }
 
     #[test]
+    fn png_rows_match_the_whole_decode_in_every_colour_type() {
+        let img = image::load_from_memory(&fixture("chelsea.png")).unwrap();
+        let (w, h) = (img.width(), img.height());
+        let mut pngs = vec![
+            (
+                "grey",
+                encode(&DynamicImage::ImageLuma8(img.to_luma8()), ImageFormat::Png),
+            ),
+            (
+                "grey+alpha",
+                encode(
+                    &DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
+                    ImageFormat::Png,
+                ),
+            ),
+            (
+                "rgb16",
+                encode(&DynamicImage::ImageRgb16(img.to_rgb16()), ImageFormat::Png),
+            ),
+            (
+                "rgba",
+                encode(&DynamicImage::ImageRgba8(img.to_rgba8()), ImageFormat::Png),
+            ),
+        ];
+        // A palette of 4-bit greys, as small site graphics are stored.
+        let grey = img.to_luma8();
+        let mut indexed = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut indexed, w, h);
+            enc.set_color(png::ColorType::Indexed);
+            enc.set_depth(png::BitDepth::Eight);
+            enc.set_palette((0..16u8).flat_map(|i| [i * 17; 3]).collect::<Vec<u8>>());
+            let mut writer = enc.write_header().unwrap();
+            let data: Vec<u8> = grey.pixels().map(|p| p.0[0] / 17).collect();
+            writer.write_image_data(&data).unwrap();
+        }
+        pngs.push(("indexed", indexed));
+        for (kind, png) in pngs {
+            let (r, rw, rh) = decode_png(&png, limits()).unwrap();
+            let (g, _, _) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+            assert_eq!((rw, rh), (w, h), "{kind}");
+            let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
+            assert!(d <= 2, "{kind}: PNG rows and whole differ by {d} bits");
+        }
+    }
+
+    #[test]
     fn transparent_pictures_are_grey_over_white_on_every_path() {
         // Half the picture transparent: libwebp's alpha plane, PNG rows and
         // the image crate's RGBA give the same grey.
