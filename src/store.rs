@@ -572,14 +572,7 @@ impl Store {
              FROM pictures WHERE sha256 IN ({})",
             None,
             shas,
-            |stmt, args| {
-                let mut rows = stmt.query(args)?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
-                    out.push(picture_from(r)?);
-                }
-                Ok(out)
-            },
+            |stmt, args| rows_of(stmt, args, picture_from),
         )
     }
 
@@ -1121,12 +1114,7 @@ impl Store {
             "SELECT exposure_id, risk, score, reasons, details, change, NULL FROM run_exposures WHERE run_id = ?1
              ORDER BY score DESC, exposure_id",
         )?;
-        let mut rows = stmt.query(params![run_id])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(run_exposure_from(r)?);
-        }
-        Ok(out)
+        rows_of(&mut stmt, params![run_id], run_exposure_from)
     }
 
     /// Some of a run's assessed exposures, riskiest first, each with when
@@ -1142,14 +1130,7 @@ impl Store {
              WHERE re.run_id = ?1 AND re.exposure_id IN ({}) ORDER BY re.score DESC, re.exposure_id",
             Some(run_id),
             ids,
-            |stmt, args| {
-                let mut rows = stmt.query(args)?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
-                    out.push((run_exposure_from(r)?, r.get(7)?));
-                }
-                Ok(out)
-            },
+            |stmt, args| rows_of(stmt, args, |r| Ok((run_exposure_from(r)?, r.get(7)?))),
         )
     }
 
@@ -1165,12 +1146,10 @@ impl Store {
              GROUP BY s.id
              ORDER BY rp.exposure_id, s.id",
         )?;
-        let mut rows = stmt.query(params![run_id])?;
-        let (mut out, mut maps) = (Vec::new(), VerdictMaps::new(&self.conn));
-        while let Some(r) = rows.next()? {
-            out.push(occurrence_from(r, &mut maps)?);
-        }
-        Ok(out)
+        let mut maps = VerdictMaps::new(&self.conn);
+        rows_of(&mut stmt, params![run_id], |r| {
+            occurrence_from(r, &mut maps)
+        })
     }
 
     /// Where a run saw each of its exposures: (exposure id, source, page,
@@ -1215,12 +1194,8 @@ impl Store {
             Some(run_id),
             ids,
             |stmt, args| {
-                let mut rows = stmt.query(args)?;
-                let (mut out, mut maps) = (Vec::new(), VerdictMaps::new(&self.conn));
-                while let Some(r) = rows.next()? {
-                    out.push((r.get(8)?, occurrence_from(r, &mut maps)?));
-                }
-                Ok(out)
+                let mut maps = VerdictMaps::new(&self.conn);
+                rows_of(stmt, args, |r| Ok((r.get(8)?, occurrence_from(r, &mut maps)?)))
             },
         )?;
         // A picture address fetched twice in a run has two image rows: its
@@ -1245,14 +1220,7 @@ impl Store {
              WHERE rp.run_id = ?1 AND rp.exposure_id IN ({}) ORDER BY rp.exposure_id, rp.sha256",
             Some(run_id),
             ids,
-            |stmt, args| {
-                let mut rows = stmt.query(args)?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
-                    out.push((r.get(9)?, picture_from(r)?));
-                }
-                Ok(out)
-            },
+            |stmt, args| rows_of(stmt, args, |r| Ok((r.get(9)?, picture_from(r)?))),
         )
     }
 
@@ -1469,6 +1437,21 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 
 /// A `pictures` row (sha256, phash, width, height, format, bytes,
 /// metadata, faces, largest_face), without its thumbnail.
+/// Every row of a prepared query, each read by `read`, which (unlike
+/// rusqlite's `query_map`) may fail with a store error such as bad JSON.
+fn rows_of<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    args: impl rusqlite::Params,
+    mut read: impl FnMut(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut rows = stmt.query(args)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read(r)?);
+    }
+    Ok(out)
+}
+
 /// The robots verdict maps one read has met, by id: a site's sightings
 /// share a handful, each read and parsed once and then shared.
 struct VerdictMaps<'c> {
