@@ -1071,19 +1071,12 @@ pub fn build_report(
         None => {
             report::build(&store, &row, &audit::now()).map_err(|e| (Exit::Failed, e.to_string()))
         }
-        Some(b) => report_against(&store, &row, b),
+        Some(b) => {
+            let base = against_run(&store, b)?;
+            report::json::build_against(&store, &row, &base, &audit::now())
+                .map_err(|e| (Exit::Failed, e.to_string()))
+        }
     }
-}
-
-/// The report of `row` compared with run `against`, built in memory.
-fn report_against(
-    store: &Store,
-    row: &crate::store::RunRow,
-    against: i64,
-) -> Result<report::Report, (Exit, String)> {
-    let base = against_run(store, against)?;
-    report::json::build_against(store, row, &base, &audit::now())
-        .map_err(|e| (Exit::Failed, e.to_string()))
 }
 
 /// The run a report is compared with, if it exists and was not purged.

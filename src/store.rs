@@ -246,7 +246,7 @@ pub enum Record {
     Image(ImageRecord),
     /// A sighting and its robots verdicts (shared: most sightings of a run
     /// have one of a few).
-    Sighting(crate::model::Sighting, std::sync::Arc<RobotsVerdicts>),
+    Sighting(crate::model::Sighting, Arc<RobotsVerdicts>),
     Finding(SiteFinding),
 }
 

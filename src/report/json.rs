@@ -201,7 +201,7 @@ pub trait ExposureSource {
     fn next_batch(&mut self) -> Result<Option<Vec<Exposure>>, StoreError>;
 }
 
-/// Exposures already in memory (a report compared with another run).
+/// Exposures already in memory (a report built whole, written by `render`).
 pub struct InMemory(pub Option<Vec<Exposure>>);
 
 impl ExposureSource for InMemory {
@@ -310,7 +310,7 @@ fn read_exposures(
             e.image.take().map(|i| *i).unwrap_or_else(|| {
                 ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten())
             });
-        out.push(exposure(e, rows, image, Some(since), seen_this_run));
+        out.push(exposure(e, rows, image, since, seen_this_run));
     }
     Ok(out)
 }
@@ -383,12 +383,8 @@ fn head<'a>(
 
 /// Builds the whole report of `run` in memory.
 pub fn build(store: &Store, run: &RunRow, generated_at: &str) -> Result<Report, StoreError> {
-    let (head, mut stored) = open(store, run, generated_at)?;
-    let mut exposures = Vec::new();
-    while let Some(batch) = stored.next_batch()? {
-        exposures.extend(batch);
-    }
-    Ok(Report { head, exposures })
+    let (head, stored) = open(store, run, generated_at)?;
+    whole(head, stored)
 }
 
 /// A run's report read on a thread of its own, with a connection of its own
@@ -518,7 +514,7 @@ fn exposure(
     e: crate::store::RunExposure,
     rows: Vec<OccurrenceRow>,
     image: ExposureImage,
-    first_seen_at: Option<String>,
+    first_seen_at: String,
     seen_this_run: bool,
 ) -> Exposure {
     Exposure {
@@ -528,7 +524,7 @@ fn exposure(
         reasons: e.reasons,
         change: e.change,
         seen_this_run,
-        first_seen_at,
+        first_seen_at: Some(first_seen_at),
         image,
         occurrences: rows
             .into_iter()
@@ -720,23 +716,21 @@ impl ExposureSource for Against<'_> {
         let mut out = Vec::with_capacity(batch.len());
         for c in batch.iter_mut() {
             let (b, e) = (before.remove(&c.id), now.remove(&c.id));
-            let mut e = match (e, b) {
-                (Some(mut e), b) => {
-                    e.change = match b {
+            let (mut e, change) = match (e, b) {
+                (Some(e), b) => {
+                    let change = match b {
                         None => "new",
                         Some(_) if e.change == "resolved" => "resolved",
                         Some(b) if moved(&b, &e) || b.risk != e.risk || b.details != e.details => {
                             "changed"
                         }
                         Some(_) => "unchanged",
-                    }
-                    .into();
-                    e
+                    };
+                    (e, change)
                 }
                 (None, Some(mut b)) => {
-                    b.change = "resolved".into();
                     b.seen_this_run = false;
-                    b
+                    (b, "resolved")
                 }
                 // Not found in this snapshot: left out, and of the summary.
                 (None, None) => {
@@ -744,9 +738,8 @@ impl ExposureSource for Against<'_> {
                     continue;
                 }
             };
-            c.risk = e.risk;
-            c.change = change_name(&e.change);
-            e.change = c.change.into();
+            e.change = change.into();
+            (c.risk, c.change) = (e.risk, change);
             out.push(e);
         }
         Ok(Some(out))
@@ -755,27 +748,12 @@ impl ExposureSource for Against<'_> {
 
 /// Whether an exposure is on other pages, or has more copies, than before.
 fn moved(before: &Exposure, now: &Exposure) -> bool {
-    let places = |e: &Exposure| -> Vec<(String, String)> {
+    fn places(e: &Exposure) -> impl Iterator<Item = (&str, &str)> {
         e.occurrences
             .iter()
-            .map(|o| (o.page_url.clone(), o.image_url.clone()))
-            .collect()
-    };
-    let (before, now) = (places(before), places(now));
-    crate::model::places_changed(
-        before.iter().map(|(p, u)| (p.as_str(), u.as_str())),
-        now.iter().map(|(p, u)| (p.as_str(), u.as_str())),
-    )
-}
-
-/// A change as the report names it.
-fn change_name(change: &str) -> &'static str {
-    match change {
-        "new" => "new",
-        "changed" => "changed",
-        "resolved" => "resolved",
-        _ => "unchanged",
+            .map(|o| (o.page_url.as_str(), o.image_url.as_str()))
     }
+    crate::model::places_changed(places(before), places(now))
 }
 
 /// Builds the whole report of `run` against `against` in memory.
@@ -785,7 +763,12 @@ pub fn build_against(
     against: &RunRow,
     generated_at: &str,
 ) -> Result<Report, StoreError> {
-    let (head, mut source) = open_against(store, run, against, generated_at)?;
+    let (head, source) = open_against(store, run, against, generated_at)?;
+    whole(head, source)
+}
+
+/// A report with every exposure its source gives, in memory.
+fn whole(head: Head, mut source: impl ExposureSource) -> Result<Report, StoreError> {
     let mut exposures = Vec::new();
     while let Some(batch) = source.next_batch()? {
         exposures.extend(batch);
