@@ -709,15 +709,11 @@ fn finish(
         .filter(|(id, p)| !acc.contains_key(id.as_str()) && p.change != "resolved")
         .map(|(id, _)| id.as_str())
         .collect();
-    let mut unseen_rows = Vec::with_capacity(unseen.len());
-    if let Some(p) = previous {
-        // In batches: SQLite takes at most 32,766 values in one query, and
-        // a site that is down carries every exposure.
-        for ids in unseen.chunks(512) {
-            unseen_rows.extend(store.run_exposures_of(p, ids)?.into_iter().map(|(e, _)| e));
-        }
-    }
-    for mut carried in unseen_rows {
+    let unseen_rows = match previous {
+        Some(p) => store.run_exposures_of(p, &unseen)?,
+        None => Vec::new(),
+    };
+    for (mut carried, _) in unseen_rows {
         let id = &carried.exposure_id.clone();
         let pages = prev_places.get(id).cloned().unwrap_or_default();
         let covered = !pages.is_empty()

@@ -927,34 +927,29 @@ impl Store {
     }
 
     /// Where each of `ids` was seen in the last run before `run_id` that saw
-    /// it (an unseen picture may have been unseen for several runs). Any
-    /// number of ids: they are looked up 512 at a time (a query takes at
-    /// most 32,766 values, and a site that is down leaves every exposure
-    /// unseen).
+    /// it (an unseen picture may have been unseen for several runs).
     pub fn last_seen_occurrences(
         &self,
         run_id: i64,
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
+        let last_seen: Vec<(String, i64)> = self.with_ids(
+            "SELECT exposure_id, MAX(run_id) FROM run_pictures
+             WHERE run_id < ?1 AND exposure_id IN ({}) GROUP BY exposure_id",
+            Some(run_id),
+            ids,
+            |stmt, args| {
+                let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            },
+        )?;
+        let mut runs: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+        for (id, r) in &last_seen {
+            runs.entry(*r).or_default().push(id);
+        }
         let mut out = Vec::new();
-        for ids in ids.chunks(512) {
-            let last_seen: Vec<(String, i64)> = self.with_ids(
-                "SELECT exposure_id, MAX(run_id) FROM run_pictures
-                 WHERE run_id < ?1 AND exposure_id IN ({}) GROUP BY exposure_id",
-                Some(run_id),
-                ids,
-                |stmt, args| {
-                    let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    Ok(rows.collect::<Result<_, _>>()?)
-                },
-            )?;
-            let mut runs: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
-            for (id, r) in &last_seen {
-                runs.entry(*r).or_default().push(id);
-            }
-            for (r, wanted) in runs {
-                out.extend(self.occurrences_of(r, &wanted)?);
-            }
+        for (r, wanted) in runs {
+            out.extend(self.occurrences_of(r, &wanted)?);
         }
         Ok(out)
     }
@@ -1225,30 +1220,34 @@ impl Store {
     }
 
     /// Prepares `sql`, whose `IN ({})` takes `ids` (after an optional run id
-    /// as `?1`), and hands it with its arguments to `read`; no ids, no query.
-    fn with_ids<T: Default>(
+    /// as `?1`), and hands it with its arguments to `read`, 512 ids at a
+    /// time (SQLite takes at most 32,766 values in one query, and a site
+    /// that is down leaves every exposure unseen); the rows of each query
+    /// follow the last. No ids, no query.
+    fn with_ids<R>(
         &self,
         sql: &str,
         run_id: Option<i64>,
         ids: &[&str],
-        read: impl FnOnce(
+        mut read: impl FnMut(
             &mut rusqlite::Statement<'_>,
             rusqlite::ParamsFromIter<Vec<String>>,
-        ) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        if ids.is_empty() {
-            return Ok(T::default());
-        }
+        ) -> Result<Vec<R>, StoreError>,
+    ) -> Result<Vec<R>, StoreError> {
         let first = if run_id.is_some() { 2 } else { 1 };
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql.replace("{}", &placeholders(first, ids.len())))?;
-        let args: Vec<String> = run_id
-            .map(|r| r.to_string())
-            .into_iter()
-            .chain(ids.iter().map(|s| s.to_string()))
-            .collect();
-        read(&mut stmt, rusqlite::params_from_iter(args))
+        let mut out = Vec::new();
+        for ids in ids.chunks(512) {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&sql.replace("{}", &placeholders(first, ids.len())))?;
+            let args: Vec<String> = run_id
+                .map(|r| r.to_string())
+                .into_iter()
+                .chain(ids.iter().map(|s| s.to_string()))
+                .collect();
+            out.extend(read(&mut stmt, rusqlite::params_from_iter(args))?);
+        }
+        Ok(out)
     }
 
     /// Runs `f` inside one read transaction: one consistent snapshot of the
@@ -1583,6 +1582,8 @@ mod tests {
         let ids: Vec<String> = (0..40_000).map(|i| format!("exp-{i:016x}")).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         assert!(store.last_seen_occurrences(2, &ids).unwrap().is_empty());
+        assert!(store.run_exposures_of(2, &ids).unwrap().is_empty());
+        assert!(store.pictures_of(&ids).unwrap().is_empty());
     }
 
     #[test]
