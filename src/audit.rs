@@ -17,13 +17,13 @@ use crate::alerts;
 use crate::analysis::details;
 use crate::config::AlertSettings;
 use crate::config::Config;
-use crate::crawl::{self, Crawl, CrawlOutcome, Progress};
+use crate::crawl::{Crawl, CrawlOutcome, Progress};
 use crate::fetch::Fetcher;
 use crate::group;
 use crate::model::{PictureMetadata, Risk, RobotsVerdicts};
 use crate::risk;
 use crate::scope::AddressPolicy;
-use crate::store::{Record, RunClose, RunCounts, RunExposure, RunStatus, Store, StoreError};
+use crate::store::{Record, RunCounts, RunExposure, RunStatus, Store, StoreError};
 
 /// Records per write transaction.
 const BATCH: usize = 512;
@@ -209,7 +209,7 @@ async fn run_body(
     // Addresses seen last run that no page links now: still served?
     let unlinked: Vec<String> = previous_urls
         .into_iter()
-        .filter(|u| !outcome.image_tags.contains_key(u))
+        .filter(|u| !outcome.pictures.sighted(u))
         .take(MAX_REFETCH)
         .collect();
     // Not when the crawl saw nothing (the site is down): that run fails as it is.
@@ -228,13 +228,6 @@ async fn run_body(
                 .into_iter()
                 .collect()
         };
-    let verdicts = crawl::verdicts_for(&crawl, &outcome).await;
-    for (s, v) in outcome.sightings.iter().zip(verdicts.iter()) {
-        let _ = tx.send(Record::Sighting(s.clone(), v.clone())).await;
-    }
-    for f in ai_crawler_findings(&outcome, &verdicts) {
-        let _ = tx.send(Record::Finding(f)).await;
-    }
     let (counts, store, write_result) = close_crawl(crawl, tx, writer).await;
     let mut store = store;
     if let Err(e) = write_result {
@@ -254,7 +247,6 @@ async fn run_body(
         config.alerts.as_ref(),
         run_id,
         &outcome,
-        &verdicts,
         &still_served,
         counts,
     ) {
@@ -351,43 +343,6 @@ async fn interrupted(
     })
 }
 
-/// One finding per picture host whose pictures some AI or dataset crawler
-/// may take, by what robots.txt and the headers say and what it obeys.
-fn ai_crawler_findings(
-    outcome: &CrawlOutcome,
-    verdicts: &[Arc<RobotsVerdicts>],
-) -> Vec<crate::model::SiteFinding> {
-    use std::collections::BTreeMap;
-    let mut by_origin: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
-    for (s, v) in outcome.sightings.iter().zip(verdicts) {
-        let Ok(u) = url::Url::parse(&s.image_url) else {
-            continue;
-        };
-        let entry = by_origin
-            .entry(u.origin().ascii_serialization())
-            .or_default();
-        entry.1.insert(&s.image_url);
-        for (agent, verdict) in v.iter() {
-            if agent != "*" && verdict == "allowed" {
-                entry.0.insert(agent);
-            }
-        }
-    }
-    by_origin
-        .into_iter()
-        .filter(|(_, (agents, _))| !agents.is_empty())
-        .map(|(origin, (agents, pictures))| crate::model::SiteFinding {
-            kind: "robots_allows_ai_crawlers".into(),
-            url: format!("{origin}/robots.txt"),
-            detail: format!(
-                "pictures on this host ({} addresses) may be taken by {}",
-                pictures.len(),
-                agents.into_iter().collect::<Vec<_>>().join(", ")
-            ),
-        })
-        .collect()
-}
-
 /// The writer thread: batches records into transactions until the channel closes.
 fn write_loop(
     mut store: Store,
@@ -422,20 +377,36 @@ type Finished = (
     HashMap<String, usize>,
 );
 
-/// Groups, scores, computes changes and closes the run.
-#[allow(clippy::too_many_arguments)]
+/// Exposures assessed per read of their sightings and pictures.
+const SCORE_BATCH: usize = 512;
+
+/// What assessing one batch of exposures needs, besides the store.
+struct Scoring<'a> {
+    run_id: i64,
+    previous: Option<i64>,
+    policy: &'a risk::Policy,
+    alert_settings: Option<&'a AlertSettings>,
+    /// The takedown register, as a BK-tree: any copy of a withdrawn picture.
+    register: &'a group::BkTree,
+    protected: &'a crate::protect::Matcher,
+    hash_of: &'a HashMap<&'a str, u64>,
+}
+
+/// Groups, scores, computes changes and closes the run. The grouping is
+/// made in memory from the pictures' hashes; the exposures are then scored
+/// a batch at a time from the sightings the writer stored, inside one write
+/// transaction that also closes the run: the run holds neither its
+/// sightings nor its assessments, and a crash leaves no half-closed run.
 fn finish(
     store: &mut Store,
     policy: &risk::Policy,
     alert_settings: Option<&AlertSettings>,
     run_id: i64,
     outcome: &CrawlOutcome,
-    verdicts: &[Arc<RobotsVerdicts>],
     still_served: &HashSet<String>,
     counts: RunCounts,
 ) -> Result<Finished, StoreError> {
     let pictures = store.run_pictures(run_id)?;
-    // The takedown register, as a BK-tree: any copy of a withdrawn picture.
     let mut register = group::BkTree::new();
     for (i, w) in store.withdrawn()?.iter().enumerate() {
         register.insert(u64::from_str_radix(&w.phash, 16).unwrap_or(0), i);
@@ -446,18 +417,13 @@ fn finish(
     let known_pictures = store.known_picture_exposures()?;
     let mut grouping = group::group(&pictures, &known, &known_pictures);
 
-    // Picture URL -> sha256 for this run's successful fetches.
-    let url_sha: HashMap<String, String> = store
-        .images_of_run(run_id)?
-        .into_iter()
-        .filter_map(|(url, _, _, sha)| sha.map(|s| (url, s)))
-        .collect();
     // WordPress size variants of one upload are one picture even where a
     // square crop moves the hash too far. Sorted, so links do not depend on
-    // hash-map order.
+    // fetch order.
+    let images = store.images_of_run(run_id)?;
     let mut by_key: std::collections::BTreeMap<String, BTreeSet<&str>> = Default::default();
-    for (url, sha) in &url_sha {
-        if let Some(key) = crate::extract::wordpress::variant_key(url) {
+    for (url, _, _, sha) in &images {
+        if let (Some(sha), Some(key)) = (sha, crate::extract::wordpress::variant_key(url)) {
             by_key.entry(key).or_default().insert(sha);
         }
     }
@@ -470,117 +436,222 @@ fn finish(
                 .map(move |s| (first.to_string(), s.to_string()))
         })
         .collect();
+    drop(by_key);
+    drop(images);
     group::merge_linked(&mut grouping, &links);
-    let exposure_of: HashMap<&str, &str> = grouping
+
+    // The exposures some page showed this run, and their pictures (a
+    // picture fetched only to see whether an unlinked address still
+    // answers is not one of them).
+    let sighted = store.sighted_pictures(run_id)?;
+    let mut seen: Vec<&str> = grouping
         .assignments
         .iter()
-        .map(|(s, e)| (s.as_str(), e.as_str()))
+        .filter(|(sha, _)| sighted.contains(sha))
+        .map(|(_, e)| e.as_str())
         .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let run_pictures: Vec<(String, String)> = grouping
+        .assignments
+        .iter()
+        .filter(|(_, e)| seen.binary_search(&e.as_str()).is_ok())
+        .cloned()
+        .collect();
+    drop(sighted);
 
-    // Sorted and deduplicated once all sightings are in: most exposures have
-    // one copy at one place, and a BTreeSet allocates a node for eleven
-    // (20,000 pages: 44 MiB of the peak was this accumulation).
-    struct Acc<'a> {
-        shas: Vec<&'a str>,
-        urls: Vec<&'a str>,
-        places: Vec<(&'a str, &'a str)>,
-        verdicts: Vec<&'a RobotsVerdicts>,
-        sightings: Vec<&'a crate::model::Sighting>,
-        first_page: &'a str,
-    }
-    let mut acc: HashMap<&str, Acc> = HashMap::new();
-    for (s, v) in outcome.sightings.iter().zip(verdicts) {
-        let Some(sha) = url_sha.get(&s.image_url) else {
-            continue;
-        };
-        let Some(exp) = exposure_of.get(sha.as_str()) else {
-            continue;
-        };
-        let a = acc.entry(exp).or_insert_with(|| Acc {
-            shas: Vec::new(),
-            urls: Vec::new(),
-            places: Vec::new(),
-            verdicts: Vec::new(),
-            sightings: Vec::new(),
-            first_page: &s.page_url,
-        });
-        // The details cite one page; the smallest URL keeps that stable across runs.
-        if s.page_url.as_str() < a.first_page {
-            a.first_page = &s.page_url;
-        }
-        a.shas.push(sha);
-        a.urls.push(&s.image_url);
-        a.places.push((&s.page_url, &s.image_url));
-        a.verdicts.push(v);
-        a.sightings.push(s);
-    }
-    for a in acc.values_mut() {
-        a.shas.sort_unstable();
-        a.shas.dedup();
-        a.urls.sort_unstable();
-        a.urls.dedup();
-        a.places.sort_unstable();
-        a.places.dedup();
-    }
-
+    // Exposures of the previous run not seen now: resolved only when every
+    // page they were seen on was fetched this run and answered.
+    let served_exposures: HashSet<&str> = grouping
+        .assignments
+        .iter()
+        .filter(|(sha, _)| still_served.contains(sha))
+        .map(|(_, e)| e.as_str())
+        .collect();
     let previous = store.previous_reportable_run(run_id)?;
-    // Where each exposure of the previous run was (last) seen, and which of
-    // those places are posts of platform sources read to their end this run:
-    // a picture that was in one and is not now has gone from the account.
-    // (Sorted and deduplicated vectors, as the accumulation above.)
-    let mut prev_places: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let mut social_read: HashSet<String> = HashSet::new();
-    let prev_exposures: HashMap<String, RunExposure> = match previous {
-        Some(p) => {
-            let exps: HashMap<String, RunExposure> = store
-                .run_assessments(p)?
+    let nothing_seen = counts.pages_fetched == 0 && counts.images_fetched == 0;
+    let status = if nothing_seen {
+        RunStatus::Failed
+    } else if counts.fetch_errors > 0 || !outcome.failed_sources.is_empty() || outcome.deadline_hit
+    {
+        RunStatus::Partial
+    } else {
+        RunStatus::Complete
+    };
+    let error = nothing_seen.then_some("nothing could be fetched from any source");
+    let scoring = Scoring {
+        run_id,
+        previous,
+        policy,
+        alert_settings,
+        register: &register,
+        protected: &protected,
+        hash_of: &hash_of,
+    };
+    let closed_at = now();
+    let mut alert_items = Vec::new();
+    let mut by_risk = HashMap::new();
+    let mut by_change = HashMap::new();
+    let mut assessed = 0;
+    let mut tally = |batch: &[RunExposure]| {
+        for e in batch {
+            *by_risk.entry(e.risk).or_insert(0) += 1;
+            *by_change.entry(e.change.clone()).or_insert(0) += 1;
+        }
+        assessed += batch.len();
+    };
+    store.write_transaction(|s| {
+        s.add_exposures(run_id, &grouping.new_exposures, &closed_at)?;
+        s.add_run_pictures(run_id, &run_pictures)?;
+        for ids in seen.chunks(SCORE_BATCH) {
+            let batch = score_batch(s, &scoring, ids, &mut alert_items)?;
+            s.add_run_exposures(run_id, &batch)?;
+            tally(&batch);
+        }
+        if let Some(p) = previous {
+            let unseen: Vec<String> = s
+                .live_exposure_ids(p)?
                 .into_iter()
-                .map(|e| (e.exposure_id.clone(), e))
+                .filter(|id| seen.binary_search(&id.as_str()).is_err())
                 .collect();
-            let mut rows = store.run_places(p)?;
-            // Exposures the previous run carried unseen: where last seen.
-            let seen: HashSet<&str> = rows.iter().map(|o| o.exposure_id.as_str()).collect();
-            let carried: Vec<&str> = exps
-                .keys()
-                .map(String::as_str)
-                .filter(|id| !seen.contains(id))
-                .collect();
-            let last_seen = store.last_seen_occurrences(p, &carried)?;
-            rows.extend(last_seen.into_iter().map(|o| crate::store::Place {
+            let unseen: Vec<&str> = unseen.iter().map(String::as_str).collect();
+            let fetched_ok: HashSet<String> = if unseen.is_empty() {
+                HashSet::new()
+            } else {
+                s.pages_of_run(run_id)?
+                    .into_iter()
+                    .filter(|(_, _, status, _)| matches!(status, Some(200..=299 | 304 | 404 | 410)))
+                    .map(|(url, ..)| url)
+                    .collect()
+            };
+            let looked_at = |place: &crate::store::Place| {
+                fetched_ok.contains(&place.page_url)
+                    || outcome.complete_social_sources.contains(&place.source)
+            };
+            for ids in unseen.chunks(SCORE_BATCH) {
+                let batch = carry_batch(
+                    s,
+                    &scoring,
+                    p,
+                    ids,
+                    &looked_at,
+                    &served_exposures,
+                    &mut alert_items,
+                )?;
+                s.add_run_exposures(run_id, &batch)?;
+                tally(&batch);
+            }
+        }
+        let queued = match alert_settings {
+            Some(settings) if status != RunStatus::Failed => alerts::compose(
+                settings,
+                alerts::RunInfo {
+                    id: run_id,
+                    status,
+                    counts,
+                },
+                &alert_items,
+            ),
+            _ => Vec::new(),
+        };
+        s.end_run(run_id, status, counts, error, &queued, &closed_at)?;
+        if !queued.is_empty() {
+            tracing::info!(
+                exposures = alert_items.len(),
+                messages = queued.len(),
+                "alerts queued"
+            );
+        }
+        Ok(())
+    })?;
+    Ok((status, assessed, by_risk, by_change))
+}
+
+/// Where the previous run saw (or, for one it carried unseen, last saw)
+/// each of `ids` it assessed: places sorted and each once.
+fn places_before(
+    s: &Store,
+    previous: i64,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<crate::store::Place>>, StoreError> {
+    let mut places: HashMap<String, Vec<crate::store::Place>> = HashMap::new();
+    for p in s.run_places_of(previous, ids)? {
+        places.entry(p.exposure_id.clone()).or_default().push(p);
+    }
+    let carried: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !places.contains_key(*id))
+        .collect();
+    for o in s.last_seen_occurrences(previous, &carried)? {
+        places
+            .entry(o.exposure_id.clone())
+            .or_default()
+            .push(crate::store::Place {
                 exposure_id: o.exposure_id,
                 source: o.source,
                 page_url: o.page_url,
                 image_url: o.image_url,
-            }));
-            for o in rows {
-                if outcome.complete_social_sources.contains(&o.source) {
-                    social_read.insert(o.page_url.clone());
-                }
-                prev_places
-                    .entry(o.exposure_id)
-                    .or_default()
-                    .push((o.page_url, o.image_url));
-            }
-            for places in prev_places.values_mut() {
-                places.sort_unstable();
-                places.dedup();
-            }
-            exps
-        }
-        None => HashMap::new(),
-    };
+            });
+    }
+    for v in places.values_mut() {
+        v.sort_unstable_by(|a, b| {
+            (&a.page_url, &a.image_url, &a.source).cmp(&(&b.page_url, &b.image_url, &b.source))
+        });
+        v.dedup_by(|a, b| {
+            (&a.page_url, &a.image_url, &a.source) == (&b.page_url, &b.image_url, &b.source)
+        });
+    }
+    Ok(places)
+}
 
-    let mut assessed = Vec::new();
-    let mut alert_items = Vec::new();
-    for (exp, a) in &acc {
-        // Each copy's stored analysis, read once.
-        let copies: Vec<crate::model::Picture> = a
-            .shas
+/// Assesses some exposures seen this run (`ids`, sorted) from their stored
+/// sightings and pictures, and compares each with the previous run.
+fn score_batch(
+    s: &Store,
+    c: &Scoring<'_>,
+    ids: &[&str],
+    alert_items: &mut Vec<alerts::AlertItem>,
+) -> Result<Vec<RunExposure>, StoreError> {
+    let occurrences = s.occurrences_of(c.run_id, ids)?;
+    let mut pictures: HashMap<String, Vec<crate::model::Picture>> = HashMap::new();
+    for (exp, p) in s.exposure_pictures_of(c.run_id, ids)? {
+        pictures.entry(exp).or_default().push(p);
+    }
+    let (before, mut places) = match c.previous {
+        Some(p) => (
+            s.run_exposures_of(p, ids)?
+                .into_iter()
+                .map(|(e, _)| (e.exposure_id.clone(), e))
+                .collect::<HashMap<_, _>>(),
+            places_before(s, p, ids)?,
+        ),
+        None => (HashMap::new(), HashMap::new()),
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for sightings in occurrences.chunk_by(|a, b| a.exposure_id == b.exposure_id) {
+        let exp = sightings[0].exposure_id.as_str();
+        let mut shas: Vec<&str> = sightings.iter().map(|o| o.sha256.as_str()).collect();
+        shas.sort_unstable();
+        shas.dedup();
+        let mut urls: Vec<&str> = sightings.iter().map(|o| o.image_url.as_str()).collect();
+        urls.sort_unstable();
+        urls.dedup();
+        let mut now_places: Vec<(&str, &str)> = sightings
             .iter()
-            .map(|s| store.picture(s))
-            .collect::<Result<Vec<_>, _>>()?
+            .map(|o| (o.page_url.as_str(), o.image_url.as_str()))
+            .collect();
+        now_places.sort_unstable();
+        now_places.dedup();
+        // The details cite one page; the smallest URL keeps that stable across runs.
+        let first_page = now_places[0].0;
+        let verdicts: Vec<&RobotsVerdicts> = sightings.iter().map(|o| &*o.robots).collect();
+        // Each copy's stored analysis: the pictures a page showed.
+        let copies: Vec<&crate::model::Picture> = pictures
+            .get(exp)
             .into_iter()
             .flatten()
+            .filter(|p| shas.binary_search(&p.sha256.as_str()).is_ok())
             .collect();
         let largest = copies
             .iter()
@@ -595,14 +666,13 @@ fn finish(
             .fold(0.0f32, f32::max);
         // Details found on any copy belong to the exposure. Sorted, so the
         // page a detail cites does not depend on crawl order.
-        let mut details: Vec<crate::model::Detail> = a
-            .sightings
+        let mut details: Vec<crate::model::Detail> = sightings
             .iter()
-            .flat_map(|s| details::from_context(&s.context, &s.image_url, &s.page_url))
+            .flat_map(|o| details::from_context(&o.context, &o.image_url, &o.page_url))
             .chain(
                 meta_refs
                     .iter()
-                    .flat_map(|m| details::from_metadata(m, a.first_page)),
+                    .flat_map(|m| details::from_metadata(m, first_page)),
             )
             .collect();
         details.sort_by(|x, y| {
@@ -618,33 +688,33 @@ fn finish(
             &risk::Evidence {
                 details: &details,
                 metadata: &meta_refs,
-                copies: a.urls.len(),
+                copies: urls.len(),
                 largest_side: largest,
-                verdicts: &a.verdicts,
+                verdicts: &verdicts,
                 faces,
                 largest_face,
                 protected_name: details.iter().any(|d| {
                     matches!(d.kind.as_str(), "person_name" | "metadata_person")
-                        && protected.matches(&d.text)
+                        && c.protected.matches(&d.text)
                 }),
-                withdrawn: a.shas.iter().filter_map(|s| hash_of.get(s)).any(|h| {
-                    !register
+                withdrawn: shas.iter().filter_map(|s| c.hash_of.get(s)).any(|h| {
+                    !c.register
                         .find(*h, group::SAME_PICTURE_MAX_DISTANCE)
                         .is_empty()
                 }),
             },
-            policy,
+            c.policy,
         );
-        let change = match prev_exposures.get(*exp) {
+        let prev = before.get(exp);
+        let change = match prev {
             None => "new",
             Some(p) if p.change == "resolved" => "new",
             Some(p) => {
-                let before = prev_places
-                    .get(*exp)
-                    .into_iter()
-                    .flatten()
-                    .map(|(page, url)| (page.as_str(), url.as_str()));
-                if crate::model::places_changed(before, a.places.iter().copied())
+                let was = places.remove(exp).unwrap_or_default();
+                let was = was
+                    .iter()
+                    .map(|p| (p.page_url.as_str(), p.image_url.as_str()));
+                if crate::model::places_changed(was, now_places.iter().copied())
                     || p.risk != risk
                     || p.details != details
                 {
@@ -654,81 +724,64 @@ fn finish(
                 }
             }
         };
-        if let Some(settings) = alert_settings {
-            let before = prev_exposures
-                .get(*exp)
-                .filter(|p| p.change != "resolved")
-                .map(|p| p.risk);
+        if let Some(settings) = c.alert_settings {
+            let before = prev.filter(|p| p.change != "resolved").map(|p| p.risk);
             if let Some(trigger) = alerts::trigger(settings, risk, change, before, &reasons) {
+                let mut pages: Vec<String> =
+                    now_places.iter().map(|(p, _)| p.to_string()).collect();
+                pages.dedup();
                 alert_items.push(alerts::AlertItem {
                     exposure_id: exp.to_string(),
                     risk,
                     score,
                     trigger,
                     reasons: reasons.clone(),
-                    pages: a
-                        .places
-                        .iter()
-                        .map(|(p, _)| p.to_string())
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect(),
-                    images: a.urls.iter().map(|u| u.to_string()).collect(),
+                    pages,
+                    images: urls.iter().map(|u| u.to_string()).collect(),
                     details: details.clone(),
                 });
             }
         }
-        assessed.push(RunExposure {
+        out.push(RunExposure {
             exposure_id: exp.to_string(),
             risk,
             score,
             reasons,
             details,
             change: change.into(),
-            image: Some(Box::new(crate::model::ExposureImage::of(&copies))),
+            image: Some(Box::new(crate::model::ExposureImage::of(copies))),
         });
     }
+    Ok(out)
+}
 
-    // Exposures of the previous run not seen now: resolved only when every
-    // page they were seen on was fetched this run and answered.
-    let served_exposures: HashSet<&str> = grouping
-        .assignments
-        .iter()
-        .filter(|(sha, _)| still_served.contains(sha))
-        .map(|(_, e)| e.as_str())
-        .collect();
-    let fetched_ok: HashSet<String> = store
-        .pages_of_run(run_id)?
-        .into_iter()
-        .filter(|(_, _, status, _)| matches!(status, Some(200..=299 | 304 | 404 | 410)))
-        .map(|(url, ..)| url)
-        .collect();
+/// Carries some exposures the previous run showed and this one did not:
+/// resolved where every page they were on was looked at, kept (not seen)
+/// where one was not, and changed where no page links them but their
+/// address still answers.
+fn carry_batch(
+    s: &Store,
+    c: &Scoring<'_>,
+    previous: i64,
+    ids: &[&str],
+    looked_at: &dyn Fn(&crate::store::Place) -> bool,
+    served_exposures: &HashSet<&str>,
+    alert_items: &mut Vec<alerts::AlertItem>,
+) -> Result<Vec<RunExposure>, StoreError> {
+    let places = places_before(s, previous, ids)?;
+    let mut out = Vec::with_capacity(ids.len());
     // Carried whole, with the picture summary the comparison did without.
-    let unseen: Vec<&str> = prev_exposures
-        .iter()
-        .filter(|(id, p)| !acc.contains_key(id.as_str()) && p.change != "resolved")
-        .map(|(id, _)| id.as_str())
-        .collect();
-    let unseen_rows = match previous {
-        Some(p) => store.run_exposures_of(p, &unseen)?,
-        None => Vec::new(),
-    };
-    for (mut carried, _) in unseen_rows {
-        let id = &carried.exposure_id.clone();
-        let pages = prev_places.get(id).cloned().unwrap_or_default();
-        let covered = !pages.is_empty()
-            && pages
-                .iter()
-                .all(|(page, _)| fetched_ok.contains(page) || social_read.contains(page));
+    for (mut carried, _) in s.run_exposures_of(previous, ids)? {
+        let id = carried.exposure_id.clone();
+        let pages = places.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let covered = !pages.is_empty() && pages.iter().all(looked_at);
         carried
             .reasons
             .retain(|r| r != "not_seen_this_run" && r != "unlinked_but_still_served");
         if !covered {
             // A page it was on failed or was skipped: not looked at, kept.
             carried.change = "unchanged".into();
-            if !carried.reasons.iter().any(|r| r == "not_seen_this_run") {
-                carried.reasons.push("not_seen_this_run".into());
-            }
+            carried.reasons.push("not_seen_this_run".into());
         } else if served_exposures.contains(id.as_str()) {
             // No page links it, but its address still answers: a scraper who
             // kept the address still gets it.
@@ -737,7 +790,7 @@ fn finish(
                 .reasons
                 .insert(0, "unlinked_but_still_served".into());
             // Still public: a withdrawn picture among them still alerts.
-            if let Some(settings) = alert_settings {
+            if let Some(settings) = c.alert_settings {
                 if let Some(trigger) = alerts::trigger(
                     settings,
                     carried.risk,
@@ -752,7 +805,7 @@ fn finish(
                         trigger,
                         reasons: carried.reasons.clone(),
                         pages: Vec::new(),
-                        images: pages.iter().map(|(_, i)| i.clone()).collect(),
+                        images: pages.iter().map(|p| p.image_url.clone()).collect(),
                         details: carried.details.clone(),
                     });
                 }
@@ -760,64 +813,9 @@ fn finish(
         } else {
             carried.change = "resolved".into();
         }
-        assessed.push(carried);
+        out.push(carried);
     }
-
-    let run_pictures: Vec<(String, String)> = grouping
-        .assignments
-        .iter()
-        .filter(|(_, e)| acc.contains_key(e.as_str()))
-        .cloned()
-        .collect();
-    let mut by_risk = HashMap::new();
-    let mut by_change = HashMap::new();
-    for e in &assessed {
-        *by_risk.entry(e.risk).or_insert(0) += 1;
-        *by_change.entry(e.change.clone()).or_insert(0) += 1;
-    }
-    let nothing_seen = counts.pages_fetched == 0 && counts.images_fetched == 0;
-    let status = if nothing_seen {
-        RunStatus::Failed
-    } else if counts.fetch_errors > 0 || !outcome.failed_sources.is_empty() || outcome.deadline_hit
-    {
-        RunStatus::Partial
-    } else {
-        RunStatus::Complete
-    };
-    let error = nothing_seen.then_some("nothing could be fetched from any source");
-    let queued = match alert_settings {
-        Some(settings) if status != RunStatus::Failed => alerts::compose(
-            settings,
-            alerts::RunInfo {
-                id: run_id,
-                status,
-                counts,
-            },
-            &alert_items,
-        ),
-        _ => Vec::new(),
-    };
-    store.close_run(
-        run_id,
-        &RunClose {
-            new_exposures: &grouping.new_exposures,
-            assignments: &run_pictures,
-            assessed: &assessed,
-            status,
-            counts,
-            error,
-            alerts: &queued,
-        },
-        &now(),
-    )?;
-    if !queued.is_empty() {
-        tracing::info!(
-            exposures = alert_items.len(),
-            messages = queued.len(),
-            "alerts queued"
-        );
-    }
-    Ok((status, assessed.len(), by_risk, by_change))
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! and stylesheets. One coordinator owns the frontier; fetches and analyses
 //! run as bounded tasks. Every failure becomes a record and the crawl goes on.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -21,7 +21,7 @@ use crate::analysis::{self, AnalysisError, HashLimits};
 use crate::config::{CrawlSettings, RobotsMode, Source, SourceKind};
 use crate::extract::{self, html::PageExtract, listing, sitemap, social, wordpress, ImageRef};
 use crate::fetch::{BodyKind, FetchError, Fetched, Fetcher, Validators};
-use crate::model::{FoundVia, Sighting, SiteFinding};
+use crate::model::{FoundVia, RobotsVerdicts, Sighting, SiteFinding};
 use crate::robots::{self, Crawler, HostRobots};
 use crate::scope::Frontier;
 use crate::store::{ImageRecord, PageRecord, Previous, Record};
@@ -116,9 +116,8 @@ pub struct Counters {
 /// What the crawl of all sources produced, beyond the records it streamed.
 #[derive(Debug, Default)]
 pub struct CrawlOutcome {
-    pub sightings: Vec<Sighting>,
-    /// Picture URL to its X-Robots-Tag directives.
-    pub image_tags: HashMap<String, Option<String>>,
+    /// Every picture address sighted (the sightings went to the writer).
+    pub pictures: Pictures,
     /// Sources that could not be audited, with why.
     pub failed_sources: Vec<(String, String)>,
     /// Work not done because a bound was reached, by bound name.
@@ -242,7 +241,7 @@ impl Crawl {
     /// Crawls every source; records stream to the writer as they happen.
     pub async fn run(self: &Arc<Self>, sources: &[Source], deadline: Instant) -> CrawlOutcome {
         let mut outcome = CrawlOutcome::default();
-        let mut images_seen: HashSet<String> = HashSet::new();
+        let mut pictures = Pictures::default();
         for source in sources {
             if self.cancel.is_cancelled() {
                 outcome.cancelled = true;
@@ -263,7 +262,7 @@ impl Crawl {
                             self.settings.max_depth,
                             true,
                             deadline,
-                            &mut images_seen,
+                            &mut pictures,
                             &mut outcome,
                         )
                         .await
@@ -277,22 +276,15 @@ impl Crawl {
                             0,
                             false,
                             deadline,
-                            &mut images_seen,
+                            &mut pictures,
                             &mut outcome,
                         )
                         .await
                     }
                     SourceKind::Feed { url } => {
                         let host = url.host_str().unwrap_or_default().to_string();
-                        self.crawl_feed(
-                            source,
-                            url,
-                            &host,
-                            deadline,
-                            &mut images_seen,
-                            &mut outcome,
-                        )
-                        .await
+                        self.crawl_feed(source, url, &host, deadline, &mut pictures, &mut outcome)
+                            .await
                     }
                     SourceKind::Mastodon { base_url, account }
                     | SourceKind::Bluesky { base_url, account }
@@ -311,7 +303,7 @@ impl Crawl {
                             base_url,
                             account,
                             deadline,
-                            &mut images_seen,
+                            &mut pictures,
                             &mut outcome,
                         )
                         .await
@@ -321,7 +313,25 @@ impl Crawl {
             .instrument(span)
             .await;
         }
+        if !outcome.cancelled {
+            for f in pictures.findings() {
+                self.record(Record::Finding(f)).await;
+            }
+        }
+        outcome.pictures = pictures;
         outcome
+    }
+
+    /// The robots.txt of a picture address's host (`None`: not a URL).
+    async fn rules_of(self: &Arc<Self>, url: &str, source: &str) -> Option<Arc<HostRobots>> {
+        let u = Url::parse(url).ok()?;
+        Some(self.robots_for(&u, source).await)
+    }
+
+    /// Sends a sighting to the writer with its robots verdicts.
+    async fn send_sighting(&self, pictures: &mut Pictures, s: Sighting) {
+        let verdicts = pictures.verdicts(&self.crawlers, &s);
+        self.record(Record::Sighting(s, verdicts)).await;
     }
 
     /// An account's posts through its platform's API, page by page.
@@ -331,7 +341,7 @@ impl Crawl {
         base: &Url,
         account: &str,
         deadline: Instant,
-        images_seen: &mut HashSet<String>,
+        pictures: &mut Pictures,
         outcome: &mut CrawlOutcome,
     ) {
         let Some(platform) = platform_of(&source.kind) else {
@@ -356,7 +366,7 @@ impl Crawl {
         walk.queue
             .push_back((first, DocKind::Social { platform, page }));
         let errors_before = self.counters.fetch_errors.load(Ordering::Relaxed);
-        self.drive(&mut walk, false, deadline, images_seen, outcome)
+        self.drive(&mut walk, false, deadline, pictures, outcome)
             .await;
         let errors = self.counters.fetch_errors.load(Ordering::Relaxed) - errors_before;
         if errors == 0 && !walk.api_truncated && !outcome.deadline_hit && !outcome.cancelled {
@@ -370,13 +380,13 @@ impl Crawl {
         url: &Url,
         host: &str,
         deadline: Instant,
-        images_seen: &mut HashSet<String>,
+        pictures: &mut Pictures,
         outcome: &mut CrawlOutcome,
     ) {
         let mut walk = Walk::new(source, &[host.to_string()], 0, &self.settings);
         walk.queue.push_back((url.clone(), DocKind::Feed));
         walk.docs_seen.insert(url.to_string());
-        self.drive(&mut walk, false, deadline, images_seen, outcome)
+        self.drive(&mut walk, false, deadline, pictures, outcome)
             .await;
     }
 
@@ -389,7 +399,7 @@ impl Crawl {
         max_depth: u32,
         discover: bool,
         deadline: Instant,
-        images_seen: &mut HashSet<String>,
+        pictures: &mut Pictures,
         outcome: &mut CrawlOutcome,
     ) {
         let mut walk = Walk::new(source, allowed_hosts, max_depth, &self.settings);
@@ -429,7 +439,7 @@ impl Crawl {
                 }
             }
         }
-        self.drive(&mut walk, discover, deadline, images_seen, outcome)
+        self.drive(&mut walk, discover, deadline, pictures, outcome)
             .await;
     }
 
@@ -440,7 +450,7 @@ impl Crawl {
         walk: &mut Walk,
         discover: bool,
         deadline: Instant,
-        images_seen: &mut HashSet<String>,
+        pictures: &mut Pictures,
         outcome: &mut CrawlOutcome,
     ) {
         let max_in_flight = (self.settings.concurrency as usize * 2).max(4);
@@ -501,24 +511,51 @@ impl Crawl {
             };
             match result {
                 TaskResult::Image(img) => {
-                    outcome.image_tags.insert(img.url, img.x_robots_tag);
+                    let waiting = pictures.waiting.remove(&img.url).unwrap_or_default();
+                    pictures
+                        .known
+                        .insert(img.url, (img.x_robots_tag, img.rules));
+                    for s in waiting {
+                        self.send_sighting(pictures, s).await;
+                    }
                 }
                 TaskResult::Doc(doc) => self.fold(walk, *doc, discover),
             }
-            // Queue newly found pictures (once per run across sources).
-            for s in walk.new_sightings.drain(..) {
-                if images_seen.insert(s.image_url.clone()) {
+            // Queue newly found pictures (once per run across sources); a
+            // sighting waits for its picture's fetch, whose headers its
+            // verdicts need, and then goes to the writer.
+            for s in std::mem::take(&mut walk.new_sightings) {
+                if !pictures.sighted(&s.image_url) {
+                    pictures.count_address(&s.image_url);
                     if images_queued >= self.settings.max_images {
                         *outcome.skipped.entry("max_images".into()).or_default() += 1;
+                        let rules = self.rules_of(&s.image_url, &walk.source.name).await;
+                        pictures.known.insert(s.image_url.clone(), (None, rules));
                     } else {
                         images_queued += 1;
                         walk.image_queue
                             .push_back((s.image_url.clone(), walk.source.name.clone()));
+                        pictures.waiting.insert(s.image_url.clone(), Vec::new());
                     }
                 }
-                outcome.sightings.push(s);
+                match pictures.waiting.get_mut(&s.image_url) {
+                    Some(w) => w.push(s),
+                    None => self.send_sighting(pictures, s).await,
+                }
             }
             self.tick();
+        }
+        // Fetches stopped by the deadline: their sightings go with the
+        // host's robots.txt alone (after a shutdown the run is discarded).
+        let left: Vec<(String, Vec<Sighting>)> = pictures.waiting.drain().collect();
+        if !outcome.cancelled {
+            for (url, sightings) in left {
+                let rules = self.rules_of(&url, &walk.source.name).await;
+                pictures.known.insert(url, (None, rules));
+                for s in sightings {
+                    self.send_sighting(pictures, s).await;
+                }
+            }
         }
         for (k, v) in walk.frontier.skipped.drain() {
             *outcome.skipped.entry(k.to_string()).or_default() += v;
@@ -914,22 +951,23 @@ impl Crawl {
             url: url.clone(),
             ..ImageRecord::default()
         };
-        let out = |rec: &ImageRecord| ImageResult {
-            url: rec.url.clone(),
-            x_robots_tag: rec.x_robots_tag.clone(),
-            sha256: rec.sha256.clone(),
+        let out = |rec: ImageRecord, rules: Option<Arc<HostRobots>>| ImageResult {
+            url: rec.url,
+            x_robots_tag: rec.x_robots_tag,
+            sha256: rec.sha256,
+            rules,
         };
         let Ok(parsed) = Url::parse(&url) else {
             rec.error = Some("not a URL".into());
             self.record(Record::Image(rec.clone())).await;
-            return out(&rec);
+            return out(rec, None);
         };
         // Fetched for every picture host: the verdicts need it anyway.
         let rules = self.robots_for(&parsed, &source).await;
         if self.settings.robots == RobotsMode::Obey && !rules.own_allowed(&url) {
             rec.error = Some("skipped: robots.txt disallows it for exposure-audit".into());
             self.record(Record::Image(rec.clone())).await;
-            return out(&rec);
+            return out(rec, Some(rules));
         }
         let prev = self.prev_images.get(&url);
         let validators = prev.map(|p| Validators {
@@ -966,7 +1004,7 @@ impl Crawl {
             }
         }
         self.record(Record::Image(rec.clone())).await;
-        out(&rec)
+        out(rec, Some(rules))
     }
 
     async fn analyse(&self, body: Vec<u8>, rec: &mut ImageRecord) {
@@ -1150,6 +1188,108 @@ struct ImageResult {
     url: String,
     x_robots_tag: Option<String>,
     sha256: Option<String>,
+    /// The picture host's robots.txt (`None` when the address is not a URL).
+    rules: Option<Arc<HostRobots>>,
+}
+
+/// Every picture address sighted in a run, across its sources. A sighting
+/// waits here only until its picture's fetch ends (its verdicts need the
+/// picture's X-Robots-Tag), then goes to the writer: the run does not hold
+/// its sightings.
+#[derive(Default)]
+pub struct Pictures {
+    /// Addresses whose fetch ended or will not happen: the picture's
+    /// X-Robots-Tag and its host's robots.txt (`None`: not a URL).
+    known: HashMap<String, (Option<String>, Option<Arc<HostRobots>>)>,
+    /// Sightings of pictures being fetched.
+    waiting: HashMap<String, Vec<Sighting>>,
+    /// Most sightings share one of a few verdict maps (every crawler
+    /// allowed, say): equal maps are one allocation.
+    interned: HashMap<RobotsVerdicts, Arc<RobotsVerdicts>>,
+    /// Per picture host: the AI and dataset crawlers some verdict lets take
+    /// its pictures, and how many addresses it serves.
+    by_origin: BTreeMap<String, (BTreeSet<String>, usize)>,
+}
+
+impl std::fmt::Debug for Pictures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pictures")
+            .field("known", &self.known.len())
+            .field("waiting", &self.waiting.len())
+            .field("verdict_maps", &self.interned.len())
+            .finish()
+    }
+}
+
+impl Pictures {
+    /// Whether some page of this run linked the address.
+    pub fn sighted(&self, url: &str) -> bool {
+        self.known.contains_key(url) || self.waiting.contains_key(url)
+    }
+
+    fn count_address(&mut self, url: &str) {
+        if let Ok(u) = Url::parse(url) {
+            self.by_origin
+                .entry(u.origin().ascii_serialization())
+                .or_default()
+                .1 += 1;
+        }
+    }
+
+    /// A sighting's robots verdicts, from what is known of its picture.
+    fn verdicts(&mut self, crawlers: &[Crawler], s: &Sighting) -> Arc<RobotsVerdicts> {
+        let verdicts = match self.known.get(&s.image_url) {
+            Some((tags, Some(rules))) => {
+                let image_tags =
+                    robots::parse_directives(&tags.iter().map(String::as_str).collect::<Vec<_>>());
+                let page_tags = robots::parse_directives(
+                    &s.page_robots.iter().map(String::as_str).collect::<Vec<_>>(),
+                );
+                robots::verdicts(crawlers, rules, &s.image_url, &image_tags, &page_tags)
+            }
+            _ => RobotsVerdicts::default(),
+        };
+        let verdicts = self
+            .interned
+            .entry(verdicts)
+            .or_insert_with_key(|v| Arc::new(v.clone()))
+            .clone();
+        if let Ok(u) = Url::parse(&s.image_url) {
+            let agents = &mut self
+                .by_origin
+                .entry(u.origin().ascii_serialization())
+                .or_default()
+                .0;
+            for (agent, verdict) in verdicts.iter() {
+                if agent != "*" && verdict == "allowed" && !agents.contains(agent) {
+                    agents.insert(agent.clone());
+                }
+            }
+        }
+        verdicts
+    }
+
+    /// One finding per picture host whose pictures some AI or dataset
+    /// crawler may take, by what robots.txt and the headers say and what
+    /// it obeys.
+    fn findings(&self) -> Vec<SiteFinding> {
+        self.by_origin
+            .iter()
+            .filter(|(_, (agents, _))| !agents.is_empty())
+            .map(|(origin, (agents, addresses))| SiteFinding {
+                kind: "robots_allows_ai_crawlers".into(),
+                url: format!("{origin}/robots.txt"),
+                detail: format!(
+                    "pictures on this host ({addresses} addresses) may be taken by {}",
+                    agents
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .collect()
+    }
 }
 
 /// The coordinator's state for one source.
@@ -1258,43 +1398,4 @@ impl Crawl {
         }
         out
     }
-}
-
-/// Robots verdicts for every sighting, once the pictures' own headers are
-/// known. Most sightings share one of a few verdict maps (every crawler
-/// allowed, say), so equal maps are one allocation: at 40,000 sightings a
-/// map each held 53 MiB.
-pub async fn verdicts_for(
-    crawl: &Arc<Crawl>,
-    outcome: &CrawlOutcome,
-) -> Vec<Arc<crate::model::RobotsVerdicts>> {
-    let mut interned: HashMap<crate::model::RobotsVerdicts, Arc<crate::model::RobotsVerdicts>> =
-        HashMap::new();
-    let mut intern = |v: crate::model::RobotsVerdicts| {
-        interned
-            .entry(v)
-            .or_insert_with_key(|v| Arc::new(v.clone()))
-            .clone()
-    };
-    let mut out = Vec::with_capacity(outcome.sightings.len());
-    for s in &outcome.sightings {
-        let Ok(u) = Url::parse(&s.image_url) else {
-            out.push(intern(Default::default()));
-            continue;
-        };
-        let rules = crawl.robots_for(&u, &s.source).await;
-        let tags = outcome.image_tags.get(&s.image_url).cloned().flatten();
-        let image_tags =
-            robots::parse_directives(&tags.iter().map(String::as_str).collect::<Vec<_>>());
-        let page_tags =
-            robots::parse_directives(&s.page_robots.iter().map(String::as_str).collect::<Vec<_>>());
-        out.push(intern(robots::verdicts(
-            &crawl.crawlers,
-            &rules,
-            &s.image_url,
-            &image_tags,
-            &page_tags,
-        )));
-    }
-    out
 }

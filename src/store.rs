@@ -622,57 +622,119 @@ impl Store {
         close: &RunClose<'_>,
         now: &str,
     ) -> Result<(), StoreError> {
-        let RunClose {
-            new_exposures,
-            assignments,
-            assessed,
-            status,
-            counts,
-            error,
-            alerts,
-        } = *close;
-        let tx = self.conn.transaction()?;
-        {
-            let mut ins_exp =
-                tx.prepare_cached("INSERT INTO exposures (id, phash, first_run_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)")?;
-            for (id, phash) in new_exposures {
-                ins_exp.execute(params![id, crate::model::phash_hex(*phash), run_id, now])?;
+        self.write_transaction(|s| {
+            s.add_exposures(run_id, close.new_exposures, now)?;
+            s.add_run_pictures(run_id, close.assignments)?;
+            s.add_run_exposures(run_id, close.assessed)?;
+            s.end_run(
+                run_id,
+                close.status,
+                close.counts,
+                close.error,
+                close.alerts,
+                now,
+            )
+        })
+    }
+
+    /// Runs `f` in one write transaction: committed when it returns `Ok`,
+    /// rolled back otherwise (and by SQLite, should the process die). Its
+    /// reads see its own writes; readers elsewhere see none until the end.
+    pub fn write_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(out) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(out)
             }
-            let mut ins_rp =
-                tx.prepare_cached("INSERT OR REPLACE INTO run_pictures (run_id, sha256, exposure_id) VALUES (?1, ?2, ?3)")?;
-            for (sha, exp) in assignments {
-                ins_rp.execute(params![run_id, sha, exp])?;
-            }
-            let mut ins_re = tx.prepare_cached(
-                "INSERT OR REPLACE INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change, image)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for e in assessed {
-                ins_re.execute(params![
-                    run_id,
-                    e.exposure_id,
-                    e.risk.as_str(),
-                    e.score,
-                    serde_json::to_string(&e.reasons).expect("reasons serialise"),
-                    serde_json::to_string(&e.details).expect("details serialise"),
-                    e.change,
-                    e.image
-                        .as_ref()
-                        .map(|i| serde_json::to_string(i).expect("image serialises")),
-                ])?;
-            }
-            close_run_row(&tx, run_id, status, counts, error, now)?;
-            let mut ins_alert = tx.prepare_cached(
-                "INSERT INTO outbox (run_id, channel, subject, body, payload, created_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            )?;
-            for a in alerts {
-                ins_alert.execute(params![
-                    run_id, a.channel, a.subject, a.body, a.payload, now
-                ])?;
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
             }
         }
-        tx.commit()?;
+    }
+
+    /// Adds exposures first seen in `run_id`, with their reference hashes.
+    pub fn add_exposures(
+        &self,
+        run_id: i64,
+        exposures: &[(String, u64)],
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let mut ins = self.conn.prepare_cached(
+            "INSERT INTO exposures (id, phash, first_run_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (id, phash) in exposures {
+            ins.execute(params![id, crate::model::phash_hex(*phash), run_id, now])?;
+        }
+        Ok(())
+    }
+
+    /// Records which exposure each (sha256, exposure) picture of a run belongs to.
+    pub fn add_run_pictures(
+        &self,
+        run_id: i64,
+        assignments: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let mut ins = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO run_pictures (run_id, sha256, exposure_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for (sha, exp) in assignments {
+            ins.execute(params![run_id, sha, exp])?;
+        }
+        Ok(())
+    }
+
+    /// Stores assessments of a run's exposures.
+    pub fn add_run_exposures(
+        &self,
+        run_id: i64,
+        assessed: &[RunExposure],
+    ) -> Result<(), StoreError> {
+        let mut ins = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change, image)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for e in assessed {
+            ins.execute(params![
+                run_id,
+                e.exposure_id,
+                e.risk.as_str(),
+                e.score,
+                serde_json::to_string(&e.reasons).expect("reasons serialise"),
+                serde_json::to_string(&e.details).expect("details serialise"),
+                e.change,
+                e.image
+                    .as_ref()
+                    .map(|i| serde_json::to_string(i).expect("image serialises")),
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Sets a run's status and counts and queues its alerts.
+    pub fn end_run(
+        &self,
+        run_id: i64,
+        status: RunStatus,
+        counts: RunCounts,
+        error: Option<&str>,
+        alerts: &[NewAlert],
+        now: &str,
+    ) -> Result<(), StoreError> {
+        close_run_row(&self.conn, run_id, status, counts, error, now)?;
+        let mut ins = self.conn.prepare_cached(
+            "INSERT INTO outbox (run_id, channel, subject, body, payload, created_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        )?;
+        for a in alerts {
+            ins.execute(params![
+                run_id, a.channel, a.subject, a.body, a.payload, now
+            ])?;
+        }
         Ok(())
     }
 
@@ -1170,6 +1232,55 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// [`Store::run_places`] of some of a run's exposures.
+    pub fn run_places_of(&self, run_id: i64, ids: &[&str]) -> Result<Vec<Place>, StoreError> {
+        self.with_ids(
+            "SELECT rp.exposure_id, s.source, s.page_url, s.image_url
+             FROM run_pictures rp
+             CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
+             CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
+             WHERE rp.run_id = ?1 AND rp.exposure_id IN ({})",
+            Some(run_id),
+            ids,
+            |stmt, args| {
+                rows_of(stmt, args, |r| {
+                    Ok(Place {
+                        exposure_id: r.get(0)?,
+                        source: r.get(1)?,
+                        page_url: r.get(2)?,
+                        image_url: r.get(3)?,
+                    })
+                })
+            },
+        )
+    }
+
+    /// The pictures (sha256) of a run some page linked: its fetched
+    /// pictures but those fetched only to see whether an unlinked address
+    /// still answers.
+    pub fn sighted_pictures(
+        &self,
+        run_id: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT i.sha256 FROM images i
+             WHERE i.run_id = ?1 AND i.sha256 IS NOT NULL
+               AND EXISTS (SELECT 1 FROM sightings s WHERE s.run_id = i.run_id AND s.image_url = i.url)",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The exposures a run assessed, but those it reported resolved.
+    pub fn live_exposure_ids(&self, run_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT exposure_id FROM run_exposures WHERE run_id = ?1 AND change != 'resolved'
+             ORDER BY exposure_id",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The sightings of a run for some of its exposures: a report's batch,
     /// in exposure order and within one in the order they were made, each
     /// sighting once. CROSS JOIN keeps SQLite from starting at the run's
@@ -1297,9 +1408,9 @@ impl Store {
     }
 
     pub fn site_findings(&self, run_id: i64) -> Result<Vec<SiteFinding>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT kind, url, detail FROM site_findings WHERE run_id = ?1 ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, url, detail FROM site_findings WHERE run_id = ?1 ORDER BY kind, url, id",
+        )?;
         let rows = stmt.query_map(params![run_id], |r| {
             Ok(SiteFinding {
                 kind: r.get(0)?,
