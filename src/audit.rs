@@ -134,8 +134,6 @@ pub async fn run_until(
     let policy = AddressPolicy::new(config.named_hosts(), config.crawl.allow_private_addresses);
     let fetcher =
         Fetcher::new(&config.crawl, policy).map_err(|e| AuditError::Client(e.to_string()))?;
-    let prev_pages = store.previous_pages()?;
-    let prev_images = store.previous_images()?;
     let known_pictures = store.known_picture_shas()?;
     // Picture addresses the last reportable run saw, to fetch again if no page links them now.
     let previous_urls: BTreeSet<String> = match store.latest_reportable_run()? {
@@ -147,15 +145,21 @@ pub async fn run_until(
         None => BTreeSet::new(),
     };
     let run_id = store.begin_run(&now())?;
+    let history = match crate::store::History::open(&config.storage.database, run_id) {
+        Ok(h) => h,
+        Err(e) => {
+            store.finish_run(
+                run_id,
+                RunStatus::Failed,
+                RunCounts::default(),
+                Some(&e.to_string()),
+                &now(),
+            )?;
+            return Err(e.into());
+        }
+    };
     let span = tracing::info_span!("run", id = run_id);
-    let parts = (
-        fetcher,
-        crawlers,
-        prev_pages,
-        prev_images,
-        known_pictures,
-        previous_urls,
-    );
+    let parts = (fetcher, crawlers, history, known_pictures, previous_urls);
     let result = run_body(config, progress, cancel, store, run_id, started, parts)
         .instrument(span)
         .await;
@@ -166,8 +170,7 @@ pub async fn run_until(
 type CrawlerParts = (
     Fetcher,
     Vec<crate::robots::Crawler>,
-    HashMap<(String, String), crate::store::Previous>,
-    HashMap<String, crate::store::Previous>,
+    crate::store::History,
     HashSet<String>,
     BTreeSet<String>,
 );
@@ -179,7 +182,7 @@ async fn run_body(
     store: Store,
     run_id: i64,
     started: Instant,
-    (fetcher, crawlers, prev_pages, prev_images, known_pictures, previous_urls): CrawlerParts,
+    (fetcher, crawlers, history, known_pictures, previous_urls): CrawlerParts,
 ) -> Result<AuditSummary, AuditError> {
     tracing::info!(sources = config.sources.len(), "audit started");
 
@@ -193,8 +196,7 @@ async fn run_body(
         fetcher,
         config.crawl.clone(),
         crawlers,
-        prev_pages,
-        prev_images,
+        history,
         known_pictures,
         tx.clone(),
         progress,
@@ -420,13 +422,16 @@ fn finish(
     // WordPress size variants of one upload are one picture even where a
     // square crop moves the hash too far. Sorted, so links do not depend on
     // fetch order.
-    let images = store.images_of_run(run_id)?;
     let mut by_key: std::collections::BTreeMap<String, BTreeSet<&str>> = Default::default();
-    for (url, _, _, sha) in &images {
-        if let (Some(sha), Some(key)) = (sha, crate::extract::wordpress::variant_key(url)) {
-            by_key.entry(key).or_default().insert(sha);
+    store.for_each_run_image(run_id, |url, sha| {
+        let Some(key) = crate::extract::wordpress::variant_key(url) else {
+            return;
+        };
+        // `pictures` is sorted by sha256 and holds every picture of the run.
+        if let Ok(i) = pictures.binary_search_by(|(s, _)| s.as_str().cmp(sha)) {
+            by_key.entry(key).or_default().insert(&pictures[i].0);
         }
-    }
+    })?;
     let links: Vec<(String, String)> = by_key
         .values()
         .flat_map(|shas| {
@@ -437,7 +442,6 @@ fn finish(
         })
         .collect();
     drop(by_key);
-    drop(images);
     group::merge_linked(&mut grouping, &links);
 
     // The exposures some page showed this run, and their pictures (a

@@ -24,7 +24,7 @@ use crate::fetch::{BodyKind, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{FoundVia, RobotsVerdicts, Sighting, SiteFinding};
 use crate::robots::{self, Crawler, HostRobots};
 use crate::scope::Frontier;
-use crate::store::{ImageRecord, PageRecord, Previous, Record};
+use crate::store::{History, ImageRecord, PageRecord, Record};
 
 /// Most directory-listing probes per source per run.
 const MAX_FOLDER_PROBES: usize = 200;
@@ -146,8 +146,7 @@ pub struct Crawl {
     pub fetcher: Fetcher,
     pub settings: CrawlSettings,
     pub crawlers: Vec<Crawler>,
-    prev_pages: HashMap<(String, String), Previous>,
-    prev_images: HashMap<String, Previous>,
+    history: History,
     known_pictures: Mutex<HashSet<String>>,
     records: mpsc::Sender<Record>,
     robots: Mutex<HashMap<String, Arc<OnceCell<Arc<HostRobots>>>>>,
@@ -164,8 +163,7 @@ impl Crawl {
         fetcher: Fetcher,
         settings: CrawlSettings,
         crawlers: Vec<Crawler>,
-        prev_pages: HashMap<(String, String), Previous>,
-        prev_images: HashMap<String, Previous>,
+        history: History,
         known_pictures: HashSet<String>,
         records: mpsc::Sender<Record>,
         progress: Arc<dyn Progress>,
@@ -177,8 +175,7 @@ impl Crawl {
             fetcher,
             settings,
             crawlers,
-            prev_pages,
-            prev_images,
+            history,
             known_pictures: Mutex::new(known_pictures),
             records,
             robots: Mutex::new(HashMap::new()),
@@ -822,10 +819,8 @@ impl Crawl {
                 return result;
             }
         }
-        let prev = self
-            .prev_pages
-            .get(&(kind.label().to_string(), url.to_string()));
-        let validators = prev.map(|p| Validators {
+        let prev = self.history.page(kind.label(), url.as_str());
+        let validators = prev.as_ref().map(|p| Validators {
             etag: p.etag.clone(),
             last_modified: p.last_modified.clone(),
         });
@@ -867,6 +862,7 @@ impl Crawl {
         }
         let found = if fetched.not_modified() {
             match prev
+                .as_ref()
                 .and_then(|p| p.payload.as_deref())
                 .and_then(|j| serde_json::from_str::<Found>(j).ok())
             {
@@ -969,8 +965,8 @@ impl Crawl {
             self.record(Record::Image(rec.clone())).await;
             return out(rec, Some(rules));
         }
-        let prev = self.prev_images.get(&url);
-        let validators = prev.map(|p| Validators {
+        let prev = self.history.image(&url);
+        let validators = prev.as_ref().map(|p| Validators {
             etag: p.etag.clone(),
             last_modified: p.last_modified.clone(),
         });

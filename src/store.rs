@@ -315,8 +315,70 @@ pub struct Withdrawn {
 
 /// Open exposures of a run by risk: (run id, started at, high, medium, low).
 pub type TrendRow = (i64, String, u64, u64, u64);
-/// A picture fetch of a run: (url, HTTP status, error, sha256).
-pub type ImageOutcome = (String, Option<u16>, Option<String>, Option<String>);
+
+/// What earlier runs fetched, looked up one address at a time while a run
+/// crawls: a document's validators and stored extraction (reused on 304), a
+/// picture's validators and hash. Its own connection, reading only rows of
+/// runs before the current one; the crawl asks it instead of holding every
+/// earlier fetch (30 MB at 20,000 pages and 40,000 pictures).
+pub struct History {
+    conn: std::sync::Mutex<Connection>,
+    run_id: i64,
+}
+
+impl History {
+    /// Opens the database of `run_id` again for these lookups. Each is a
+    /// read of its own: one read transaction for the whole crawl would keep
+    /// the write-ahead log from being checkpointed, and the run's writes and
+    /// scoring through a log of the whole run made the unchanged re-audit of
+    /// 20,000 pages 7 -> 10 s.
+    pub fn open(path: &Path, run_id: i64) -> Result<History, StoreError> {
+        let store = Store::open(path)?;
+        Ok(History {
+            conn: std::sync::Mutex::new(store.conn),
+            run_id,
+        })
+    }
+
+    /// The latest earlier fetch of a document of this kind that kept its
+    /// extraction. A failed lookup is logged and fetches unconditionally.
+    pub fn page(&self, kind: &str, url: &str) -> Option<Previous> {
+        self.lookup(
+            "SELECT etag, last_modified, extract FROM pages INDEXED BY pages_url
+             WHERE url = ?1 AND kind = ?2 AND extract IS NOT NULL AND run_id < ?3
+             ORDER BY id DESC LIMIT 1",
+            params![url, kind, self.run_id],
+        )
+    }
+
+    /// The latest earlier fetch of a picture address that gave a picture.
+    pub fn image(&self, url: &str) -> Option<Previous> {
+        self.lookup(
+            "SELECT etag, last_modified, sha256 FROM images INDEXED BY images_url
+             WHERE url = ?1 AND sha256 IS NOT NULL AND run_id < ?2
+             ORDER BY id DESC LIMIT 1",
+            params![url, self.run_id],
+        )
+    }
+
+    fn lookup(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Option<Previous> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let found = conn.prepare_cached(sql).and_then(|mut stmt| {
+            stmt.query_row(args, |r| {
+                Ok(Previous {
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                    payload: r.get(2)?,
+                })
+            })
+            .optional()
+        });
+        found.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read earlier fetches; fetching unconditionally");
+            None
+        })
+    }
+}
 
 pub struct Store {
     conn: Connection,
@@ -502,45 +564,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// Validators and stored extraction of the latest successful fetch of each
-    /// document, keyed by (kind, url), for conditional requests.
-    pub fn previous_pages(&self) -> Result<HashMap<(String, String), Previous>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT kind, url, etag, last_modified, extract FROM pages p
-             WHERE id = (SELECT MAX(id) FROM pages q WHERE q.url = p.url AND q.kind = p.kind AND q.extract IS NOT NULL)",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                Previous {
-                    etag: r.get(2)?,
-                    last_modified: r.get(3)?,
-                    payload: r.get(4)?,
-                },
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Validators and picture hash of the latest successful fetch of each picture URL.
-    pub fn previous_images(&self) -> Result<HashMap<String, Previous>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT url, etag, last_modified, sha256 FROM images i
-             WHERE id = (SELECT MAX(id) FROM images j WHERE j.url = i.url AND j.sha256 IS NOT NULL)",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                Previous {
-                    etag: r.get(1)?,
-                    last_modified: r.get(2)?,
-                    payload: r.get(3)?,
-                },
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The sha256 of every picture ever analysed, so identical bytes are analysed once.
@@ -1469,15 +1492,22 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Outcomes of a run's picture fetches.
-    pub fn images_of_run(&self, run_id: i64) -> Result<Vec<ImageOutcome>, StoreError> {
+    /// Calls `f` with each picture address of a run that gave a picture and
+    /// its sha256, in fetch order, without holding them all.
+    pub fn for_each_run_image(
+        &self,
+        run_id: i64,
+        mut f: impl FnMut(&str, &str),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT url, status, error, sha256 FROM images WHERE run_id = ?1 ORDER BY id",
+            "SELECT url, sha256 FROM images WHERE run_id = ?1 AND sha256 IS NOT NULL ORDER BY id",
         )?;
-        let rows = stmt.query_map(params![run_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query(params![run_id])?;
+        while let Some(r) = rows.next()? {
+            let (url, sha): (String, String) = (r.get(0)?, r.get(1)?);
+            f(&url, &sha);
+        }
+        Ok(())
     }
 }
 
@@ -1683,6 +1713,69 @@ mod tests {
     #[test]
     fn migrations_validate() {
         migrations().validate().expect("migrations are valid");
+    }
+
+    #[test]
+    fn history_gives_the_latest_usable_fetch_of_an_earlier_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let mut store = Store::open(&path).unwrap();
+        let page = |etag: &str, extract: Option<&str>| {
+            Record::Page(PageRecord {
+                url: "https://s/news/".into(),
+                kind: "html".into(),
+                status: Some(200),
+                etag: Some(etag.into()),
+                extract: extract.map(str::to_string),
+                ..PageRecord::default()
+            })
+        };
+        let image = |etag: &str, sha: Option<&str>| {
+            Record::Image(ImageRecord {
+                url: "https://s/a.jpg".into(),
+                status: Some(200),
+                etag: Some(etag.into()),
+                sha256: sha.map(str::to_string),
+                ..ImageRecord::default()
+            })
+        };
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at)
+                 VALUES ('aa', '0000000000000000', 1, 1, 'jpeg', 1, '{}', 't'),
+                        ('bb', '0000000000000000', 1, 1, 'jpeg', 1, '{}', 't')",
+            )
+            .unwrap();
+        for (etag, extract, sha) in [("one", Some("{}"), Some("aa")), ("two", None, None)] {
+            let run = store.begin_run("t").unwrap();
+            store
+                .write_batch(run, &[page(etag, extract), image(etag, sha)], "t")
+                .unwrap();
+        }
+        // The run now crawling has fetched both again already.
+        let now = store.begin_run("t").unwrap();
+        store
+            .write_batch(
+                now,
+                &[page("three", Some("{}")), image("three", Some("bb"))],
+                "t",
+            )
+            .unwrap();
+        let history = History::open(&path, now).unwrap();
+        // Run two's fetches failed (no extraction, no picture): run one's stand.
+        let p = history.page("html", "https://s/news/").unwrap();
+        assert_eq!(
+            (p.etag.as_deref(), p.payload.as_deref()),
+            (Some("one"), Some("{}"))
+        );
+        let i = history.image("https://s/a.jpg").unwrap();
+        assert_eq!(
+            (i.etag.as_deref(), i.payload.as_deref()),
+            (Some("one"), Some("aa"))
+        );
+        assert!(history.page("sitemap", "https://s/news/").is_none());
+        assert!(history.image("https://s/b.jpg").is_none());
     }
 
     #[test]
