@@ -447,22 +447,23 @@ fn finish(
     // The exposures some page showed this run, and their pictures (a
     // picture fetched only to see whether an unlinked address still
     // answers is not one of them).
-    let sighted = store.sighted_pictures(run_id)?;
+    let mut sighted = crate::scope::Fingerprints::default();
+    store.sighted_pictures(run_id, |sha| {
+        sighted.insert(sha);
+    })?;
     let mut seen: Vec<&str> = grouping
         .assignments
         .iter()
         .filter(|(sha, _)| sighted.contains(sha))
         .map(|(_, e)| e.as_str())
         .collect();
+    drop(sighted);
     seen.sort_unstable();
     seen.dedup();
-    let run_pictures: Vec<(String, String)> = grouping
+    let run_pictures = grouping
         .assignments
         .iter()
-        .filter(|(_, e)| seen.binary_search(&e.as_str()).is_ok())
-        .cloned()
-        .collect();
-    drop(sighted);
+        .filter(|(_, e)| seen.binary_search(&e.as_str()).is_ok());
 
     // Exposures of the previous run not seen now: resolved only when every
     // page they were seen on was fetched this run and answered.
@@ -506,7 +507,7 @@ fn finish(
     };
     store.write_transaction(|s| {
         s.add_exposures(run_id, &grouping.new_exposures, &closed_at)?;
-        s.add_run_pictures(run_id, &run_pictures)?;
+        s.add_run_pictures(run_id, run_pictures)?;
         for ids in seen.chunks(SCORE_BATCH) {
             let batch = score_batch(s, &scoring, ids, &mut alert_items)?;
             s.add_run_exposures(run_id, &batch)?;

@@ -23,7 +23,7 @@ use crate::extract::{self, html::PageExtract, listing, sitemap, social, wordpres
 use crate::fetch::{BodyKind, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{FoundVia, RobotsVerdicts, Sighting, SiteFinding};
 use crate::robots::{self, Crawler, HostRobots};
-use crate::scope::Frontier;
+use crate::scope::{Fingerprints, Frontier};
 use crate::store::{History, ImageRecord, PageRecord, Record};
 
 /// Most directory-listing probes per source per run.
@@ -359,7 +359,7 @@ impl Crawl {
         let host = base.host_str().unwrap_or_default().to_string();
         let mut walk = Walk::new(source, &[host], 0, &self.settings);
         let page = u32::from(platform != social::Platform::Mastodon);
-        walk.docs_seen.insert(first.to_string());
+        walk.docs_seen.insert(first.as_str());
         walk.queue
             .push_back((first, DocKind::Social { platform, page }));
         let errors_before = self.counters.fetch_errors.load(Ordering::Relaxed);
@@ -382,7 +382,7 @@ impl Crawl {
     ) {
         let mut walk = Walk::new(source, &[host.to_string()], 0, &self.settings);
         walk.queue.push_back((url.clone(), DocKind::Feed));
-        walk.docs_seen.insert(url.to_string());
+        walk.docs_seen.insert(url.as_str());
         self.drive(&mut walk, false, deadline, pictures, outcome)
             .await;
     }
@@ -422,7 +422,7 @@ impl Crawl {
                 for m in maps {
                     // Relative Sitemap lines are not standard, but scrapers resolve them.
                     if let Some(u) = crate::scope::resolve(&root, &m) {
-                        if walk.docs_seen.insert(u.to_string()) {
+                        if walk.docs_seen.insert(u.as_str()) {
                             walk.queue.push_back((u, DocKind::Sitemap));
                         }
                     }
@@ -511,7 +511,7 @@ impl Crawl {
                     let waiting = pictures.waiting.remove(&img.url).unwrap_or_default();
                     pictures
                         .known
-                        .insert(img.url, (img.x_robots_tag, img.rules));
+                        .insert(Fingerprints::of(&img.url), (img.x_robots_tag, img.rules));
                     for s in waiting {
                         self.send_sighting(pictures, s).await;
                     }
@@ -527,7 +527,9 @@ impl Crawl {
                     if images_queued >= self.settings.max_images {
                         *outcome.skipped.entry("max_images".into()).or_default() += 1;
                         let rules = self.rules_of(&s.image_url, &walk.source.name).await;
-                        pictures.known.insert(s.image_url.clone(), (None, rules));
+                        pictures
+                            .known
+                            .insert(Fingerprints::of(&s.image_url), (None, rules));
                     } else {
                         images_queued += 1;
                         walk.image_queue
@@ -548,7 +550,7 @@ impl Crawl {
         if !outcome.cancelled {
             for (url, sightings) in left {
                 let rules = self.rules_of(&url, &walk.source.name).await;
-                pictures.known.insert(url, (None, rules));
+                pictures.known.insert(Fingerprints::of(&url), (None, rules));
                 for s in sightings {
                     self.send_sighting(pictures, s).await;
                 }
@@ -1194,9 +1196,10 @@ struct ImageResult {
 /// its sightings.
 #[derive(Default)]
 pub struct Pictures {
-    /// Addresses whose fetch ended or will not happen: the picture's
-    /// X-Robots-Tag and its host's robots.txt (`None`: not a URL).
-    known: HashMap<String, (Option<String>, Option<Arc<HostRobots>>)>,
+    /// Addresses (by [`Fingerprints::of`]) whose fetch ended or will not
+    /// happen: the picture's X-Robots-Tag and its host's robots.txt
+    /// (`None`: not a URL).
+    known: HashMap<u64, (Option<String>, Option<Arc<HostRobots>>)>,
     /// Sightings of pictures being fetched.
     waiting: HashMap<String, Vec<Sighting>>,
     /// Most sightings share one of a few verdict maps (every crawler
@@ -1220,7 +1223,7 @@ impl std::fmt::Debug for Pictures {
 impl Pictures {
     /// Whether some page of this run linked the address.
     pub fn sighted(&self, url: &str) -> bool {
-        self.known.contains_key(url) || self.waiting.contains_key(url)
+        self.known.contains_key(&Fingerprints::of(url)) || self.waiting.contains_key(url)
     }
 
     fn count_address(&mut self, url: &str) {
@@ -1234,7 +1237,7 @@ impl Pictures {
 
     /// A sighting's robots verdicts, from what is known of its picture.
     fn verdicts(&mut self, crawlers: &[Crawler], s: &Sighting) -> Arc<RobotsVerdicts> {
-        let verdicts = match self.known.get(&s.image_url) {
+        let verdicts = match self.known.get(&Fingerprints::of(&s.image_url)) {
             Some((tags, Some(rules))) => {
                 let image_tags =
                     robots::parse_directives(&tags.iter().map(String::as_str).collect::<Vec<_>>());
@@ -1294,10 +1297,10 @@ struct Walk {
     frontier: Frontier,
     queue: VecDeque<(Url, DocKind)>,
     image_queue: VecDeque<(String, String)>,
-    docs_seen: HashSet<String>,
+    docs_seen: Fingerprints,
     doc_counts: HashMap<&'static str, usize>,
     new_sightings: Vec<Sighting>,
-    sighting_keys: HashSet<(String, String, FoundVia)>,
+    sighting_keys: Fingerprints,
     findings: Vec<SiteFinding>,
     /// Details in page furniture, by (kind, text): pages seen on, first page.
     page_wide: std::collections::BTreeMap<(String, String), (usize, String)>,
@@ -1323,10 +1326,10 @@ impl Walk {
             ),
             queue: VecDeque::new(),
             image_queue: VecDeque::new(),
-            docs_seen: HashSet::new(),
+            docs_seen: Fingerprints::default(),
             doc_counts: HashMap::new(),
             new_sightings: Vec::new(),
-            sighting_keys: HashSet::new(),
+            sighting_keys: Fingerprints::default(),
             findings: Vec::new(),
             page_wide: Default::default(),
             api_truncated: false,
@@ -1343,7 +1346,7 @@ impl Walk {
         let Some(u) = crate::scope::normalise(u) else {
             return;
         };
-        if self.docs_seen.insert(u.to_string()) {
+        if self.docs_seen.insert(u.as_str()) {
             *self.doc_counts.entry(kind.label()).or_default() += 1;
             self.queue.push_back((u, kind));
         }
@@ -1352,7 +1355,7 @@ impl Walk {
     fn sight(&mut self, page_url: &str, img: &ImageRef, page_robots: &[String]) {
         if self
             .sighting_keys
-            .insert((page_url.to_string(), img.url.clone(), img.found_via))
+            .insert((page_url, img.url.as_str(), img.found_via))
         {
             self.new_sightings.push(Sighting {
                 source: self.source.name.clone(),

@@ -189,11 +189,36 @@ pub enum Skip {
     PageLimit,
 }
 
+/// A set kept as 64-bit fingerprints (SipHash with fixed keys): 8 bytes
+/// a member instead of its strings, for the sets a crawl keeps of every
+/// address it met. Two of 100,000 members share a fingerprint with a
+/// chance of 3e-10 (the later one would be taken as seen).
+#[derive(Debug, Default)]
+pub struct Fingerprints(HashSet<u64>);
+
+impl Fingerprints {
+    pub fn of(key: impl std::hash::Hash) -> u64 {
+        use std::hash::Hasher;
+        let mut h = std::hash::DefaultHasher::new();
+        key.hash(&mut h);
+        h.finish()
+    }
+
+    /// Adds `key`; false if it was in already.
+    pub fn insert(&mut self, key: impl std::hash::Hash) -> bool {
+        self.0.insert(Self::of(key))
+    }
+
+    pub fn contains(&self, key: impl std::hash::Hash) -> bool {
+        self.0.contains(&Self::of(key))
+    }
+}
+
 /// The crawl frontier's bookkeeping: seen URLs, depth and trap bounds.
 #[derive(Debug)]
 pub struct Frontier {
     allowed_hosts: HashSet<String>,
-    seen: HashSet<String>,
+    seen: Fingerprints,
     query_variants: HashMap<(String, String), u32>,
     max_depth: u32,
     max_pages: u64,
@@ -215,7 +240,7 @@ impl Frontier {
                 .iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
-            seen: HashSet::new(),
+            seen: Fingerprints::default(),
             query_variants: HashMap::new(),
             max_depth,
             max_pages,
@@ -247,7 +272,7 @@ impl Frontier {
         };
         if let Some((name, skip)) = why {
             *self.skipped.entry(name).or_default() += 1;
-            self.seen.insert(url.as_str().to_string());
+            self.seen.insert(url.as_str());
             return Err(skip);
         }
         if url.query().is_some() {
@@ -258,12 +283,12 @@ impl Frontier {
             let n = self.query_variants.entry(key).or_default();
             if *n >= self.max_query_variants {
                 *self.skipped.entry("max_query_variants").or_default() += 1;
-                self.seen.insert(url.as_str().to_string());
+                self.seen.insert(url.as_str());
                 return Err(Skip::QueryVariants);
             }
             *n += 1;
         }
-        self.seen.insert(url.as_str().to_string());
+        self.seen.insert(url.as_str());
         self.admitted += 1;
         Ok(())
     }
@@ -280,6 +305,18 @@ mod tests {
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn fingerprints_know_a_member_however_it_is_held() {
+        let mut set = Fingerprints::default();
+        let owned = String::from("https://s/a.jpg");
+        assert!(set.insert(owned.as_str()));
+        assert!(!set.insert(&owned), "a String and its str are one member");
+        assert!(set.contains("https://s/a.jpg"));
+        assert!(!set.contains("https://s/b.jpg"));
+        assert!(set.insert(("https://s/", owned.as_str())));
+        assert!(set.contains((String::from("https://s/"), owned.clone())));
     }
 
     #[test]

@@ -697,10 +697,10 @@ impl Store {
     }
 
     /// Records which exposure each (sha256, exposure) picture of a run belongs to.
-    pub fn add_run_pictures(
+    pub fn add_run_pictures<'a>(
         &self,
         run_id: i64,
-        assignments: &[(String, String)],
+        assignments: impl IntoIterator<Item = &'a (String, String)>,
     ) -> Result<(), StoreError> {
         let mut ins = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO run_pictures (run_id, sha256, exposure_id) VALUES (?1, ?2, ?3)",
@@ -1278,20 +1278,20 @@ impl Store {
         )
     }
 
-    /// The pictures (sha256) of a run some page linked: its fetched
-    /// pictures but those fetched only to see whether an unlinked address
-    /// still answers.
-    pub fn sighted_pictures(
-        &self,
-        run_id: i64,
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
+    /// Calls `f` with each picture (sha256) of a run some page linked: its
+    /// fetched pictures but those fetched only to see whether an unlinked
+    /// address still answers. A picture at two addresses comes twice.
+    pub fn sighted_pictures(&self, run_id: i64, mut f: impl FnMut(&str)) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT i.sha256 FROM images i
+            "SELECT i.sha256 FROM images i
              WHERE i.run_id = ?1 AND i.sha256 IS NOT NULL
                AND EXISTS (SELECT 1 FROM sightings s WHERE s.run_id = i.run_id AND s.image_url = i.url)",
         )?;
-        let rows = stmt.query_map(params![run_id], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query(params![run_id])?;
+        while let Some(r) = rows.next()? {
+            f(&r.get::<_, String>(0)?);
+        }
+        Ok(())
     }
 
     /// The exposures a run assessed, but those it reported resolved.
