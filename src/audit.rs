@@ -231,12 +231,6 @@ async fn run_body(
                 .collect()
         };
     let (counts, store, write_result) = close_crawl(crawl, tx, writer).await;
-    tracing::info!(
-        pages = counts.pages_fetched,
-        images = counts.images_fetched,
-        secs = started.elapsed().as_secs(),
-        "crawl finished; grouping and scoring"
-    );
     let mut store = store;
     if let Err(e) = write_result {
         store.finish_run(
@@ -248,6 +242,12 @@ async fn run_body(
         )?;
         return Err(e.into());
     }
+    tracing::info!(
+        pages = counts.pages_fetched,
+        images = counts.images_fetched,
+        secs = started.elapsed().as_secs(),
+        "crawl finished; grouping and scoring"
+    );
 
     match finish(
         &mut store,
