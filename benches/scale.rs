@@ -252,11 +252,13 @@ fn bench_store(n: usize) {
         .enumerate()
         .map(|(i, (sha, _))| (sha.as_str(), i))
         .collect();
-    let mut members: Vec<(&str, &str)> = g
-        .assignments
+    let assignments: Vec<(&str, &str)> = run_pictures
         .iter()
-        .map(|(sha, exp)| (exp.as_str(), sha.as_str()))
+        .enumerate()
+        .map(|(i, (sha, _))| (sha.as_str(), g.exposure(i)))
         .collect();
+    let mut members: Vec<(&str, &str)> =
+        assignments.iter().map(|(sha, exp)| (*exp, *sha)).collect();
     members.sort_unstable();
     let assessed: Vec<RunExposure> = members
         .chunk_by(|a, b| a.0 == b.0)
@@ -284,7 +286,7 @@ fn bench_store(n: usize) {
             run,
             &RunClose {
                 new_exposures: &g.new_exposures,
-                assignments: &g.assignments,
+                assignments: &assignments,
                 assessed: &assessed,
                 status: RunStatus::Complete,
                 counts: RunCounts::default(),

@@ -397,7 +397,8 @@ struct Scoring<'a> {
     /// The takedown register, as a BK-tree: any copy of a withdrawn picture.
     register: &'a group::BkTree,
     protected: &'a crate::protect::Matcher,
-    hash_of: &'a HashMap<&'a str, u64>,
+    /// The run's pictures (sha256, hash), sorted by sha256.
+    pictures: &'a [(String, u64)],
 }
 
 /// Groups, scores, computes changes and closes the run. The grouping is
@@ -420,31 +421,28 @@ fn finish(
         register.insert(u64::from_str_radix(&w.phash, 16).unwrap_or(0), i);
     }
     let protected = crate::protect::Matcher::load(store)?;
-    let hash_of: HashMap<&str, u64> = pictures.iter().map(|(s, h)| (s.as_str(), *h)).collect();
     let known = store.known_exposures()?;
-    let known_pictures = store.known_picture_exposures()?;
+    let known_pictures = store.known_picture_exposures(&pictures)?;
     let mut grouping = group::group(&pictures, &known, &known_pictures);
 
     // WordPress size variants of one upload are one picture even where a
     // square crop moves the hash too far. Sorted, so links do not depend on
     // fetch order.
-    let mut by_key: std::collections::BTreeMap<String, BTreeSet<&str>> = Default::default();
+    let mut by_key: std::collections::BTreeMap<String, BTreeSet<usize>> = Default::default();
     store.for_each_run_image(run_id, |url, sha| {
         let Some(key) = crate::extract::wordpress::variant_key(url) else {
             return;
         };
         // `pictures` is sorted by sha256 and holds every picture of the run.
         if let Ok(i) = pictures.binary_search_by(|(s, _)| s.as_str().cmp(sha)) {
-            by_key.entry(key).or_default().insert(&pictures[i].0);
+            by_key.entry(key).or_default().insert(i);
         }
     })?;
-    let links: Vec<(String, String)> = by_key
+    let links: Vec<(usize, usize)> = by_key
         .values()
         .flat_map(|shas| {
-            let first = shas.iter().next().copied().unwrap_or_default();
-            shas.iter()
-                .skip(1)
-                .map(move |s| (first.to_string(), s.to_string()))
+            let first = shas.first().copied().unwrap_or_default();
+            shas.iter().skip(1).map(move |&i| (first, i))
         })
         .collect();
     drop(by_key);
@@ -457,27 +455,34 @@ fn finish(
     store.sighted_pictures(run_id, |sha| {
         sighted.insert(sha);
     })?;
-    let mut seen: Vec<&str> = grouping
-        .assignments
-        .iter()
-        .filter(|(sha, _)| sighted.contains(sha))
-        .map(|(_, e)| e.as_str())
-        .collect();
+    let mut shown = vec![false; grouping.ids.len()];
+    for (i, (sha, _)) in pictures.iter().enumerate() {
+        if sighted.contains(sha) {
+            shown[grouping.of[i] as usize] = true;
+        }
+    }
     drop(sighted);
-    seen.sort_unstable();
-    seen.dedup();
-    let run_pictures = grouping
-        .assignments
+    let mut seen: Vec<&str> = grouping
+        .ids
         .iter()
-        .filter(|(_, e)| seen.binary_search(&e.as_str()).is_ok());
+        .zip(&shown)
+        .filter(|(_, shown)| **shown)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    seen.sort_unstable();
+    let run_pictures = pictures
+        .iter()
+        .zip(&grouping.of)
+        .filter(|(_, e)| shown[**e as usize])
+        .map(|((sha, _), e)| (sha.as_str(), grouping.ids[*e as usize].as_str()));
 
     // Exposures of the previous run not seen now: resolved only when every
     // page they were seen on was fetched this run and answered.
-    let served_exposures: HashSet<&str> = grouping
-        .assignments
+    let served_exposures: HashSet<&str> = pictures
         .iter()
-        .filter(|(sha, _)| still_served.contains(sha))
-        .map(|(_, e)| e.as_str())
+        .enumerate()
+        .filter(|(_, (sha, _))| still_served.contains(sha))
+        .map(|(i, _)| grouping.exposure(i))
         .collect();
     let previous = store.previous_reportable_run(run_id)?;
     let nothing_seen = counts.pages_fetched == 0 && counts.images_fetched == 0;
@@ -497,7 +502,7 @@ fn finish(
         alert_settings,
         register: &register,
         protected: &protected,
-        hash_of: &hash_of,
+        pictures: &pictures,
     };
     let closed_at = now();
     let mut alert_items = Vec::new();
@@ -708,11 +713,14 @@ fn score_batch(
                     matches!(d.kind.as_str(), "person_name" | "metadata_person")
                         && c.protected.matches(&d.text)
                 }),
-                withdrawn: shas.iter().filter_map(|s| c.hash_of.get(s)).any(|h| {
-                    !c.register
-                        .find(*h, group::SAME_PICTURE_MAX_DISTANCE)
-                        .is_empty()
-                }),
+                withdrawn: shas
+                    .iter()
+                    .filter_map(|s| c.pictures.binary_search_by(|(p, _)| p.as_str().cmp(s)).ok())
+                    .any(|i| {
+                        !c.register
+                            .find(c.pictures[i].1, group::SAME_PICTURE_MAX_DISTANCE)
+                            .is_empty()
+                    }),
             },
             c.policy,
         );

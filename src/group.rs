@@ -273,13 +273,24 @@ fn part_masks(r: u32) -> std::rc::Rc<Vec<u32>> {
     masks
 }
 
-/// The outcome of grouping one run's pictures.
+/// The outcome of grouping one run's pictures. Pictures are named by their
+/// place in the slice given to [`group`], exposures by their place in
+/// `ids`: a picture costs four bytes here, not its sha256 and exposure id.
 #[derive(Debug, Default, PartialEq)]
 pub struct Grouping {
     /// Exposures created by this run: (id, reference hash).
     pub new_exposures: Vec<(String, u64)>,
-    /// Every picture of the run: (sha256, exposure id).
-    pub assignments: Vec<(String, String)>,
+    /// The exposures the pictures went to, known or new, each once.
+    pub ids: Vec<String>,
+    /// Each picture's exposure, in the order given: a place in `ids`.
+    pub of: Vec<u32>,
+}
+
+impl Grouping {
+    /// The exposure id of the `i`th picture.
+    pub fn exposure(&self, i: usize) -> &str {
+        &self.ids[self.of[i] as usize]
+    }
 }
 
 /// The stable id of an exposure first created from `hash`.
@@ -296,10 +307,11 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
 
 /// Groups `pictures` (sha256, hash) of a run.
 ///
-/// A picture whose bytes were grouped before keeps its exposure. Otherwise it
-/// joins the nearest known exposure within the threshold; failing that,
-/// pictures of this run that match each other (single linkage) form a new
-/// exposure named after the first of them in sha256 order.
+/// A picture whose bytes were grouped before (`known_pictures`: sha256 to
+/// exposure id) keeps its exposure. Otherwise it joins the nearest known
+/// exposure within the threshold; failing that, the run's other unmatched
+/// pictures gather around leaders (below), each leader a new exposure
+/// named after its hash.
 pub fn group(
     pictures: &[(String, u64)],
     known: &[(String, u64)],
@@ -308,11 +320,25 @@ pub fn group(
     let index = HammingIndex::new(known.iter().map(|(_, h)| *h).collect());
     let mut taken: std::collections::HashSet<String> =
         known.iter().map(|(id, _)| id.clone()).collect();
-    let mut out = Grouping::default();
+    let mut out = Grouping {
+        of: vec![0; pictures.len()],
+        ..Grouping::default()
+    };
+    // Known exposures get a place in `ids` when a picture first goes to one.
+    let mut place: HashMap<String, u32> = HashMap::new();
+    let mut place_of = |out: &mut Grouping, id: &str| -> u32 {
+        if let Some(&p) = place.get(id) {
+            return p;
+        }
+        let p = out.ids.len() as u32;
+        out.ids.push(id.to_string());
+        place.insert(id.to_string(), p);
+        p
+    };
     let mut unmatched: Vec<usize> = Vec::new();
     for (i, (sha, h)) in pictures.iter().enumerate() {
         if let Some(id) = known_pictures.get(sha) {
-            out.assignments.push((sha.clone(), id.clone()));
+            out.of[i] = place_of(&mut out, id);
             continue;
         }
         let mut best: Option<(usize, u32)> = None;
@@ -322,7 +348,7 @@ pub fn group(
             }
         });
         match best {
-            Some((item, _)) => out.assignments.push((sha.clone(), known[item].0.clone())),
+            Some((item, _)) => out.of[i] = place_of(&mut out, &known[item].0),
             None => unmatched.push(i),
         }
     }
@@ -375,40 +401,37 @@ pub fn group(
             }
         }
     }
-    let mut ids: HashMap<usize, String> = HashMap::new();
+    let mut places: HashMap<usize, u32> = HashMap::new();
     for (k, &i) in unmatched.iter().enumerate() {
         let r = leader[k];
-        let id = ids
-            .entry(r)
-            .or_insert_with(|| {
+        out.of[i] = match places.get(&r) {
+            Some(&p) => p,
+            None => {
                 let h = pictures[unmatched[r]].1;
                 let id = exposure_id(h, &|c| taken.contains(c));
                 taken.insert(id.clone());
                 out.new_exposures.push((id.clone(), h));
-                id
-            })
-            .clone();
-        out.assignments.push((pictures[i].0.clone(), id));
+                let p = place_of(&mut out, &id);
+                places.insert(r, p);
+                p
+            }
+        };
     }
     out
 }
 
 /// Joins pictures known to be one picture whatever their hashes say (for
 /// instance WordPress size variants of one upload, whose square crops can be
-/// far apart in hash). Each linked set goes to the exposure most of its
-/// pictures already have (ties: the oldest, i.e. smallest id); exposures this
-/// run created that end up empty are dropped.
-pub fn merge_linked(grouping: &mut Grouping, links: &[(String, String)]) {
+/// far apart in hash): `links` are pairs of pictures, by their place in the
+/// slice grouped. Each linked set goes to the exposure most of its pictures
+/// already have (ties: the smallest id); exposures this run created that end
+/// up empty are dropped.
+pub fn merge_linked(grouping: &mut Grouping, links: &[(usize, usize)]) {
     if links.is_empty() {
         return;
     }
-    let index: HashMap<&str, usize> = grouping
-        .assignments
-        .iter()
-        .enumerate()
-        .map(|(i, (s, _))| (s.as_str(), i))
-        .collect();
-    let n = grouping.assignments.len();
+    // Union-find over exposures: a link joins its pictures' exposures.
+    let n = grouping.ids.len();
     let mut parent: Vec<usize> = (0..n).collect();
     fn root(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
@@ -417,54 +440,44 @@ pub fn merge_linked(grouping: &mut Grouping, links: &[(String, String)]) {
         }
         x
     }
-    let union = |p: &mut Vec<usize>, a: usize, b: usize| {
-        let (ra, rb) = (root(p, a), root(p, b));
-        if ra != rb {
-            p[ra.max(rb)] = ra.min(rb);
-        }
-    };
-    // Pictures already in one exposure stay together.
-    let mut first_of: HashMap<&str, usize> = HashMap::new();
-    for (i, (_, e)) in grouping.assignments.iter().enumerate() {
-        let f = *first_of.entry(e.as_str()).or_insert(i);
-        union(&mut parent, f, i);
-    }
-    for (a, b) in links {
-        if let (Some(&x), Some(&y)) = (index.get(a.as_str()), index.get(b.as_str())) {
-            union(&mut parent, x, y);
+    for &(a, b) in links {
+        let (x, y) = (grouping.of[a] as usize, grouping.of[b] as usize);
+        let (rx, ry) = (root(&mut parent, x), root(&mut parent, y));
+        if rx != ry {
+            parent[rx.max(ry)] = rx.min(ry);
         }
     }
-    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..n {
-        let r = root(&mut parent, i);
-        members.entry(r).or_default().push(i);
+    let mut votes = vec![0usize; n];
+    for &e in &grouping.of {
+        votes[e as usize] += 1;
     }
-    for group in members.values() {
-        let mut votes: HashMap<&str, usize> = HashMap::new();
-        for &i in group {
-            *votes.entry(grouping.assignments[i].1.as_str()).or_default() += 1;
-        }
-        if votes.len() < 2 {
-            continue;
-        }
-        let winner = votes
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(e, _)| e.to_string())
-            .expect("non-empty group");
-        for &i in group {
-            grouping.assignments[i].1.clone_from(&winner);
+    // Each joined set's winner: most pictures, then the smallest id.
+    let mut winner: HashMap<usize, usize> = HashMap::new();
+    for e in 0..n {
+        let r = root(&mut parent, e);
+        let w = winner.entry(r).or_insert(e);
+        let better = (votes[e], std::cmp::Reverse(&grouping.ids[e]))
+            > (votes[*w], std::cmp::Reverse(&grouping.ids[*w]));
+        if better {
+            *w = e;
         }
     }
-    let used: std::collections::HashSet<&str> = grouping
-        .assignments
-        .iter()
-        .map(|(_, e)| e.as_str())
+    for e in &mut grouping.of {
+        let r = root(&mut parent, *e as usize);
+        *e = winner[&r] as u32;
+    }
+    let mut used = vec![false; n];
+    for &e in &grouping.of {
+        used[e as usize] = true;
+    }
+    let unused: std::collections::HashSet<&str> = (0..n)
+        .filter(|&e| !used[e])
+        .map(|e| grouping.ids[e].as_str())
         .collect();
     let keep: Vec<(String, u64)> = grouping
         .new_exposures
         .iter()
-        .filter(|(id, _)| used.contains(id.as_str()))
+        .filter(|(id, _)| !unused.contains(id.as_str()))
         .cloned()
         .collect();
     grouping.new_exposures = keep;
@@ -601,35 +614,24 @@ mod tests {
         ];
         let g = group(&pics, &[], &HashMap::new());
         assert_eq!(g.new_exposures.len(), 2);
-        let id_of = |g: &Grouping, s: &str| {
-            g.assignments
-                .iter()
-                .find(|(x, _)| x == s)
-                .unwrap()
-                .1
-                .clone()
-        };
-        assert_eq!(id_of(&g, "s1"), id_of(&g, "s2"));
-        assert_ne!(id_of(&g, "s1"), id_of(&g, "s3"));
+        assert_eq!(g.exposure(0), g.exposure(1));
+        assert_ne!(g.exposure(0), g.exposure(2));
         // Next run: a recompressed re-upload joins the known exposure.
         let known = g.new_exposures.clone();
         let next = vec![("s4".to_string(), a ^ 0b1_0000_0001)];
         let g2 = group(&next, &known, &HashMap::new());
         assert!(g2.new_exposures.is_empty());
-        assert_eq!(id_of(&g2, "s4"), id_of(&g, "s1"));
+        assert_eq!(g2.exposure(0), g.exposure(0));
         // Known bytes keep their exposure whatever the hash index says.
         let kp: HashMap<String, String> = [("s3".to_string(), "exp-x".to_string())].into();
-        assert_eq!(
-            id_of(&group(&[("s3".into(), b)], &known, &kp), "s3"),
-            "exp-x"
-        );
+        assert_eq!(group(&[("s3".into(), b)], &known, &kp).exposure(0), "exp-x");
     }
 
     #[test]
     fn a_chain_of_near_pictures_is_not_one_exposure_but_a_family_is() {
         let flip = |h: u64, bits: std::ops::Range<u32>| bits.fold(h, |h, b| h ^ (1 << b));
-        let reference = |g: &Grouping, sha: &str| {
-            let id = &g.assignments.iter().find(|(s, _)| s == sha).unwrap().1;
+        let reference = |g: &Grouping, i: usize| {
+            let id = g.exposure(i);
             g.new_exposures.iter().find(|(e, _)| e == id).unwrap().1
         };
         // Each 6 bits from the one before: neighbours are alike, the ends
@@ -645,8 +647,8 @@ mod tests {
             .collect();
         let g = group(&pics, &[], &HashMap::new());
         assert!(g.new_exposures.len() >= 2, "{:?}", g.new_exposures);
-        for (sha, h) in &pics {
-            assert!((reference(&g, sha) ^ h).count_ones() <= SAME_PICTURE_MAX_DISTANCE);
+        for (i, (_, h)) in pics.iter().enumerate() {
+            assert!((reference(&g, i) ^ h).count_ones() <= SAME_PICTURE_MAX_DISTANCE);
         }
         // A picture and copies around it, some 10 bits from each other but
         // none far from the picture: one exposure named by the picture.
@@ -674,10 +676,9 @@ mod tests {
         ];
         let mut g = group(&pics, &[], &HashMap::new());
         assert_eq!(g.new_exposures.len(), 2);
-        merge_linked(&mut g, &[("orig".into(), "thumb".into())]);
+        merge_linked(&mut g, &[(0, 2)]);
         assert_eq!(g.new_exposures.len(), 1);
-        let ids: std::collections::HashSet<&str> =
-            g.assignments.iter().map(|(_, e)| e.as_str()).collect();
+        let ids: std::collections::HashSet<&str> = (0..pics.len()).map(|i| g.exposure(i)).collect();
         assert_eq!(ids.len(), 1);
         assert_eq!(g.new_exposures[0].1, a, "the majority's exposure wins");
     }

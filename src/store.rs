@@ -192,7 +192,8 @@ pub struct NewAlert {
 #[derive(Clone, Copy)]
 pub struct RunClose<'a> {
     pub new_exposures: &'a [(String, u64)],
-    pub assignments: &'a [(String, String)],
+    /// (sha256, exposure id) of each picture of the run.
+    pub assignments: &'a [(&'a str, &'a str)],
     pub assessed: &'a [RunExposure],
     pub status: RunStatus,
     pub counts: RunCounts,
@@ -628,13 +629,27 @@ impl Store {
         .collect()
     }
 
-    /// The last picture-to-exposure assignment of each picture seen before.
-    pub fn known_picture_exposures(&self) -> Result<HashMap<String, String>, StoreError> {
+    /// The last picture-to-exposure assignment of each of `pictures`
+    /// (sorted by sha256) seen before.
+    pub fn known_picture_exposures(
+        &self,
+        pictures: &[(String, u64)],
+    ) -> Result<HashMap<String, String>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT sha256, exposure_id FROM run_pictures ORDER BY run_id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query([])?;
+        let mut out = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let sha: String = r.get(0)?;
+            if pictures
+                .binary_search_by(|(p, _)| p.as_str().cmp(&sha))
+                .is_ok()
+            {
+                out.insert(sha, r.get(1)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Stores a run's grouping, assessments, closing status and alerts in
@@ -647,7 +662,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write_transaction(|s| {
             s.add_exposures(run_id, close.new_exposures, now)?;
-            s.add_run_pictures(run_id, close.assignments)?;
+            s.add_run_pictures(run_id, close.assignments.iter().copied())?;
             s.add_run_exposures(run_id, close.assessed)?;
             s.end_run(
                 run_id,
@@ -700,7 +715,7 @@ impl Store {
     pub fn add_run_pictures<'a>(
         &self,
         run_id: i64,
-        assignments: impl IntoIterator<Item = &'a (String, String)>,
+        assignments: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<(), StoreError> {
         let mut ins = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO run_pictures (run_id, sha256, exposure_id) VALUES (?1, ?2, ?3)",
@@ -763,7 +778,9 @@ impl Store {
 
     /// Every stored picture's hash, for looking a picture up across all runs.
     pub fn all_picture_hashes(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT sha256, phash FROM pictures")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, phash FROM pictures ORDER BY sha256")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         rows.map(|r| {
             r.map(|(s, h)| (s, parse_phash(&h)))
