@@ -134,16 +134,9 @@ pub async fn run_until(
     let policy = AddressPolicy::new(config.named_hosts(), config.crawl.allow_private_addresses);
     let fetcher =
         Fetcher::new(&config.crawl, policy).map_err(|e| AuditError::Client(e.to_string()))?;
-    let known_pictures = store.known_picture_shas()?;
-    // Picture addresses the last reportable run saw, to fetch again if no page links them now.
-    let previous_urls: BTreeSet<String> = match store.latest_reportable_run()? {
-        Some(r) => store
-            .run_places(r.id)?
-            .into_iter()
-            .map(|p| p.image_url)
-            .collect(),
-        None => BTreeSet::new(),
-    };
+    let known_pictures = store.known_picture_keys()?;
+    // Its picture addresses are fetched again if no page links them now.
+    let previous = store.latest_reportable_run()?.map(|r| r.id);
     let run_id = store.begin_run(&now())?;
     let history = match crate::store::History::open(&config.storage.database, run_id) {
         Ok(h) => h,
@@ -159,7 +152,7 @@ pub async fn run_until(
         }
     };
     let span = tracing::info_span!("run", id = run_id);
-    let parts = (fetcher, crawlers, history, known_pictures, previous_urls);
+    let parts = (fetcher, crawlers, history, known_pictures, previous);
     let result = run_body(config, progress, cancel, store, run_id, started, parts)
         .instrument(span)
         .await;
@@ -171,8 +164,8 @@ type CrawlerParts = (
     Fetcher,
     Vec<crate::robots::Crawler>,
     crate::store::History,
-    HashSet<String>,
-    BTreeSet<String>,
+    HashSet<u128>,
+    Option<i64>,
 );
 
 async fn run_body(
@@ -182,7 +175,7 @@ async fn run_body(
     store: Store,
     run_id: i64,
     started: Instant,
-    (fetcher, crawlers, history, known_pictures, previous_urls): CrawlerParts,
+    (fetcher, crawlers, history, known_pictures, previous): CrawlerParts,
 ) -> Result<AuditSummary, AuditError> {
     tracing::info!(sources = config.sources.len(), "audit started");
 
@@ -208,12 +201,23 @@ async fn run_body(
     if outcome.cancelled {
         return interrupted(crawl, tx, writer, run_id, started, outcome).await;
     }
-    // Addresses seen last run that no page links now: still served?
-    let unlinked: Vec<String> = previous_urls
-        .into_iter()
-        .filter(|u| !outcome.pictures.sighted(u))
-        .take(MAX_REFETCH)
-        .collect();
+    // Addresses seen last run that no page links now: still served? (The
+    // first in address order, at most MAX_REFETCH of them.)
+    let mut unlinked: BTreeSet<String> = BTreeSet::new();
+    if let Some(p) = previous {
+        let read = crawl.history().picture_addresses(p, |url| {
+            if !outcome.pictures.sighted(url) && !unlinked.contains(url) {
+                unlinked.insert(url.to_string());
+                if unlinked.len() > MAX_REFETCH {
+                    unlinked.pop_last();
+                }
+            }
+        });
+        if let Err(e) = read {
+            tracing::warn!(error = %e, "cannot read the last run's picture addresses; not fetching unlinked ones again");
+        }
+    }
+    let unlinked: Vec<String> = unlinked.into_iter().collect();
     // Not when the crawl saw nothing (the site is down): that run fails as it is.
     let crawled_nothing = crawl.counters.pages_fetched.load(Ordering::Relaxed) == 0;
     let still_served: HashSet<String> =

@@ -147,7 +147,8 @@ pub struct Crawl {
     pub settings: CrawlSettings,
     pub crawlers: Vec<Crawler>,
     history: History,
-    known_pictures: Mutex<HashSet<String>>,
+    /// Pictures analysed before or in this run, by sha256 key.
+    known_pictures: Mutex<HashSet<u128>>,
     records: mpsc::Sender<Record>,
     robots: Mutex<HashMap<String, Arc<OnceCell<Arc<HostRobots>>>>>,
     analysis_slots: Semaphore,
@@ -164,7 +165,7 @@ impl Crawl {
         settings: CrawlSettings,
         crawlers: Vec<Crawler>,
         history: History,
-        known_pictures: HashSet<String>,
+        known_pictures: HashSet<u128>,
         records: mpsc::Sender<Record>,
         progress: Arc<dyn Progress>,
     ) -> Crawl {
@@ -317,6 +318,11 @@ impl Crawl {
         }
         outcome.pictures = pictures;
         outcome
+    }
+
+    /// What earlier runs fetched.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 
     /// The robots.txt of a picture address's host (`None`: not a URL).
@@ -1011,7 +1017,7 @@ impl Crawl {
             .known_pictures
             .lock()
             .expect("known pictures lock")
-            .contains(&sha);
+            .contains(&analysis::hash::sha256_key(&sha));
         if known {
             rec.sha256 = Some(sha);
             self.counters.images_fetched.fetch_add(1, Ordering::Relaxed);
@@ -1032,7 +1038,7 @@ impl Crawl {
                     .known_pictures
                     .lock()
                     .expect("known pictures lock")
-                    .insert(picture.sha256.clone());
+                    .insert(analysis::hash::sha256_key(&picture.sha256));
                 rec.sha256 = Some(picture.sha256.clone());
                 self.counters.images_fetched.fetch_add(1, Ordering::Relaxed);
                 if fresh {

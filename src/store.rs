@@ -362,6 +362,28 @@ impl History {
         )
     }
 
+    /// Calls `f` with the address of each picture `run_id` saw on a page
+    /// (an address once for each page it was on), without holding them.
+    pub fn picture_addresses(
+        &self,
+        run_id: i64,
+        mut f: impl FnMut(&str),
+    ) -> Result<(), StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare(
+            "SELECT s.image_url
+             FROM sightings s
+             JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
+             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
+             WHERE s.run_id = ?1",
+        )?;
+        let mut rows = stmt.query(params![run_id])?;
+        while let Some(r) = rows.next()? {
+            f(&r.get::<_, String>(0)?);
+        }
+        Ok(())
+    }
+
     fn lookup(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Option<Previous> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let found = conn.prepare_cached(sql).and_then(|mut stmt| {
@@ -567,12 +589,15 @@ impl Store {
         Ok(())
     }
 
-    /// The sha256 of every picture ever analysed, so identical bytes are analysed once.
-    pub fn known_picture_shas(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+    /// Every picture ever analysed, as [`crate::analysis::hash::sha256_key`]
+    /// keys, so identical bytes are analysed once.
+    pub fn known_picture_keys(&self) -> Result<std::collections::HashSet<u128>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT sha256 FROM pictures WHERE faces IS NOT NULL")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::analysis::hash::sha256_key(&r.get::<_, String>(0)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1249,30 +1274,10 @@ impl Store {
         })
     }
 
-    /// Where a run saw each of its exposures: (exposure id, source, page,
-    /// picture address) for every sighting whose picture was fetched, in
-    /// no order, without the texts and verdicts [`Store::occurrences`]
+    /// Where a run saw some of its exposures: (exposure id, source, page,
+    /// picture address) for every sighting whose picture was fetched, in no
+    /// order, without the texts and verdicts [`Store::occurrences_of`]
     /// parses (what the next run compares its places with).
-    pub fn run_places(&self, run_id: i64) -> Result<Vec<Place>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT rp.exposure_id, s.source, s.page_url, s.image_url
-             FROM sightings s
-             JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
-             JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
-             WHERE s.run_id = ?1",
-        )?;
-        let rows = stmt.query_map(params![run_id], |r| {
-            Ok(Place {
-                exposure_id: r.get(0)?,
-                source: r.get(1)?,
-                page_url: r.get(2)?,
-                image_url: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// [`Store::run_places`] of some of a run's exposures.
     pub fn run_places_of(&self, run_id: i64, ids: &[&str]) -> Result<Vec<Place>, StoreError> {
         self.with_ids(
             "SELECT rp.exposure_id, s.source, s.page_url, s.image_url

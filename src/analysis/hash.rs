@@ -162,6 +162,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A sha256 (as [`sha256_hex`] writes it) in 16 bytes: its first 128
+/// bits, for sets of every picture known (a collision of 128 bits of
+/// SHA-256 does not happen). Anything not hex keys by a hash of the text.
+pub fn sha256_key(hex: &str) -> u128 {
+    hex.get(..32)
+        .and_then(|h| u128::from_str_radix(h, 16).ok())
+        .unwrap_or_else(|| u128::from(crate::scope::Fingerprints::of(hex)))
+}
+
 /// The 64-bit pHash of an upright grey picture of any size.
 pub fn hash_grey(grey: &GrayImage) -> u64 {
     let (w, h) = grey.dimensions();
@@ -561,6 +570,16 @@ fn sniff(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sha256_key_is_its_first_128_bits() {
+        let a = sha256_hex(b"a");
+        assert_eq!(sha256_key(&a), u128::from_str_radix(&a[..32], 16).unwrap());
+        assert_ne!(sha256_key(&a), sha256_key(&sha256_hex(b"b")));
+        // Not hex (a hand-edited database): a key still, and a stable one.
+        assert_eq!(sha256_key("not-a-sha"), sha256_key("not-a-sha"));
+        assert_ne!(sha256_key("not-a-sha"), sha256_key("other"));
+    }
 
     fn limits() -> HashLimits {
         HashLimits {
