@@ -681,9 +681,7 @@ pub fn open_against<'s>(
         order,
         next: 0,
     };
-    // First pass: every change, for the summary.
-    while against_run.next_batch()?.is_some() {}
-    against_run.next = 0;
+    against_run.count_changes()?;
     let counted = against_run
         .order
         .iter()
@@ -716,44 +714,157 @@ impl ExposureSource for Against<'_> {
         let mut out = Vec::with_capacity(batch.len());
         for c in batch.iter_mut() {
             let (b, e) = (before.remove(&c.id), now.remove(&c.id));
-            let (mut e, change) = match (e, b) {
-                (Some(e), b) => {
-                    let change = match b {
-                        None => "new",
-                        Some(_) if e.change == "resolved" => "resolved",
-                        Some(b) if moved(&b, &e) || b.risk != e.risk || b.details != e.details => {
-                            "changed"
-                        }
-                        Some(_) => "unchanged",
-                    };
-                    (e, change)
-                }
+            let change = change_of(e.as_ref().map(Side::of), b.as_ref().map(Side::of));
+            c.change = change;
+            let mut e = match (e, b) {
+                (Some(e), _) => e,
                 (None, Some(mut b)) => {
                     b.seen_this_run = false;
-                    (b, "resolved")
+                    b
                 }
                 // Not found in this snapshot: left out, and of the summary.
-                (None, None) => {
-                    c.change = "";
-                    continue;
-                }
+                (None, None) => continue,
             };
             e.change = change.into();
-            (c.risk, c.change) = (e.risk, change);
+            c.risk = e.risk;
             out.push(e);
         }
         Ok(Some(out))
     }
 }
 
-/// Whether an exposure is on other pages, or has more copies, than before.
-fn moved(before: &Exposure, now: &Exposure) -> bool {
-    fn places(e: &Exposure) -> impl Iterator<Item = (&str, &str)> {
-        e.occurrences
-            .iter()
-            .map(|o| (o.page_url.as_str(), o.image_url.as_str()))
+impl Against<'_> {
+    /// First pass, for the summary: every exposure's change and risk, from
+    /// its assessment and places alone (what the second pass compares,
+    /// without the sightings' texts and verdicts).
+    fn count_changes(&mut self) -> Result<(), StoreError> {
+        for batch in self.order.chunks_mut(BATCH) {
+            let now = briefs(self.store, self.run, batch, |c| c.in_run)?;
+            let before = briefs(self.store, self.base, batch, |c| c.in_base)?;
+            for c in batch.iter_mut() {
+                let (e, b) = (now.get(&c.id), before.get(&c.id));
+                c.change = change_of(e.map(Brief::side), b.map(Brief::side));
+                if let Some(x) = e.or(b) {
+                    c.risk = x.risk.as_str();
+                }
+            }
+        }
+        Ok(())
     }
-    crate::model::places_changed(places(before), places(now))
+}
+
+/// What a comparison reads of an exposure in one run.
+struct Side<'a> {
+    risk: &'a str,
+    details: &'a [Detail],
+    change: &'a str,
+    places: Vec<(&'a str, &'a str)>,
+}
+
+impl Side<'_> {
+    fn of(e: &Exposure) -> Side<'_> {
+        Side {
+            risk: e.risk,
+            details: &e.details,
+            change: &e.change,
+            places: e
+                .occurrences
+                .iter()
+                .map(|o| (o.page_url.as_str(), o.image_url.as_str()))
+                .collect(),
+        }
+    }
+}
+
+/// An exposure's change in a run (`now`) against another (`before`): new,
+/// resolved (gone, or resolved in `now`), changed (other places, risk or
+/// details) or unchanged; "" when neither run has it.
+fn change_of(now: Option<Side<'_>>, before: Option<Side<'_>>) -> &'static str {
+    match (now, before) {
+        (Some(_), None) => "new",
+        (Some(e), Some(_)) if e.change == "resolved" => "resolved",
+        (Some(e), Some(b)) => {
+            let moved = crate::model::places_changed(b.places, e.places);
+            if moved || b.risk != e.risk || b.details != e.details {
+                "changed"
+            } else {
+                "unchanged"
+            }
+        }
+        (None, Some(_)) => "resolved",
+        (None, None) => "",
+    }
+}
+
+/// An exposure as the first pass of a comparison reads it.
+struct Brief {
+    risk: crate::model::Risk,
+    details: Vec<Detail>,
+    change: String,
+    places: Vec<(String, String)>,
+}
+
+impl Brief {
+    fn side(&self) -> Side<'_> {
+        Side {
+            risk: self.risk.as_str(),
+            details: &self.details,
+            change: &self.change,
+            places: self
+                .places
+                .iter()
+                .map(|(p, i)| (p.as_str(), i.as_str()))
+                .collect(),
+        }
+    }
+}
+
+/// The briefs of the exposures of `batch` that `pick` says `run` has
+/// (and whether it saw them): seen ones with this run's places, others
+/// with where they were last seen, as the report shows them.
+fn briefs(
+    store: &Store,
+    run: i64,
+    batch: &[Compared],
+    pick: fn(&Compared) -> Option<bool>,
+) -> Result<HashMap<String, Brief>, StoreError> {
+    let mut seen = Vec::new();
+    let mut missing = Vec::new();
+    for c in batch {
+        match pick(c) {
+            Some(true) => seen.push(c.id.as_str()),
+            Some(false) => missing.push(c.id.as_str()),
+            None => {}
+        }
+    }
+    let ids: Vec<&str> = seen.iter().chain(&missing).copied().collect();
+    let mut out: HashMap<String, Brief> = store
+        .run_exposures_of(run, &ids)?
+        .into_iter()
+        .map(|(e, _)| {
+            let brief = Brief {
+                risk: e.risk,
+                details: e.details,
+                change: e.change,
+                places: Vec::new(),
+            };
+            (e.exposure_id, brief)
+        })
+        .collect();
+    let places = store
+        .run_places_of(run, &seen)?
+        .into_iter()
+        .map(|p| (p.exposure_id, p.page_url, p.image_url));
+    let last_seen = store
+        .last_seen_occurrences(run, &missing)?
+        .into_iter()
+        .map(|o| (o.exposure_id, o.page_url, o.image_url));
+    for (id, page, image) in places.chain(last_seen) {
+        if let Some(b) = out.get_mut(&id) {
+            b.places.push((page, image));
+        }
+    }
+    Ok(out)
 }
 
 /// Builds the whole report of `run` against `against` in memory.
