@@ -307,15 +307,15 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
 
 /// Groups `pictures` (sha256, hash) of a run.
 ///
-/// A picture whose bytes were grouped before (`known_pictures`: sha256 to
-/// exposure id) keeps its exposure. Otherwise it joins the nearest known
+/// A picture whose bytes were grouped before (`known_pictures[i]`: the
+/// exposure id of `pictures[i]` then) keeps its exposure. Otherwise it joins the nearest known
 /// exposure within the threshold; failing that, the run's other unmatched
 /// pictures gather around leaders (below), each leader a new exposure
 /// named after its hash.
 pub fn group(
     pictures: &[(String, u64)],
     known: &[(String, u64)],
-    known_pictures: &HashMap<String, String>,
+    known_pictures: &[Option<String>],
 ) -> Grouping {
     let index = HammingIndex::new(known.iter().map(|(_, h)| *h).collect());
     let mut taken: std::collections::HashSet<String> =
@@ -336,8 +336,8 @@ pub fn group(
         p
     };
     let mut unmatched: Vec<usize> = Vec::new();
-    for (i, (sha, h)) in pictures.iter().enumerate() {
-        if let Some(id) = known_pictures.get(sha) {
+    for (i, (_, h)) in pictures.iter().enumerate() {
+        if let Some(id) = known_pictures.get(i).and_then(Option::as_ref) {
             out.of[i] = place_of(&mut out, id);
             continue;
         }
@@ -612,18 +612,18 @@ mod tests {
             ("s2".to_string(), a_copy),
             ("s3".to_string(), b),
         ];
-        let g = group(&pics, &[], &HashMap::new());
+        let g = group(&pics, &[], &[]);
         assert_eq!(g.new_exposures.len(), 2);
         assert_eq!(g.exposure(0), g.exposure(1));
         assert_ne!(g.exposure(0), g.exposure(2));
         // Next run: a recompressed re-upload joins the known exposure.
         let known = g.new_exposures.clone();
         let next = vec![("s4".to_string(), a ^ 0b1_0000_0001)];
-        let g2 = group(&next, &known, &HashMap::new());
+        let g2 = group(&next, &known, &[]);
         assert!(g2.new_exposures.is_empty());
         assert_eq!(g2.exposure(0), g.exposure(0));
         // Known bytes keep their exposure whatever the hash index says.
-        let kp: HashMap<String, String> = [("s3".to_string(), "exp-x".to_string())].into();
+        let kp = [Some("exp-x".to_string())];
         assert_eq!(group(&[("s3".into(), b)], &known, &kp).exposure(0), "exp-x");
     }
 
@@ -645,7 +645,7 @@ mod tests {
             .enumerate()
             .map(|(i, h)| (format!("c{i}"), *h))
             .collect();
-        let g = group(&pics, &[], &HashMap::new());
+        let g = group(&pics, &[], &[]);
         assert!(g.new_exposures.len() >= 2, "{:?}", g.new_exposures);
         for (i, (_, h)) in pics.iter().enumerate() {
             assert!((reference(&g, i) ^ h).count_ones() <= SAME_PICTURE_MAX_DISTANCE);
@@ -660,7 +660,7 @@ mod tests {
             ("f-d".to_string(), c),
             ("f-e".to_string(), flip(c, 20..22)),
         ];
-        let g = group(&family, &[], &HashMap::new());
+        let g = group(&family, &[], &[]);
         assert_eq!(g.new_exposures.len(), 1);
         assert_eq!(g.new_exposures[0].1, c);
     }
@@ -674,7 +674,7 @@ mod tests {
             ("copy".to_string(), a ^ 1),
             ("thumb".to_string(), crop),
         ];
-        let mut g = group(&pics, &[], &HashMap::new());
+        let mut g = group(&pics, &[], &[]);
         assert_eq!(g.new_exposures.len(), 2);
         merge_linked(&mut g, &[(0, 2)]);
         assert_eq!(g.new_exposures.len(), 1);

@@ -83,7 +83,7 @@ pub fn lookup(store: &Store, file: &Path, max_pixels: u64) -> Result<Lookup, Loo
     let mut best: std::collections::BTreeMap<String, (u32, bool)> = Default::default();
     for (query, mirrored) in [(hash, false), (mirror, true)] {
         for (i, d) in tree.find(query, SAME_PICTURE_MAX_DISTANCE) {
-            let Some(exp) = of_picture.get(&pictures[i].0) else {
+            let Some(exp) = &of_picture[i] else {
                 continue;
             };
             let e = best.entry(exp.clone()).or_insert((d, mirrored));
@@ -92,7 +92,11 @@ pub fn lookup(store: &Store, file: &Path, max_pixels: u64) -> Result<Lookup, Loo
             }
         }
     }
-    let assignments: Vec<(String, String)> = of_picture.into_iter().collect();
+    let assignments: Vec<(&str, &str)> = pictures
+        .iter()
+        .zip(&of_picture)
+        .filter_map(|((sha, _), e)| Some((sha.as_str(), e.as_deref()?)))
+        .collect();
     let mut matches = Vec::new();
     for (exposure_id, (distance, mirrored)) in best {
         let span = store.exposure_span(&exposure_id)?;

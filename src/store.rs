@@ -654,24 +654,21 @@ impl Store {
         .collect()
     }
 
-    /// The last picture-to-exposure assignment of each of `pictures`
-    /// (sorted by sha256) seen before.
+    /// The last exposure each of `pictures` (sorted by sha256) was assigned
+    /// to in an earlier run, if any: `out[i]` for `pictures[i]`.
     pub fn known_picture_exposures(
         &self,
         pictures: &[(String, u64)],
-    ) -> Result<HashMap<String, String>, StoreError> {
+    ) -> Result<Vec<Option<String>>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT sha256, exposure_id FROM run_pictures ORDER BY run_id")?;
         let mut rows = stmt.query([])?;
-        let mut out = HashMap::new();
+        let mut out = vec![None; pictures.len()];
         while let Some(r) = rows.next()? {
-            let sha: String = r.get(0)?;
-            if pictures
-                .binary_search_by(|(p, _)| p.as_str().cmp(&sha))
-                .is_ok()
-            {
-                out.insert(sha, r.get(1)?);
+            let sha = r.get_ref(0)?.as_str().unwrap_or_default();
+            if let Ok(i) = pictures.binary_search_by(|(p, _)| p.as_str().cmp(sha)) {
+                out[i] = Some(r.get(1)?);
             }
         }
         Ok(out)
