@@ -252,10 +252,14 @@ fn bench_store(n: usize) {
         .enumerate()
         .map(|(i, (sha, _))| (sha.as_str(), i))
         .collect();
-    let assignments: Vec<(&str, &str)> = run_pictures
+    let shas: Vec<String> = run_pictures
+        .iter()
+        .map(|(sha, _)| exposure_audit::model::digest_hex(sha))
+        .collect();
+    let assignments: Vec<(&str, &str)> = shas
         .iter()
         .enumerate()
-        .map(|(i, (sha, _))| (sha.as_str(), g.exposure(i)))
+        .map(|(i, sha)| (sha.as_str(), g.exposure(i)))
         .collect();
     let mut members: Vec<(&str, &str)> =
         assignments.iter().map(|(sha, exp)| (*exp, *sha)).collect();

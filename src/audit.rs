@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::crawl::{Crawl, CrawlOutcome, Progress};
 use crate::fetch::Fetcher;
 use crate::group;
-use crate::model::{PictureMetadata, Risk, RobotsVerdicts};
+use crate::model::{digest_hex, parse_digest, Digest, PictureMetadata, Risk, RobotsVerdicts};
 use crate::risk;
 use crate::scope::AddressPolicy;
 use crate::store::{Record, RunCounts, RunExposure, RunStatus, Store, StoreError};
@@ -402,7 +402,7 @@ struct Scoring<'a> {
     register: &'a group::BkTree,
     protected: &'a crate::protect::Matcher,
     /// The run's pictures (sha256, hash), sorted by sha256.
-    pictures: &'a [(String, u64)],
+    pictures: &'a [(Digest, u64)],
 }
 
 /// Groups, scores, computes changes and closes the run. The grouping is
@@ -438,7 +438,9 @@ fn finish(
             return;
         };
         // `pictures` is sorted by sha256 and holds every picture of the run.
-        if let Ok(i) = pictures.binary_search_by(|(s, _)| s.as_str().cmp(sha)) {
+        let found =
+            parse_digest(sha).and_then(|d| pictures.binary_search_by(|(s, _)| s.cmp(&d)).ok());
+        if let Some(i) = found {
             by_key.entry(key).or_default().insert(i);
         }
     })?;
@@ -455,13 +457,13 @@ fn finish(
     // The exposures some page showed this run, and their pictures (a
     // picture fetched only to see whether an unlinked address still
     // answers is not one of them).
-    let mut sighted = crate::scope::Fingerprints::default();
+    let mut sighted: HashSet<u128> = HashSet::new();
     store.sighted_pictures(run_id, |sha| {
-        sighted.insert(sha);
+        sighted.insert(crate::analysis::hash::sha256_key(sha));
     })?;
     let mut shown = vec![false; grouping.ids.len()];
     for (i, (sha, _)) in pictures.iter().enumerate() {
-        if sighted.contains(sha) {
+        if sighted.contains(&crate::analysis::hash::digest_key(sha)) {
             shown[grouping.of[i] as usize] = true;
         }
     }
@@ -478,10 +480,14 @@ fn finish(
         .iter()
         .zip(&grouping.of)
         .filter(|(_, e)| shown[**e as usize])
-        .map(|((sha, _), e)| (sha.as_str(), grouping.ids[*e as usize].as_str()));
+        .map(|((sha, _), e)| (digest_hex(sha), grouping.ids[*e as usize].as_str()));
 
     // Exposures of the previous run not seen now: resolved only when every
     // page they were seen on was fetched this run and answered.
+    let still_served: HashSet<Digest> = still_served
+        .iter()
+        .filter_map(|s| parse_digest(s))
+        .collect();
     let served_exposures: HashSet<&str> = pictures
         .iter()
         .enumerate()
@@ -719,7 +725,10 @@ fn score_batch(
                 }),
                 withdrawn: shas
                     .iter()
-                    .filter_map(|s| c.pictures.binary_search_by(|(p, _)| p.as_str().cmp(s)).ok())
+                    .filter_map(|s| {
+                        let d = parse_digest(s)?;
+                        c.pictures.binary_search_by(|(p, _)| p.cmp(&d)).ok()
+                    })
                     .any(|i| {
                         !c.register
                             .find(c.pictures[i].1, group::SAME_PICTURE_MAX_DISTANCE)

@@ -305,15 +305,15 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
         .expect("an unused suffix exists")
 }
 
-/// Groups `pictures` (sha256, hash) of a run.
+/// Groups `pictures` (sha256, in whatever form, and hash) of a run.
 ///
 /// A picture whose bytes were grouped before (`known_pictures[i]`: the
 /// exposure id of `pictures[i]` then) keeps its exposure. Otherwise it joins the nearest known
 /// exposure within the threshold; failing that, the run's other unmatched
 /// pictures gather around leaders (below), each leader a new exposure
 /// named after its hash.
-pub fn group(
-    pictures: &[(String, u64)],
+pub fn group<S>(
+    pictures: &[(S, u64)],
     known: &[(String, u64)],
     known_pictures: &[Option<String>],
 ) -> Grouping {
@@ -624,7 +624,10 @@ mod tests {
         assert_eq!(g2.exposure(0), g.exposure(0));
         // Known bytes keep their exposure whatever the hash index says.
         let kp = [Some("exp-x".to_string())];
-        assert_eq!(group(&[("s3".into(), b)], &known, &kp).exposure(0), "exp-x");
+        assert_eq!(
+            group(&[("s3".to_string(), b)], &known, &kp).exposure(0),
+            "exp-x"
+        );
     }
 
     #[test]

@@ -92,10 +92,10 @@ pub fn lookup(store: &Store, file: &Path, max_pixels: u64) -> Result<Lookup, Loo
             }
         }
     }
-    let assignments: Vec<(&str, &str)> = pictures
+    let assignments: Vec<(String, &str)> = pictures
         .iter()
         .zip(&of_picture)
-        .filter_map(|((sha, _), e)| Some((sha.as_str(), e.as_deref()?)))
+        .filter_map(|((sha, _), e)| Some((crate::model::digest_hex(sha), e.as_deref()?)))
         .collect();
     let mut matches = Vec::new();
     for (exposure_id, (distance, mirrored)) in best {

@@ -259,6 +259,23 @@ impl ExposureImage {
     }
 }
 
+/// A picture's sha256 as its 32 bytes: lists of every picture of a run
+/// keep these rather than the 64-character hex the database and reports use
+/// (lowercase hex sorts as the bytes do).
+pub type Digest = [u8; 32];
+
+/// The bytes of a sha256 written in hex.
+pub fn parse_digest(hex: &str) -> Option<Digest> {
+    let mut d = [0u8; 32];
+    hex::decode_to_slice(hex, &mut d).ok()?;
+    Some(d)
+}
+
+/// A sha256 in the database's and reports' lowercase hex.
+pub fn digest_hex(d: &Digest) -> String {
+    hex::encode(d)
+}
+
 /// Formats a 64-bit perceptual hash as the report's hex string.
 pub fn phash_hex(h: u64) -> String {
     format!("{h:016x}")

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
 use crate::model::{
-    Context, Detail, ExposureImage, FoundVia, Picture, Risk, RobotsVerdicts, SiteFinding,
+    Context, Detail, Digest, ExposureImage, FoundVia, Picture, Risk, RobotsVerdicts, SiteFinding,
 };
 
 /// Errors of the store. Each ends the run: the database is the record.
@@ -625,20 +625,14 @@ impl Store {
         )
     }
 
-    /// The distinct pictures a run fetched successfully, with their hashes.
-    pub fn run_pictures(&self, run_id: i64) -> Result<Vec<(String, u64)>, StoreError> {
+    /// The distinct pictures a run fetched successfully, with their hashes,
+    /// sorted by sha256.
+    pub fn run_pictures(&self, run_id: i64) -> Result<Vec<(Digest, u64)>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT DISTINCT p.sha256, p.phash FROM images i JOIN pictures p ON p.sha256 = i.sha256
              WHERE i.run_id = ?1 ORDER BY p.sha256",
         )?;
-        let rows = stmt.query_map(params![run_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        rows.map(|r| {
-            r.map(|(s, h)| (s, parse_phash(&h)))
-                .map_err(StoreError::from)
-        })
-        .collect()
+        rows_of(&mut stmt, params![run_id], digest_and_hash)
     }
 
     /// Every exposure known from earlier runs, with its reference hash.
@@ -658,7 +652,7 @@ impl Store {
     /// to in an earlier run, if any: `out[i]` for `pictures[i]`.
     pub fn known_picture_exposures(
         &self,
-        pictures: &[(String, u64)],
+        pictures: &[(Digest, u64)],
     ) -> Result<Vec<Option<String>>, StoreError> {
         let mut stmt = self
             .conn
@@ -666,8 +660,9 @@ impl Store {
         let mut rows = stmt.query([])?;
         let mut out = vec![None; pictures.len()];
         while let Some(r) = rows.next()? {
-            let sha = r.get_ref(0)?.as_str().unwrap_or_default();
-            if let Ok(i) = pictures.binary_search_by(|(p, _)| p.as_str().cmp(sha)) {
+            let sha = crate::model::parse_digest(r.get_ref(0)?.as_str().unwrap_or_default());
+            let found = sha.and_then(|sha| pictures.binary_search_by(|(p, _)| p.cmp(&sha)).ok());
+            if let Some(i) = found {
                 out[i] = Some(r.get(1)?);
             }
         }
@@ -734,16 +729,16 @@ impl Store {
     }
 
     /// Records which exposure each (sha256, exposure) picture of a run belongs to.
-    pub fn add_run_pictures<'a>(
+    pub fn add_run_pictures<'a, S: AsRef<str>>(
         &self,
         run_id: i64,
-        assignments: impl IntoIterator<Item = (&'a str, &'a str)>,
+        assignments: impl IntoIterator<Item = (S, &'a str)>,
     ) -> Result<(), StoreError> {
         let mut ins = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO run_pictures (run_id, sha256, exposure_id) VALUES (?1, ?2, ?3)",
         )?;
         for (sha, exp) in assignments {
-            ins.execute(params![run_id, sha, exp])?;
+            ins.execute(params![run_id, sha.as_ref(), exp])?;
         }
         Ok(())
     }
@@ -799,16 +794,11 @@ impl Store {
     }
 
     /// Every stored picture's hash, for looking a picture up across all runs.
-    pub fn all_picture_hashes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+    pub fn all_picture_hashes(&self) -> Result<Vec<(Digest, u64)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT sha256, phash FROM pictures ORDER BY sha256")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.map(|r| {
-            r.map(|(s, h)| (s, parse_phash(&h)))
-                .map_err(StoreError::from)
-        })
-        .collect()
+        rows_of(&mut stmt, [], digest_and_hash)
     }
 
     /// First and last run (id, started at) in which an exposure was seen (not resolved).
@@ -1528,6 +1518,19 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A (sha256, phash) row as the picture lists hold it.
+fn digest_and_hash(r: &rusqlite::Row<'_>) -> Result<(Digest, u64), StoreError> {
+    let sha: String = r.get(0)?;
+    let digest = crate::model::parse_digest(&sha).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("not a sha256: {sha:?}").into(),
+        )
+    })?;
+    Ok((digest, parse_phash(&r.get::<_, String>(1)?)))
 }
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {

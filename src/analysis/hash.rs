@@ -171,6 +171,13 @@ pub fn sha256_key(hex: &str) -> u128 {
         .unwrap_or_else(|| u128::from(crate::scope::Fingerprints::of(hex)))
 }
 
+/// [`sha256_key`] of a sha256 held as bytes.
+pub fn digest_key(d: &crate::model::Digest) -> u128 {
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(first)
+}
+
 /// The 64-bit pHash of an upright grey picture of any size.
 pub fn hash_grey(grey: &GrayImage) -> u64 {
     let (w, h) = grey.dimensions();
@@ -575,6 +582,9 @@ mod tests {
     fn a_sha256_key_is_its_first_128_bits() {
         let a = sha256_hex(b"a");
         assert_eq!(sha256_key(&a), u128::from_str_radix(&a[..32], 16).unwrap());
+        let bytes = crate::model::parse_digest(&a).unwrap();
+        assert_eq!(digest_key(&bytes), sha256_key(&a));
+        assert_eq!(crate::model::digest_hex(&bytes), a);
         assert_ne!(sha256_key(&a), sha256_key(&sha256_hex(b"b")));
         // Not hex (a hand-edited database): a key still, and a stable one.
         assert_eq!(sha256_key("not-a-sha"), sha256_key("not-a-sha"));
