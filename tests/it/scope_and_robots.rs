@@ -151,6 +151,85 @@ async fn robots_verdicts_follow_each_crawlers_real_behaviour() {
     assert_eq!(verdict("/open/b.jpg", "*"), "disallowed");
     // Bytespider is reported to ignore robots.txt.
     assert_eq!(verdict("/up/a.jpg", "Bytespider"), "allowed");
+
+    // One finding for the host, tallied as the verdicts were made: every
+    // address it serves, and each AI crawler some verdict lets in.
+    let findings: Vec<&serde_json::Value> = a.report["site_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "robots_allows_ai_crawlers")
+        .collect();
+    assert_eq!(findings.len(), 1, "{:?}", a.report["site_findings"]);
+    assert_eq!(findings[0]["url"], site.url("/robots.txt"));
+    let detail = findings[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("(3 addresses)"), "{detail}");
+    assert!(
+        detail.contains("GPTBot") && detail.contains("Bytespider"),
+        "{detail}"
+    );
+    assert!(!detail.contains("CCBot"), "disallowed everywhere: {detail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pictures_beyond_max_images_keep_their_sightings_and_verdicts() {
+    let site = Site::start(vec![
+        (
+            "/",
+            html(
+                "<html><body><img src='/a.jpg'><img src='/b.jpg'><img src='/c.jpg'></body></html>",
+            ),
+        ),
+        (
+            "/robots.txt",
+            fixed(
+                200,
+                "text/plain",
+                "User-agent: GPTBot
+Disallow: /
+",
+            ),
+        ),
+        ("/a.jpg", jpeg(resized_jpeg("rocket.jpg", 220, 80))),
+        ("/b.jpg", jpeg(resized_jpeg("coffee.png", 220, 80))),
+        ("/c.jpg", jpeg(resized_jpeg("chelsea.png", 220, 80))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let a = audit(&config(&config_text(&db, &site.url("/"), "max_images = 1"))).await;
+    assert_eq!(
+        a.summary.skipped.get("max_images"),
+        Some(&2),
+        "{:?}",
+        a.summary.skipped
+    );
+    let fetched = site
+        .requests()
+        .iter()
+        .filter(|r| r.ends_with(".jpg"))
+        .count();
+    assert_eq!(fetched, 1);
+    // All three sightings are stored, each with the host's verdicts (the
+    // two pictures not fetched have no headers of their own to add).
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let rows: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT s.image_url, v.verdicts FROM sightings s JOIN verdict_maps v ON v.id = s.verdicts_id
+             WHERE s.run_id = ?1 ORDER BY s.image_url",
+        )
+        .unwrap()
+        .query_map([a.summary.run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for (url, verdicts) in &rows {
+        let v: serde_json::Value = serde_json::from_str(verdicts).unwrap();
+        assert_eq!(v["GPTBot"], "disallowed", "{url}: {verdicts}");
+        assert_eq!(v["Bytespider"], "allowed", "{url}: {verdicts}");
+    }
+    assert_eq!(a.report["exposures"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
