@@ -601,24 +601,8 @@ fn places_before(
     ids: &[&str],
 ) -> Result<HashMap<String, Vec<crate::store::Place>>, StoreError> {
     let mut places: HashMap<String, Vec<crate::store::Place>> = HashMap::new();
-    for p in s.run_places_of(previous, ids)? {
+    for p in s.places_of(previous, ids)? {
         places.entry(p.exposure_id.clone()).or_default().push(p);
-    }
-    let carried: Vec<&str> = ids
-        .iter()
-        .copied()
-        .filter(|id| !places.contains_key(*id))
-        .collect();
-    for o in s.last_seen_occurrences(previous, &carried)? {
-        places
-            .entry(o.exposure_id.clone())
-            .or_default()
-            .push(crate::store::Place {
-                exposure_id: o.exposure_id,
-                source: o.source,
-                page_url: o.page_url,
-                image_url: o.image_url,
-            });
     }
     for v in places.values_mut() {
         v.sort_unstable_by(|a, b| {

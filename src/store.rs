@@ -1287,6 +1287,28 @@ impl Store {
         )
     }
 
+    /// Where a run saw each of `ids`, or, for one it carried unseen, where
+    /// it was last seen before ([`Store::last_seen_occurrences`]): what a
+    /// comparison of two runs compares.
+    pub fn places_of(&self, run_id: i64, ids: &[&str]) -> Result<Vec<Place>, StoreError> {
+        let mut places = self.run_places_of(run_id, ids)?;
+        let found: std::collections::HashSet<&str> =
+            places.iter().map(|p| p.exposure_id.as_str()).collect();
+        let unseen: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !found.contains(id))
+            .collect();
+        let last_seen = self.last_seen_occurrences(run_id, &unseen)?;
+        places.extend(last_seen.into_iter().map(|o| Place {
+            exposure_id: o.exposure_id,
+            source: o.source,
+            page_url: o.page_url,
+            image_url: o.image_url,
+        }));
+        Ok(places)
+    }
+
     /// Calls `f` with each picture (sha256) of a run some page linked: its
     /// fetched pictures but those fetched only to see whether an unlinked
     /// address still answers. A picture at two addresses comes twice.

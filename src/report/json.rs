@@ -819,25 +819,20 @@ impl Brief {
     }
 }
 
-/// The briefs of the exposures of `batch` that `pick` says `run` has
-/// (and whether it saw them): seen ones with this run's places, others
-/// with where they were last seen, as the report shows them.
+/// The briefs of the exposures of `batch` that `pick` says `run` has:
+/// seen ones with this run's places, others with where they were last
+/// seen, as the report shows them.
 fn briefs(
     store: &Store,
     run: i64,
     batch: &[Compared],
     pick: fn(&Compared) -> Option<bool>,
 ) -> Result<HashMap<String, Brief>, StoreError> {
-    let mut seen = Vec::new();
-    let mut missing = Vec::new();
-    for c in batch {
-        match pick(c) {
-            Some(true) => seen.push(c.id.as_str()),
-            Some(false) => missing.push(c.id.as_str()),
-            None => {}
-        }
-    }
-    let ids: Vec<&str> = seen.iter().chain(&missing).copied().collect();
+    let ids: Vec<&str> = batch
+        .iter()
+        .filter(|c| pick(c).is_some())
+        .map(|c| c.id.as_str())
+        .collect();
     let mut out: HashMap<String, Brief> = store
         .run_exposures_of(run, &ids)?
         .into_iter()
@@ -851,17 +846,9 @@ fn briefs(
             (e.exposure_id, brief)
         })
         .collect();
-    let places = store
-        .run_places_of(run, &seen)?
-        .into_iter()
-        .map(|p| (p.exposure_id, p.page_url, p.image_url));
-    let last_seen = store
-        .last_seen_occurrences(run, &missing)?
-        .into_iter()
-        .map(|o| (o.exposure_id, o.page_url, o.image_url));
-    for (id, page, image) in places.chain(last_seen) {
-        if let Some(b) = out.get_mut(&id) {
-            b.places.push((page, image));
+    for p in store.places_of(run, &ids)? {
+        if let Some(b) = out.get_mut(&p.exposure_id) {
+            b.places.push((p.page_url, p.image_url));
         }
     }
     Ok(out)
