@@ -308,10 +308,10 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
 /// Groups `pictures` (sha256, in whatever form, and hash) of a run.
 ///
 /// A picture whose bytes were grouped before (`known_pictures[i]`: the
-/// exposure id of `pictures[i]` then) keeps its exposure. Otherwise it joins the nearest known
-/// exposure within the threshold; failing that, the run's other unmatched
-/// pictures gather around leaders (below), each leader a new exposure
-/// named after its hash.
+/// exposure id of `pictures[i]` then) keeps its exposure. Otherwise it
+/// joins the nearest known exposure within the threshold; failing that, the
+/// run's other unmatched pictures gather around leaders (below), each
+/// leader a new exposure named after its hash.
 pub fn group<S>(
     pictures: &[(S, u64)],
     known: &[(String, u64)],
