@@ -403,6 +403,19 @@ impl History {
     }
 }
 
+/// The sightings of some of a run's exposures (`?1` the run, the ids in
+/// `IN ({})` for [`Store::with_ids`]), as `rp`, `i` and `s`. CROSS JOIN
+/// keeps SQLite from starting at the run's every image.
+macro_rules! sightings_of_exposures {
+    () => {
+        "
+         FROM run_pictures rp
+         CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
+         CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
+         WHERE rp.run_id = ?1 AND rp.exposure_id IN ({})"
+    };
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -1267,11 +1280,10 @@ impl Store {
     /// parses (what the next run compares its places with).
     pub fn run_places_of(&self, run_id: i64, ids: &[&str]) -> Result<Vec<Place>, StoreError> {
         self.with_ids(
-            "SELECT rp.exposure_id, s.source, s.page_url, s.image_url
-             FROM run_pictures rp
-             CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
-             CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
-             WHERE rp.run_id = ?1 AND rp.exposure_id IN ({})",
+            concat!(
+                "SELECT rp.exposure_id, s.source, s.page_url, s.image_url",
+                sightings_of_exposures!()
+            ),
             Some(run_id),
             ids,
             |stmt, args| {
@@ -1345,17 +1357,18 @@ impl Store {
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
         let mut rows: Vec<(i64, OccurrenceRow)> = self.with_ids(
-            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context,
-                    s.verdicts_id, s.id
-             FROM run_pictures rp
-             CROSS JOIN images i ON i.run_id = rp.run_id AND i.sha256 = rp.sha256
-             CROSS JOIN sightings s ON s.run_id = i.run_id AND s.image_url = i.url
-             WHERE rp.run_id = ?1 AND rp.exposure_id IN ({})",
+            concat!(
+                "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via,
+                        s.context, s.verdicts_id, s.id",
+                sightings_of_exposures!()
+            ),
             Some(run_id),
             ids,
             |stmt, args| {
                 let mut maps = VerdictMaps::new(&self.conn);
-                rows_of(stmt, args, |r| Ok((r.get(8)?, occurrence_from(r, &mut maps)?)))
+                rows_of(stmt, args, |r| {
+                    Ok((r.get(8)?, occurrence_from(r, &mut maps)?))
+                })
             },
         )?;
         // A picture address fetched twice in a run has two image rows: its
