@@ -1229,16 +1229,6 @@ impl Store {
             .optional()?)
     }
 
-    /// A run's assessed exposures, riskiest first, without their picture
-    /// summaries (`image` is `None`): what the next run compares with.
-    pub fn run_assessments(&self, run_id: i64) -> Result<Vec<RunExposure>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT exposure_id, risk, score, reasons, details, change, NULL FROM run_exposures WHERE run_id = ?1
-             ORDER BY score DESC, exposure_id",
-        )?;
-        rows_of(&mut stmt, params![run_id], run_exposure_from)
-    }
-
     /// Some of a run's assessed exposures, riskiest first, each with when
     /// it was first seen.
     pub fn run_exposures_of(
