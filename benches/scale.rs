@@ -157,7 +157,7 @@ fn hashes(n: usize) -> Vec<(String, u64)> {
 fn bench_group(n: usize) {
     let pictures = hashes(n);
     let t = Instant::now();
-    let g = exposure_audit::group::group(&pictures, &[], &[]);
+    let g = exposure_audit::group::group(&pictures, Default::default(), &[]);
     let secs = t.elapsed().as_secs_f64();
     println!(
         "group: {n} hashes into {} exposures in {secs:.2} s ({:.0} hashes/s), one core; peak {} MiB",
@@ -244,7 +244,7 @@ fn bench_store(n: usize) {
 
     let t = Instant::now();
     let run_pictures = store.run_pictures(run).unwrap();
-    let g = exposure_audit::group::group(&run_pictures, &[], &[]);
+    let g = exposure_audit::group::group(&run_pictures, Default::default(), &[]);
     // Each exposure's picture summary from its copies, as an audit scores
     // it: one exposure's copies at a time.
     let index: HashMap<&str, usize> = pictures

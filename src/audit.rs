@@ -425,9 +425,10 @@ fn finish(
         register.insert(u64::from_str_radix(&w.phash, 16).unwrap_or(0), i);
     }
     let protected = crate::protect::Matcher::load(store)?;
-    let known = store.known_exposures()?;
-    let known_pictures = store.known_picture_exposures(&pictures)?;
-    let mut grouping = group::group(&pictures, &known, &known_pictures);
+    let known = group::Known::new(store.known_exposures()?);
+    let known_pictures = store.known_picture_exposures(&pictures, |id| known.place(id))?;
+    let mut grouping = group::group(&pictures, known, &known_pictures);
+    drop(known_pictures);
 
     // WordPress size variants of one upload are one picture even where a
     // square crop moves the hash too far. Sorted, so links do not depend on
@@ -461,26 +462,23 @@ fn finish(
     store.sighted_pictures(run_id, |sha| {
         sighted.insert(crate::analysis::hash::sha256_key(sha));
     })?;
-    let mut shown = vec![false; grouping.ids.len()];
+    let mut shown = vec![false; grouping.exposures()];
     for (i, (sha, _)) in pictures.iter().enumerate() {
         if sighted.contains(&crate::analysis::hash::digest_key(sha)) {
             shown[grouping.of[i] as usize] = true;
         }
     }
     drop(sighted);
-    let mut seen: Vec<&str> = grouping
-        .ids
-        .iter()
-        .zip(&shown)
-        .filter(|(_, shown)| **shown)
-        .map(|(id, _)| id.as_str())
+    let mut seen: Vec<&str> = (0..grouping.exposures() as u32)
+        .filter(|&e| shown[e as usize])
+        .map(|e| grouping.id(e))
         .collect();
     seen.sort_unstable();
     let run_pictures = pictures
         .iter()
         .zip(&grouping.of)
         .filter(|(_, e)| shown[**e as usize])
-        .map(|((sha, _), e)| (digest_hex(sha), grouping.ids[*e as usize].as_str()));
+        .map(|((sha, _), e)| (digest_hex(sha), grouping.id(*e)));
 
     // Exposures of the previous run not seen now: resolved only when every
     // page they were seen on was fetched this run and answered.

@@ -273,23 +273,71 @@ fn part_masks(r: u32) -> std::rc::Rc<Vec<u32>> {
     masks
 }
 
+/// The exposures known before a run, (id, reference hash) in the order
+/// given, and their places sorted by id: an id is looked up without being
+/// copied into a map, so each is held once.
+#[derive(Debug, Default, PartialEq)]
+pub struct Known {
+    list: Vec<(String, u64)>,
+    by_id: Vec<u32>,
+}
+
+impl Known {
+    pub fn new(list: Vec<(String, u64)>) -> Self {
+        let mut by_id: Vec<u32> = (0..list.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| list[a as usize].0.cmp(&list[b as usize].0));
+        Known { list, by_id }
+    }
+
+    /// The place of exposure `id`, if known.
+    pub fn place(&self, id: &str) -> Option<u32> {
+        self.by_id
+            .binary_search_by(|&p| self.list[p as usize].0.as_str().cmp(id))
+            .ok()
+            .map(|i| self.by_id[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
 /// The outcome of grouping one run's pictures. Pictures are named by their
-/// place in the slice given to [`group`], exposures by their place in
-/// `ids`: a picture costs four bytes here, not its sha256 and exposure id.
+/// place in the slice given to [`group`], exposures by a number: below
+/// `known.len()` a known exposure, from there on one of `new_exposures`.
+/// A picture costs four bytes here, and each exposure id is held once.
 #[derive(Debug, Default, PartialEq)]
 pub struct Grouping {
+    /// The exposures known before this run.
+    pub known: Known,
     /// Exposures created by this run: (id, reference hash).
     pub new_exposures: Vec<(String, u64)>,
-    /// The exposures the pictures went to, known or new, each once.
-    pub ids: Vec<String>,
-    /// Each picture's exposure, in the order given: a place in `ids`.
+    /// Each picture's exposure, in the order given.
     pub of: Vec<u32>,
 }
 
 impl Grouping {
+    /// How many exposure numbers there are (known and new).
+    pub fn exposures(&self) -> usize {
+        self.known.len() + self.new_exposures.len()
+    }
+
+    /// The id of exposure number `e`.
+    pub fn id(&self, e: u32) -> &str {
+        let e = e as usize;
+        match self.known.list.get(e) {
+            Some((id, _)) => id,
+            None => &self.new_exposures[e - self.known.len()].0,
+        }
+    }
+
     /// The exposure id of the `i`th picture.
     pub fn exposure(&self, i: usize) -> &str {
-        &self.ids[self.of[i] as usize]
+        self.id(self.of[i])
     }
 }
 
@@ -308,37 +356,17 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
 /// Groups `pictures` (sha256, in whatever form, and hash) of a run.
 ///
 /// A picture whose bytes were grouped before (`known_pictures[i]`: the
-/// exposure id of `pictures[i]` then) keeps its exposure. Otherwise it
-/// joins the nearest known exposure within the threshold; failing that, the
-/// run's other unmatched pictures gather around leaders (below), each
-/// leader a new exposure named after its hash.
-pub fn group<S>(
-    pictures: &[(S, u64)],
-    known: &[(String, u64)],
-    known_pictures: &[Option<String>],
-) -> Grouping {
-    let index = HammingIndex::new(known.iter().map(|(_, h)| *h).collect());
-    let mut taken: std::collections::HashSet<String> =
-        known.iter().map(|(id, _)| id.clone()).collect();
-    let mut out = Grouping {
-        of: vec![0; pictures.len()],
-        ..Grouping::default()
-    };
-    // Known exposures get a place in `ids` when a picture first goes to one.
-    let mut place: HashMap<String, u32> = HashMap::new();
-    let mut place_of = |out: &mut Grouping, id: &str| -> u32 {
-        if let Some(&p) = place.get(id) {
-            return p;
-        }
-        let p = out.ids.len() as u32;
-        out.ids.push(id.to_string());
-        place.insert(id.to_string(), p);
-        p
-    };
+/// place in `known` of `pictures[i]`'s exposure then) keeps its exposure.
+/// Otherwise it joins the nearest known exposure within the threshold;
+/// failing that, the run's other unmatched pictures gather around leaders
+/// (below), each leader a new exposure named after its hash.
+pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u32>]) -> Grouping {
+    let index = HammingIndex::new(known.list.iter().map(|(_, h)| *h).collect());
+    let mut of = vec![0u32; pictures.len()];
     let mut unmatched: Vec<usize> = Vec::new();
     for (i, (_, h)) in pictures.iter().enumerate() {
-        if let Some(id) = known_pictures.get(i).and_then(Option::as_ref) {
-            out.of[i] = place_of(&mut out, id);
+        if let Some(&Some(e)) = known_pictures.get(i) {
+            of[i] = e;
             continue;
         }
         let mut best: Option<(usize, u32)> = None;
@@ -348,10 +376,16 @@ pub fn group<S>(
             }
         });
         match best {
-            Some((item, _)) => out.of[i] = place_of(&mut out, &known[item].0),
+            Some((item, _)) => of[i] = item as u32,
             None => unmatched.push(i),
         }
     }
+    drop(index);
+    let mut out = Grouping {
+        known,
+        new_exposures: Vec::new(),
+        of,
+    };
     // Clusters among the unmatched: each picture joins a leader within the
     // threshold, leaders taken best connected first (the middle of a family
     // of copies), as a picture of a later run joins a known exposure within
@@ -401,6 +435,10 @@ pub fn group<S>(
             }
         }
     }
+    // New ids must differ from the known ones and from each other; ids
+    // made this run are remembered by fingerprint (a false match only adds
+    // a suffix).
+    let mut made = crate::scope::Fingerprints::default();
     let mut places: HashMap<usize, u32> = HashMap::new();
     for (k, &i) in unmatched.iter().enumerate() {
         let r = leader[k];
@@ -408,10 +446,10 @@ pub fn group<S>(
             Some(&p) => p,
             None => {
                 let h = pictures[unmatched[r]].1;
-                let id = exposure_id(h, &|c| taken.contains(c));
-                taken.insert(id.clone());
-                out.new_exposures.push((id.clone(), h));
-                let p = place_of(&mut out, &id);
+                let id = exposure_id(h, &|c| out.known.place(c).is_some() || made.contains(c));
+                made.insert(id.as_str());
+                let p = out.exposures() as u32;
+                out.new_exposures.push((id, h));
                 places.insert(r, p);
                 p
             }
@@ -431,7 +469,7 @@ pub fn merge_linked(grouping: &mut Grouping, links: &[(usize, usize)]) {
         return;
     }
     // Union-find over exposures: a link joins its pictures' exposures.
-    let n = grouping.ids.len();
+    let n = grouping.exposures();
     let mut parent: Vec<usize> = (0..n).collect();
     fn root(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
@@ -456,31 +494,36 @@ pub fn merge_linked(grouping: &mut Grouping, links: &[(usize, usize)]) {
     for e in 0..n {
         let r = root(&mut parent, e);
         let w = winner.entry(r).or_insert(e);
-        let better = (votes[e], std::cmp::Reverse(&grouping.ids[e]))
-            > (votes[*w], std::cmp::Reverse(&grouping.ids[*w]));
+        let better = (votes[e], std::cmp::Reverse(grouping.id(e as u32)))
+            > (votes[*w], std::cmp::Reverse(grouping.id(*w as u32)));
         if better {
             *w = e;
         }
     }
+    let mut used = vec![false; n];
     for e in &mut grouping.of {
         let r = root(&mut parent, *e as usize);
         *e = winner[&r] as u32;
+        used[*e as usize] = true;
     }
-    let mut used = vec![false; n];
-    for &e in &grouping.of {
-        used[e as usize] = true;
+    // New exposures left empty are dropped, and the rest renumbered.
+    let first_new = grouping.known.len();
+    let mut renumbered: Vec<u32> = (0..n as u32).collect();
+    let mut next = first_new as u32;
+    for e in first_new..n {
+        if used[e] {
+            renumbered[e] = next;
+            next += 1;
+        }
     }
-    let unused: std::collections::HashSet<&str> = (0..n)
-        .filter(|&e| !used[e])
-        .map(|e| grouping.ids[e].as_str())
-        .collect();
-    let keep: Vec<(String, u64)> = grouping
-        .new_exposures
-        .iter()
-        .filter(|(id, _)| !unused.contains(id.as_str()))
-        .cloned()
-        .collect();
-    grouping.new_exposures = keep;
+    let mut e = first_new;
+    grouping.new_exposures.retain(|_| {
+        e += 1;
+        used[e - 1]
+    });
+    for e in &mut grouping.of {
+        *e = renumbered[*e as usize];
+    }
 }
 
 #[cfg(test)]
@@ -612,22 +655,27 @@ mod tests {
             ("s2".to_string(), a_copy),
             ("s3".to_string(), b),
         ];
-        let g = group(&pics, &[], &[]);
+        let g = group(&pics, Known::default(), &[]);
         assert_eq!(g.new_exposures.len(), 2);
         assert_eq!(g.exposure(0), g.exposure(1));
         assert_ne!(g.exposure(0), g.exposure(2));
         // Next run: a recompressed re-upload joins the known exposure.
-        let known = g.new_exposures.clone();
+        let known = || Known::new(g.new_exposures.clone());
         let next = vec![("s4".to_string(), a ^ 0b1_0000_0001)];
-        let g2 = group(&next, &known, &[]);
+        let g2 = group(&next, known(), &[]);
         assert!(g2.new_exposures.is_empty());
         assert_eq!(g2.exposure(0), g.exposure(0));
         // Known bytes keep their exposure whatever the hash index says.
-        let kp = [Some("exp-x".to_string())];
+        let of_a = known().place(g.exposure(0));
+        assert!(of_a.is_some());
         assert_eq!(
-            group(&[("s3".to_string(), b)], &known, &kp).exposure(0),
-            "exp-x"
+            group(&[("s3".to_string(), b)], known(), &[of_a]).exposure(0),
+            g.exposure(0)
         );
+        // A new exposure whose hash names a known one takes a suffix.
+        let taken = Known::new(vec![(exposure_id(b, &|_| false), a)]);
+        let g3 = group(&[("s5".to_string(), b)], taken, &[]);
+        assert_eq!(g3.exposure(0), format!("{}-2", exposure_id(b, &|_| false)));
     }
 
     #[test]
@@ -648,7 +696,7 @@ mod tests {
             .enumerate()
             .map(|(i, h)| (format!("c{i}"), *h))
             .collect();
-        let g = group(&pics, &[], &[]);
+        let g = group(&pics, Known::default(), &[]);
         assert!(g.new_exposures.len() >= 2, "{:?}", g.new_exposures);
         for (i, (_, h)) in pics.iter().enumerate() {
             assert!((reference(&g, i) ^ h).count_ones() <= SAME_PICTURE_MAX_DISTANCE);
@@ -663,7 +711,7 @@ mod tests {
             ("f-d".to_string(), c),
             ("f-e".to_string(), flip(c, 20..22)),
         ];
-        let g = group(&family, &[], &[]);
+        let g = group(&family, Known::default(), &[]);
         assert_eq!(g.new_exposures.len(), 1);
         assert_eq!(g.new_exposures[0].1, c);
     }
@@ -672,18 +720,27 @@ mod tests {
     fn linked_pictures_join_one_exposure() {
         let a = 0xf0f0_f0f0_0f0f_0f0fu64;
         let crop = 0x1234_5678_9abc_def0u64; // far from `a` in hash
+        let other = !a;
         let pics = vec![
             ("orig".to_string(), a),
             ("copy".to_string(), a ^ 1),
             ("thumb".to_string(), crop),
+            ("other".to_string(), other),
         ];
-        let mut g = group(&pics, &[], &[]);
-        assert_eq!(g.new_exposures.len(), 2);
+        let mut g = group(&pics, Known::default(), &[]);
+        assert_eq!(g.new_exposures.len(), 3);
         merge_linked(&mut g, &[(0, 2)]);
-        assert_eq!(g.new_exposures.len(), 1);
-        let ids: std::collections::HashSet<&str> = (0..pics.len()).map(|i| g.exposure(i)).collect();
+        assert_eq!(g.new_exposures.len(), 2);
+        let ids: std::collections::HashSet<&str> = (0..3).map(|i| g.exposure(i)).collect();
         assert_eq!(ids.len(), 1);
-        assert_eq!(g.new_exposures[0].1, a, "the majority's exposure wins");
+        let reference = |i: usize| {
+            let id = g.exposure(i);
+            g.new_exposures.iter().find(|(e, _)| e == id).unwrap().1
+        };
+        assert_eq!(reference(0), a, "the majority's exposure wins");
+        // The exposure dropped, the others are renumbered.
+        assert_eq!(reference(3), other);
+        assert!(g.of.iter().all(|&e| (e as usize) < g.exposures()));
     }
 
     #[test]

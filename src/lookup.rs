@@ -78,7 +78,7 @@ pub fn lookup(store: &Store, file: &Path, max_pixels: u64) -> Result<Lookup, Loo
     for (i, (_, h)) in pictures.iter().enumerate() {
         tree.insert(*h, i);
     }
-    let of_picture = store.known_picture_exposures(&pictures)?;
+    let of_picture = store.known_picture_exposures(&pictures, |id| Some(id.to_string()))?;
     // Best (distance, mirrored) per exposure.
     let mut best: std::collections::BTreeMap<String, (u32, bool)> = Default::default();
     for (query, mirrored) in [(hash, false), (mirror, true)] {

@@ -645,7 +645,19 @@ impl Store {
             "SELECT DISTINCT p.sha256, p.phash FROM images i JOIN pictures p ON p.sha256 = i.sha256
              WHERE i.run_id = ?1 ORDER BY p.sha256",
         )?;
-        rows_of(&mut stmt, params![run_id], digest_and_hash)
+        // Sized first: the list is the closing's largest, and doubling
+        // would hold it twice for a moment.
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(DISTINCT sha256) FROM images WHERE run_id = ?1",
+            params![run_id],
+            |r| r.get(0),
+        )?;
+        let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+        let mut rows = stmt.query(params![run_id])?;
+        while let Some(r) = rows.next()? {
+            out.push(digest_and_hash(r)?);
+        }
+        Ok(out)
     }
 
     /// Every exposure known from earlier runs, with its reference hash.
@@ -662,11 +674,13 @@ impl Store {
     }
 
     /// The last exposure each of `pictures` (sorted by sha256) was assigned
-    /// to in an earlier run, if any: `out[i]` for `pictures[i]`.
-    pub fn known_picture_exposures(
+    /// to in an earlier run, if any, as `name` names it (`None`: no longer
+    /// known): `out[i]` for `pictures[i]`.
+    pub fn known_picture_exposures<T: Clone>(
         &self,
         pictures: &[(Digest, u64)],
-    ) -> Result<Vec<Option<String>>, StoreError> {
+        name: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<Option<T>>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT sha256, exposure_id FROM run_pictures ORDER BY run_id")?;
@@ -676,7 +690,7 @@ impl Store {
             let sha = crate::model::parse_digest(r.get_ref(0)?.as_str().unwrap_or_default());
             let found = sha.and_then(|sha| pictures.binary_search_by(|(p, _)| p.cmp(&sha)).ok());
             if let Some(i) = found {
-                out[i] = Some(r.get(1)?);
+                out[i] = name(r.get_ref(1)?.as_str().unwrap_or_default());
             }
         }
         Ok(out)
