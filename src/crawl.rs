@@ -515,9 +515,7 @@ impl Crawl {
             match result {
                 TaskResult::Image(img) => {
                     let waiting = pictures.waiting.remove(&img.url).unwrap_or_default();
-                    pictures
-                        .known
-                        .insert(Fingerprints::of(&img.url), (img.x_robots_tag, img.rules));
+                    pictures.know(&img.url, img.x_robots_tag, img.rules);
                     for s in waiting {
                         self.send_sighting(pictures, s).await;
                     }
@@ -533,9 +531,7 @@ impl Crawl {
                     if images_queued >= self.settings.max_images {
                         *outcome.skipped.entry("max_images".into()).or_default() += 1;
                         let rules = self.rules_of(&s.image_url, &walk.source.name).await;
-                        pictures
-                            .known
-                            .insert(Fingerprints::of(&s.image_url), (None, rules));
+                        pictures.know(&s.image_url, None, rules);
                     } else {
                         images_queued += 1;
                         walk.image_queue
@@ -556,7 +552,7 @@ impl Crawl {
         if !outcome.cancelled {
             for (url, sightings) in left {
                 let rules = self.rules_of(&url, &walk.source.name).await;
-                pictures.known.insert(Fingerprints::of(&url), (None, rules));
+                pictures.know(&url, None, rules);
                 for s in sightings {
                     self.send_sighting(pictures, s).await;
                 }
@@ -1203,9 +1199,15 @@ struct ImageResult {
 #[derive(Default)]
 pub struct Pictures {
     /// Addresses (by [`Fingerprints::of`]) whose fetch ended or will not
-    /// happen: the picture's X-Robots-Tag and its host's robots.txt
-    /// (`None`: not a URL).
-    known: HashMap<u64, (Option<String>, Option<Arc<HostRobots>>)>,
+    /// happen: the picture's X-Robots-Tag and its host's robots.txt, as
+    /// places in `tags` and `hosts` (16 bytes an address).
+    known: HashMap<u64, (u32, u32)>,
+    /// The distinct X-Robots-Tag values met (the first: none).
+    tags: Interned<Option<String>>,
+    /// The distinct robots.txt rules met, by address: a host's rules are
+    /// one `Arc` for the whole crawl.
+    hosts: Vec<Arc<HostRobots>>,
+    host_places: HashMap<usize, u32>,
     /// Sightings of pictures being fetched.
     waiting: HashMap<String, Vec<Sighting>>,
     /// Most sightings share one of a few verdict maps (every crawler
@@ -1226,7 +1228,55 @@ impl std::fmt::Debug for Pictures {
     }
 }
 
+/// Distinct values, each held once and named by its place.
+struct Interned<T> {
+    values: Vec<T>,
+    places: HashMap<T, u32>,
+}
+
+impl<T: Default> Default for Interned<T> {
+    fn default() -> Self {
+        Interned {
+            values: vec![T::default()],
+            places: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone + Eq + std::hash::Hash + Default> Interned<T> {
+    fn place(&mut self, value: T) -> u32 {
+        if value == T::default() {
+            return 0;
+        }
+        if let Some(&p) = self.places.get(&value) {
+            return p;
+        }
+        let p = self.values.len() as u32;
+        self.values.push(value.clone());
+        self.places.insert(value, p);
+        p
+    }
+}
+
 impl Pictures {
+    /// Records what a picture's verdicts need once its fetch has ended or
+    /// will not happen.
+    fn know(&mut self, url: &str, x_robots_tag: Option<String>, rules: Option<Arc<HostRobots>>) {
+        let tag = self.tags.place(x_robots_tag);
+        // 0: not a URL; host n: hosts[n - 1].
+        let host = match rules {
+            None => 0,
+            Some(r) => *self
+                .host_places
+                .entry(Arc::as_ptr(&r) as usize)
+                .or_insert_with(|| {
+                    self.hosts.push(r);
+                    self.hosts.len() as u32
+                }),
+        };
+        self.known.insert(Fingerprints::of(url), (tag, host));
+    }
+
     /// Whether some page of this run linked the address.
     pub fn sighted(&self, url: &str) -> bool {
         self.known.contains_key(&Fingerprints::of(url)) || self.waiting.contains_key(url)
@@ -1243,8 +1293,13 @@ impl Pictures {
 
     /// A sighting's robots verdicts, from what is known of its picture.
     fn verdicts(&mut self, crawlers: &[Crawler], s: &Sighting) -> Arc<RobotsVerdicts> {
-        let verdicts = match self.known.get(&Fingerprints::of(&s.image_url)) {
-            Some((tags, Some(rules))) => {
+        let known = self.known.get(&Fingerprints::of(&s.image_url));
+        let known = known.and_then(|&(tag, host)| {
+            let rules = self.hosts.get((host as usize).checked_sub(1)?)?;
+            Some((&self.tags.values[tag as usize], rules))
+        });
+        let verdicts = match known {
+            Some((tags, rules)) => {
                 let image_tags =
                     robots::parse_directives(&tags.iter().map(String::as_str).collect::<Vec<_>>());
                 let page_tags = robots::parse_directives(
