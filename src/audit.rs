@@ -197,7 +197,7 @@ async fn run_body(
     crawl.cancel = cancel;
     let crawl = Arc::new(crawl);
     let deadline = started + config.crawl.max_run_time;
-    let outcome = crawl.run(&config.sources, deadline).await;
+    let mut outcome = crawl.run(&config.sources, deadline).await;
     if outcome.cancelled {
         return interrupted(crawl, tx, writer, run_id, started, outcome).await;
     }
@@ -218,6 +218,9 @@ async fn run_body(
         }
     }
     let unlinked: Vec<String> = unlinked.into_iter().collect();
+    // The run's picture addresses are not needed past here: the closing
+    // reads what it needs from the store.
+    outcome.pictures = Default::default();
     // Not when the crawl saw nothing (the site is down): that run fails as it is.
     let crawled_nothing = crawl.counters.pages_fetched.load(Ordering::Relaxed) == 0;
     let still_served: HashSet<String> =
@@ -469,11 +472,11 @@ fn finish(
         }
     }
     drop(sighted);
-    let mut seen: Vec<&str> = (0..grouping.exposures() as u32)
+    // By number (four bytes an exposure), in id order.
+    let mut seen: Vec<u32> = (0..grouping.exposures() as u32)
         .filter(|&e| shown[e as usize])
-        .map(|e| grouping.id(e))
         .collect();
-    seen.sort_unstable();
+    seen.sort_unstable_by(|&a, &b| grouping.id(a).cmp(grouping.id(b)));
     let run_pictures = pictures
         .iter()
         .zip(&grouping.of)
@@ -527,7 +530,9 @@ fn finish(
     store.write_transaction(|s| {
         s.add_exposures(run_id, &grouping.new_exposures, &closed_at)?;
         s.add_run_pictures(run_id, run_pictures)?;
-        for ids in seen.chunks(SCORE_BATCH) {
+        for numbers in seen.chunks(SCORE_BATCH) {
+            let ids: Vec<&str> = numbers.iter().map(|&e| grouping.id(e)).collect();
+            let ids = ids.as_slice();
             let batch = score_batch(s, &scoring, ids, &mut alert_items)?;
             s.add_run_exposures(run_id, &batch)?;
             tally(&batch);
@@ -536,7 +541,7 @@ fn finish(
             let unseen: Vec<String> = s
                 .live_exposure_ids(p)?
                 .into_iter()
-                .filter(|id| seen.binary_search(&id.as_str()).is_err())
+                .filter(|id| seen.binary_search_by(|&e| grouping.id(e).cmp(id)).is_err())
                 .collect();
             let unseen: Vec<&str> = unseen.iter().map(String::as_str).collect();
             let fetched_ok: HashSet<String> = if unseen.is_empty() {

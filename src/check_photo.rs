@@ -94,12 +94,12 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
         let known = store.known_exposures()?;
         let mut tree = BkTree::new();
         for (i, (_, h)) in known.iter().enumerate() {
-            tree.insert(*h, i);
+            tree.insert(h, i);
         }
         let mut matches = tree.find(picture.phash, SAME_PICTURE_MAX_DISTANCE);
         matches.sort_by_key(|&(i, d)| (d, i));
         for (i, _) in matches.into_iter().take(5) {
-            let id = &known[i].0;
+            let id = known.id(i);
             let Some((run, assessment)) = store.latest_assessment(id)? else {
                 continue;
             };
@@ -125,7 +125,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             names.sort();
             names.dedup();
             already_public.push(PublicCopy {
-                exposure_id: id.clone(),
+                exposure_id: id.to_string(),
                 risk: assessment.risk.as_str(),
                 pages,
                 names,

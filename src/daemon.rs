@@ -474,7 +474,7 @@ mod tests {
             payload: String::new(),
         };
         let close = crate::store::RunClose {
-            new_exposures: &[],
+            new_exposures: &Default::default(),
             assignments: &[],
             assessed: &[],
             status: RunStatus::Complete,

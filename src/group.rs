@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use crate::model::ExposureList;
+
 /// Hashes at most this many bits apart are the same picture. Chosen by
 /// measurement (docs/hashing.md): resized and recompressed copies differ by
 /// 0-4 bits, mild crops by up to about 12, different pictures by 20 or more.
@@ -278,21 +280,21 @@ fn part_masks(r: u32) -> std::rc::Rc<Vec<u32>> {
 /// copied into a map, so each is held once.
 #[derive(Debug, Default, PartialEq)]
 pub struct Known {
-    list: Vec<(String, u64)>,
+    list: ExposureList,
     by_id: Vec<u32>,
 }
 
 impl Known {
-    pub fn new(list: Vec<(String, u64)>) -> Self {
+    pub fn new(list: ExposureList) -> Self {
         let mut by_id: Vec<u32> = (0..list.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| list[a as usize].0.cmp(&list[b as usize].0));
+        by_id.sort_unstable_by(|&a, &b| list.id(a as usize).cmp(list.id(b as usize)));
         Known { list, by_id }
     }
 
     /// The place of exposure `id`, if known.
     pub fn place(&self, id: &str) -> Option<u32> {
         self.by_id
-            .binary_search_by(|&p| self.list[p as usize].0.as_str().cmp(id))
+            .binary_search_by(|&p| self.list.id(p as usize).cmp(id))
             .ok()
             .map(|i| self.by_id[i])
     }
@@ -315,7 +317,7 @@ pub struct Grouping {
     /// The exposures known before this run.
     pub known: Known,
     /// Exposures created by this run: (id, reference hash).
-    pub new_exposures: Vec<(String, u64)>,
+    pub new_exposures: ExposureList,
     /// Each picture's exposure, in the order given.
     pub of: Vec<u32>,
 }
@@ -329,9 +331,9 @@ impl Grouping {
     /// The id of exposure number `e`.
     pub fn id(&self, e: u32) -> &str {
         let e = e as usize;
-        match self.known.list.get(e) {
-            Some((id, _)) => id,
-            None => &self.new_exposures[e - self.known.len()].0,
+        match e.checked_sub(self.known.len()) {
+            None => self.known.list.id(e),
+            Some(new) => self.new_exposures.id(new),
         }
     }
 
@@ -361,7 +363,7 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
 /// failing that, the run's other unmatched pictures gather around leaders
 /// (below), each leader a new exposure named after its hash.
 pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u32>]) -> Grouping {
-    let index = HammingIndex::new(known.list.iter().map(|(_, h)| *h).collect());
+    let index = HammingIndex::new(known.list.iter().map(|(_, h)| h).collect());
     let mut of = vec![0u32; pictures.len()];
     let mut unmatched: Vec<usize> = Vec::new();
     for (i, (_, h)) in pictures.iter().enumerate() {
@@ -383,7 +385,7 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
     drop(index);
     let mut out = Grouping {
         known,
-        new_exposures: Vec::new(),
+        new_exposures: ExposureList::default(),
         of,
     };
     // Clusters among the unmatched: each picture joins a leader within the
@@ -403,6 +405,7 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
         spread[a] += d;
         spread[b] += d;
     });
+    drop(local);
     // Neighbour lists, packed: those of k are adjacent[start[k]..start[k + 1]].
     let mut start = vec![0u32; unmatched.len() + 1];
     for &(a, b) in &pairs {
@@ -449,7 +452,7 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
                 let id = exposure_id(h, &|c| out.known.place(c).is_some() || made.contains(c));
                 made.insert(id.as_str());
                 let p = out.exposures() as u32;
-                out.new_exposures.push((id, h));
+                out.new_exposures.push(&id, h);
                 places.insert(r, p);
                 p
             }
@@ -516,11 +519,7 @@ pub fn merge_linked(grouping: &mut Grouping, links: &[(usize, usize)]) {
             next += 1;
         }
     }
-    let mut e = first_new;
-    grouping.new_exposures.retain(|_| {
-        e += 1;
-        used[e - 1]
-    });
+    grouping.new_exposures.retain(|new| used[first_new + new]);
     for e in &mut grouping.of {
         *e = renumbered[*e as usize];
     }
@@ -673,7 +672,11 @@ mod tests {
             g.exposure(0)
         );
         // A new exposure whose hash names a known one takes a suffix.
-        let taken = Known::new(vec![(exposure_id(b, &|_| false), a)]);
+        let taken = Known::new(
+            [(exposure_id(b, &|_| false).as_str(), a)]
+                .into_iter()
+                .collect(),
+        );
         let g3 = group(&[("s5".to_string(), b)], taken, &[]);
         assert_eq!(g3.exposure(0), format!("{}-2", exposure_id(b, &|_| false)));
     }
@@ -683,7 +686,7 @@ mod tests {
         let flip = |h: u64, bits: std::ops::Range<u32>| bits.fold(h, |h, b| h ^ (1 << b));
         let reference = |g: &Grouping, i: usize| {
             let id = g.exposure(i);
-            g.new_exposures.iter().find(|(e, _)| e == id).unwrap().1
+            g.new_exposures.iter().find(|(e, _)| *e == id).unwrap().1
         };
         // Each 6 bits from the one before: neighbours are alike, the ends
         // 30 bits apart are different pictures.
@@ -713,7 +716,7 @@ mod tests {
         ];
         let g = group(&family, Known::default(), &[]);
         assert_eq!(g.new_exposures.len(), 1);
-        assert_eq!(g.new_exposures[0].1, c);
+        assert_eq!(g.new_exposures.hash(0), c);
     }
 
     #[test]
@@ -735,7 +738,7 @@ mod tests {
         assert_eq!(ids.len(), 1);
         let reference = |i: usize| {
             let id = g.exposure(i);
-            g.new_exposures.iter().find(|(e, _)| e == id).unwrap().1
+            g.new_exposures.iter().find(|(e, _)| *e == id).unwrap().1
         };
         assert_eq!(reference(0), a, "the majority's exposure wins");
         // The exposure dropped, the others are renumbered.

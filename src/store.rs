@@ -13,7 +13,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
 use crate::model::{
-    Context, Detail, Digest, ExposureImage, FoundVia, Picture, Risk, RobotsVerdicts, SiteFinding,
+    Context, Detail, Digest, ExposureImage, ExposureList, FoundVia, Picture, Risk, RobotsVerdicts,
+    SiteFinding,
 };
 
 /// Errors of the store. Each ends the run: the database is the record.
@@ -191,7 +192,7 @@ pub struct NewAlert {
 /// Everything that closes a run, written in one transaction.
 #[derive(Clone, Copy)]
 pub struct RunClose<'a> {
-    pub new_exposures: &'a [(String, u64)],
+    pub new_exposures: &'a ExposureList,
     /// (sha256, exposure id) of each picture of the run.
     pub assignments: &'a [(&'a str, &'a str)],
     pub assessed: &'a [RunExposure],
@@ -661,16 +662,17 @@ impl Store {
     }
 
     /// Every exposure known from earlier runs, with its reference hash.
-    pub fn known_exposures(&self) -> Result<Vec<(String, u64)>, StoreError> {
+    pub fn known_exposures(&self) -> Result<ExposureList, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, phash FROM exposures ORDER BY first_run_id, id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.map(|r| {
-            r.map(|(s, h)| (s, parse_phash(&h)))
-                .map_err(StoreError::from)
-        })
-        .collect()
+        let mut rows = stmt.query([])?;
+        let mut out = ExposureList::default();
+        while let Some(r) = rows.next()? {
+            let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
+            out.push(text(0)?, parse_phash(text(1)?));
+        }
+        Ok(out)
     }
 
     /// The last exposure each of `pictures` (sorted by sha256) was assigned
@@ -743,14 +745,14 @@ impl Store {
     pub fn add_exposures(
         &self,
         run_id: i64,
-        exposures: &[(String, u64)],
+        exposures: &ExposureList,
         now: &str,
     ) -> Result<(), StoreError> {
         let mut ins = self.conn.prepare_cached(
             "INSERT INTO exposures (id, phash, first_run_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for (id, phash) in exposures {
-            ins.execute(params![id, crate::model::phash_hex(*phash), run_id, now])?;
+        for (id, phash) in exposures.iter() {
+            ins.execute(params![id, crate::model::phash_hex(phash), run_id, now])?;
         }
         Ok(())
     }
