@@ -109,7 +109,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             let mut pages: Vec<String> = store
                 .occurrences(run)?
                 .into_iter()
-                .filter(|o| &o.exposure_id == id)
+                .filter(|o| o.exposure_id == id)
                 .map(|o| o.page_url)
                 .collect();
             pages.sort();
