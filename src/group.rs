@@ -365,7 +365,7 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
 pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u32>]) -> Grouping {
     let index = HammingIndex::new(known.list.iter().map(|(_, h)| h).collect());
     let mut of = vec![0u32; pictures.len()];
-    let mut unmatched: Vec<usize> = Vec::new();
+    let mut unmatched: Vec<u32> = Vec::new();
     for (i, (_, h)) in pictures.iter().enumerate() {
         if let Some(&Some(e)) = known_pictures.get(i) {
             of[i] = e;
@@ -379,7 +379,7 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
         });
         match best {
             Some((item, _)) => of[i] = item as u32,
-            None => unmatched.push(i),
+            None => unmatched.push(i as u32),
         }
     }
     drop(index);
@@ -395,11 +395,12 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
     // the threshold join) chained distinct pictures once a run held enough
     // of them: 15,570 of 40,000 pictures of the crawl benchmark's site in
     // one exposure.
-    let local = HammingIndex::new(unmatched.iter().map(|&i| pictures[i].1).collect());
+    let local = HammingIndex::new(unmatched.iter().map(|&i| pictures[i as usize].1).collect());
+    let n = unmatched.len();
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     // Summed distance to the neighbours: of two as well connected, the
     // nearer to them all leads.
-    let mut spread = vec![0u32; unmatched.len()];
+    let mut spread = vec![0u32; n];
     local.for_each_pair_within(SAME_PICTURE_MAX_DISTANCE, |a, b, d| {
         pairs.push((a as u32, b as u32));
         spread[a] += d;
@@ -407,12 +408,12 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
     });
     drop(local);
     // Neighbour lists, packed: those of k are adjacent[start[k]..start[k + 1]].
-    let mut start = vec![0u32; unmatched.len() + 1];
+    let mut start = vec![0u32; n + 1];
     for &(a, b) in &pairs {
         start[a as usize + 1] += 1;
         start[b as usize + 1] += 1;
     }
-    for k in 0..unmatched.len() {
+    for k in 0..n {
         start[k + 1] += start[k];
     }
     let mut fill = start.clone();
@@ -423,40 +424,43 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
         adjacent[fill[b as usize] as usize] = a;
         fill[b as usize] += 1;
     }
+    drop(fill);
     let neighbours = |k: usize| &adjacent[start[k] as usize..start[k + 1] as usize];
-    let mut order: Vec<usize> = (0..unmatched.len()).collect();
-    order.sort_by_key(|&k| (std::cmp::Reverse(neighbours(k).len()), spread[k], k));
-    const NONE: usize = usize::MAX;
-    let mut leader = vec![NONE; unmatched.len()];
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by_key(|&k| {
+        let k = k as usize;
+        (std::cmp::Reverse(neighbours(k).len()), spread[k], k)
+    });
+    drop(spread);
+    const NONE: u32 = u32::MAX;
+    let mut leader = vec![NONE; n];
     for k in order {
-        if leader[k] == NONE {
-            leader[k] = k;
-            for &j in neighbours(k) {
+        if leader[k as usize] == NONE {
+            leader[k as usize] = k;
+            for &j in neighbours(k as usize) {
                 if leader[j as usize] == NONE {
                     leader[j as usize] = k;
                 }
             }
         }
     }
+    drop((adjacent, start));
     // New ids must differ from the known ones and from each other; ids
     // made this run are remembered by fingerprint (a false match only adds
     // a suffix).
     let mut made = crate::scope::Fingerprints::default();
-    let mut places: HashMap<usize, u32> = HashMap::new();
+    // Each leader's exposure number, once made.
+    let mut number = vec![NONE; n];
     for (k, &i) in unmatched.iter().enumerate() {
-        let r = leader[k];
-        out.of[i] = match places.get(&r) {
-            Some(&p) => p,
-            None => {
-                let h = pictures[unmatched[r]].1;
-                let id = exposure_id(h, &|c| out.known.place(c).is_some() || made.contains(c));
-                made.insert(id.as_str());
-                let p = out.exposures() as u32;
-                out.new_exposures.push(&id, h);
-                places.insert(r, p);
-                p
-            }
-        };
+        let r = leader[k] as usize;
+        if number[r] == NONE {
+            let h = pictures[unmatched[r] as usize].1;
+            let id = exposure_id(h, &|c| out.known.place(c).is_some() || made.contains(c));
+            made.insert(id.as_str());
+            number[r] = out.exposures() as u32;
+            out.new_exposures.push(&id, h);
+        }
+        out.of[i as usize] = number[r];
     }
     out
 }
