@@ -434,7 +434,7 @@ fn withdraw_cmd(config: &Config, target: &str, reason: &str) -> Exit {
         eprintln!("exposure-audit: --reason must say why the picture must not be public");
         return Exit::Usage;
     }
-    let result = Store::open(&config.storage.database)
+    let result = Store::open_for_edit(&config.storage.database)
         .map_err(crate::takedown::TakedownError::from)
         .and_then(|store| {
             crate::takedown::withdraw(
@@ -474,7 +474,7 @@ fn protect_name_cmd(config: &Config, name: &str, remove: bool) -> Exit {
     } else {
         vec![name.to_string()]
     };
-    let store = match Store::open(&config.storage.database) {
+    let store = match Store::open_for_edit(&config.storage.database) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("exposure-audit: {e}");
@@ -517,7 +517,9 @@ fn purge_cmd(config: &Config) -> Exit {
         eprintln!("exposure-audit: no database at {}", db.display());
         return Exit::Usage;
     }
-    match Store::open(db).and_then(|mut s| s.purge(config.storage.keep_runs, &audit::now())) {
+    match Store::open_for_edit(db)
+        .and_then(|mut s| s.purge(config.storage.keep_runs, &audit::now()))
+    {
         Ok(c) => {
             println!(
                 "purged {} run(s) older than the newest {}: {} sightings, {} pages, {} picture addresses, {} delivered alerts; metadata cleared from {} pictures no kept run saw",

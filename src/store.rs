@@ -422,7 +422,39 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// How long a command that changes the database by hand (withdraw, protect,
+/// purge) waits for another process's write. An audit holds the database
+/// while it groups, scores and closes its run: 2.5 s at 20,000 pages,
+/// about 18 s at 100,000 (docs/performance.md); an audit itself waits 5 s.
+pub const EDIT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// SQLite's busy handler for [`Store::open_for_edit`]: says once why the
+/// command waits, then retries every 50 ms until [`EDIT_WAIT`].
+fn wait_for_writer(attempt: i32) -> bool {
+    const STEP: std::time::Duration = std::time::Duration::from_millis(50);
+    if attempt == 0 {
+        tracing::warn!(
+            "the database is busy (an audit may be closing its run); waiting up to {} s",
+            EDIT_WAIT.as_secs()
+        );
+    }
+    if STEP * u32::try_from(attempt).unwrap_or(u32::MAX) >= EDIT_WAIT {
+        return false;
+    }
+    std::thread::sleep(STEP);
+    true
+}
+
 impl Store {
+    /// Opens the database for a change made by hand, which waits for an
+    /// audit that is closing its run (up to [`EDIT_WAIT`]) instead of
+    /// failing after five seconds.
+    pub fn open_for_edit(path: &Path) -> Result<Store, StoreError> {
+        let store = Store::open(path)?;
+        store.conn.busy_handler(Some(wait_for_writer))?;
+        Ok(store)
+    }
+
     /// Opens (creating if needed, mode 0600 in a 0700 folder) and migrates the database.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |message: String| StoreError::Open {
@@ -1003,7 +1035,12 @@ impl Store {
     pub fn purge(&mut self, keep: u64, now: &str) -> Result<PurgeCounts, StoreError> {
         self.conn.pragma_update(None, "secure_delete", "ON")?;
         let latest_reportable = self.latest_reportable_run()?.map(|r| r.id);
-        let tx = self.conn.transaction()?;
+        // Immediate: a read that later turns into a write cannot wait for
+        // another writer (SQLite gives up at once), a write lock taken
+        // first can.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut counts = PurgeCounts::default();
         {
             tx.execute(
@@ -1970,5 +2007,31 @@ mod tests {
             RunStatus::Interrupted
         );
         assert_eq!(store.mark_interrupted("2026-01-01T01:00:00Z").unwrap(), 0);
+    }
+
+    #[test]
+    fn a_change_by_hand_waits_for_an_audit_closing_its_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        drop(Store::open(&path).unwrap());
+        // Another process writes for longer than an audit's 5 s wait, as a
+        // closing run of a large site does.
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let writing = std::time::Duration::from_secs(6);
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(writing);
+            holder.execute_batch("COMMIT").unwrap();
+        });
+        let started = std::time::Instant::now();
+        let mut store = Store::open_for_edit(&path).unwrap();
+        store.purge(1, "2026-11-30T00:00:00Z").unwrap();
+        assert!(started.elapsed() >= writing - std::time::Duration::from_millis(500));
+        release.join().unwrap();
+        // A plain open still gives up after five seconds.
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let mut store = Store::open(&path).unwrap();
+        assert!(store.purge(1, "2026-11-30T00:00:00Z").is_err());
     }
 }
