@@ -6,6 +6,7 @@
 # case). Installs nginx (Debian) and Scrapy (pip) when missing.
 #
 #   bash bench/crawl_compare.sh [PAGES...]     # default: 2000 20000
+#   OURS_ONLY=1 bash bench/crawl_compare.sh 100000   # memory growth, no Scrapy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(2000 20000)
@@ -60,10 +61,14 @@ TOML
   # The weekly case: the same site audited again, unchanged (conditional
   # requests, stored analyses, compared with the first run).
   /usr/bin/time -f "%M" -o "$out/rss-again" target/release/exposure-audit audit --config "$cfg" > "$out/again.txt" 2>/dev/null || true
-  /usr/bin/time -f "%M" -o "$out/rss-peer" python3 bench/scrapy_peer.py "http://127.0.0.1:$port/" $concurrency > "$out/peer.txt" 2>/dev/null || true
+  if [ -z "${OURS_ONLY:-}" ]; then
+    /usr/bin/time -f "%M" -o "$out/rss-peer" python3 bench/scrapy_peer.py "http://127.0.0.1:$port/" $concurrency > "$out/peer.txt" 2>/dev/null || true
+  fi
   kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true
   echo "== $pages pages, $((2 * pages)) pictures, $concurrency requests in flight"
   echo "exposure-audit: $(grep '^Run ' "$out/ours.txt") peak $(( $(tail -n 1 "$out/rss-ours") / 1024 )) MiB"
   echo "  audited again: $(grep '^Run ' "$out/again.txt") peak $(( $(tail -n 1 "$out/rss-again") / 1024 )) MiB"
-  echo "scrapy:         $(grep '^SCRAPY' "$out/peer.txt") peak $(( $(tail -n 1 "$out/rss-peer") / 1024 )) MiB"
+  if [ -z "${OURS_ONLY:-}" ]; then
+    echo "scrapy:         $(grep '^SCRAPY' "$out/peer.txt") peak $(( $(tail -n 1 "$out/rss-peer") / 1024 )) MiB"
+  fi
 done
