@@ -84,7 +84,11 @@ fn main() {
     let labels = std::fs::read_to_string(dir.join("labels.csv")).expect("labels.csv");
     let cascade = lbp::Cascade::parse(
         &std::fs::read_to_string(std::env::var("LBP_CASCADE").unwrap_or_else(|_| {
-            "../shared/fixtures/models/lbpcascade_frontalface_opencv.xml".into()
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/models/lbpcascade_frontalface_opencv.xml"
+            )
+            .into()
         }))
         .expect("the LBP cascade XML (set LBP_CASCADE)"),
     );
