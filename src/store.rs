@@ -378,11 +378,10 @@ impl History {
              JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
              WHERE s.run_id = ?1",
         )?;
-        let mut rows = stmt.query(params![run_id])?;
-        while let Some(r) = rows.next()? {
-            f(&r.get::<_, String>(0)?);
-        }
-        Ok(())
+        each_row(&mut stmt, params![run_id], |r| {
+            f(text(r, 0)?);
+            Ok(())
+        })
     }
 
     fn lookup(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Option<Previous> {
@@ -686,10 +685,10 @@ impl Store {
             |r| r.get(0),
         )?;
         let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
-        let mut rows = stmt.query(params![run_id])?;
-        while let Some(r) = rows.next()? {
+        each_row(&mut stmt, params![run_id], |r| {
             out.push(digest_and_hash(r)?);
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -698,12 +697,11 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT id, phash FROM exposures ORDER BY first_run_id, id")?;
-        let mut rows = stmt.query([])?;
         let mut out = ExposureList::default();
-        while let Some(r) = rows.next()? {
-            let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
-            out.push(text(0)?, parse_phash(text(1)?));
-        }
+        each_row(&mut stmt, [], |r| {
+            out.push(text(r, 0)?, parse_phash(text(r, 1)?));
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -718,15 +716,15 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT sha256, exposure_id FROM run_pictures ORDER BY run_id")?;
-        let mut rows = stmt.query([])?;
         let mut out = vec![None; pictures.len()];
-        while let Some(r) = rows.next()? {
-            let sha = crate::model::parse_digest(r.get_ref(0)?.as_str().unwrap_or_default());
+        each_row(&mut stmt, [], |r| {
+            let sha = crate::model::parse_digest(text(r, 0)?);
             let found = sha.and_then(|sha| pictures.binary_search_by(|(p, _)| p.cmp(&sha)).ok());
             if let Some(i) = found {
-                out[i] = name(r.get_ref(1)?.as_str().unwrap_or_default());
+                out[i] = name(text(r, 1)?);
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -1373,11 +1371,10 @@ impl Store {
              WHERE i.run_id = ?1 AND i.sha256 IS NOT NULL
                AND EXISTS (SELECT 1 FROM sightings s WHERE s.run_id = i.run_id AND s.image_url = i.url)",
         )?;
-        let mut rows = stmt.query(params![run_id])?;
-        while let Some(r) = rows.next()? {
-            f(&r.get::<_, String>(0)?);
-        }
-        Ok(())
+        each_row(&mut stmt, params![run_id], |r| {
+            f(text(r, 0)?);
+            Ok(())
+        })
     }
 
     /// The exposures a run assessed, but those it reported resolved.
@@ -1589,26 +1586,24 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT url, sha256 FROM images WHERE run_id = ?1 AND sha256 IS NOT NULL ORDER BY id",
         )?;
-        let mut rows = stmt.query(params![run_id])?;
-        while let Some(r) = rows.next()? {
-            let (url, sha): (String, String) = (r.get(0)?, r.get(1)?);
-            f(&url, &sha);
-        }
-        Ok(())
+        each_row(&mut stmt, params![run_id], |r| {
+            f(text(r, 0)?, text(r, 1)?);
+            Ok(())
+        })
     }
 }
 
 /// A (sha256, phash) row as the picture lists hold it.
 fn digest_and_hash(r: &rusqlite::Row<'_>) -> Result<(Digest, u64), StoreError> {
-    let sha: String = r.get(0)?;
-    let digest = crate::model::parse_digest(&sha).ok_or_else(|| {
+    let sha = text(r, 0)?;
+    let digest = crate::model::parse_digest(sha).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
             0,
             rusqlite::types::Type::Text,
             format!("not a sha256: {sha:?}").into(),
         )
     })?;
-    Ok((digest, parse_phash(&r.get::<_, String>(1)?)))
+    Ok((digest, parse_phash(text(r, 1)?)))
 }
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
@@ -1677,19 +1672,42 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 
 /// A `pictures` row (sha256, phash, width, height, format, bytes,
 /// metadata, faces, largest_face), without its thumbnail.
-/// Every row of a prepared query, each read by `read`, which (unlike
-/// rusqlite's `query_map`) may fail with a store error such as bad JSON.
+/// Calls `f` with every row of a prepared query, which (unlike rusqlite's
+/// `query_map`) may fail with a store error such as bad JSON; nothing is
+/// held but what `f` keeps.
+fn each_row(
+    stmt: &mut rusqlite::Statement<'_>,
+    args: impl rusqlite::Params,
+    mut f: impl FnMut(&rusqlite::Row<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut rows = stmt.query(args)?;
+    while let Some(r) = rows.next()? {
+        f(r)?;
+    }
+    Ok(())
+}
+
+/// Every row of a prepared query, each read by `read`.
 fn rows_of<T>(
     stmt: &mut rusqlite::Statement<'_>,
     args: impl rusqlite::Params,
     mut read: impl FnMut(&rusqlite::Row<'_>) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
-    let mut rows = stmt.query(args)?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    each_row(stmt, args, |r| {
         out.push(read(r)?);
-    }
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// Column `i` of a row as text, borrowed (no copy per row); another type
+/// is an error, as `get::<String>` would give.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str, StoreError> {
+    let value = r.get_ref(i)?;
+    value.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)).into()
+    })
 }
 
 /// The robots verdict maps one read has met, by id: a site's sightings
