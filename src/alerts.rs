@@ -11,9 +11,12 @@
 //! and the database write; each email carries a Message-ID made from the
 //! outbox row, so a mail system that sees it twice can tell.
 //!
-//! Digests hold counts, risks, reasons and page addresses. Names and other
-//! personal details, and picture addresses (whose file names often carry
-//! names), are added only with `alerts.include_details = true`.
+//! Without `alerts.include_details = true` a digest holds no text taken
+//! from the audited site: counts, risks, reason names, the run id and where
+//! to read the report. Page and picture addresses are site text too (a slug
+//! such as `/news/well-done-oliver-smith/` or a file name such as
+//! `olivia-brown-year2.jpg` is a child's name), so they are counted, never
+//! listed; with details the digest lists them and the details found.
 
 use std::time::Duration;
 
@@ -114,7 +117,14 @@ struct WebhookExposure<'a> {
     score: u32,
     trigger: Trigger,
     reasons: &'a [String],
-    pages: &'a [String],
+    /// How many pages and pictures: always there, as counts.
+    page_count: usize,
+    picture_count: usize,
+    /// The addresses and details themselves: only with `include_details`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pages: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pictures: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a [Detail]>,
 }
@@ -175,10 +185,19 @@ pub fn compose(settings: &AlertSettings, run: RunInfo, items: &[AlertItem]) -> V
             why,
             item.reasons.join(", ")
         ));
-        for p in &item.pages {
-            body.push_str(&format!("   page: {p}\n"));
+        if !settings.include_details {
+            body.push_str(&format!(
+                "   on {} page{}, {} cop{} of the picture\n",
+                item.pages.len(),
+                if item.pages.len() == 1 { "" } else { "s" },
+                item.images.len(),
+                if item.images.len() == 1 { "y" } else { "ies" },
+            ));
         }
         if settings.include_details {
+            for p in &item.pages {
+                body.push_str(&format!("   page: {p}\n"));
+            }
             for i in &item.images {
                 body.push_str(&format!("   picture: {i}\n"));
             }
@@ -201,13 +220,13 @@ pub fn compose(settings: &AlertSettings, run: RunInfo, items: &[AlertItem]) -> V
     body.push_str(&format!(
         "\nWhat to do next:\n\
          - Read the full report on the audit server (it stays there; this email \
-         does not carry names or other personal details{}):\n  \
+         does not carry names, addresses or other text from the site{}):\n  \
          exposure-audit report --run {} --format html --output report.html\n\
          - For each picture: take it down, or remove the names, year groups and \
          other details beside it and in its file name, or publish a smaller \
          version without metadata.\n\
-         - A withdrawn picture still public must come down: every copy on the \
-         pages listed.\n\
+         - A withdrawn picture still public must come down: every copy the \
+         report lists.\n\
          - Record a picture that must never be public: exposure-audit withdraw \
          <file or URL> --reason \"consent withdrawn\"\n",
         if settings.include_details {
@@ -242,7 +261,10 @@ pub fn compose(settings: &AlertSettings, run: RunInfo, items: &[AlertItem]) -> V
                     score: i.score,
                     trigger: i.trigger,
                     reasons: &i.reasons,
-                    pages: &i.pages,
+                    page_count: i.pages.len(),
+                    picture_count: i.images.len(),
+                    pages: settings.include_details.then_some(i.pages.as_slice()),
+                    pictures: settings.include_details.then_some(i.images.as_slice()),
                     details: settings.include_details.then_some(i.details.as_slice()),
                 })
                 .collect(),
@@ -497,19 +519,31 @@ mod tests {
             assert!(!a.body.contains("Amelia"), "{}", a.body);
             assert!(!a.payload.contains("Amelia"));
             assert!(!a.body.contains("amelia-jones.jpg"));
-            assert!(a.body.contains("https://school.example/news/sports-day"));
+            assert!(!a.payload.contains("amelia-jones.jpg"));
+            assert!(!a.body.contains("school.example/news"), "{}", a.body);
+            assert!(!a.payload.contains("school.example/news"));
+            assert!(
+                a.body.contains("on 1 page, 1 copy of the picture"),
+                "{}",
+                a.body
+            );
             assert!(a.body.contains("New pictures at high risk or above: 1"));
             assert!(a.body.contains("Withdrawn pictures still public: 1"));
         }
         let hook: serde_json::Value = serde_json::from_str(&quiet[1].payload).unwrap();
         assert_eq!(hook["exposures"].as_array().unwrap().len(), 2);
         assert_eq!(hook["exposures"][0]["trigger"], "withdrawn");
+        assert_eq!(hook["exposures"][0]["page_count"], 1);
+        assert!(hook["exposures"][0].get("pages").is_none());
 
         let open = compose(&settings(true), RUN, &items);
         assert!(open[0]
             .body
             .contains("person name: \"Amelia Jones\" (caption)"));
         assert!(open[0].body.contains("amelia-jones.jpg"));
+        assert!(open[0]
+            .body
+            .contains("page: https://school.example/news/sports-day"));
         assert!(open[1].payload.contains("Amelia Jones"));
         assert!(compose(&settings(true), RUN, &[]).is_empty());
     }

@@ -133,7 +133,14 @@ async fn alerts_are_delivered_once_through_an_smtp_outage() {
         mail.subject()
     );
     let body = mail.body_text(0).unwrap().to_string();
-    assert!(body.contains(&site.url("/")), "the page is named: {body}");
+    assert!(
+        body.contains("on 1 page, 1 copy"),
+        "counted, not named: {body}"
+    );
+    assert!(
+        !body.contains(&site.url("/")),
+        "no address from the site: {body}"
+    );
     assert!(body.contains("exposure-audit report --run"), "{body}");
     for personal in ["Oliver", "Smith", "oliver-smith", "Riverside", "aged 8"] {
         assert!(
@@ -328,4 +335,161 @@ async fn the_daemon_stops_cleanly_on_sigterm_in_the_middle_of_a_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("schedule.cron"));
+}
+
+/// A webhook receiver on 127.0.0.1 that keeps every body it is sent.
+async fn start_webhook() -> (String, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle<()>) {
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, bodies, handle)
+}
+
+/// Issue 16, item 1: with `include_details` off (the default), no text from
+/// the site reaches an alert: not the names in page slugs, attachment pages,
+/// picture file names, titles or captions, and no page or picture address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_alerts_carry_no_text_from_the_site() {
+    let media = r#"[{"id": 7, "mime_type": "image/jpeg",
+        "source_url": "/uploads/2026/05/olivia-brown-year2.jpg",
+        "alt_text": "Olivia Brown in Year 2",
+        "title": {"rendered": "olivia-brown-year2"},
+        "caption": {"rendered": "<p>Olivia Brown, Year 2, with her painting</p>"}}]"#;
+    let site = Site::start(vec![
+        (
+            "/",
+            html(
+                "<html><head><title>Riverside Primary</title>\
+                 <meta name='generator' content='WordPress 6.5'></head><body>\
+                 <a href='/news/well-done-oliver-smith/'>news</a>\
+                 <a href='/news/book-week/harry-patel-reading/'>book week</a></body></html>",
+            ),
+        ),
+        (
+            "/news/well-done-oliver-smith/",
+            html(
+                "<html><head><title>Well done Oliver Smith!</title></head><body>\
+                 <figure><img src='/uploads/oliver-smith-award.jpg' alt='Oliver Smith (Year 4)'>\
+                 <figcaption>Oliver Smith, aged 8, at Riverside Park</figcaption></figure></body></html>",
+            ),
+        ),
+        (
+            "/news/book-week/harry-patel-reading/",
+            html(
+                "<html><head><title>Harry Patel reading</title></head><body>\
+                 <img src='/uploads/harry-patel-reading.png' title='Harry Patel reading'>\
+                 <p>Harry Patel, Year 3, reads to the class.</p></body></html>",
+            ),
+        ),
+        ("/wp-json/wp/v2/media", fixed(200, "application/json", media)),
+        (
+            "/uploads/oliver-smith-award.jpg",
+            jpeg(resized_jpeg("grace_hopper.jpg", 600, 85)),
+        ),
+        (
+            "/uploads/harry-patel-reading.png",
+            fixed(200, "image/png", fixture("chelsea.png")),
+        ),
+        (
+            "/uploads/2026/05/olivia-brown-year2.jpg",
+            jpeg(resized_jpeg("astronaut.png", 500, 85)),
+        ),
+    ])
+    .await;
+    let (hook_url, hooks, _hook) = start_webhook().await;
+    std::env::set_var("EXPOSURE_AUDIT_TEST_HOOK_QUIET", &hook_url);
+    let port = free_port();
+    let mails = start_smtp(port);
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let text = format!(
+        "{}\n[alerts]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nfrom = \"audit@school.example\"\nto = [\"comms@school.example\"]\nmin_risk = \"low\"\nwebhook_url_env = \"EXPOSURE_AUDIT_TEST_HOOK_QUIET\"\n",
+        config_text(&db, &site.url("/"), "")
+    );
+    let cfg = config(&text);
+    let run = audit(&cfg).await;
+    let urls: Vec<String> = occurrences(&run.report)
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    for file in [
+        "oliver-smith-award.jpg",
+        "harry-patel-reading.png",
+        "olivia-brown-year2.jpg",
+    ] {
+        assert!(
+            urls.iter().any(|u| u.ends_with(file)),
+            "{file} audited: {urls:?}"
+        );
+    }
+    let store = Store::open(&db).unwrap();
+    let settings = cfg.alerts.clone().unwrap();
+    let d = alerts::deliver_due(&store, &settings, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(d, Delivered { sent: 2, failed: 0 });
+
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    let mail = mail_parser::MessageParser::default()
+        .parse(&mails[0])
+        .unwrap();
+    let body = mail.body_text(0).unwrap().to_string();
+    assert!(body.contains("3 pictures"), "{body}");
+    assert!(body.contains(&format!(
+        "exposure-audit report --run {}",
+        run.summary.run_id
+    )));
+    let raw = String::from_utf8_lossy(&mails[0]).to_string();
+    let hooks = hooks.lock().unwrap().clone();
+    assert_eq!(hooks.len(), 1);
+    let hook: serde_json::Value = serde_json::from_str(&hooks[0]).unwrap();
+    assert_eq!(hook["exposures"].as_array().unwrap().len(), 3);
+    let host = site.addr.to_string();
+    for (what, text) in [
+        ("email", &body),
+        ("raw email", &raw),
+        ("webhook", &hooks[0]),
+    ] {
+        for personal in [
+            "Oliver",
+            "oliver",
+            "Smith",
+            "smith",
+            "Harry",
+            "harry",
+            "Patel",
+            "Olivia",
+            "olivia",
+            "Brown",
+            "Riverside",
+            "aged 8",
+            "Year 2",
+            "year2",
+            "uploads",
+            "news/",
+            "book-week",
+            "painting",
+            &host,
+        ] {
+            assert!(
+                !text.contains(personal),
+                "`{personal}` in the {what}: {text}"
+            );
+        }
+    }
 }
