@@ -53,26 +53,20 @@ pub struct RunLock(#[allow(dead_code)] std::fs::File);
 
 impl RunLock {
     pub fn acquire(db: &std::path::Path) -> Result<RunLock, AuditError> {
-        let mut name = db.as_os_str().to_owned();
+        let open_err = |path: &std::path::Path, e: std::io::Error| StoreError::Open {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::private_file::create_private_dir(parent).map_err(|e| open_err(db, e))?;
+        }
+        // The lock belongs to the database file itself, whatever names it:
+        // a symlink or a second path to the same file takes the same lock.
+        let resolved = resolve_file(db).map_err(|e| open_err(db, e))?;
+        let mut name = resolved.as_os_str().to_owned();
         name.push(".lock");
         let path = std::path::PathBuf::from(name);
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            crate::store::create_private_dir(parent).map_err(|e| StoreError::Open {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-        }
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let file = opts.open(&path).map_err(|e| StoreError::Open {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let file = crate::private_file::open_own_file(&path).map_err(|e| open_err(&path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(RunLock(file)),
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -84,6 +78,23 @@ impl RunLock {
             }
             .into()),
         }
+    }
+}
+
+/// The real path of a file that may not exist yet: the file's own if it
+/// does (symlinks followed), else its resolved folder joined with its name.
+fn resolve_file(path: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    match std::fs::canonicalize(path) {
+        Ok(p) => Ok(p),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let dir = std::fs::canonicalize(parent.unwrap_or(std::path::Path::new(".")))?;
+            Ok(match path.file_name() {
+                Some(name) => dir.join(name),
+                None => dir,
+            })
+        }
+        Err(e) => Err(e),
     }
 }
 

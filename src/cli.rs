@@ -3,6 +3,8 @@
 //! the work is in the library modules.
 
 use std::io::{IsTerminal, Write};
+
+use crate::printable::escape_controls;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -284,12 +286,12 @@ fn lookup_cmd(config: &Config, file: &Path, format: CheckFormat, export: Option<
     };
     let json = serde_json::to_string_pretty(&l).expect("lookup serialises");
     match format {
-        CheckFormat::Text => print!("{}", crate::lookup::render_text(&l)),
+        CheckFormat::Text => print!("{}", escape_controls(&crate::lookup::render_text(&l))),
         CheckFormat::Json => println!("{json}"),
     }
     if let Some(dir) = export {
         let path = dir.join("lookup.json");
-        if let Err(e) = write_private(&path, json.as_bytes()) {
+        if let Err(e) = crate::private_file::write_private(&path, json.as_bytes()) {
             eprintln!("exposure-audit: cannot write {}: {e}", path.display());
             return Exit::Failed;
         }
@@ -568,10 +570,11 @@ fn withdrawn_cmd(config: &Config, format: CheckFormat) -> Exit {
                         s.still_public_at.join(", ")
                     ),
                 };
-                println!(
+                let line = format!(
                     "#{} {} ({}), withdrawn {}: {status}",
                     s.entry.id, s.entry.what, s.entry.reason, s.entry.added_at
                 );
+                println!("{}", escape_controls(&line));
             }
         }
     }
@@ -587,7 +590,9 @@ fn check_photo_cmd(
     match crate::check_photo::check(config, file, caption) {
         Ok(v) => {
             match format {
-                CheckFormat::Text => print!("{}", crate::check_photo::render_text(&v)),
+                CheckFormat::Text => {
+                    print!("{}", escape_controls(&crate::check_photo::render_text(&v)));
+                }
                 CheckFormat::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&v).expect("verdict serialises")
@@ -1133,8 +1138,10 @@ fn report_cmd(
     }
 }
 
-/// Writes a report to a file readable by its owner only, through a
-/// temporary file renamed into place: a failure leaves no half report.
+/// Writes a report to a new file readable by its owner only, renamed into
+/// place ([`crate::private_file`]): a failure leaves no half report, and
+/// nothing already at `path` (or at a guessable temporary name) is written
+/// through.
 pub fn report_to_file(
     db: &Path,
     run: &str,
@@ -1148,41 +1155,9 @@ pub fn report_to_file(
             format!("cannot write {}: {e}", path.display()),
         )
     };
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    let file = create_private(&part).map_err(cannot)?;
-    let mut w = std::io::BufWriter::new(file);
-    let result = write_report(db, run, against, options, &mut w)
-        .and_then(|()| w.flush().map_err(cannot))
-        .and_then(|()| std::fs::rename(&part, path).map_err(cannot));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&part);
-    }
-    result
-}
-
-/// Writes a file readable by its owner only: reports hold personal data.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    create_private(path)?.write_all(bytes)
-}
-
-/// Creates (or truncates) a file readable by its owner only, and its
-/// folder (owner only) if missing.
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            crate::store::create_private_dir(parent)?;
-        }
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
+    crate::private_file::write_atomically(path, cannot, |w| {
+        write_report(db, run, against, options, w)
+    })
 }
 
 /// `demo`: serve the bundled site, audit it, write the reports.

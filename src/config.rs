@@ -307,6 +307,16 @@ impl std::fmt::Debug for AlertSettings {
     }
 }
 
+/// `text` with the user and password of every URL in it taken out: no
+/// config error quotes a credential, whatever the parser put in it.
+fn redact_userinfo(text: &str) -> String {
+    static USERINFO: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = USERINFO.get_or_init(|| {
+        regex::Regex::new(r"(?i)([a-z][a-z0-9+.-]*://)[^/?#@\s]*@").expect("static pattern")
+    });
+    re.replace_all(text, "${1}…@").into_owned()
+}
+
 fn redact_url(raw: &str) -> String {
     match Url::parse(raw) {
         Ok(mut u) => {
@@ -461,12 +471,18 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let ctx = Ctx { text, path };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            // TOML's own messages do not always name the key: quote the line.
+            // TOML's own messages do not always name the key: say which one
+            // (or quote a line that sets none). A value is never quoted: it
+            // may be a secret (a password in `smtp_url`, a token pasted
+            // into `token_env`), and the line number points at it anyway.
             let quoted = e
                 .span()
                 .map(|span| line_at(text, span.start).trim())
                 .filter(|l| !l.is_empty() && !e.message().contains(l))
-                .map(|l| format!(" (at `{}`)", l.chars().take(80).collect::<String>()))
+                .map(|l| match l.split_once('=') {
+                    Some((key, _)) => format!(" (in the `{}` line)", key.trim()),
+                    None => format!(" (at `{}`)", l.chars().take(80).collect::<String>()),
+                })
                 .unwrap_or_default();
             ctx.err(e.span(), format!("{}{quoted}", e.message().trim_end()))
         })?;
@@ -509,7 +525,7 @@ impl Ctx<'_> {
         ConfigError::Invalid {
             path: self.path.to_path_buf(),
             line: span.map(|s| self.line_of(s)),
-            message: message.into(),
+            message: redact_userinfo(&message.into()),
         }
     }
 
@@ -1217,6 +1233,30 @@ mod tests {
         );
     }
 
+    /// Issue 16, item 5: a syntax error on or after the `smtp_url` line
+    /// names the key and line but never quotes the password.
+    #[test]
+    fn syntax_errors_never_quote_a_secret() {
+        let url = "smtp_url = \"smtp://u:hunter2@127.0.0.1:25\"";
+        for text in [
+            format!("[alerts]\n{url}\n{url}\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\n"),
+            format!("[alerts]\n{url} stray\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\n"),
+            format!("[alerts]\n{url}\nfrom = \"a@b.c\" \"x\"\n"),
+            "[[sources]]\nkind = \"facebook_page\"\ntoken_env = \"EAAGhunter2\" x\n".to_string(),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "the error quotes the secret: {e}");
+            assert!(e.contains("line"), "{e}");
+        }
+        let e = parse(&format!("[alerts]\n{url} stray\n")).unwrap_err();
+        assert_eq!(e.line(), Some(2), "{e}");
+        assert!(e.to_string().contains("smtp_url"), "{e}");
+        assert_eq!(
+            redact_userinfo("bad `smtp://me:pw@host:25/` here"),
+            "bad `smtp://…@host:25/` here"
+        );
+    }
+
     #[test]
     fn token_must_be_a_variable_name() {
         let e = parse("[[sources]]\nkind = \"facebook_page\"\npage_id = \"1\"\ntoken_env = \"EAAB-xyz.123\"\n").unwrap_err();
@@ -1224,10 +1264,14 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_key_quotes_the_line() {
+    fn duplicate_key_names_the_key_and_line() {
         let e = parse("[crawl]\nmax_retries = 1\nmax_retries = 0\n").unwrap_err();
         assert_eq!(e.line(), Some(3), "{e}");
-        assert!(e.to_string().contains("max_retries = 0"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("duplicate key (in the `max_retries` line)"),
+            "{e}"
+        );
     }
 
     #[test]

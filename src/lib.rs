@@ -20,6 +20,8 @@ pub mod fetch;
 pub mod group;
 pub mod lookup;
 pub mod model;
+pub mod printable;
+pub mod private_file;
 pub mod protect;
 pub mod report;
 pub mod risk;

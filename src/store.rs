@@ -462,7 +462,7 @@ impl Store {
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.exists() {
-                create_private_dir(parent).map_err(|e| {
+                crate::private_file::create_private_dir(parent).map_err(|e| {
                     open_err(format!("cannot create folder {}: {e}", parent.display()))
                 })?;
             }
@@ -1629,21 +1629,6 @@ fn from_json<T: serde::de::DeserializeOwned>(
 
 fn parse_phash(s: &str) -> u64 {
     u64::from_str_radix(s, 16).unwrap_or(0)
-}
-
-/// Creates a folder (and its missing parents) private to the user: 0700.
-#[cfg(unix)]
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
 
 /// Creates the database file 0600 before SQLite opens it, so it is never

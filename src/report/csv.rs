@@ -87,8 +87,10 @@ fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
     out.push_str("\r\n");
 }
 
-/// Quotes a cell, and prefixes `'` to one a spreadsheet would treat as a formula.
+/// Quotes a cell, prefixes `'` to one a spreadsheet would treat as a
+/// formula, and shows control characters (terminal escapes) as text.
 fn cell(s: &str) -> String {
+    let s = crate::printable::escape_controls(s);
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -111,5 +113,6 @@ mod tests {
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("plain"), "plain");
         assert_eq!(cell("-1"), "\"'-1\"");
+        assert_eq!(cell("Amy\x1b[2J"), "Amy\\x1b[2J");
     }
 }

@@ -37,8 +37,10 @@ fn reason_label(r: &str) -> &str {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values; control
+/// characters are shown as text (the report may be printed to a terminal).
 pub fn esc(s: &str) -> String {
+    let s = crate::printable::escape_controls(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
