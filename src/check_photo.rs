@@ -57,7 +57,8 @@ pub enum CheckError {
 /// Checks `file` (with the caption it would be posted with) under `config`'s policy.
 pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verdict, CheckError> {
     let name = file.display().to_string();
-    let bytes = std::fs::read(file).map_err(|e| CheckError::Read(name.clone(), e))?;
+    let bytes = analysis::read_picture_file(file, config.crawl.max_image_bytes)
+        .map_err(|e| CheckError::Read(name.clone(), e))?;
     let picture = analysis::analyse(
         &bytes,
         HashLimits {

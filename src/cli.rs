@@ -273,7 +273,10 @@ fn lookup_cmd(config: &Config, file: &Path, format: CheckFormat, export: Option<
     }
     let result = Store::open(db)
         .map_err(crate::lookup::LookupError::from)
-        .and_then(|store| crate::lookup::lookup(&store, file, config.crawl.max_image_pixels));
+        .and_then(|store| {
+            let c = &config.crawl;
+            crate::lookup::lookup(&store, file, c.max_image_pixels, c.max_image_bytes)
+        });
     let l = match result {
         Ok(l) => l,
         Err(e) => {
@@ -443,7 +446,7 @@ fn withdraw_cmd(config: &Config, target: &str, reason: &str) -> Exit {
                 &store,
                 target,
                 reason,
-                config.crawl.max_image_pixels,
+                (config.crawl.max_image_pixels, config.crawl.max_image_bytes),
                 &audit::now(),
             )
         });

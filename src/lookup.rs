@@ -68,9 +68,15 @@ pub enum LookupError {
 }
 
 /// Looks `file` up in everything the store has ever seen.
-pub fn lookup(store: &Store, file: &Path, max_pixels: u64) -> Result<Lookup, LookupError> {
+pub fn lookup(
+    store: &Store,
+    file: &Path,
+    max_pixels: u64,
+    max_bytes: u64,
+) -> Result<Lookup, LookupError> {
     let name = file.display().to_string();
-    let bytes = std::fs::read(file).map_err(|e| LookupError::Read(name.clone(), e))?;
+    let bytes = crate::analysis::read_picture_file(file, max_bytes)
+        .map_err(|e| LookupError::Read(name.clone(), e))?;
     let (hash, mirror) = phash_and_mirror(&bytes, HashLimits { max_pixels })
         .map_err(|e| LookupError::Picture(name.clone(), e))?;
     let pictures = store.all_picture_hashes()?;

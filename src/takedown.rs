@@ -31,7 +31,7 @@ pub fn withdraw(
     store: &Store,
     target: &str,
     reason: &str,
-    max_pixels: u64,
+    (max_pixels, max_bytes): (u64, u64),
     now: &str,
 ) -> Result<i64, TakedownError> {
     let (hash, sha) = if target.starts_with("http://") || target.starts_with("https://") {
@@ -43,7 +43,7 @@ pub fn withdraw(
             .ok_or_else(|| TakedownError::UnknownUrl(target.to_string()))?;
         (picture.phash, sha)
     } else {
-        let bytes = std::fs::read(Path::new(target))
+        let bytes = crate::analysis::read_picture_file(Path::new(target), max_bytes)
             .map_err(|e| TakedownError::Read(target.to_string(), e))?;
         let hash = phash_only(&bytes, HashLimits { max_pixels })
             .map_err(|e| TakedownError::Picture(target.to_string(), e))?;

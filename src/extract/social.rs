@@ -128,12 +128,34 @@ fn older_than(created: &Value, since: Option<NaiveDate>) -> bool {
     parsed.is_ok_and(|d| d < since)
 }
 
-/// Keeps a next-page address only on the API's own host: the access token
-/// goes with it.
+/// Query parameters that carry a credential. The Graph API echoes the
+/// caller's `access_token` (and `appsecret_proof`) in `paging.next`; the
+/// token already goes in the Authorization header, so these are dropped
+/// before the address is followed or stored.
+const CREDENTIAL_PARAMS: &[&str] = &["access_token", "appsecret_proof", "client_secret"];
+
+/// Keeps a next-page address only on the API's own host (the access token
+/// goes with the request), without credentials in its query.
 fn same_host(next: Option<&str>, base: &Url) -> Option<String> {
-    let n = Url::parse(next?).ok()?;
-    (n.host_str() == base.host_str() && n.port_or_known_default() == base.port_or_known_default())
-        .then(|| n.to_string())
+    let mut n = Url::parse(next?).ok()?;
+    if n.host_str() != base.host_str() || n.port_or_known_default() != base.port_or_known_default()
+    {
+        return None;
+    }
+    if n.query_pairs()
+        .any(|(k, _)| CREDENTIAL_PARAMS.contains(&k.as_ref()))
+    {
+        let kept: Vec<(String, String)> = n
+            .query_pairs()
+            .filter(|(k, _)| !CREDENTIAL_PARAMS.contains(&k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        n.set_query(None);
+        if !kept.is_empty() {
+            n.query_pairs_mut().extend_pairs(kept);
+        }
+    }
+    Some(n.to_string())
 }
 
 struct Builder {
@@ -480,6 +502,20 @@ mod tests {
         let p = mastodon(body, &base(), Some(link), since).unwrap();
         assert_eq!(p.items.len(), 3);
         assert!(p.reached_since && p.next.is_none());
+    }
+
+    #[test]
+    /// Issue 16, item 9: the token the Graph API echoes in `paging.next`
+    /// is neither followed nor kept.
+    #[test]
+    fn a_token_in_the_next_page_address_is_dropped() {
+        let body = br#"{"data":[],"paging":{"next":"https://social.example/v19.0/1/feed?access_token=EAAGsecret&limit=25&appsecret_proof=ab12&after=QVFI"}}"#;
+        let next = facebook(body, &base(), None).unwrap().next.unwrap();
+        assert!(!next.contains("secret") && !next.contains("ab12"), "{next}");
+        assert!(
+            next.ends_with("/v19.0/1/feed?limit=25&after=QVFI"),
+            "{next}"
+        );
     }
 
     #[test]

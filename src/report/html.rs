@@ -37,6 +37,20 @@ fn reason_label(r: &str) -> &str {
     }
 }
 
+/// The report's Content-Security-Policy: no script at all, no request to
+/// anywhere (a report opened from a mail or a share must not call out, nor
+/// be turned into a page that does by text from the site), its one style
+/// sheet by hash and embedded thumbnails as `data:` pictures only.
+fn content_security_policy() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let style = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+    format!(
+        "default-src 'none'; style-src 'sha256-{style}'; img-src data:; \
+         base-uri 'none'; form-action 'none'"
+    )
+}
+
 /// Escapes text for HTML element content and attribute values; control
 /// characters are shown as text (the report may be printed to a terminal).
 pub fn esc(s: &str) -> String {
@@ -64,7 +78,8 @@ fn link(url: &str) -> String {
     }
 }
 
-const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
+const STYLE: &str = "pre.fix{white-space:pre-wrap;margin:0}
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px solid #ddd}
 .meta{color:#555}.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6rem 1rem;min-width:8rem}
 .card b{font-size:1.6rem;display:block}.high{color:#a4000f}.medium{color:#9a5b00}.low{color:#2d6a2d}
@@ -87,10 +102,12 @@ pub fn write(
     let _ = write!(
         h,
         "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex, nofollow, noai, noimageai\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\
          <title>exposure-audit report, run {id}</title><style>{STYLE}</style></head><body>\
          <h1>What a scraper can take: exposure report</h1>\
          <p class=\"meta\">Run {id} ({status}), started {start}, finished {end}; {pages} pages and {images} pictures fetched, {errors} fetch errors. \
          Compared with run {prev}. Generated {gen}.</p>",
+        csp = content_security_policy(),
         id = r.run.id,
         status = esc(r.run.status),
         start = esc(&r.run.started_at),
@@ -168,12 +185,7 @@ pub fn write(
             let fix = f
                 .fix
                 .as_deref()
-                .map(|x| {
-                    format!(
-                        "<pre style=\"white-space:pre-wrap;margin:0\">{}</pre>",
-                        esc(x)
-                    )
-                })
+                .map(|x| format!("<pre class=\"fix\">{}</pre>", esc(x)))
                 .unwrap_or_default();
             let _ = write!(
                 h,

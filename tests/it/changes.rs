@@ -342,7 +342,7 @@ async fn two_audits_of_a_changing_site_tell_every_change_apart() {
     );
     let choir = std::env::temp_dir().join(format!("choir-{}.jpg", std::process::id()));
     std::fs::write(&choir, resized_jpeg("astronaut.png", 500, 80)).unwrap();
-    let found = exposure_audit::lookup::lookup(&store, &choir, 100_000_000).unwrap();
+    let found = exposure_audit::lookup::lookup(&store, &choir, 100_000_000, 25 << 20).unwrap();
     let _ = std::fs::remove_file(&choir);
     let found = serde_json::to_value(&found).unwrap();
     assert!(

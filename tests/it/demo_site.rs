@@ -238,7 +238,8 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         .save(&suspect)
         .unwrap();
     let lookup_store = exposure_audit::store::Store::open(&db).unwrap();
-    let found = exposure_audit::lookup::lookup(&lookup_store, &suspect, 100_000_000).unwrap();
+    let found =
+        exposure_audit::lookup::lookup(&lookup_store, &suspect, 100_000_000, 25 << 20).unwrap();
     assert_eq!(
         found.matches.len(),
         1,
@@ -273,7 +274,7 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
     .save(&unrelated)
     .unwrap();
     assert!(
-        exposure_audit::lookup::lookup(&lookup_store, &unrelated, 100_000_000)
+        exposure_audit::lookup::lookup(&lookup_store, &unrelated, 100_000_000, 25 << 20)
             .unwrap()
             .matches
             .is_empty()

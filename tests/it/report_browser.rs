@@ -134,6 +134,49 @@ async fn the_html_report_renders_and_prints_in_a_real_browser() {
         "the evidence is in the report"
     );
 
+    // Issue 16, item 8: the report's Content-Security-Policy lets its own
+    // style apply and stops any script or remote load that text slipping
+    // past the escaping could add. The same report with such markup put in:
+    let beacon = Site::start(vec![("*", fixed(200, "image/png", fixture("camera.png")))]).await;
+    let html = std::fs::read_to_string(&page).unwrap();
+    let injected = format!(
+        "<img src=\"{0}\"><link rel=\"stylesheet\" href=\"{0}\">\
+         <script>document.title = 'script ran'</script><script src=\"{0}\"></script></body>",
+        beacon.url("/beacon")
+    );
+    let hostile = dir.path().join("hostile.html");
+    std::fs::write(&hostile, html.replace("</body>", &injected)).unwrap();
+    let out = headless(
+        &browser,
+        &profile,
+        &[
+            "--enable-logging=stderr".into(),
+            "--v=0".into(),
+            "--dump-dom".into(),
+            format!("file://{}", hostile.display()),
+        ],
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    let dumped = Html::parse_document(&String::from_utf8_lossy(&out.stdout));
+    let title: String = dumped
+        .select(&Selector::parse("title").unwrap())
+        .flat_map(|t| t.text())
+        .collect();
+    assert!(
+        title.starts_with("exposure-audit report"),
+        "the script ran: {title}"
+    );
+    assert_eq!(
+        beacon.requests(),
+        Vec::<String>::new(),
+        "the report called out"
+    );
+    assert!(log.contains("Content Security Policy"), "{log}");
+    assert!(
+        !log.contains("apply inline style"),
+        "the report's own style is refused: {log}"
+    );
+
     // It renders and prints.
     let shot = dir.path().join("report.png");
     let out = headless(
