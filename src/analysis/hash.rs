@@ -12,7 +12,7 @@ use image::{DynamicImage, GrayImage, ImageFormat};
 use image_hasher::{HashAlg, Hasher, HasherConfig};
 use sha2::{Digest, Sha256};
 
-use super::metadata;
+use super::{budget, metadata};
 use crate::model::Picture;
 
 /// Side of the grey working image every decoding path is brought to for hashing.
@@ -31,6 +31,19 @@ pub enum AnalysisError {
     /// Declared dimensions exceed the configured limit; nothing was decoded.
     #[error("picture of {width} x {height} pixels exceeds the {limit}-pixel limit")]
     TooLarge { width: u32, height: u32, limit: u64 },
+    /// Decoding would take more memory than its path may have
+    /// ([`super::budget`]); nothing was decoded.
+    #[error(
+        "picture of {width} x {height} pixels not decoded: it would take {needed_mib} MiB, \
+         over the {limit_mib} MiB limit for {path}"
+    )]
+    TooMuchMemory {
+        width: u32,
+        height: u32,
+        needed_mib: u64,
+        limit_mib: u64,
+        path: &'static str,
+    },
     /// The decoder failed on corrupt or truncated data.
     #[error("cannot decode picture: {0}")]
     Decode(String),
@@ -212,6 +225,92 @@ fn check_size(width: u32, height: u32, limits: HashLimits) -> Result<(), Analysi
     Ok(())
 }
 
+/// Reserves `needed` bytes of the decode budget for a `width` x `height`
+/// picture, or refuses it when that is over `limit`, the most its decoding
+/// `path` may take.
+fn reserve(
+    (width, height): (u32, u32),
+    needed: u64,
+    limit: u64,
+    path: &'static str,
+) -> Result<budget::Reservation, AnalysisError> {
+    if needed > limit {
+        return Err(AnalysisError::TooMuchMemory {
+            width,
+            height,
+            needed_mib: needed.div_ceil(1 << 20),
+            limit_mib: limit >> 20,
+            path,
+        });
+    }
+    Ok(budget::reserve(needed))
+}
+
+/// Pixels of a `w` x `h` picture.
+fn pixels(w: u32, h: u32) -> u64 {
+    u64::from(w) * u64::from(h)
+}
+
+/// Bytes of DCT coefficients a decoder holds for a whole progressive JPEG
+/// (two per coefficient, every component at its sampling), read from its
+/// frame header; 0 for a sequential one, which is decoded a row of blocks
+/// at a time. `None` when no frame header is found.
+fn jpeg_coefficient_bytes(bytes: &[u8]) -> Option<u64> {
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            i += 2;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_frame {
+            let seg = bytes.get(i + 4..i + 2 + len)?;
+            let progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+            if !progressive {
+                return Some(0);
+            }
+            let h = u64::from(u16::from_be_bytes([*seg.get(1)?, *seg.get(2)?]));
+            let w = u64::from(u16::from_be_bytes([*seg.get(3)?, *seg.get(4)?]));
+            let n = usize::from(*seg.get(5)?);
+            let comps: Vec<(u64, u64)> = (0..n)
+                .filter_map(|c| {
+                    let f = *seg.get(6 + c * 3 + 1)?;
+                    Some((u64::from(f >> 4).max(1), u64::from(f & 15).max(1)))
+                })
+                .collect();
+            let hmax = comps.iter().map(|c| c.0).max().unwrap_or(1);
+            let vmax = comps.iter().map(|c| c.1).max().unwrap_or(1);
+            // Blocks of 8 x 8 per component, padded to whole MCUs.
+            let mcu_w = (w).div_ceil(8 * hmax);
+            let mcu_h = (h).div_ceil(8 * vmax);
+            let blocks: u64 = comps.iter().map(|(hs, vs)| mcu_w * hs * mcu_h * vs).sum();
+            return Some(blocks * 64 * 2);
+        }
+        if marker == 0xDA {
+            return None; // scan data before any frame header
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+/// The most a JPEG decode of a `w` x `h` picture scaled to `out` pixels
+/// allocates: the output (up to four bytes a pixel, CMYK), a few rows of
+/// blocks, and a progressive file's whole coefficient buffer.
+fn jpeg_needs(bytes: &[u8], (w, _h): (u32, u32), out: u64) -> u64 {
+    let coefficients = jpeg_coefficient_bytes(bytes).unwrap_or(0);
+    out * 4 + u64::from(w) * 16 * 4 * 2 + coefficients
+}
+
 /// Decodes any supported format small and grey, with its original size.
 fn decode(
     bytes: &[u8],
@@ -265,7 +364,15 @@ fn decode_jpeg_turbo(
             .map_err(|e| AnalysisError::Decode(e.to_string()))?;
         let (w, h) = (dec.width() as u32, dec.height() as u32);
         check_size(w, h, limits)?;
-        dec.scale(idct_scale(w.max(h)));
+        let scale = idct_scale(w.max(h));
+        let out = pixels(w, h) * u64::from(scale) * u64::from(scale) / 64;
+        let _memory = reserve(
+            (w, h),
+            jpeg_needs(bytes, (w, h), out),
+            budget::SHRINKING_PATH,
+            "JPEG",
+        )?;
+        dec.scale(scale);
         let mut started = dec
             .grayscale()
             .map_err(|e| AnalysisError::Decode(e.to_string()))?;
@@ -309,8 +416,22 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
         config.input.height.max(0) as u32,
     );
     check_size(w, h, limits)?;
+    if config.input.has_animation != 0 {
+        // libwebp's simple decoder refuses animations: the generic one.
+        return Err(AnalysisError::Decode("animated WebP".into()));
+    }
     let alpha = config.input.has_alpha != 0;
     let (sw, sh) = fit_size(w, h, DETECT_SIDE);
+    // Lossless WebP is decoded whole into 32-bit ARGB before rescaling; a
+    // lossy one's alpha plane is whole too; the rest goes a few rows at a
+    // time.
+    let whole = match (config.input.format, alpha) {
+        (2, _) => pixels(w, h) * 4,
+        (_, true) => pixels(w, h),
+        _ => 0,
+    };
+    let needs = whole + pixels(sw, sh) * 3 + u64::from(w) * 64;
+    let _memory = reserve((w, h), needs, budget::SHRINKING_PATH, "WebP")?;
     if (sw, sh) != (w, h) {
         config.options.use_scaling = 1;
         config.options.scaled_width = sw as i32;
@@ -379,6 +500,10 @@ fn decode_png(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32),
     if reader.info().interlaced {
         return Err(AnalysisError::Decode("interlaced PNG".into()));
     }
+    // The grey picture at full size, two rows of the widest pixels
+    // (16-bit RGBA), and the shrunk copy.
+    let needs = pixels(w, h) + u64::from(w) * 8 * 2 + pixels(DETECT_SIDE, DETECT_SIDE);
+    let _memory = reserve((w, h), needs, budget::SHRINKING_PATH, "PNG")?;
     let (colour, _) = reader.output_color_type();
     let mut grey = Vec::with_capacity(w as usize * h as usize);
     while let Some(row) = reader.next_row().map_err(failed)? {
@@ -433,6 +558,13 @@ fn decode_jpeg_small(
     let (sw, sh) = dec
         .scale(req_w, req_h)
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+    let out = pixels(u32::from(sw), u32::from(sh));
+    let _memory = reserve(
+        (w, h),
+        jpeg_needs(bytes, (w, h), out),
+        budget::SHRINKING_PATH,
+        "JPEG",
+    )?;
     let pixels = dec
         .decode()
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
@@ -505,17 +637,35 @@ fn decode_generic(
     format: ImageFormat,
     limits: HashLimits,
 ) -> Result<(GrayImage, u32, u32), AnalysisError> {
-    let reader = image::ImageReader::with_format(Cursor::new(bytes), format);
-    let (w, h) = reader
-        .into_dimensions()
+    use image::ImageDecoder as _;
+    let decoder = image::ImageReader::with_format(Cursor::new(bytes), format)
+        .into_decoder()
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+    let (w, h) = decoder.dimensions();
     check_size(w, h, limits)?;
+    // The decoded picture in its own layout (channels x bytes per sample);
+    // an animation's first frame is composed on a canvas of that size from
+    // a frame buffer; then one RGBA copy on the way to grey.
+    let decoded = decoder.total_bytes();
+    drop(decoder);
+    let copies = if matches!(format, ImageFormat::Gif | ImageFormat::WebP) {
+        3
+    } else {
+        1
+    };
+    let needs = decoded.saturating_mul(copies) + pixels(w, h) * 4;
+    let _memory = reserve(
+        (w, h),
+        needs,
+        budget::FULL_SIZE_PATH,
+        "a format decoded at full size",
+    )?;
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
     let mut l = image::Limits::default();
     l.max_image_width = Some(w);
     l.max_image_height = Some(h);
-    // RGBA16 is the largest buffer a decoder allocates, plus a frame's worth for GIFs.
-    l.max_alloc = Some((u64::from(w) * u64::from(h) * 8).max(1 << 20) * 2);
+    // What was reserved is what the decoder may allocate.
+    l.max_alloc = Some(needs.max(1 << 20));
     reader.limits(l);
     let img: DynamicImage = reader
         .decode()
@@ -800,6 +950,53 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    fn bomb(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/bombs")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_progressive_jpeg_holds_every_coefficient() {
+        assert_eq!(
+            jpeg_coefficient_bytes(&bomb("progressive.jpg")),
+            Some(1250 * 1250 * 3 * 64 * 2)
+        );
+        assert_eq!(jpeg_coefficient_bytes(&fixture("grace_hopper.jpg")), Some(0));
+    }
+
+    /// Issue 16, item 2: each bomb is refused from its header, saying how
+    /// much it would have taken, and a real photo still decodes.
+    #[test]
+    fn decode_bombs_are_refused_before_anything_is_allocated() {
+        for (name, path) in [
+            ("animated.webp", "a format decoded at full size"),
+            ("interlaced16.png", "a format decoded at full size"),
+            ("deflate.tiff", "a format decoded at full size"),
+            ("canvas.gif", "a format decoded at full size"),
+            ("rle8.bmp", "a format decoded at full size"),
+            ("progressive.jpg", "JPEG"),
+        ] {
+            match analyse(&bomb(name), limits()) {
+                Err(AnalysisError::TooMuchMemory {
+                    width: 10_000,
+                    height: 10_000,
+                    path: p,
+                    needed_mib,
+                    limit_mib,
+                }) => {
+                    assert_eq!(p, path, "{name}");
+                    assert!(needed_mib > limit_mib, "{name}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert!(analyse(&fixture("grace_hopper.jpg"), limits()).is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! embedded metadata. Pure functions of the bytes, run off the async runtime
 //! by the caller; they know nothing of HTTP or storage.
 
+pub mod budget;
 pub mod details;
 pub mod faces;
 pub mod hash;

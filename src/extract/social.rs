@@ -504,7 +504,6 @@ mod tests {
         assert!(p.reached_since && p.next.is_none());
     }
 
-    #[test]
     /// Issue 16, item 9: the token the Graph API echoes in `paging.next`
     /// is neither followed nor kept.
     #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod demo_site;
 mod hostile;
+mod hostile_review;
 mod report_browser;
 mod scope_and_robots;
 mod social;
