@@ -967,7 +967,10 @@ mod tests {
             jpeg_coefficient_bytes(&bomb("progressive.jpg")),
             Some(1250 * 1250 * 3 * 64 * 2)
         );
-        assert_eq!(jpeg_coefficient_bytes(&fixture("grace_hopper.jpg")), Some(0));
+        assert_eq!(
+            jpeg_coefficient_bytes(&fixture("grace_hopper.jpg")),
+            Some(0)
+        );
     }
 
     /// Issue 16, item 2: each bomb is refused from its header, saying how

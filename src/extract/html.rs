@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 use url::Url;
 
-use super::{clean_text, is_picture_url, truncate_chars, ImageRef};
+use super::{clean_text, element_text, is_picture_url, truncate_chars, ImageRef};
 use crate::model::{Context, FoundVia};
 use crate::scope::resolve;
 
 /// Longest nearby-text window kept per sighting, in characters.
 const NEARBY_CHARS: usize = 300;
+/// About the most characters read of a title, heading or link text.
+const TEXT_CHARS: usize = 1000;
 /// Most sightings kept from one page (hostile pages can list millions).
 const MAX_IMAGES_PER_PAGE: usize = 5000;
 /// Most characters of page furniture kept for page-wide details.
@@ -97,7 +99,7 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
     out.title = doc
         .select(&TITLE)
         .next()
-        .map(|t| clean_text(&t.text().collect::<String>()))
+        .map(|t| element_text(t, TEXT_CHARS, &[]))
         .filter(|t| !t.is_empty());
     let page_title = out.title.clone();
     let mut seen = std::collections::HashSet::new();
@@ -325,7 +327,7 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         if is_picture_url(&url) {
             let mut ctx = context_of(a);
             if ctx.caption.is_none() {
-                let text = clean_text(&a.text().collect::<String>());
+                let text = element_text(a, TEXT_CHARS, &[]);
                 if !text.is_empty() {
                     ctx.caption = Some(truncate_chars(&text, NEARBY_CHARS));
                 }
@@ -348,7 +350,7 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
     let heading = doc
         .select(&H1)
         .next()
-        .map(|h| clean_text(&h.text().collect::<String>()))
+        .map(|h| element_text(h, TEXT_CHARS, &[]))
         .unwrap_or_default();
     out.directory_listing = out
         .title
@@ -362,7 +364,7 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
             break;
         }
         furniture.push_str(&truncate_chars(
-            &clean_text(&el.text().collect::<String>()),
+            &element_text(el, FURNITURE_CHARS, &[]),
             FURNITURE_CHARS,
         ));
         furniture.push_str(" . ");
@@ -447,7 +449,7 @@ fn context_of(el: ElementRef<'_>) -> Context {
             ctx.caption = anc
                 .select(&FIGCAPTION)
                 .next()
-                .map(|c| truncate_chars(&clean_text(&c.text().collect::<String>()), NEARBY_CHARS))
+                .map(|c| truncate_chars(&element_text(c, NEARBY_CHARS, &[]), NEARBY_CHARS))
                 .filter(|s| !s.is_empty());
         }
         if matches!(name, "body" | "html" | "main") || depth >= 4 {
@@ -596,39 +598,12 @@ fn tag_end(b: &[u8]) -> Option<usize> {
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.
 fn bounded_text(el: ElementRef<'_>, limit: usize) -> String {
-    use ego_tree::iter::Edge;
     // Page furniture (footer address, staff contact lists in the header,
     // menus, forms, scripts) is page-wide: never part of a picture's nearby text.
     const FURNITURE: &[&str] = &[
         "footer", "header", "nav", "aside", "form", "script", "style", "noscript", "template",
     ];
-    let mut s = String::new();
-    let mut skipping = 0usize;
-    for edge in el.traverse() {
-        match edge {
-            Edge::Open(node) => {
-                if let Some(e) = node.value().as_element() {
-                    if skipping > 0 || FURNITURE.contains(&e.name()) {
-                        skipping += 1;
-                    }
-                } else if let Some(t) = node.value().as_text() {
-                    if skipping == 0 {
-                        s.push_str(t);
-                        s.push(' ');
-                        if s.len() > limit * 4 {
-                            break;
-                        }
-                    }
-                }
-            }
-            Edge::Close(node) => {
-                if node.value().is_element() && skipping > 0 {
-                    skipping -= 1;
-                }
-            }
-        }
-    }
-    clean_text(&s)
+    super::element_text(el, limit, FURNITURE)
 }
 
 /// URLs in a srcset value: "a.jpg 1x, b.jpg 2x" or "a.jpg 300w, ...".

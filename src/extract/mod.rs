@@ -58,10 +58,97 @@ pub fn truncate_chars(s: &str, n: usize) -> String {
     }
 }
 
-/// Text content of an HTML fragment (captions in APIs and feeds are HTML).
+/// Elements a browser lays out as their own block or line: where one
+/// starts or ends, words are apart even with no space in the source
+/// (`Amelia Jones<br>Year 4`, `<p>Sheldon</p><p>https://...</p>`).
+const WORD_BREAKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// The text of an element as a reader sees it: words kept apart at line
+/// breaks and block ends, white space collapsed, elements named in `skip`
+/// (with all they hold) left out, and no more than about `limit`
+/// characters read. Every HTML-to-text path goes through it.
+pub fn element_text(el: scraper::ElementRef<'_>, limit: usize, skip: &[&str]) -> String {
+    use ego_tree::iter::Edge;
+    let mut s = String::new();
+    let mut skipping = 0usize;
+    for edge in el.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 || skip.contains(&e.name()) {
+                        skipping += 1;
+                    } else if WORD_BREAKS.contains(&e.name()) {
+                        s.push(' ');
+                    }
+                } else if let Some(t) = node.value().as_text() {
+                    if skipping == 0 {
+                        s.push_str(t);
+                        if s.len() > limit.saturating_mul(4) {
+                            break;
+                        }
+                    }
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 {
+                        skipping -= 1;
+                    } else if WORD_BREAKS.contains(&e.name()) {
+                        s.push(' ');
+                    }
+                }
+            }
+        }
+    }
+    clean_text(&s)
+}
+
+/// Text content of an HTML fragment (captions in APIs and feeds are HTML),
+/// as [`element_text`] reads it.
 pub fn html_to_text(fragment: &str) -> String {
     let doc = scraper::Html::parse_fragment(fragment);
-    clean_text(&doc.root_element().text().collect::<String>())
+    element_text(doc.root_element(), usize::MAX / 8, &[])
 }
 
 #[cfg(test)]
@@ -89,6 +176,25 @@ mod tests {
         assert_eq!(
             html_to_text("<p>Amelia &amp; <b>Tom</b></p>"),
             "Amelia & Tom"
+        );
+    }
+
+    /// Issue 21, item 5: words stay apart at line breaks and block ends.
+    #[test]
+    fn words_stay_apart_at_line_breaks_and_blocks() {
+        assert_eq!(
+            html_to_text("William Wallace Barbour Sheldon<br><a href='https://x.example/'>https://x.example/</a>"),
+            "William Wallace Barbour Sheldon https://x.example/"
+        );
+        assert_eq!(
+            html_to_text("<p>Well done Amelia Jones<br>Year 4 relay team</p><p>Next</p>"),
+            "Well done Amelia Jones Year 4 relay team Next"
+        );
+        assert_eq!(html_to_text("<li>Tom</li><li>Ann</li>"), "Tom Ann");
+        assert_eq!(
+            html_to_text("Am<b>elia</b>"),
+            "Amelia",
+            "inline elements join"
         );
     }
 }

@@ -6,20 +6,26 @@
 //! Shapes, from each platform's documentation:
 //! - Mastodon: `GET /api/v1/accounts/lookup?acct=NAME` gives the account
 //!   `id`; `GET /api/v1/accounts/:id/statuses?limit=40` gives statuses with
-//!   `url`, `created_at`, `content` (HTML) and `media_attachments`
-//!   (`type`, `url`, `preview_url`, `description`); a boost carries the
-//!   original in `reblog`. The next page is the `Link` header's `rel="next"`.
+//!   `url`, `created_at`, `content` (HTML), `media_attachments` (`type`,
+//!   `url`, `preview_url`, `description`) and a link preview `card`
+//!   (`image`, `image_description`, `title`); a boost carries the original
+//!   in `reblog`, a quote post (4.4) the quoted one in
+//!   `quote.quoted_status`. The next page is the `Link` header's
+//!   `rel="next"`.
 //! - Bluesky: `GET /xrpc/app.bsky.feed.getAuthorFeed?actor=HANDLE&limit=100`
 //!   gives `feed[].post` with `uri`, `author.handle`, `record.text`,
-//!   `record.createdAt` and `embed` (`app.bsky.embed.images#view` with
-//!   `images[].fullsize`, `thumb`, `alt`, or `recordWithMedia#view` holding
-//!   one in `media`); the next page is `cursor`.
+//!   `record.createdAt` and an `embed` view: `images#view`
+//!   (`images[].fullsize`, `thumb`, `alt`), `video#view` (`thumbnail`),
+//!   `external#view` (`external.thumb`), `record#view` (a quoted post,
+//!   its pictures in `record.embeds[]`) or `recordWithMedia#view` (`media`
+//!   and a quoted `record`); the next page is `cursor`, asked of the same
+//!   actor.
 //! - Facebook Graph: `GET /v19.0/PAGE_ID/posts?fields=...` gives `data[]`
 //!   with `message`, `permalink_url`, `created_time` and `attachments.data[]`
 //!   (`media.image.src`, `description`, `subattachments.data[]`); the next
 //!   page is `paging.next`.
 //! - Instagram Graph: `GET /v19.0/ACCOUNT_ID/media?fields=...` gives `data[]`
-//!   with `caption`, `media_type`, `media_url`, `thumbnail_url`,
+//!   with `caption`, `alt_text`, `media_type`, `media_url`, `thumbnail_url`,
 //!   `permalink`, `timestamp` and `children.data[]`; next is `paging.next`.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -84,7 +90,7 @@ pub fn first_url(platform: Platform, base: &Url, account: &str) -> Result<Url, S
             Platform::Instagram => {
                 q.append_pair(
                     "fields",
-                    "id,caption,media_type,media_url,thumbnail_url,permalink,timestamp,children{media_type,media_url,thumbnail_url}",
+                    "id,caption,alt_text,media_type,media_url,thumbnail_url,permalink,timestamp,children{media_type,media_url,thumbnail_url,alt_text}",
                 )
                 .append_pair("limit", "100");
             }
@@ -245,14 +251,13 @@ pub fn mastodon(
             .unwrap_or_default()
             .to_string();
         let post_text = text(&shown["content"]);
-        for m in shown["media_attachments"].as_array().into_iter().flatten() {
-            let kind = m["type"].as_str().unwrap_or("image");
-            let alt = m["description"].as_str().map(str::to_string);
-            match kind {
-                "image" | "gifv" => b.push(&post, m["url"].as_str(), alt, &post_text),
-                // Videos: the preview frame is the picture a scraper takes.
-                _ => b.push(&post, m["preview_url"].as_str(), alt, &post_text),
-            }
+        mastodon_status(&mut b, &post, shown, &post_text);
+        // A quote post shows the quoted post's pictures (Mastodon 4.4:
+        // `quote.quoted_status`, present once the quote is accepted).
+        let quoted = &shown["quote"]["quoted_status"];
+        if quoted.is_object() {
+            let quoted_text = text(&quoted["content"]).or_else(|| post_text.clone());
+            mastodon_status(&mut b, &post, quoted, &quoted_text);
         }
     }
     b.page.next = if b.page.reached_since || statuses.is_empty() {
@@ -261,6 +266,27 @@ pub fn mastodon(
         same_host(link.and_then(link_next), base)
     };
     Ok(b.page)
+}
+
+/// The pictures one Mastodon status shows: its attachments (a video's
+/// preview frame) and its link card's picture, the linked page's photo.
+fn mastodon_status(b: &mut Builder, post: &str, status: &Value, post_text: &Option<String>) {
+    for m in status["media_attachments"].as_array().into_iter().flatten() {
+        let kind = m["type"].as_str().unwrap_or("image");
+        let alt = m["description"].as_str().map(str::to_string);
+        match kind {
+            "image" | "gifv" => b.push(post, m["url"].as_str(), alt, post_text),
+            // Videos: the preview frame is the picture a scraper takes.
+            _ => b.push(post, m["preview_url"].as_str(), alt, post_text),
+        }
+    }
+    let card = &status["card"];
+    let alt = card["image_description"]
+        .as_str()
+        .filter(|d| !d.trim().is_empty())
+        .or_else(|| card["title"].as_str())
+        .map(str::to_string);
+    b.push(post, card["image"].as_str(), alt, post_text);
 }
 
 /// The `rel="next"` address of a `Link` header.
@@ -296,37 +322,20 @@ pub fn bluesky(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Post
             .unwrap_or_default();
         let post = format!("https://bsky.app/profile/{handle}/post/{rkey}");
         let post_text = text(&p["record"]["text"]);
-        let embed = &p["embed"];
-        let images = if embed["images"].is_array() {
-            &embed["images"]
-        } else {
-            &embed["media"]["images"]
-        };
-        for img in images.as_array().into_iter().flatten() {
-            let alt = img["alt"].as_str().map(str::to_string);
-            b.push(&post, img["fullsize"].as_str(), alt.clone(), &post_text);
-            b.push(&post, img["thumb"].as_str(), alt, &post_text);
-        }
-        // A video's poster frame.
-        if let Some(thumb) = embed["thumbnail"].as_str() {
-            b.push(
-                &post,
-                Some(thumb),
-                embed["alt"].as_str().map(str::to_string),
-                &post_text,
-            );
-        }
+        bluesky_embed(&mut b, &post, &p["embed"], &post_text, 0);
     }
     b.page.next = match (b.page.reached_since, v["cursor"].as_str()) {
         (false, Some(cursor)) if !feed.is_empty() => {
             let mut u = base
                 .join("/xrpc/app.bsky.feed.getAuthorFeed")
                 .map_err(|e| e.to_string())?;
-            let actor = feed[0]["post"]["author"]["did"]
-                .as_str()
-                .or_else(|| feed[0]["post"]["author"]["handle"].as_str())
-                .unwrap_or_default()
-                .to_string();
+            // The account asked for, whoever wrote the first post shown
+            // (a page may start with a repost of someone else's post).
+            let actor = base
+                .query_pairs()
+                .find(|(k, _)| k == "actor")
+                .map(|(_, v)| v.into_owned())
+                .ok_or("the feed request names no actor")?;
             u.query_pairs_mut()
                 .append_pair("actor", &actor)
                 .append_pair("limit", "100")
@@ -336,6 +345,57 @@ pub fn bluesky(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Post
         _ => None,
     };
     Ok(b.page)
+}
+
+/// Most levels of quoted posts read inside one Bluesky post.
+const MAX_EMBED_DEPTH: u32 = 3;
+
+/// The pictures a Bluesky embed view shows, by its shape: images
+/// (`images#view`: `fullsize` and `thumb`), a video's poster frame
+/// (`video#view`: `thumbnail`), a link card's picture (`external#view`:
+/// `external.thumb`), a quoted post's own embeds (`record#view`: `record`
+/// is a `viewRecord` with `embeds[]` and its text in `value.text`), and
+/// both at once (`recordWithMedia#view`: `media` and `record`).
+fn bluesky_embed(
+    b: &mut Builder,
+    post: &str,
+    embed: &Value,
+    post_text: &Option<String>,
+    depth: u32,
+) {
+    if depth > MAX_EMBED_DEPTH || !embed.is_object() {
+        return;
+    }
+    for img in embed["images"].as_array().into_iter().flatten() {
+        let alt = img["alt"].as_str().map(str::to_string);
+        b.push(post, img["fullsize"].as_str(), alt.clone(), post_text);
+        b.push(post, img["thumb"].as_str(), alt, post_text);
+    }
+    if let Some(thumb) = embed["thumbnail"].as_str() {
+        b.push(
+            post,
+            Some(thumb),
+            embed["alt"].as_str().map(str::to_string),
+            post_text,
+        );
+    }
+    let external = &embed["external"];
+    if let Some(thumb) = external["thumb"].as_str() {
+        let alt = external["title"].as_str().map(str::to_string);
+        b.push(post, Some(thumb), alt, post_text);
+    }
+    bluesky_embed(b, post, &embed["media"], post_text, depth + 1);
+    let record = &embed["record"];
+    if record["embeds"].is_array() {
+        // A viewRecord: the quoted post, with its own text.
+        let quoted_text = text(&record["value"]["text"]).or_else(|| post_text.clone());
+        for e in record["embeds"].as_array().into_iter().flatten() {
+            bluesky_embed(b, post, e, &quoted_text, depth + 1);
+        }
+    } else if record["record"].is_object() {
+        // recordWithMedia's `record` is a record#view around the viewRecord.
+        bluesky_embed(b, post, record, post_text, depth + 1);
+    }
 }
 
 /// A page of a Facebook Page's posts (Graph API).
@@ -387,7 +447,8 @@ pub fn instagram(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Po
                 Some("CAROUSEL_ALBUM") => None,
                 _ => part["media_url"].as_str(),
             };
-            b.push(&post, picture, None, &post_text);
+            let alt = part["alt_text"].as_str().map(str::to_string);
+            b.push(&post, picture, alt, &post_text);
         }
     }
     Ok(b.graph_page(&v, base))
