@@ -369,11 +369,21 @@ impl Crawl {
         walk.queue
             .push_back((first, DocKind::Social { platform, page }));
         let errors_before = self.counters.fetch_errors.load(Ordering::Relaxed);
+        let pages_before = self.counters.pages_fetched.load(Ordering::Relaxed);
         self.drive(&mut walk, false, deadline, pictures, outcome)
             .await;
         let errors = self.counters.fetch_errors.load(Ordering::Relaxed) - errors_before;
         if errors == 0 && !walk.api_truncated && !outcome.deadline_hit && !outcome.cancelled {
             outcome.complete_social_sources.insert(source.name.clone());
+        } else if self.counters.pages_fetched.load(Ordering::Relaxed) == pages_before {
+            // Not one page of the account could be read (an account that
+            // answers 404, a refused token): a failed source, its pictures
+            // unseen, never gone.
+            outcome.failed_sources.push((
+                source.name.clone(),
+                "the platform answered no request for the account (see the run's fetch errors)"
+                    .into(),
+            ));
         }
     }
 
@@ -912,7 +922,9 @@ impl Crawl {
             let quiet = kind.is_probe() || (gone && kind == DocKind::Sitemap);
             if !quiet {
                 record.error = Some(format!("HTTP {}", fetched.status));
-                if !gone {
+                // A page that is gone is an answer; a platform API that
+                // says an account is not there leaves the source unread.
+                if !gone || matches!(kind, DocKind::Social { .. }) {
                     self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
                 }
             }

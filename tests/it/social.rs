@@ -430,3 +430,101 @@ url = "{base}/x/hollybrook"
     );
     assert_eq!(r3["summary"]["unseen"], 0);
 }
+
+/// Issue 18, case 7: a Mastodon account that answers 404 is a failed
+/// source. Three audits: read, then 404 (partial; its picture unseen and
+/// unchanged, not `changed` as unlinked, not resolved), then read again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mastodon_account_that_answers_404_is_a_failed_source() {
+    let missing = Arc::new(AtomicBool::new(false));
+    let gone = missing.clone();
+    let lookup: Handler = Arc::new(move |_| {
+        if gone.load(Ordering::SeqCst) {
+            respond(404, "application/json", "{\"error\":\"Record not found\"}")
+        } else {
+            json_response(
+                json!({"id":"109","username":"hollybrook","acct":"hollybrook"}),
+                &[],
+            )
+        }
+    });
+    let statuses: Handler = Arc::new(|req| {
+        let host = req.headers()["host"].to_str().unwrap().to_string();
+        json_response(
+            json!([{"id":"60","url":format!("http://{host}/@hollybrook/60"),"created_at":"2026-10-01T09:00:00.000Z",
+              "content":"<p>Sports day</p>",
+              "media_attachments":[{"type":"image","url":format!("http://{host}/files/sprint.jpg"),"description":"Sprint"}]}]),
+            &[],
+        )
+    });
+    let site = Site::start(vec![
+        ("/api/v1/accounts/lookup", lookup),
+        ("/api/v1/accounts/109/statuses", statuses),
+        (
+            "/files/sprint.jpg",
+            jpeg(resized_jpeg("rocket.jpg", 400, 85)),
+        ),
+        ("/", html("<img src='/hall.jpg' alt='The hall'>")),
+        ("/hall.jpg", jpeg(resized_jpeg("coffee.png", 400, 85))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    // The school's website too: a run whose every source failed is failed.
+    let text = format!(
+        "{}\n[[sources]]\nkind = \"mastodon\"\nname = \"Mastodon\"\nbase_url = \"{}\"\naccount = \"hollybrook\"\n",
+        config_text(&db, &site.url("/"), "max_retries = 0"),
+        site.url("/")
+    );
+    let cfg = config(&text);
+    let change_of = |r: &Value| -> (String, Vec<String>) {
+        let e = exposure_with(r, "/files/sprint.jpg");
+        (
+            e["change"].as_str().unwrap().to_string(),
+            e["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_string())
+                .collect(),
+        )
+    };
+    let first = audit(&cfg).await;
+    assert_eq!(first.summary.status, RunStatus::Complete);
+    assert_eq!(change_of(&first.report).0, "new");
+
+    missing.store(true, Ordering::SeqCst);
+    let second = audit(&cfg).await;
+    assert_eq!(
+        second.summary.status,
+        RunStatus::Partial,
+        "a source that cannot be read"
+    );
+    assert!(
+        second
+            .summary
+            .failed_sources
+            .iter()
+            .any(|(name, _)| name == "Mastodon"),
+        "{:?}",
+        second.summary.failed_sources
+    );
+    let (change, reasons) = change_of(&second.report);
+    assert_eq!(change, "unchanged", "{reasons:?}");
+    assert!(
+        reasons.contains(&"not_seen_this_run".to_string()),
+        "{reasons:?}"
+    );
+    assert!(!reasons.contains(&"unlinked_but_still_served".to_string()));
+    assert_eq!(second.report["summary"]["by_change"]["resolved"], 0);
+
+    missing.store(false, Ordering::SeqCst);
+    let third = audit(&cfg).await;
+    assert_eq!(third.summary.status, RunStatus::Complete);
+    let (change, reasons) = change_of(&third.report);
+    assert_eq!(change, "unchanged", "{reasons:?}");
+    assert!(
+        !reasons.contains(&"not_seen_this_run".to_string()),
+        "{reasons:?}"
+    );
+}
