@@ -206,7 +206,7 @@ async fn run_body(
         progress,
     );
     crawl.cancel = cancel;
-    let crawl = Arc::new(crawl);
+    let crawl = Arc::new(crawl.with_scope(&config.sources));
     let deadline = started + config.crawl.max_run_time;
     let mut outcome = crawl.run(&config.sources, deadline).await;
     if outcome.cancelled {
@@ -248,6 +248,8 @@ async fn run_body(
                 .into_iter()
                 .collect()
         };
+    // After the unlinked addresses were asked for again, which count too.
+    outcome.off_site_errors = crawl.counters.off_site_errors.load(Ordering::Relaxed);
     let (counts, store, write_result) = close_crawl(crawl, tx, writer).await;
     let mut store = store;
     if let Err(e) = write_result {
@@ -510,8 +512,12 @@ fn finish(
     let nothing_seen = counts.pages_fetched == 0 && counts.images_fetched == 0;
     let status = if nothing_seen {
         RunStatus::Failed
-    } else if counts.fetch_errors > 0 || !outcome.failed_sources.is_empty() || outcome.deadline_hit
+    } else if counts.fetch_errors > outcome.off_site_errors
+        || !outcome.failed_sources.is_empty()
+        || outcome.deadline_hit
     {
+        // Something in the school's own scope could not be read; a failed
+        // off-site requisite (a CDN's stylesheet) is listed, not partial.
         RunStatus::Partial
     } else {
         RunStatus::Complete
@@ -564,9 +570,17 @@ fn finish(
                     .map(|(url, ..)| url)
                     .collect()
             };
+            let unreadable = if unseen.is_empty() {
+                HashSet::new()
+            } else {
+                s.unreadable_images(run_id)?
+            };
+            // Looked at: its page (or platform source) was read, and the
+            // picture itself answered (a copy that failed is not gone).
             let looked_at = |place: &crate::store::Place| {
-                fetched_ok.contains(&place.page_url)
-                    || outcome.complete_social_sources.contains(&place.source)
+                (fetched_ok.contains(&place.page_url)
+                    || outcome.complete_social_sources.contains(&place.source))
+                    && !unreadable.contains(&place.image_url)
             };
             for ids in unseen.chunks(SCORE_BATCH) {
                 let batch = carry_batch(

@@ -110,7 +110,11 @@ enum Found {
 pub struct Counters {
     pub pages_fetched: AtomicU64,
     pub images_fetched: AtomicU64,
+    /// Every failed fetch or analysis, in scope or not.
     pub fetch_errors: AtomicU64,
+    /// Of those, the ones off the school's own hosts (a font stylesheet or
+    /// a picture on a CDN): listed, but they do not make the run partial.
+    pub off_site_errors: AtomicU64,
 }
 
 /// What the crawl of all sources produced, beyond the records it streamed.
@@ -128,6 +132,8 @@ pub struct CrawlOutcome {
     /// Platform sources whose every page of posts was read without error:
     /// a post of theirs not seen now is gone, not merely unread.
     pub complete_social_sources: HashSet<String>,
+    /// Failed fetches off the school's own hosts ([`Counters::off_site_errors`]).
+    pub off_site_errors: u64,
 }
 
 /// Reports progress to whoever drives the run (progress bar, log lines).
@@ -156,6 +162,10 @@ pub struct Crawl {
     progress: Arc<dyn Progress>,
     /// Cancelled on shutdown: no new work, fetches in flight are dropped.
     pub cancel: CancellationToken,
+    /// The school's own scope: every host the config names, and the
+    /// platform sources (whose pictures may sit on a platform's CDN).
+    own_hosts: HashSet<String>,
+    platform_sources: HashSet<String>,
 }
 
 impl Crawl {
@@ -184,6 +194,36 @@ impl Crawl {
             counters: Counters::default(),
             progress,
             cancel: CancellationToken::new(),
+            own_hosts: HashSet::new(),
+            platform_sources: HashSet::new(),
+        }
+    }
+
+    /// Sets the school's own scope from the configured sources: a failure
+    /// outside it does not make a run partial.
+    pub fn with_scope(mut self, sources: &[Source]) -> Crawl {
+        self.own_hosts = sources.iter().flat_map(|s| s.kind.named_hosts()).collect();
+        self.platform_sources = sources
+            .iter()
+            .filter(|s| platform_of(&s.kind).is_some())
+            .map(|s| s.name.clone())
+            .collect();
+        self
+    }
+
+    /// Counts a failed fetch or analysis of `url`; `platform` when it came
+    /// from (or through) a platform source, which is always in scope.
+    fn failed(&self, url: &str, platform: bool) {
+        self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+        let own = platform
+            || Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| self.own_hosts.contains(h)))
+                .unwrap_or(true);
+        if !own {
+            self.counters
+                .off_site_errors
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -317,6 +357,7 @@ impl Crawl {
             }
         }
         outcome.pictures = pictures;
+        outcome.off_site_errors = self.counters.off_site_errors.load(Ordering::Relaxed);
         outcome
     }
 
@@ -812,6 +853,7 @@ impl Crawl {
 
     /// Fetches one document and extracts from it (off the runtime).
     async fn fetch_doc(self: Arc<Self>, url: Url, kind: DocKind, source: Arc<Source>) -> DocResult {
+        let platform_doc = matches!(kind, DocKind::Social { .. });
         let mut record = PageRecord {
             source: source.name.clone(),
             url: url.to_string(),
@@ -854,7 +896,7 @@ impl Crawl {
             Err(e) => {
                 let counts = !kind.is_probe() || !matches!(e, FetchError::Refused(_));
                 if counts {
-                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    self.failed(url.as_str(), platform_doc);
                 }
                 tracing::debug!(%url, error = %e, "fetch failed");
                 record.error = Some(e.to_string());
@@ -886,7 +928,7 @@ impl Crawl {
                 }
                 None => {
                     record.error = Some("304 without a stored copy".into());
-                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    self.failed(url.as_str(), platform_doc);
                     None
                 }
             }
@@ -907,13 +949,13 @@ impl Crawl {
                 Ok(Err(e)) => {
                     if !kind.is_probe() {
                         record.error = Some(e);
-                        self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                        self.failed(url.as_str(), platform_doc);
                     }
                     None
                 }
                 Err(e) => {
                     record.error = Some(format!("extraction failed: {e}"));
-                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    self.failed(url.as_str(), platform_doc);
                     None
                 }
             }
@@ -924,8 +966,8 @@ impl Crawl {
                 record.error = Some(format!("HTTP {}", fetched.status));
                 // A page that is gone is an answer; a platform API that
                 // says an account is not there leaves the source unread.
-                if !gone || matches!(kind, DocKind::Social { .. }) {
-                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                if !gone || platform_doc {
+                    self.failed(url.as_str(), platform_doc);
                 }
             }
             None
@@ -945,7 +987,7 @@ impl Crawl {
                         "rate limit reached; the platform resets it in {} s, beyond crawl.max_retry_after_secs: later pages not read",
                         wait.as_secs()
                     ));
-                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    self.failed(url.as_str(), true);
                 }
             }
         }
@@ -969,6 +1011,7 @@ impl Crawl {
             sha256: rec.sha256,
             rules,
         };
+        let from_platform = self.platform_sources.contains(&source);
         let Ok(parsed) = Url::parse(&url) else {
             rec.error = Some("not a URL".into());
             self.record(Record::Image(rec.clone())).await;
@@ -992,7 +1035,7 @@ impl Crawl {
             .await
         {
             Err(e) => {
-                self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                self.failed(&url, from_platform);
                 rec.error = Some(e.to_string());
             }
             Ok(f) => {
@@ -1006,11 +1049,11 @@ impl Crawl {
                 } else if f.ok() {
                     let body = f.body.unwrap_or_default();
                     rec.bytes = body.len() as u64;
-                    self.analyse(body, &mut rec).await;
+                    self.analyse(body, &mut rec, from_platform).await;
                 } else {
                     rec.error = Some(format!("HTTP {}", f.status));
                     if !matches!(f.status, 404 | 410) {
-                        self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                        self.failed(&url, from_platform);
                     }
                 }
             }
@@ -1019,7 +1062,7 @@ impl Crawl {
         out(rec, Some(rules))
     }
 
-    async fn analyse(&self, body: Vec<u8>, rec: &mut ImageRecord) {
+    async fn analyse(&self, body: Vec<u8>, rec: &mut ImageRecord, from_platform: bool) {
         let sha = analysis::hash::sha256_hex(&body);
         let known = self
             .known_pictures
@@ -1055,7 +1098,7 @@ impl Crawl {
             }
             Err(e) => {
                 if !matches!(e, AnalysisError::NotAPicture(_)) {
-                    self.counters.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    self.failed(&rec.url, from_platform);
                 }
                 rec.error = Some(e.to_string());
             }

@@ -1538,6 +1538,21 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Picture addresses a run asked for and could not read (an error other
+    /// than 404 or 410: a 500, a timeout, a refused or undecodable picture):
+    /// what they show is unknown, so nothing seen there may be resolved.
+    pub fn unreadable_images(
+        &self,
+        run_id: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT url FROM images WHERE run_id = ?1 AND error IS NOT NULL
+             AND (status IS NULL OR status NOT IN (404, 410))",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Runs an integrity check; `Ok(true)` when SQLite says "ok".
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
         let r: String = self

@@ -11,6 +11,7 @@ mod demo_site;
 mod hostile;
 mod hostile_review;
 mod report_browser;
+mod run_status;
 mod scope_and_robots;
 mod social;
 mod unseen_site;
