@@ -319,12 +319,35 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         }
     }
 
+    let heading = doc
+        .select(&H1)
+        .next()
+        .map(|h| element_text(h, TEXT_CHARS, &[]))
+        .unwrap_or_default();
+    out.directory_listing = out
+        .title
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("Index of /")
+        || heading.starts_with("Index of /");
+    // IIS directory browsing has no such title; its parent link says it.
+    let listing = out.directory_listing
+        || memchr::memmem::find(&body[..body.len().min(8192)], b"[To Parent Directory]").is_some();
+
     for a in doc.select(&A) {
         let href = a.value().attr("href").unwrap_or_default();
         let Some(url) = resolve(&base, href) else {
             continue;
         };
-        if is_picture_url(&url) {
+        if is_picture_url(&url) && listing {
+            // A listing's entry has no caption (the link text is its file
+            // name): its text is its own row, not the listing around it.
+            let ctx = Context {
+                nearby_text: Some(listing_row(a)).filter(|r| !r.is_empty()),
+                ..Context::default()
+            };
+            push(&mut out, href, FoundVia::Link, &ctx);
+        } else if is_picture_url(&url) {
             let mut ctx = context_of(a);
             if ctx.caption.is_none() {
                 let text = element_text(a, TEXT_CHARS, &[]);
@@ -347,17 +370,6 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
             .iter()
             .any(|i| i.url.contains("/wp-content/uploads/"));
     }
-    let heading = doc
-        .select(&H1)
-        .next()
-        .map(|h| element_text(h, TEXT_CHARS, &[]))
-        .unwrap_or_default();
-    out.directory_listing = out
-        .title
-        .as_deref()
-        .unwrap_or_default()
-        .starts_with("Index of /")
-        || heading.starts_with("Index of /");
     let mut furniture = String::new();
     for el in doc.select(&FURNITURE) {
         if furniture.len() > FURNITURE_CHARS {
@@ -594,6 +606,52 @@ fn tag_end(b: &[u8]) -> Option<usize> {
         }
     }
     None
+}
+
+/// The row of a directory listing that holds link `a`: its table row
+/// (Apache's and IIS's tables), or else its line (nginx and Apache `<pre>`
+/// listings, IIS lines ended by `<br>`): name, date and size.
+fn listing_row(a: ElementRef<'_>) -> String {
+    if let Some(tr) = a
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name() == "tr")
+    {
+        return truncate_chars(&element_text(tr, NEARBY_CHARS, &[]), NEARBY_CHARS);
+    }
+    let piece = |node: ego_tree::NodeRef<'_, scraper::Node>| -> Option<String> {
+        match node.value() {
+            scraper::Node::Text(t) => Some(t.to_string()),
+            scraper::Node::Element(e) if e.name() == "br" => None,
+            scraper::Node::Element(_) => {
+                ElementRef::wrap(node).map(|e| element_text(e, NEARBY_CHARS, &[]))
+            }
+            _ => Some(String::new()),
+        }
+    };
+    let mut before = String::new();
+    for sib in a.prev_siblings().take(16) {
+        let Some(t) = piece(sib) else { break };
+        if let Some(i) = t.rfind('\n') {
+            before.insert_str(0, &t[i + 1..]);
+            break;
+        }
+        before.insert_str(0, &t);
+    }
+    let mut after = String::new();
+    for sib in a.next_siblings().take(16) {
+        let Some(t) = piece(sib) else { break };
+        if let Some(i) = t.find('\n') {
+            after.push_str(&t[..i]);
+            break;
+        }
+        after.push_str(&t);
+    }
+    let own = element_text(a, NEARBY_CHARS, &[]);
+    truncate_chars(
+        &clean_text(&format!("{before} {own} {after}")),
+        NEARBY_CHARS,
+    )
 }
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.

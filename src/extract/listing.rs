@@ -79,6 +79,48 @@ mod tests {
         assert_eq!(subs, vec!["http://s.example/uploads/2026/06/"]);
     }
 
+    /// Issue 18, case 8: a listing's copy has no caption, and its text is
+    /// its own row only, in table, `<pre>` and IIS listings alike.
+    #[test]
+    fn a_listed_picture_has_its_own_row_as_text() {
+        let base = Url::parse("http://s.example/uploads/").unwrap();
+        let apache = br#"<html><head><title>Index of /uploads</title></head><body><h1>Index of /uploads</h1><table>
+            <tr><th>Name</th><th>Last modified</th><th>Size</th></tr>
+            <tr><td><a href="olivia-brown.jpg">olivia-brown.jpg</a></td><td>2026-05-01 10:00</td><td>120K</td></tr>
+            <tr><td><a href="harry-patel.jpg">harry-patel.jpg</a></td><td>2026-05-02 11:00</td><td>98K</td></tr>
+            </table></body></html>"#;
+        let nginx = br#"<html><head><title>Index of /uploads/</title></head><body><h1>Index of /uploads/</h1><hr><pre><a href="../">../</a>
+<a href="olivia-brown.jpg">olivia-brown.jpg</a>       01-May-2026 10:00   120K
+<a href="harry-patel.jpg">harry-patel.jpg</a>        02-May-2026 11:00    98K
+</pre><hr></body></html>"#;
+        let iis = br#"<html><head><title>s.example - /uploads/</title></head><body><H1>s.example - /uploads/</H1><hr><pre><A HREF="/">[To Parent Directory]</A><br><br> 5/1/2026 10:00 AM 122880 <A HREF="/uploads/olivia-brown.jpg">olivia-brown.jpg</A><br> 5/2/2026 11:00 AM 100352 <A HREF="/uploads/harry-patel.jpg">harry-patel.jpg</A><br></pre><hr></body></html>"#;
+        for (style, body, row) in [
+            (
+                &"apache",
+                &apache[..],
+                "olivia-brown.jpg 2026-05-01 10:00 120K",
+            ),
+            (
+                &"nginx",
+                &nginx[..],
+                "olivia-brown.jpg 01-May-2026 10:00 120K",
+            ),
+            (
+                &"iis",
+                &iis[..],
+                "5/1/2026 10:00 AM 122880 olivia-brown.jpg",
+            ),
+        ] {
+            let e = html::extract(body, &base);
+            assert!(is_listing(body, &e), "{style}");
+            let (pics, _) = entries(&base, &e);
+            assert_eq!(pics.len(), 2, "{style}");
+            let olivia = &pics[0].context;
+            assert_eq!(olivia.caption, None, "{style}");
+            assert_eq!(olivia.nearby_text.as_deref(), Some(row), "{style}");
+        }
+    }
+
     #[test]
     fn folder_of_file_and_folder() {
         assert_eq!(
