@@ -14,4 +14,5 @@ mod report_browser;
 mod run_status;
 mod scope_and_robots;
 mod social;
+mod social_recorded;
 mod unseen_site;
