@@ -281,6 +281,7 @@ fn bench_store(n: usize) {
                 reasons: vec!["faces".into(), "year_group_nearby".into()],
                 details: Vec::new(),
                 change: "new".into(),
+                change_reasons: Vec::new(),
                 image: Some(Box::new(ExposureImage::of(&copies))),
             }
         })

@@ -750,21 +750,30 @@ fn score_batch(
             c.policy,
         );
         let prev = before.get(exp);
-        let change = match prev {
-            None => "new",
-            Some(p) if p.change == "resolved" => "new",
+        let (change, change_reasons) = match prev {
+            None => ("new", Vec::new()),
+            Some(p) if p.change == "resolved" => ("new", Vec::new()),
             Some(p) => {
                 let was = places.remove(exp).unwrap_or_default();
-                let was = was
-                    .iter()
-                    .map(|p| (p.page_url.as_str(), p.image_url.as_str()));
-                if crate::model::places_changed(was, now_places.iter().copied())
-                    || p.risk != risk
-                    || p.details != details
-                {
-                    "changed"
+                // The rule of change: any reason is a change.
+                let why = crate::model::change_reasons(
+                    crate::model::Seen {
+                        places: was
+                            .iter()
+                            .map(|p| (p.page_url.as_str(), p.image_url.as_str())),
+                        risk: p.risk,
+                        details: &p.details,
+                    },
+                    crate::model::Seen {
+                        places: now_places.iter().copied(),
+                        risk,
+                        details: &details,
+                    },
+                );
+                if why.is_empty() {
+                    ("unchanged", why)
                 } else {
-                    "unchanged"
+                    ("changed", why)
                 }
             }
         };
@@ -793,6 +802,7 @@ fn score_batch(
             reasons,
             details,
             change: change.into(),
+            change_reasons,
             image: Some(Box::new(crate::model::ExposureImage::of(copies))),
         });
     }
@@ -822,6 +832,7 @@ fn carry_batch(
         carried
             .reasons
             .retain(|r| r != "not_seen_this_run" && r != "unlinked_but_still_served");
+        carried.change_reasons.clear();
         if !covered {
             // A page it was on failed or was skipped: not looked at, kept.
             carried.change = "unchanged".into();
@@ -833,6 +844,16 @@ fn carry_batch(
             carried
                 .reasons
                 .insert(0, "unlinked_but_still_served".into());
+            let mut served: Vec<&str> = pages.iter().map(|p| p.image_url.as_str()).collect();
+            served.sort_unstable();
+            served.dedup();
+            carried.change_reasons = served
+                .into_iter()
+                .map(|u| crate::model::ChangeReason {
+                    kind: crate::model::ChangeKind::NowUnlinked,
+                    place: u.to_string(),
+                })
+                .collect();
             // Still public: a withdrawn picture among them still alerts.
             if let Some(settings) = c.alert_settings {
                 if let Some(trigger) = alerts::trigger(

@@ -83,6 +83,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0007_report_indexes.sql")),
         M::up(include_str!("../migrations/0008_exposure_image.sql")),
         M::up(include_str!("../migrations/0009_verdict_maps.sql")),
+        M::up(include_str!("../migrations/0010_change_reasons.sql")),
     ])
 }
 
@@ -270,6 +271,9 @@ pub struct RunExposure {
     pub reasons: Vec<String>,
     pub details: Vec<Detail>,
     pub change: String,
+    /// Why it is `changed`; empty otherwise, and in runs scored before
+    /// reasons were stored.
+    pub change_reasons: Vec<crate::model::ChangeReason>,
     /// What the report shows of its picture; `None` for runs scored before
     /// it was stored, and for purged runs.
     pub image: Option<Box<ExposureImage>>,
@@ -809,8 +813,8 @@ impl Store {
         assessed: &[RunExposure],
     ) -> Result<(), StoreError> {
         let mut ins = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change, image)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change, image, change_reasons)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         for e in assessed {
             ins.execute(params![
@@ -824,6 +828,7 @@ impl Store {
                 e.image
                     .as_ref()
                     .map(|i| serde_json::to_string(i).expect("image serialises")),
+                serde_json::to_string(&e.change_reasons).expect("change reasons serialise"),
             ])?;
         }
         Ok(())
@@ -1288,7 +1293,8 @@ impl Store {
         ids: &[&str],
     ) -> Result<Vec<(RunExposure, String)>, StoreError> {
         self.with_ids(
-            "SELECT re.exposure_id, re.risk, re.score, re.reasons, re.details, re.change, re.image, e.first_seen_at
+            "SELECT re.exposure_id, re.risk, re.score, re.reasons, re.details, re.change, re.image, e.first_seen_at,
+                    re.change_reasons
              FROM run_exposures re JOIN exposures e ON e.id = re.exposure_id
              WHERE re.run_id = ?1 AND re.exposure_id IN ({}) ORDER BY re.score DESC, re.exposure_id",
             Some(run_id),
@@ -1768,6 +1774,14 @@ fn run_exposure_from(r: &rusqlite::Row<'_>) -> Result<RunExposure, StoreError> {
         Some(json) => Some(Box::new(from_json("run_exposures.image", json)?)),
         None => None,
     };
+    let change_reasons = match r
+        .get_ref(8)?
+        .as_str_or_null()
+        .map_err(rusqlite::Error::from)?
+    {
+        Some(json) => from_json("run_exposures.change_reasons", json)?,
+        None => Vec::new(),
+    };
     Ok(RunExposure {
         exposure_id: r.get(0)?,
         risk: parse_risk(&r.get::<_, String>(1)?),
@@ -1775,6 +1789,7 @@ fn run_exposure_from(r: &rusqlite::Row<'_>) -> Result<RunExposure, StoreError> {
         reasons: from_json("run_exposures.reasons", &r.get::<_, String>(3)?)?,
         details: from_json("run_exposures.details", &r.get::<_, String>(4)?)?,
         change: r.get(5)?,
+        change_reasons,
         image,
     })
 }

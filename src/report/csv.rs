@@ -20,6 +20,7 @@ const HEADER: &[&str] = &[
     "height",
     "gps",
     "details",
+    "what_changed",
 ];
 
 /// Writes the report as CSV (RFC 4180), its exposures read from `source`
@@ -44,6 +45,12 @@ pub fn write(
                 .map(|d| format!("{}: {}", d.kind, d.text))
                 .collect::<Vec<_>>()
                 .join("; ");
+            let changed = e
+                .change_reasons
+                .iter()
+                .map(crate::model::ChangeReason::sentence)
+                .collect::<Vec<_>>()
+                .join("; ");
             for o in &e.occurrences {
                 push_row(
                     &mut out,
@@ -63,6 +70,7 @@ pub fn write(
                         e.image.height.to_string(),
                         gps.clone(),
                         details.clone(),
+                        changed.clone(),
                     ]
                     .into_iter(),
                 );

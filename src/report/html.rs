@@ -263,6 +263,18 @@ fn exposure(h: &mut String, e: &Exposure) {
             },
         id = esc(&e.id),
     );
+    if !e.change_reasons.is_empty() {
+        let what: Vec<String> = e
+            .change_reasons
+            .iter()
+            .map(|r| esc(&r.sentence()))
+            .collect();
+        let _ = write!(
+            h,
+            "<p class=\"changed\">What changed: {}.</p>",
+            what.join("; ")
+        );
+    }
     if !e.reasons.is_empty() {
         let reasons: Vec<String> = e.reasons.iter().map(|r| esc(reason_label(r))).collect();
         let _ = write!(h, "<p>Why: {}.</p>", reasons.join("; "));

@@ -128,6 +128,8 @@ pub struct Exposure {
     pub score: u32,
     pub reasons: Vec<String>,
     pub change: String,
+    /// Why it is `changed` (CONTRACT.md); empty for the other changes.
+    pub change_reasons: Vec<crate::model::ChangeReason>,
     /// False when this run did not see the picture: resolved, or not looked
     /// at because its pages failed (then its occurrences are where it was
     /// last seen) (added field).
@@ -523,6 +525,7 @@ fn exposure(
         score: e.score,
         reasons: e.reasons,
         change: e.change,
+        change_reasons: e.change_reasons,
         seen_this_run,
         first_seen_at: Some(first_seen_at),
         image,
@@ -714,7 +717,7 @@ impl ExposureSource for Against<'_> {
         let mut out = Vec::with_capacity(batch.len());
         for c in batch.iter_mut() {
             let (b, e) = (before.remove(&c.id), now.remove(&c.id));
-            let change = change_of(e.as_ref().map(Side::of), b.as_ref().map(Side::of));
+            let (change, why) = change_of(e.as_ref().map(Side::of), b.as_ref().map(Side::of));
             c.change = change;
             let mut e = match (e, b) {
                 (Some(e), _) => e,
@@ -726,6 +729,7 @@ impl ExposureSource for Against<'_> {
                 (None, None) => continue,
             };
             e.change = change.into();
+            e.change_reasons = why;
             c.risk = e.risk;
             out.push(e);
         }
@@ -743,7 +747,7 @@ impl Against<'_> {
             let before = briefs(self.store, self.base, batch, |c| c.in_base)?;
             for c in batch.iter_mut() {
                 let (e, b) = (now.get(&c.id), before.get(&c.id));
-                c.change = change_of(e.map(Brief::side), b.map(Brief::side));
+                c.change = change_of(e.map(Brief::side), b.map(Brief::side)).0;
                 if let Some(x) = e.or(b) {
                     c.risk = x.risk.as_str();
                 }
@@ -755,7 +759,7 @@ impl Against<'_> {
 
 /// What a comparison reads of an exposure in one run.
 struct Side<'a> {
-    risk: &'a str,
+    risk: crate::model::Risk,
     details: &'a [Detail],
     change: &'a str,
     places: Vec<(&'a str, &'a str)>,
@@ -764,7 +768,7 @@ struct Side<'a> {
 impl Side<'_> {
     fn of(e: &Exposure) -> Side<'_> {
         Side {
-            risk: e.risk,
+            risk: crate::model::Risk::parse(e.risk).expect("a report's risk is a Risk's name"),
             details: &e.details,
             change: &e.change,
             places: e
@@ -778,21 +782,39 @@ impl Side<'_> {
 
 /// An exposure's change in a run (`now`) against another (`before`): new,
 /// resolved (gone, or resolved in `now`), changed (other places, risk or
-/// details) or unchanged; "" when neither run has it.
-fn change_of(now: Option<Side<'_>>, before: Option<Side<'_>>) -> &'static str {
+/// details, with why: [`crate::model::change_reasons`], the rule the
+/// closing uses too) or unchanged; "" when neither run has it.
+fn change_of(
+    now: Option<Side<'_>>,
+    before: Option<Side<'_>>,
+) -> (&'static str, Vec<crate::model::ChangeReason>) {
     match (now, before) {
-        (Some(_), None) => "new",
-        (Some(e), Some(_)) if e.change == "resolved" => "resolved",
+        (Some(_), None) => ("new", Vec::new()),
+        (Some(e), Some(_)) if e.change == "resolved" => ("resolved", Vec::new()),
         (Some(e), Some(b)) => {
-            let moved = crate::model::places_changed(b.places, e.places);
-            if moved || b.risk != e.risk || b.details != e.details {
-                "changed"
-            } else {
-                "unchanged"
-            }
+            let why = crate::model::change_reasons(
+                crate::model::Seen {
+                    places: b.places,
+                    risk: b.risk,
+                    details: b.details,
+                },
+                crate::model::Seen {
+                    places: e.places,
+                    risk: e.risk,
+                    details: e.details,
+                },
+            );
+            (
+                if why.is_empty() {
+                    "unchanged"
+                } else {
+                    "changed"
+                },
+                why,
+            )
         }
-        (None, Some(_)) => "resolved",
-        (None, None) => "",
+        (None, Some(_)) => ("resolved", Vec::new()),
+        (None, None) => ("", Vec::new()),
     }
 }
 
@@ -807,7 +829,7 @@ struct Brief {
 impl Brief {
     fn side(&self) -> Side<'_> {
         Side {
-            risk: self.risk.as_str(),
+            risk: self.risk,
             details: &self.details,
             change: &self.change,
             places: self

@@ -200,6 +200,29 @@ async fn two_audits_of_a_changing_site_tell_every_change_apart() {
         .collect();
     assert!(reasons.contains(&"protected_name"), "{reasons:?}");
     assert_eq!(hazel["risk"], "high");
+    // What changed, said: the name that appeared and the risk it raised.
+    let why: Vec<(String, String)> = hazel["change_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["kind"].as_str().unwrap().into(),
+                w["where"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        why.iter()
+            .any(|(k, w)| k == "detail_added" && w.contains("Poppy")),
+        "{why:?}"
+    );
+    assert!(why.iter().any(|(k, _)| k == "risk_up"), "{why:?}");
+    assert_eq!(
+        exposure_with(r, "sports-day-800.jpg")["change_reasons"],
+        serde_json::json!([]),
+        "a re-upload at a new address on the same page is no change"
+    );
     assert_contract_shape(r);
 
     // Streamed a batch of one exposure at a time, the report is the one

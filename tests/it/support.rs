@@ -345,9 +345,33 @@ pub fn assert_contract_shape(r: &Value) {
             .unwrap()
             .iter()
             .all(Value::is_string));
-        assert!(
-            ["new", "unchanged", "changed", "resolved"].contains(&e["change"].as_str().unwrap())
-        );
+        let change = e["change"].as_str().unwrap();
+        assert!(["new", "unchanged", "changed", "resolved"].contains(&change));
+        let why = e["change_reasons"]
+            .as_array()
+            .expect("change_reasons array");
+        // Empty for new and unchanged; a changed exposure says why.
+        match change {
+            "new" | "unchanged" => assert!(why.is_empty(), "{change} with reasons: {e}"),
+            "changed" => assert!(!why.is_empty(), "changed without a reason: {e}"),
+            _ => {}
+        }
+        for w in why {
+            assert!(
+                [
+                    "copy_added",
+                    "copy_gone",
+                    "now_unlinked",
+                    "detail_added",
+                    "detail_gone",
+                    "risk_up",
+                    "risk_down"
+                ]
+                .contains(&w["kind"].as_str().unwrap()),
+                "{w}"
+            );
+            s(&w["where"], "change_reasons.where");
+        }
         let img = &e["image"];
         assert_eq!(img["phash"].as_str().unwrap().len(), 16);
         n(&img["width"], "width");
