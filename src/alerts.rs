@@ -185,15 +185,6 @@ pub fn compose(settings: &AlertSettings, run: RunInfo, items: &[AlertItem]) -> V
             why,
             item.reasons.join(", ")
         ));
-        if !settings.include_details {
-            body.push_str(&format!(
-                "   on {} page{}, {} cop{} of the picture\n",
-                item.pages.len(),
-                if item.pages.len() == 1 { "" } else { "s" },
-                item.images.len(),
-                if item.images.len() == 1 { "y" } else { "ies" },
-            ));
-        }
         if settings.include_details {
             for p in &item.pages {
                 body.push_str(&format!("   page: {p}\n"));
@@ -209,6 +200,14 @@ pub fn compose(settings: &AlertSettings, run: RunInfo, items: &[AlertItem]) -> V
                     d.location.replace('_', " ")
                 ));
             }
+        } else {
+            body.push_str(&format!(
+                "   on {} page{}, {} cop{} of the picture\n",
+                item.pages.len(),
+                if item.pages.len() == 1 { "" } else { "s" },
+                item.images.len(),
+                if item.images.len() == 1 { "y" } else { "ies" },
+            ));
         }
     }
     if items.len() > MAX_LISTED {

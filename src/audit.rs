@@ -419,6 +419,10 @@ struct Scoring<'a> {
     protected: &'a crate::protect::Matcher,
     /// The run's pictures (sha256, hash), sorted by sha256.
     pictures: &'a [(Digest, u64)],
+    /// Pages this run or the previous one asked for and could not read (a
+    /// 500, a time-out): what one run saw there cannot be compared with the
+    /// other, so neither a copy gone nor a copy added is said of them.
+    unread_pages: &'a HashSet<String>,
 }
 
 /// Groups, scores, computes changes and closes the run. The grouping is
@@ -523,6 +527,20 @@ fn finish(
         RunStatus::Complete
     };
     let error = nothing_seen.then_some("nothing could be fetched from any source");
+    let mut unread_pages: HashSet<String> = HashSet::new();
+    for run in std::iter::once(run_id).chain(previous) {
+        unread_pages.extend(
+            store
+                .pages_of_run(run)?
+                .into_iter()
+                // An answer, even a refusal (401, 403, 451: the page is no
+                // longer public), is a reading; a 5xx or no answer is not.
+                .filter(|(_, _, status, _)| {
+                    !matches!(status, Some(200..=299 | 304 | 401 | 403 | 404 | 410 | 451))
+                })
+                .map(|(url, ..)| url),
+        );
+    }
     let scoring = Scoring {
         run_id,
         previous,
@@ -531,6 +549,7 @@ fn finish(
         register: &register,
         protected: &protected,
         pictures: &pictures,
+        unread_pages: &unread_pages,
     };
     let closed_at = now();
     let mut alert_items = Vec::new();
@@ -755,17 +774,22 @@ fn score_batch(
             Some(p) if p.change == "resolved" => ("new", Vec::new()),
             Some(p) => {
                 let was = places.remove(exp).unwrap_or_default();
-                // The rule of change: any reason is a change.
+                // The rule of change: any reason is a change. A page that
+                // could not be read this run is no evidence of a copy gone.
                 let why = crate::model::change_reasons(
                     crate::model::Seen {
                         places: was
                             .iter()
+                            .filter(|p| !c.unread_pages.contains(&p.page_url))
                             .map(|p| (p.page_url.as_str(), p.image_url.as_str())),
                         risk: p.risk,
                         details: &p.details,
                     },
                     crate::model::Seen {
-                        places: now_places.iter().copied(),
+                        places: now_places
+                            .iter()
+                            .copied()
+                            .filter(|(page, _)| !c.unread_pages.contains(*page)),
                         risk,
                         details: &details,
                     },

@@ -132,7 +132,8 @@ pub struct CrawlOutcome {
     /// Platform sources whose every page of posts was read without error:
     /// a post of theirs not seen now is gone, not merely unread.
     pub complete_social_sources: HashSet<String>,
-    /// Failed fetches off the school's own hosts ([`Counters::off_site_errors`]).
+    /// Failed fetches off the school's own hosts ([`Counters::off_site_errors`]),
+    /// read by the audit once every fetch of the run is done.
     pub off_site_errors: u64,
 }
 
@@ -357,7 +358,6 @@ impl Crawl {
             }
         }
         outcome.pictures = pictures;
-        outcome.off_site_errors = self.counters.off_site_errors.load(Ordering::Relaxed);
         outcome
     }
 
@@ -891,6 +891,20 @@ impl Crawl {
                     .await
             }
         };
+        // What the last fetch extracted, for a 304. When it is missing or no
+        // longer reads (an upgrade changed the stored form), a 304 tells
+        // nothing: the page is asked for again, unconditionally, now.
+        let mut stored: Option<Found> = prev
+            .as_ref()
+            .and_then(|p| p.payload.as_deref())
+            .and_then(|j| serde_json::from_str::<Found>(j).ok());
+        let fetched = match fetched {
+            Ok(f) if f.not_modified() && stored.is_none() => {
+                tracing::debug!(%url, "304 without a usable stored copy: fetching it again");
+                self.fetcher.fetch(&url, BodyKind::Document, None).await
+            }
+            other => other,
+        };
         let fetched = match fetched {
             Ok(f) => f,
             Err(e) => {
@@ -917,11 +931,7 @@ impl Crawl {
                 fetched.final_url.host_str() == url.host_str() || source_allows_host(&source, host);
         }
         let found = if fetched.not_modified() {
-            match prev
-                .as_ref()
-                .and_then(|p| p.payload.as_deref())
-                .and_then(|j| serde_json::from_str::<Found>(j).ok())
-            {
+            match stored.take() {
                 Some(found) => {
                     self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
                     Some(found)

@@ -306,8 +306,10 @@ fn jpeg_coefficient_bytes(bytes: &[u8]) -> Option<u64> {
 /// The most a JPEG decode of a `w` x `h` picture scaled to `out` pixels
 /// allocates: the output (up to four bytes a pixel, CMYK), a few rows of
 /// blocks, and a progressive file's whole coefficient buffer.
-fn jpeg_needs(bytes: &[u8], (w, _h): (u32, u32), out: u64) -> u64 {
-    let coefficients = jpeg_coefficient_bytes(bytes).unwrap_or(0);
+fn jpeg_needs(bytes: &[u8], (w, h): (u32, u32), out: u64) -> u64 {
+    // A header this reading cannot follow (junk between segments, which
+    // libjpeg skips) is taken at its worst: progressive, four components.
+    let coefficients = jpeg_coefficient_bytes(bytes).unwrap_or(pixels(w, h) * 4 * 2);
     out * 4 + u64::from(w) * 16 * 4 * 2 + coefficients
 }
 

@@ -77,3 +77,109 @@ async fn a_failed_off_site_requisite_is_listed_and_the_run_stays_complete() {
         "{hall}"
     );
 }
+
+/// Issue 18, case 3: a page answered 304 whose stored extract no longer
+/// reads (an upgrade changed the stored form) is fetched again,
+/// unconditionally, in the same run; its picture stays seen, unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_304_without_a_usable_stored_copy_is_fetched_again_at_once() {
+    let body = "<html><body><img src='/hall.jpg' alt='The hall'></body></html>";
+    let page: Handler = Arc::new(move |req| {
+        if req
+            .headers()
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok())
+            == Some("\"v1\"")
+        {
+            return axum::response::Response::builder()
+                .status(304)
+                .header("etag", "\"v1\"")
+                .body(axum::body::Body::empty())
+                .unwrap();
+        }
+        let mut r = respond(200, "text/html; charset=utf-8", body);
+        r.headers_mut().insert("etag", "\"v1\"".parse().unwrap());
+        r
+    });
+    let site = Site::start(vec![
+        ("/", page),
+        ("/hall.jpg", jpeg(resized_jpeg("coffee.png", 400, 85))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(&db, &site.url("/"), ""));
+    let first = audit(&cfg).await;
+    assert_eq!(first.summary.status, RunStatus::Complete);
+    // The stored extract of the home page, in a form this build cannot read.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE pages SET extract = '{\"OldForm\":1}' WHERE url = ?1",
+            [site.url("/")],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+    let asked_before = site.request_count("/");
+    let second = audit(&cfg).await;
+    assert_eq!(
+        second.summary.status,
+        RunStatus::Complete,
+        "{:?}",
+        recorded_errors(&db, 2)
+    );
+    let asks: Vec<bool> = site
+        .headers_of("/")
+        .iter()
+        .skip(asked_before)
+        .map(|h| h.contains_key("if-none-match"))
+        .collect();
+    assert_eq!(
+        asks,
+        [true, false],
+        "asked conditionally, then again unconditionally"
+    );
+    let hall = exposure_with(&second.report, "/hall.jpg");
+    assert_eq!(hall["change"], "unchanged", "{hall}");
+    assert_eq!(hall["seen_this_run"], true, "{hall}");
+}
+
+/// Issue 18, case 4: a page that fails (500) is no evidence that the copy
+/// it showed is gone: a picture also seen on a page that loaded stays
+/// `unchanged` (it became `changed`, copy gone), over three audits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_page_does_not_make_its_copies_gone() {
+    let broken = Arc::new(AtomicBool::new(false));
+    let home =
+        "<html><body><a href='/news/'>news</a><img src='/hall.jpg' alt='The hall'></body></html>";
+    let news = "<html><head><meta property='og:image' content='/hall.jpg'></head><body><p>News</p></body></html>";
+    let site = Site::start(vec![
+        ("/", html(home)),
+        (
+            "/news/",
+            switch(&broken, html(news), fixed(500, "text/plain", "oops")),
+        ),
+        ("/hall.jpg", jpeg(resized_jpeg("coffee.png", 400, 85))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(&db, &site.url("/"), "max_retries = 0"));
+    let first = audit(&cfg).await;
+    let hall = exposure_with(&first.report, "/hall.jpg");
+    assert_eq!(hall["occurrences"].as_array().unwrap().len(), 2, "{hall}");
+
+    broken.store(true, Ordering::SeqCst);
+    let second = audit(&cfg).await;
+    assert_eq!(second.summary.status, RunStatus::Partial);
+    let hall = exposure_with(&second.report, "/hall.jpg");
+    assert_eq!(hall["change"], "unchanged", "{hall}");
+    assert_eq!(hall["change_reasons"], serde_json::json!([]));
+
+    broken.store(false, Ordering::SeqCst);
+    let third = audit(&cfg).await;
+    let hall = exposure_with(&third.report, "/hall.jpg");
+    assert_eq!(hall["change"], "unchanged", "{hall}");
+    assert_eq!(hall["occurrences"].as_array().unwrap().len(), 2, "{hall}");
+}
