@@ -148,6 +148,11 @@ pub async fn run_until(
     let known_pictures = store.known_picture_keys()?;
     // Its picture addresses are fetched again if no page links them now.
     let previous = store.latest_reportable_run()?.map(|r| r.id);
+    // Where its open exposures were last seen: asked again if not reached.
+    let last_seen = match previous {
+        Some(p) => store.last_seen_places(p)?,
+        None => crate::store::LastSeen::default(),
+    };
     let run_id = store.begin_run(&now())?;
     let history = match crate::store::History::open(&config.storage.database, run_id) {
         Ok(h) => h,
@@ -163,7 +168,13 @@ pub async fn run_until(
         }
     };
     let span = tracing::info_span!("run", id = run_id);
-    let parts = (fetcher, crawlers, history, known_pictures, previous);
+    let parts = (
+        fetcher,
+        crawlers,
+        history,
+        known_pictures,
+        (previous, last_seen),
+    );
     let result = run_body(config, progress, cancel, store, run_id, started, parts)
         .instrument(span)
         .await;
@@ -176,7 +187,7 @@ type CrawlerParts = (
     Vec<crate::robots::Crawler>,
     crate::store::History,
     HashSet<u128>,
-    Option<i64>,
+    (Option<i64>, crate::store::LastSeen),
 );
 
 async fn run_body(
@@ -186,7 +197,7 @@ async fn run_body(
     store: Store,
     run_id: i64,
     started: Instant,
-    (fetcher, crawlers, history, known_pictures, previous): CrawlerParts,
+    (fetcher, crawlers, history, known_pictures, (previous, last_seen)): CrawlerParts,
 ) -> Result<AuditSummary, AuditError> {
     tracing::info!(sources = config.sources.len(), "audit started");
 
@@ -206,7 +217,11 @@ async fn run_body(
         progress,
     );
     crawl.cancel = cancel;
-    let crawl = Arc::new(crawl.with_scope(&config.sources));
+    let crawl = Arc::new(
+        crawl
+            .with_scope(&config.sources)
+            .reasking(last_seen.pages.into_iter()),
+    );
     let deadline = started + config.crawl.max_run_time;
     let mut outcome = crawl.run(&config.sources, deadline).await;
     if outcome.cancelled {
@@ -216,14 +231,20 @@ async fn run_body(
     // first in address order, at most MAX_REFETCH of them.)
     let mut unlinked: BTreeSet<String> = BTreeSet::new();
     if let Some(p) = previous {
-        let read = crawl.history().picture_addresses(p, |url| {
+        let mut consider = |url: &str| {
             if !outcome.pictures.sighted(url) && !unlinked.contains(url) {
                 unlinked.insert(url.to_string());
                 if unlinked.len() > MAX_REFETCH {
                     unlinked.pop_last();
                 }
             }
-        });
+        };
+        // Also those it carried unseen: a picture no page showed last run
+        // is asked for again too, until it is known gone.
+        for url in &last_seen.carried_images {
+            consider(url);
+        }
+        let read = crawl.history().picture_addresses(p, consider);
         if let Err(e) = read {
             tracing::warn!(error = %e, "cannot read the last run's picture addresses; not fetching unlinked ones again");
         }

@@ -167,6 +167,10 @@ pub struct Crawl {
     /// platform sources (whose pictures may sit on a platform's CDN).
     own_hosts: HashSet<String>,
     platform_sources: HashSet<String>,
+    /// Pages by source where the last run saw a picture still open: asked
+    /// for again when the crawl does not reach them, so a deleted page is
+    /// known gone (404) and a page no longer linked is still seen.
+    reask: HashMap<String, Vec<String>>,
 }
 
 impl Crawl {
@@ -197,7 +201,16 @@ impl Crawl {
             cancel: CancellationToken::new(),
             own_hosts: HashSet::new(),
             platform_sources: HashSet::new(),
+            reask: HashMap::new(),
         }
+    }
+
+    /// Sets the pages (source, address) to ask for again when not reached.
+    pub fn reasking(mut self, pages: impl Iterator<Item = (String, String)>) -> Crawl {
+        for (source, page) in pages {
+            self.reask.entry(source).or_default().push(page);
+        }
+        self
     }
 
     /// Sets the school's own scope from the configured sources: a failure
@@ -493,8 +506,46 @@ impl Crawl {
                 }
             }
         }
+        let pages_before = self.counters.pages_fetched.load(Ordering::Relaxed);
         self.drive(&mut walk, discover, deadline, pictures, outcome)
             .await;
+        let pages_read = self.counters.pages_fetched.load(Ordering::Relaxed) - pages_before;
+        // Not when the site did not answer at all (it is down: that run
+        // fails as it is), nor past the deadline.
+        if outcome.deadline_hit || outcome.cancelled || pages_read == 0 {
+            return;
+        }
+        // The start addresses' origins (scheme, host, port): a page
+        // elsewhere on an allowed host is asked for only if no start
+        // address names that host.
+        let origins: Vec<url::Origin> = start_urls.iter().map(Url::origin).collect();
+        let start_hosts: Vec<&str> = start_urls.iter().filter_map(Url::host_str).collect();
+        // Pages the last run saw pictures on that this crawl did not reach
+        // (no link leads there now): asked for again, their links not
+        // followed. A 404 says the page is gone; a page still served still
+        // shows its pictures to whoever kept its address.
+        let mut again = 0usize;
+        for page in self.reask.get(&source.name).into_iter().flatten() {
+            let Some(u) = Url::parse(page).ok().and_then(crate::scope::normalise) else {
+                continue;
+            };
+            let in_scope = origins.contains(&u.origin())
+                || (walk.frontier.is_allowed_host(&u)
+                    && !u.host_str().is_some_and(|h| start_hosts.contains(&h)));
+            if in_scope && walk.frontier.admit(&u, max_depth).is_ok() {
+                walk.queue
+                    .push_back((u, DocKind::Html { depth: max_depth }));
+                again += 1;
+            }
+        }
+        if again > 0 {
+            tracing::debug!(
+                pages = again,
+                "asking again for pages last seen and not reached"
+            );
+            self.drive(&mut walk, false, deadline, pictures, outcome)
+                .await;
+        }
     }
 
     /// The coordinator loop: keeps bounded tasks running, folds their results

@@ -303,6 +303,15 @@ pub struct Place {
     pub image_url: String,
 }
 
+/// Where a run's open exposures were last seen ([`Store::last_seen_places`]).
+#[derive(Debug, Default)]
+pub struct LastSeen {
+    /// (source, page) pairs.
+    pub pages: std::collections::BTreeSet<(String, String)>,
+    /// Picture addresses of exposures the run carried unseen.
+    pub carried_images: std::collections::BTreeSet<String>,
+}
+
 /// A document fetch of a run: (url, kind, HTTP status, error).
 pub type PageOutcome = (String, String, Option<u16>, Option<String>);
 /// A run by id and start time.
@@ -1366,6 +1375,49 @@ impl Store {
             image_url: o.image_url,
         }));
         Ok(places)
+    }
+
+    /// Where the open exposures of `run_id` were last seen: every page (by
+    /// source) that showed one, and the picture addresses of those it
+    /// carried unseen (which its own sightings do not name). The next run
+    /// asks for these pages again if its crawl does not reach them, and for
+    /// these addresses if no page links them: "gone" is then known, not
+    /// guessed.
+    pub fn last_seen_places(&self, run_id: i64) -> Result<LastSeen, StoreError> {
+        let ids = self.live_exposure_ids(run_id)?;
+        let mut out = LastSeen::default();
+        for chunk in ids.chunks(512) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let seen = self.run_places_of(run_id, &chunk)?;
+            let found: std::collections::HashSet<&str> =
+                seen.iter().map(|p| p.exposure_id.as_str()).collect();
+            let carried: Vec<&str> = chunk
+                .iter()
+                .copied()
+                .filter(|id| !found.contains(id))
+                .collect();
+            for o in self.last_seen_occurrences(run_id, &carried)? {
+                out.pages.insert((o.source.clone(), o.page_url.clone()));
+                out.carried_images.insert(o.image_url);
+            }
+            for p in seen {
+                out.pages.insert((p.source, p.page_url));
+            }
+        }
+        // Only pages a crawl fetched as pages: a sighting's page may be a
+        // post's address from an API, a feed or a sitemap, never crawled.
+        let mut was_page = self.conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM pages INDEXED BY pages_url
+             WHERE url = ?1 AND kind = 'html' AND status BETWEEN 200 AND 299 AND run_id <= ?2)",
+        )?;
+        let mut kept = std::collections::BTreeSet::new();
+        for (source, page) in std::mem::take(&mut out.pages) {
+            if was_page.query_row(params![page, run_id], |r| r.get::<_, bool>(0))? {
+                kept.insert((source, page));
+            }
+        }
+        out.pages = kept;
+        Ok(out)
     }
 
     /// Calls `f` with each picture (sha256) of a run some page linked: its

@@ -8,6 +8,7 @@ mod changes;
 mod cli;
 mod crash;
 mod demo_site;
+mod gone_pages;
 mod hostile;
 mod hostile_review;
 mod report_browser;

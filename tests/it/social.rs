@@ -39,6 +39,8 @@ fn json_response(v: Value, headers: &[(&str, String)]) -> Response {
 /// Instagram), a YouTube channel feed and a profile page, on one server.
 /// `down` makes the Mastodon API fail; `deleted` empties the Instagram account.
 async fn platforms(down: &Arc<AtomicBool>, deleted: &Arc<AtomicBool>) -> Site {
+    // A deleted post's media goes from the platform's servers too.
+    let ig_gone = deleted.clone();
     let deleted = deleted.clone();
     // The server's own address is only known once it runs: answers name
     // their files relative to a placeholder the handlers fill in.
@@ -195,9 +197,20 @@ async fn platforms(down: &Arc<AtomicBool>, deleted: &Arc<AtomicBool>) -> Site {
         ("/fb/hall-2.jpg", jpeg(resized_jpeg("chelsea.png", 600, 80))),
         (
             "/ig/c1.jpg",
-            jpeg(resized_jpeg("hubble_deep_field.jpg", 600, 80)),
+            switch(
+                &ig_gone,
+                jpeg(resized_jpeg("hubble_deep_field.jpg", 600, 80)),
+                fixed(404, "text/plain", "gone"),
+            ),
         ),
-        ("/ig/v.jpg", jpeg(resized_jpeg("grace_hopper.jpg", 400, 80))),
+        (
+            "/ig/v.jpg",
+            switch(
+                &ig_gone,
+                jpeg(resized_jpeg("grace_hopper.jpg", 400, 80)),
+                fixed(404, "text/plain", "gone"),
+            ),
+        ),
         ("/yt/abc.jpg", jpeg(mirrored_jpeg("chelsea.png", 480))),
         ("/x/banner.jpg", jpeg(mirrored_jpeg("camera.png", 900))),
     ])
