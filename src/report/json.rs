@@ -692,6 +692,8 @@ pub fn open_against<'s>(
         .map(|c| (c.risk, c.change, c.in_run == Some(true)));
     let mut head = head(store, run, generated_at, counted)?;
     head.run.previous_run_id = Some(against.id);
+    // Site findings too are compared with the run named, not the one before.
+    head.site_findings = findings(store, run.id, Some(against.id))?;
     Ok((head, against_run))
 }
 

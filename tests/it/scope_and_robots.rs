@@ -371,6 +371,30 @@ async fn a_fixed_site_finding_shows_as_resolved_next_run() {
         exposure_with(&second.report, "/up/a.jpg")["change"],
         "changed"
     );
+
+    // Issue 18: `report --against` compares site findings with the run it
+    // names. A third run: against the second nothing about the listing is
+    // said; against the first, the listing is resolved.
+    let third = audit(&cfg).await;
+    assert!(
+        !kinds(&third.report)
+            .iter()
+            .any(|(k, _)| k == "directory_listing"),
+        "{:?}",
+        kinds(&third.report)
+    );
+    let against_first = exposure_audit::cli::build_report(
+        &db_in(&dir),
+        &third.summary.run_id.to_string(),
+        Some(first.summary.run_id),
+    )
+    .unwrap();
+    let against_first = serde_json::to_value(&against_first).unwrap();
+    assert!(
+        kinds(&against_first).contains(&("directory_listing".into(), "resolved".into())),
+        "{:?}",
+        kinds(&against_first)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
