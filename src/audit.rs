@@ -45,6 +45,9 @@ pub enum AuditError {
     /// Another audit holds this database (a run in progress, or a daemon).
     #[error("another audit is running on {0}; wait for it to finish")]
     Busy(String),
+    /// A daemon already audits this database.
+    #[error("a daemon already audits {0} (`exposure-audit status` says so); stop it first")]
+    DaemonRunning(String),
 }
 
 /// Holds `<database>.lock` for the length of a run, so that a second audit
@@ -53,31 +56,62 @@ pub struct RunLock(#[allow(dead_code)] std::fs::File);
 
 impl RunLock {
     pub fn acquire(db: &std::path::Path) -> Result<RunLock, AuditError> {
-        let open_err = |path: &std::path::Path, e: std::io::Error| StoreError::Open {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+        match lock_beside(db, ".lock")? {
+            Some(file) => Ok(RunLock(file)),
+            None => Err(AuditError::Busy(db.display().to_string())),
+        }
+    }
+}
+
+/// Holds `<database>.daemon` for as long as a daemon runs on the database,
+/// so `status` can say whether one does and a second daemon is refused.
+pub struct DaemonLock(#[allow(dead_code)] std::fs::File);
+
+impl DaemonLock {
+    pub fn acquire(db: &std::path::Path) -> Result<DaemonLock, AuditError> {
+        match lock_beside(db, ".daemon")? {
+            Some(file) => Ok(DaemonLock(file)),
+            None => Err(AuditError::DaemonRunning(db.display().to_string())),
+        }
+    }
+
+    /// Whether a daemon holds the database now (no lock file: none ever ran).
+    pub fn is_held(db: &std::path::Path) -> bool {
+        let Ok(resolved) = resolve_file(db) else {
+            return false;
         };
-        if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-            crate::private_file::create_private_dir(parent).map_err(|e| open_err(db, e))?;
-        }
-        // The lock belongs to the database file itself, whatever names it:
-        // a symlink or a second path to the same file takes the same lock.
-        let resolved = resolve_file(db).map_err(|e| open_err(db, e))?;
-        let mut name = resolved.as_os_str().to_owned();
-        name.push(".lock");
+        let mut name = resolved.into_os_string();
+        name.push(".daemon");
         let path = std::path::PathBuf::from(name);
-        let file = crate::private_file::open_own_file(&path).map_err(|e| open_err(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(RunLock(file)),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Err(AuditError::Busy(db.display().to_string()))
-            }
-            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Open {
-                path,
-                message: e.to_string(),
-            }
-            .into()),
+        if !path.exists() {
+            return false;
         }
+        crate::private_file::open_own_file(&path)
+            .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+    }
+}
+
+/// Takes the lock file `<resolved database><suffix>` (created 0600, never
+/// through a symlink); `None` when another process holds it. The lock
+/// belongs to the database file itself, whatever names it: a symlink or a
+/// second path to the same file takes the same lock.
+fn lock_beside(db: &std::path::Path, suffix: &str) -> Result<Option<std::fs::File>, AuditError> {
+    let open_err = |path: &std::path::Path, e: std::io::Error| StoreError::Open {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::private_file::create_private_dir(parent).map_err(|e| open_err(db, e))?;
+    }
+    let resolved = resolve_file(db).map_err(|e| open_err(db, e))?;
+    let mut name = resolved.into_os_string();
+    name.push(suffix);
+    let path = std::path::PathBuf::from(name);
+    let file = crate::private_file::open_own_file(&path).map_err(|e| open_err(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(open_err(&path, e).into()),
     }
 }
 

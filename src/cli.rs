@@ -309,6 +309,14 @@ async fn daemon_cmd(config: Config, path: &Path) -> Exit {
         eprintln!("exposure-audit: {}", DaemonError::NoSchedule);
         return Exit::Usage;
     }
+    // Held until the daemon stops: `status` reads it, a second daemon is refused.
+    let _daemon_lock = match audit::DaemonLock::acquire(&config.storage.database) {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("exposure-audit: {e}");
+            return Exit::Usage;
+        }
+    };
     let control = match crate::daemon::signals() {
         Ok(rx) => rx,
         Err(e) => {
@@ -353,6 +361,11 @@ fn status_cmd(config: &Config) -> Exit {
         None => println!("schedule:       none ([schedule] is not set; the daemon will not start)"),
     }
     let db = &config.storage.database;
+    if audit::DaemonLock::is_held(db) {
+        println!("daemon:         running (it holds this database)");
+    } else {
+        println!("daemon:         not running on this database");
+    }
     if !db.exists() {
         println!("last run:       none (no database at {})", db.display());
         println!("alerts pending: 0");

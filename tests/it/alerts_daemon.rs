@@ -248,6 +248,32 @@ async fn the_daemon_stops_cleanly_on_sigterm_in_the_middle_of_a_run() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Issue 18: `status` says a daemon holds the database, and a second
+    // daemon on it is refused.
+    let status_of = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_exposure-audit"))
+            .args(["status", "--config"])
+            .arg(&cfg_path)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(
+        status_of().contains("daemon:         running"),
+        "{}",
+        status_of()
+    );
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_exposure-audit"))
+        .args(["daemon", "--config"])
+        .arg(&cfg_path)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("a daemon already audits"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let stopped_at = Instant::now();
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -335,6 +361,11 @@ async fn the_daemon_stops_cleanly_on_sigterm_in_the_middle_of_a_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("schedule.cron"));
+    assert!(
+        status_of().contains("daemon:         not running"),
+        "{}",
+        status_of()
+    );
 }
 
 /// A webhook receiver on 127.0.0.1 that keeps every body it is sent.
