@@ -749,13 +749,19 @@ mod tests {
         }
     }
 
-    fn fixture(name: &str) -> Vec<u8> {
+    /// A file of `tests/fixtures/<folder>`.
+    fn fixture_in(folder: &str, name: &str) -> Vec<u8> {
         std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/images")
+                .join("tests/fixtures")
+                .join(folder)
                 .join(name),
         )
         .unwrap()
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        fixture_in("images", name)
     }
 
     fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -955,12 +961,7 @@ mod tests {
     }
 
     fn bomb(name: &str) -> Vec<u8> {
-        std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/bombs")
-                .join(name),
-        )
-        .unwrap()
+        fixture_in("bombs", name)
     }
 
     #[test]
