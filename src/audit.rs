@@ -584,17 +584,7 @@ fn finish(
     let error = nothing_seen.then_some("nothing could be fetched from any source");
     let mut unread_pages: HashSet<String> = HashSet::new();
     for run in std::iter::once(run_id).chain(previous) {
-        unread_pages.extend(
-            store
-                .pages_of_run(run)?
-                .into_iter()
-                // An answer, even a refusal (401, 403, 451: the page is no
-                // longer public), is a reading; a 5xx or no answer is not.
-                .filter(|(_, _, status, _)| {
-                    !matches!(status, Some(200..=299 | 304 | 401 | 403 | 404 | 410 | 451))
-                })
-                .map(|(url, ..)| url),
-        );
+        unread_pages.extend(store.unread_pages(run)?);
     }
     let scoring = Scoring {
         run_id,

@@ -1596,6 +1596,22 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Pages a run asked for and got no reading of: no answer, or a status
+    /// other than 2xx, 304 and the refusals and absences that are answers
+    /// (401, 403, 404, 410, 451). Only those rows are read.
+    pub fn unread_pages(
+        &self,
+        run_id: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT url FROM pages WHERE run_id = ?1
+             AND (status IS NULL OR (status NOT BETWEEN 200 AND 299
+                  AND status NOT IN (304, 401, 403, 404, 410, 451)))",
+        )?;
+        let rows = stmt.query_map(params![run_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Picture addresses a run asked for and could not read (an error other
     /// than 404 or 410: a 500, a timeout, a refused or undecodable picture):
     /// what they show is unknown, so nothing seen there may be resolved.
