@@ -686,7 +686,18 @@ impl Crawl {
             found,
             page_robots,
             final_host_allowed,
+            redirected,
         } = doc;
+        if redirected {
+            if walk.frontier.is_seen(&url) {
+                // The address it redirects to is crawled on its own: one page.
+                if !matches!(found, Found::Nothing) {
+                    self.counters.pages_fetched.fetch_sub(1, Ordering::Relaxed);
+                }
+                return;
+            }
+            walk.frontier.note_seen(&url);
+        }
         let page = url.to_string();
         match found {
             Found::Nothing => {}
@@ -917,6 +928,7 @@ impl Crawl {
             found: Found::Nothing,
             page_robots: Vec::new(),
             final_host_allowed: true,
+            redirected: false,
         };
         if self.settings.robots == RobotsMode::Obey && kind != DocKind::Robots {
             let rules = self.robots_for(&url, &source.name).await;
@@ -980,6 +992,14 @@ impl Crawl {
             let host = fetched.final_url.host_str().unwrap_or_default();
             result.final_host_allowed =
                 fetched.final_url.host_str() == url.host_str() || source_allows_host(&source, host);
+            // A page is known by its address after redirects: `/about/values`
+            // that redirects to `/about/values/` is that page, once.
+            let landed = crate::scope::normalise(fetched.final_url.clone());
+            if let Some(landed) = landed.filter(|l| result.final_host_allowed && *l != url) {
+                record.url = landed.to_string();
+                result.url = landed;
+                result.redirected = true;
+            }
         }
         let found = if fetched.not_modified() {
             match stored.take() {
@@ -1298,6 +1318,8 @@ struct DocResult {
     found: Found,
     page_robots: Vec<String>,
     final_host_allowed: bool,
+    /// `url` is where a redirect landed, not the address asked for.
+    redirected: bool,
 }
 
 struct ImageResult {

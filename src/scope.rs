@@ -293,6 +293,12 @@ impl Frontier {
         Ok(())
     }
 
+    /// Notes an address reached another way (where a redirect landed), so
+    /// a link to it later is not fetched again; it counts no page.
+    pub fn note_seen(&mut self, url: &Url) {
+        self.seen.insert(url.as_str());
+    }
+
     /// Was this URL admitted or turned away already?
     pub fn is_seen(&self, url: &Url) -> bool {
         self.seen.contains(url.as_str())

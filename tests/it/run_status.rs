@@ -183,3 +183,70 @@ async fn a_failed_page_does_not_make_its_copies_gone() {
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["occurrences"].as_array().unwrap().len(), 2, "{hall}");
 }
+
+/// Issue 18, case 5: a page linked as `/about/values` (which redirects to
+/// `/about/values/`) and as `/about/values/` is one page, known by its
+/// address after the redirect: one occurrence of its picture, the pages
+/// counted once, over three audits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_is_known_by_its_address_after_redirects() {
+    let home =
+        "<html><body><a href='/about/values'>Values</a> <a href='/about/values/'>Our values</a>\
+                <a href='/news'>News</a></body></html>";
+    let values = "<html><body><img src='/uploads/values.jpg' alt='Our values'></body></html>";
+    let redirect = |to: &'static str| -> Handler {
+        Arc::new(move |_| {
+            axum::response::Response::builder()
+                .status(301)
+                .header("location", to)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        })
+    };
+    let site = Site::start(vec![
+        ("/", html(home)),
+        ("/about/values", redirect("/about/values/")),
+        ("/about/values/", html(values)),
+        // Linked only without its slash: the page is still known by where it landed.
+        ("/news", redirect("/news/")),
+        (
+            "/news/",
+            html("<html><body><img src='/uploads/news.jpg' alt='News'></body></html>"),
+        ),
+        (
+            "/uploads/values.jpg",
+            jpeg(resized_jpeg("coffee.png", 400, 85)),
+        ),
+        (
+            "/uploads/news.jpg",
+            jpeg(resized_jpeg("rocket.jpg", 400, 85)),
+        ),
+    ])
+    .await;
+    let dir = tempdir();
+    let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
+    for run in 1..=3 {
+        let a = audit(&cfg).await;
+        let values = exposure_with(&a.report, "/uploads/values.jpg");
+        let pages: Vec<&str> = values["occurrences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["page_url"].as_str().unwrap())
+            .collect();
+        assert_eq!(pages, [site.url("/about/values/")], "run {run}");
+        let news = exposure_with(&a.report, "/uploads/news.jpg");
+        assert_eq!(
+            news["occurrences"][0]["page_url"],
+            site.url("/news/"),
+            "run {run}"
+        );
+        assert_eq!(
+            a.report["run"]["pages_fetched"], 3,
+            "home, values, news: run {run}"
+        );
+        let want = if run == 1 { "new" } else { "unchanged" };
+        assert_eq!(values["change"], want, "run {run}: {values}");
+        assert_eq!(news["change"], want, "run {run}: {news}");
+    }
+}
