@@ -303,6 +303,21 @@ fn jpeg_coefficient_bytes(bytes: &[u8]) -> Option<u64> {
     None
 }
 
+/// Reserves what a JPEG decode of a `w` x `h` picture to `out` pixels
+/// needs ([`jpeg_needs`]); both JPEG decoders shrink while decoding.
+fn reserve_jpeg(
+    bytes: &[u8],
+    (w, h): (u32, u32),
+    out: u64,
+) -> Result<budget::Reservation, AnalysisError> {
+    reserve(
+        (w, h),
+        jpeg_needs(bytes, (w, h), out),
+        budget::SHRINKING_PATH,
+        "JPEG",
+    )
+}
+
 /// The most a JPEG decode of a `w` x `h` picture scaled to `out` pixels
 /// allocates: the output (up to four bytes a pixel, CMYK), a few rows of
 /// blocks, and a progressive file's whole coefficient buffer.
@@ -368,12 +383,7 @@ fn decode_jpeg_turbo(
         check_size(w, h, limits)?;
         let scale = idct_scale(w.max(h));
         let out = pixels(w, h) * u64::from(scale) * u64::from(scale) / 64;
-        let _memory = reserve(
-            (w, h),
-            jpeg_needs(bytes, (w, h), out),
-            budget::SHRINKING_PATH,
-            "JPEG",
-        )?;
+        let _memory = reserve_jpeg(bytes, (w, h), out)?;
         dec.scale(scale);
         let mut started = dec
             .grayscale()
@@ -561,12 +571,7 @@ fn decode_jpeg_small(
         .scale(req_w, req_h)
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
     let out = pixels(u32::from(sw), u32::from(sh));
-    let _memory = reserve(
-        (w, h),
-        jpeg_needs(bytes, (w, h), out),
-        budget::SHRINKING_PATH,
-        "JPEG",
-    )?;
+    let _memory = reserve_jpeg(bytes, (w, h), out)?;
     let pixels = dec
         .decode()
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;

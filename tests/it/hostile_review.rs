@@ -32,6 +32,18 @@ fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
 }
 
+/// A temporary folder holding a config for `site`, audited once by the
+/// binary (a complete run).
+async fn audited(site: &Site) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let (_db, cfg) = config_file(&dir, site);
+    let mut audit = bin();
+    audit.args(["audit", "--config"]).arg(&cfg);
+    let out = run(audit).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    (dir, cfg)
+}
+
 const BOMBS: &[(&str, &str)] = &[
     ("animated.webp", "image/webp"),
     ("interlaced16.png", "image/png"),
@@ -130,11 +142,7 @@ async fn output_files_are_new_private_and_never_written_through_a_symlink() {
         ("/a.jpg", jpeg(resized_jpeg("rocket.jpg", 300, 80))),
     ])
     .await;
-    let dir = tempdir();
-    let (_db, cfg) = config_file(&dir, &site);
-    let mut audit = bin();
-    audit.args(["audit", "--config"]).arg(&cfg);
-    assert_eq!(run(audit).await.status.code(), Some(0));
+    let (dir, cfg) = audited(&site).await;
 
     let victim = dir.path().join("victim");
     std::fs::write(&victim, "not yours").unwrap();
@@ -217,11 +225,7 @@ async fn terminal_escapes_from_the_site_are_printed_as_text() {
         ("/a.jpg", jpeg(photo.clone())),
     ])
     .await;
-    let dir = tempdir();
-    let (_db, cfg) = config_file(&dir, &site);
-    let mut audit = bin();
-    audit.args(["audit", "--config"]).arg(&cfg);
-    assert_eq!(run(audit).await.status.code(), Some(0));
+    let (dir, cfg) = audited(&site).await;
     let file = dir.path().join("photo.jpg");
     std::fs::write(&file, &photo).unwrap();
 
