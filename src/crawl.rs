@@ -996,7 +996,7 @@ impl Crawl {
             // that redirects to `/about/values/` is that page, once.
             let landed = crate::scope::normalise(fetched.final_url.clone());
             if let Some(landed) = landed.filter(|l| result.final_host_allowed && *l != url) {
-                record.url = landed.to_string();
+                record.requested_url = Some(std::mem::replace(&mut record.url, landed.to_string()));
                 result.url = landed;
                 result.redirected = true;
             }

@@ -84,6 +84,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0008_exposure_image.sql")),
         M::up(include_str!("../migrations/0009_verdict_maps.sql")),
         M::up(include_str!("../migrations/0010_change_reasons.sql")),
+        M::up(include_str!("../migrations/0011_pages_by_address.sql")),
     ])
 }
 
@@ -226,6 +227,8 @@ pub struct PageRecord {
     pub bytes: u64,
     pub robots: Option<String>,
     pub extract: Option<String>,
+    /// The address asked for, when a redirect led to `url`.
+    pub requested_url: Option<String>,
 }
 
 /// A fetched picture URL's outcome.
@@ -357,6 +360,10 @@ impl History {
 
     /// The latest earlier fetch of a document of this kind that kept its
     /// extraction. A failed lookup is logged and fetches unconditionally.
+    /// The latest earlier fetch of a page that gave an extract: of the page
+    /// at `url`, or else of the page a request for `url` was redirected to
+    /// (its validators then go with the request, and the redirect's target
+    /// answers 304).
     pub fn page(&self, kind: &str, url: &str) -> Option<Previous> {
         self.lookup(
             "SELECT etag, last_modified, extract FROM pages INDEXED BY pages_url
@@ -364,6 +371,14 @@ impl History {
              ORDER BY id DESC LIMIT 1",
             params![url, kind, self.run_id],
         )
+        .or_else(|| {
+            self.lookup(
+                "SELECT etag, last_modified, extract FROM pages INDEXED BY pages_requested
+                 WHERE requested_url = ?1 AND kind = ?2 AND extract IS NOT NULL AND run_id < ?3
+                 ORDER BY id DESC LIMIT 1",
+                params![url, kind, self.run_id],
+            )
+        })
     }
 
     /// The latest earlier fetch of a picture address that gave a picture.
@@ -540,8 +555,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut page = tx.prepare_cached(
-                "INSERT INTO pages (run_id, source, url, kind, status, error, etag, last_modified, content_hash, bytes, robots, extract, fetched_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO pages (run_id, source, url, kind, status, error, etag, last_modified, content_hash, bytes, robots, extract, fetched_at, requested_url)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             let mut picture = tx.prepare_cached(
                 "INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at, faces, largest_face, thumbnail)
@@ -583,7 +598,8 @@ impl Store {
                             p.bytes as i64,
                             p.robots,
                             p.extract,
-                            now
+                            now,
+                            p.requested_url
                         ])?;
                     }
                     Record::Picture(p) => {
@@ -1144,6 +1160,44 @@ impl Store {
             out.extend(self.occurrences_of(r, &wanted)?);
         }
         Ok(out)
+    }
+
+    /// What the pages `run_id` could not read (see [`Store::unread_pages`])
+    /// showed of some of its exposures when each was last read: a failed
+    /// page keeps what it showed last time, marked unseen, rather than
+    /// losing its copies from the report.
+    pub fn shown_on_unread_pages(
+        &self,
+        run_id: i64,
+        ids: &[&str],
+    ) -> Result<Vec<OccurrenceRow>, StoreError> {
+        let mut rows: Vec<(i64, OccurrenceRow)> = self.with_ids(
+            "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via,
+                    s.context, s.verdicts_id, s.id
+             FROM pages p
+             CROSS JOIN sightings s INDEXED BY sightings_page ON s.page_url = p.url
+               AND s.run_id = (SELECT MAX(g.run_id) FROM pages g INDEXED BY pages_url
+                               WHERE g.url = p.url AND g.run_id < p.run_id
+                                 AND (g.status BETWEEN 200 AND 299 OR g.status = 304))
+             CROSS JOIN images i ON i.run_id = s.run_id AND i.url = s.image_url
+             CROSS JOIN run_pictures rp ON rp.run_id = i.run_id AND rp.sha256 = i.sha256
+             WHERE p.run_id = ?1
+               AND (p.status IS NULL OR (p.status NOT BETWEEN 200 AND 299
+                    AND p.status NOT IN (304, 401, 403, 404, 410, 451)))
+               AND rp.exposure_id IN ({})",
+            Some(run_id),
+            ids,
+            |stmt, args| {
+                let mut maps = VerdictMaps::new(&self.conn);
+                rows_of(stmt, args, |r| {
+                    Ok((r.get(8)?, occurrence_from(r, &mut maps)?))
+                })
+            },
+        )?;
+        rows.sort_unstable_by_key(|(id, _)| *id);
+        rows.dedup_by_key(|(id, _)| *id);
+        rows.sort_by(|(a_id, a), (b_id, b)| (&a.exposure_id, a_id).cmp(&(&b.exposure_id, b_id)));
+        Ok(rows.into_iter().map(|(_, o)| o).collect())
     }
 
     /// A picture's stored thumbnail, if it has one.

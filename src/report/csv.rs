@@ -21,6 +21,7 @@ const HEADER: &[&str] = &[
     "gps",
     "details",
     "what_changed",
+    "page_read_this_run",
 ];
 
 /// Writes the report as CSV (RFC 4180), its exposures read from `source`
@@ -71,6 +72,7 @@ pub fn write(
                         gps.clone(),
                         details.clone(),
                         changed.clone(),
+                        if o.seen_this_run { "yes" } else { "no" }.to_string(),
                     ]
                     .into_iter(),
                 );

@@ -355,8 +355,13 @@ fn exposure(h: &mut String, e: &Exposure) {
         };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             link(&o.page_url),
+            if o.seen_this_run {
+                ""
+            } else {
+                " <b>(the page could not be read this run: as it was last read)</b>"
+            },
             link(&o.image_url),
             esc(o.found_via),
             esc(&text.join(" / ")),

@@ -160,6 +160,15 @@ pub struct Occurrence {
     pub robots: std::sync::Arc<RobotsVerdicts>,
     /// The sha256 of the bytes served at image_url (added field).
     pub sha256: String,
+    /// False, and only then written, for a copy on a page this run could
+    /// not read: what the page showed when it was last read (added field).
+    #[serde(skip_serializing_if = "is_true")]
+    pub seen_this_run: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A site finding with its fix and whether it is new, still there, or fixed.
@@ -265,6 +274,14 @@ fn read_exposures(
     {
         occ.entry(o.exposure_id.clone()).or_default().push(o);
     }
+    // What the pages this run could not read showed when last read.
+    let mut shown_before: HashMap<String, Vec<OccurrenceRow>> = HashMap::new();
+    for o in store.shown_on_unread_pages(run, &seen)? {
+        shown_before
+            .entry(o.exposure_id.clone())
+            .or_default()
+            .push(o);
+    }
     let assessed = store.run_exposures_of(run, &ids)?;
     // Runs scored before an exposure's picture was stored with it: from
     // its copies, this run's or else (resolved, unseen) those of the
@@ -308,11 +325,12 @@ fn read_exposures(
     for (mut e, since) in assessed {
         let seen_this_run = seen_set.contains(e.exposure_id.as_str());
         let rows = occ.remove(&e.exposure_id).unwrap_or_default();
+        let before = shown_before.remove(&e.exposure_id).unwrap_or_default();
         let image =
             e.image.take().map(|i| *i).unwrap_or_else(|| {
                 ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten())
             });
-        out.push(exposure(e, rows, image, since, seen_this_run));
+        out.push(exposure(e, rows, before, image, since, seen_this_run));
     }
     Ok(out)
 }
@@ -515,10 +533,21 @@ fn open_by_risk<'a>(
 fn exposure(
     e: crate::store::RunExposure,
     rows: Vec<OccurrenceRow>,
+    shown_before: Vec<OccurrenceRow>,
     image: ExposureImage,
     first_seen_at: String,
     seen_this_run: bool,
 ) -> Exposure {
+    let occurrence = |o: OccurrenceRow, seen: bool| Occurrence {
+        source: o.source,
+        page_url: o.page_url,
+        image_url: o.image_url,
+        found_via: o.found_via.as_str(),
+        context: o.context,
+        robots: o.robots,
+        sha256: o.sha256,
+        seen_this_run: seen,
+    };
     Exposure {
         id: e.exposure_id,
         risk: e.risk.as_str(),
@@ -531,15 +560,8 @@ fn exposure(
         image,
         occurrences: rows
             .into_iter()
-            .map(|o| Occurrence {
-                source: o.source,
-                page_url: o.page_url,
-                image_url: o.image_url,
-                found_via: o.found_via.as_str(),
-                context: o.context,
-                robots: o.robots,
-                sha256: o.sha256,
-            })
+            .map(|o| occurrence(o, true))
+            .chain(shown_before.into_iter().map(|o| occurrence(o, false)))
             .collect(),
         details: e.details,
         thumbnail: None,

@@ -1,4 +1,5 @@
-//! Issue 18, cases 1 and 2: pictures of pages that are gone. Pages the last
+//! Issue 18, cases 1, 2 and 8: pictures of pages that are gone, and copies
+//! found only in a directory listing. Pages the last
 //! run saw pictures on are asked for again when no link leads there any
 //! more, so "gone" is known, not guessed; each case over three audits.
 
@@ -145,4 +146,90 @@ async fn a_deleted_pages_photo_still_served_is_changed_then_resolved() {
         "{}",
         third.report["exposures"]
     );
+}
+
+/// Case 8: a copy found only in an open listing has no caption, and only
+/// its own row as text (not the file name as a caption and the first 300
+/// characters of the listing), over three audits: new, unchanged, and
+/// resolved once the file is deleted from the folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_copy_has_its_own_row_and_no_caption() {
+    let stage = Arc::new(AtomicUsize::new(0));
+    let row = |name: &str, when: &str| {
+        format!("<tr><td><a href='{name}'>{name}</a></td><td>{when}</td><td>120K</td></tr>")
+    };
+    let listing = |rows: &[String]| {
+        format!(
+            "<html><head><title>Index of /uploads</title></head><body><h1>Index of /uploads</h1>\
+             <table><tr><th>Name</th><th>Last modified</th><th>Size</th></tr>{}</table>\
+             <address>Apache/2.4.57 (Debian) Server at school.example Port 80</address></body></html>",
+            rows.concat()
+        )
+    };
+    let both = listing(&[
+        row("hall.jpg", "2026-04-30 09:00"),
+        row("olivia-brown.jpg", "2026-05-01 10:00"),
+    ]);
+    let hall_only = listing(&[row("hall.jpg", "2026-04-30 09:00")]);
+    let site = Site::start(vec![
+        (
+            "/",
+            html("<html><body><img src='/uploads/hall.jpg' alt='The hall'></body></html>"),
+        ),
+        (
+            "/uploads/",
+            by_stage(&stage, vec![html(&both), html(&both), html(&hall_only)]),
+        ),
+        (
+            "/uploads/hall.jpg",
+            jpeg(resized_jpeg("coffee.png", 400, 85)),
+        ),
+        (
+            "/uploads/olivia-brown.jpg",
+            by_stage(
+                &stage,
+                vec![
+                    jpeg(resized_jpeg("rocket.jpg", 400, 85)),
+                    jpeg(resized_jpeg("rocket.jpg", 400, 85)),
+                    gone(),
+                ],
+            ),
+        ),
+    ])
+    .await;
+    let dir = tempdir();
+    let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
+    for run in 0..3 {
+        stage.store(run, Ordering::SeqCst);
+        let a = audit(&cfg).await;
+        let (c, why) = change(&a.report, "/uploads/olivia-brown.jpg")
+            .unwrap_or_else(|| panic!("run {run}: {}", a.report["exposures"]));
+        let want = ["new", "unchanged", "resolved"][run];
+        assert_eq!(c, want, "run {run}: {why}");
+        let olivia = exposure_with(&a.report, "/uploads/olivia-brown.jpg");
+        let occ = &olivia["occurrences"][0];
+        assert_eq!(occ["found_via"], "directory_listing", "run {run}: {occ}");
+        assert!(occ["context"]["caption"].is_null(), "run {run}: {occ}");
+        assert_eq!(
+            occ["context"]["nearby_text"], "olivia-brown.jpg 2026-05-01 10:00 120K",
+            "run {run}: {occ}"
+        );
+        // The picture linked from the home page is unchanged throughout.
+        let hall = change(&a.report, "/uploads/hall.jpg").unwrap().0;
+        assert_eq!(
+            hall,
+            if run == 0 { "new" } else { "unchanged" },
+            "run {run}"
+        );
+        if run < 2 {
+            assert!(
+                olivia["details"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d["kind"] == "person_name" && d["where"] == "filename"),
+                "run {run}: {olivia}"
+            );
+        }
+    }
 }

@@ -76,6 +76,20 @@ async fn a_failed_off_site_requisite_is_listed_and_the_run_stays_complete() {
         hall["reasons"].to_string().contains("not_seen_this_run"),
         "{hall}"
     );
+
+    // Repaired: seen again, unchanged, and the CDN's failures still do not
+    // make the run partial.
+    broken.store(false, Ordering::SeqCst);
+    let third = audit(&cfg).await;
+    assert_eq!(third.summary.status, RunStatus::Complete);
+    let hall = exposure_with(&third.report, "/hall.jpg");
+    assert_eq!(hall["change"], "unchanged", "{hall}");
+    assert_eq!(hall["seen_this_run"], true, "{hall}");
+    assert!(
+        !hall["reasons"].to_string().contains("not_seen_this_run"),
+        "{hall}"
+    );
+    assert_eq!(third.report["summary"]["by_change"]["resolved"], 0);
 }
 
 /// Issue 18, case 3: a page answered 304 whose stored extract no longer
@@ -143,6 +157,22 @@ async fn a_304_without_a_usable_stored_copy_is_fetched_again_at_once() {
     let hall = exposure_with(&second.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["seen_this_run"], true, "{hall}");
+
+    // The refetch stored a usable copy: the third audit's 304 is enough.
+    let asked_before = site.request_count("/");
+    let third = audit(&cfg).await;
+    assert_eq!(third.summary.status, RunStatus::Complete);
+    let asks: Vec<bool> = site
+        .headers_of("/")
+        .iter()
+        .skip(asked_before)
+        .map(|h| h.contains_key("if-none-match"))
+        .collect();
+    assert_eq!(asks, [true], "one conditional request");
+    let hall = exposure_with(&third.report, "/hall.jpg");
+    assert_eq!(hall["change"], "unchanged", "{hall}");
+    assert_eq!(hall["seen_this_run"], true, "{hall}");
+    assert_eq!(third.report["summary"]["by_change"]["resolved"], 0);
 }
 
 /// Issue 18, case 4: a page that fails (500) is no evidence that the copy
@@ -176,12 +206,31 @@ async fn a_failed_page_does_not_make_its_copies_gone() {
     let hall = exposure_with(&second.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["change_reasons"], serde_json::json!([]));
+    // The failed page keeps what it showed last time, marked unseen.
+    let occ = hall["occurrences"].as_array().unwrap();
+    assert_eq!(occ.len(), 2, "{hall}");
+    let news_copy = occ
+        .iter()
+        .find(|o| o["page_url"] == site.url("/news/"))
+        .expect("the failed page's copy");
+    assert_eq!(news_copy["found_via"], "og_image");
+    assert_eq!(news_copy["seen_this_run"], false, "{news_copy}");
+    let home_copy = occ.iter().find(|o| o["page_url"] == site.url("/")).unwrap();
+    assert!(home_copy.get("seen_this_run").is_none(), "{home_copy}");
 
     broken.store(false, Ordering::SeqCst);
     let third = audit(&cfg).await;
     let hall = exposure_with(&third.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["occurrences"].as_array().unwrap().len(), 2, "{hall}");
+    assert!(
+        hall["occurrences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o.get("seen_this_run").is_none()),
+        "{hall}"
+    );
 }
 
 /// Issue 18, case 5: a page linked as `/about/values` (which redirects to
@@ -211,7 +260,7 @@ async fn a_page_is_known_by_its_address_after_redirects() {
         ("/news", redirect("/news/")),
         (
             "/news/",
-            html("<html><body><img src='/uploads/news.jpg' alt='News'></body></html>"),
+            with_etag("<html><body><img src='/uploads/news.jpg' alt='News'></body></html>"),
         ),
         (
             "/uploads/values.jpg",
@@ -248,5 +297,36 @@ async fn a_page_is_known_by_its_address_after_redirects() {
         let want = if run == 1 { "new" } else { "unchanged" };
         assert_eq!(values["change"], want, "run {run}: {values}");
         assert_eq!(news["change"], want, "run {run}: {news}");
+        // The validators stored under the landing address go with the
+        // request for the linked one: after the first run, a 304.
+        let asked = site.headers_of("/news/");
+        assert_eq!(asked.len(), run, "run {run}");
+        assert_eq!(
+            asked.last().unwrap().contains_key("if-none-match"),
+            run > 1,
+            "run {run}"
+        );
     }
+}
+
+/// A page that sends an ETag and answers 304 when asked with it.
+fn with_etag(body: &'static str) -> Handler {
+    Arc::new(move |req| {
+        let tag = "\"v1\"";
+        if req
+            .headers()
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok())
+            == Some(tag)
+        {
+            return axum::response::Response::builder()
+                .status(304)
+                .header("etag", tag)
+                .body(axum::body::Body::empty())
+                .unwrap();
+        }
+        let mut r = respond(200, "text/html; charset=utf-8", body);
+        r.headers_mut().insert("etag", tag.parse().unwrap());
+        r
+    })
 }
