@@ -70,7 +70,10 @@ async fn a_deleted_posts_pictures_are_resolved() {
     let dir = tempdir();
     let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
     let first = audit(&cfg).await;
-    assert_eq!(change(&first.report, "/uploads/trip.jpg").unwrap().0, "new");
+    assert_eq!(
+        changes(&first.report),
+        expect(&[("/uploads/trip.jpg", "new"), ("/hall.jpg", "new")])
+    );
 
     stage.store(1, Ordering::SeqCst);
     let second = audit(&cfg).await;
@@ -84,12 +87,18 @@ async fn a_deleted_posts_pictures_are_resolved() {
         "{}",
         second.report["exposures"]
     );
-    assert_eq!(change(&second.report, "/hall.jpg").unwrap().0, "unchanged");
+    assert_eq!(
+        changes(&second.report),
+        expect(&[
+            ("/uploads/trip.jpg", "resolved"),
+            ("/hall.jpg", "unchanged")
+        ])
+    );
 
     let third = audit(&cfg).await;
     assert_eq!(
-        change(&third.report, "/uploads/trip.jpg"),
-        None,
+        changes(&third.report),
+        expect(&[("/hall.jpg", "unchanged")]),
         "gone, not carried"
     );
     assert_eq!(third.report["summary"]["unseen"], 0);
@@ -121,12 +130,19 @@ async fn a_deleted_pages_photo_still_served_is_changed_then_resolved() {
     let dir = tempdir();
     let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
     let first = audit(&cfg).await;
-    assert_eq!(change(&first.report, "/uploads/team.jpg").unwrap().0, "new");
+    assert_eq!(
+        changes(&first.report),
+        expect(&[("/uploads/team.jpg", "new"), ("/hall.jpg", "new")])
+    );
 
     stage.store(1, Ordering::SeqCst);
     let second = audit(&cfg).await;
     let (c, why) = change(&second.report, "/uploads/team.jpg").unwrap();
     assert_eq!(c, "changed", "{why}");
+    assert_eq!(
+        changes(&second.report),
+        expect(&[("/uploads/team.jpg", "changed"), ("/hall.jpg", "unchanged")])
+    );
     assert_eq!(why[0]["kind"], "now_unlinked", "{why}");
     assert!(why[0]["where"]
         .as_str()
@@ -141,8 +157,11 @@ async fn a_deleted_pages_photo_still_served_is_changed_then_resolved() {
         "the photo was asked for again"
     );
     assert_eq!(
-        change(&third.report, "/uploads/team.jpg").map(|c| c.0),
-        Some("resolved".into()),
+        changes(&third.report),
+        expect(&[
+            ("/uploads/team.jpg", "resolved"),
+            ("/hall.jpg", "unchanged")
+        ]),
         "{}",
         third.report["exposures"]
     );
@@ -206,6 +225,15 @@ async fn a_listed_copy_has_its_own_row_and_no_caption() {
             .unwrap_or_else(|| panic!("run {run}: {}", a.report["exposures"]));
         let want = ["new", "unchanged", "resolved"][run];
         assert_eq!(c, want, "run {run}: {why}");
+        let hall = if run == 0 { "new" } else { "unchanged" };
+        assert_eq!(
+            changes(&a.report),
+            expect(&[
+                ("/uploads/olivia-brown.jpg", want),
+                ("/uploads/hall.jpg", hall)
+            ]),
+            "run {run}"
+        );
         let olivia = exposure_with(&a.report, "/uploads/olivia-brown.jpg");
         let occ = &olivia["occurrences"][0];
         assert_eq!(occ["found_via"], "directory_listing", "run {run}: {occ}");

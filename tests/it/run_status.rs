@@ -61,6 +61,7 @@ async fn a_failed_off_site_requisite_is_listed_and_the_run_stays_complete() {
         );
     }
     assert_eq!(first.summary.status, RunStatus::Complete, "{errors:?}");
+    assert_eq!(changes(&first.report), expect(&[("/hall.jpg", "new")]));
     assert_eq!(first.report["run"]["status"], "complete");
     assert!(first.report["run"]["fetch_errors"].as_u64().unwrap() >= 3);
 
@@ -70,6 +71,10 @@ async fn a_failed_off_site_requisite_is_listed_and_the_run_stays_complete() {
     let second = audit(&cfg).await;
     assert_eq!(second.summary.status, RunStatus::Partial);
     assert_eq!(second.report["summary"]["by_change"]["resolved"], 0);
+    assert_eq!(
+        changes(&second.report),
+        expect(&[("/hall.jpg", "unchanged")])
+    );
     let hall = exposure_with(&second.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert!(
@@ -82,6 +87,10 @@ async fn a_failed_off_site_requisite_is_listed_and_the_run_stays_complete() {
     broken.store(false, Ordering::SeqCst);
     let third = audit(&cfg).await;
     assert_eq!(third.summary.status, RunStatus::Complete);
+    assert_eq!(
+        changes(&third.report),
+        expect(&[("/hall.jpg", "unchanged")])
+    );
     let hall = exposure_with(&third.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["seen_this_run"], true, "{hall}");
@@ -125,6 +134,7 @@ async fn a_304_without_a_usable_stored_copy_is_fetched_again_at_once() {
     let cfg = config(&config_text(&db, &site.url("/"), ""));
     let first = audit(&cfg).await;
     assert_eq!(first.summary.status, RunStatus::Complete);
+    assert_eq!(changes(&first.report), expect(&[("/hall.jpg", "new")]));
     // The stored extract of the home page, in a form this build cannot read.
     let conn = rusqlite::Connection::open(&db).unwrap();
     let n = conn
@@ -154,6 +164,10 @@ async fn a_304_without_a_usable_stored_copy_is_fetched_again_at_once() {
         [true, false],
         "asked conditionally, then again unconditionally"
     );
+    assert_eq!(
+        changes(&second.report),
+        expect(&[("/hall.jpg", "unchanged")])
+    );
     let hall = exposure_with(&second.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["seen_this_run"], true, "{hall}");
@@ -169,6 +183,10 @@ async fn a_304_without_a_usable_stored_copy_is_fetched_again_at_once() {
         .map(|h| h.contains_key("if-none-match"))
         .collect();
     assert_eq!(asks, [true], "one conditional request");
+    assert_eq!(
+        changes(&third.report),
+        expect(&[("/hall.jpg", "unchanged")])
+    );
     let hall = exposure_with(&third.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["seen_this_run"], true, "{hall}");
@@ -197,12 +215,17 @@ async fn a_failed_page_does_not_make_its_copies_gone() {
     let db = db_in(&dir);
     let cfg = config(&config_text(&db, &site.url("/"), "max_retries = 0"));
     let first = audit(&cfg).await;
+    assert_eq!(changes(&first.report), expect(&[("/hall.jpg", "new")]));
     let hall = exposure_with(&first.report, "/hall.jpg");
     assert_eq!(hall["occurrences"].as_array().unwrap().len(), 2, "{hall}");
 
     broken.store(true, Ordering::SeqCst);
     let second = audit(&cfg).await;
     assert_eq!(second.summary.status, RunStatus::Partial);
+    assert_eq!(
+        changes(&second.report),
+        expect(&[("/hall.jpg", "unchanged")])
+    );
     let hall = exposure_with(&second.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["change_reasons"], serde_json::json!([]));
@@ -220,6 +243,10 @@ async fn a_failed_page_does_not_make_its_copies_gone() {
 
     broken.store(false, Ordering::SeqCst);
     let third = audit(&cfg).await;
+    assert_eq!(
+        changes(&third.report),
+        expect(&[("/hall.jpg", "unchanged")])
+    );
     let hall = exposure_with(&third.report, "/hall.jpg");
     assert_eq!(hall["change"], "unchanged", "{hall}");
     assert_eq!(hall["occurrences"].as_array().unwrap().len(), 2, "{hall}");
@@ -295,6 +322,11 @@ async fn a_page_is_known_by_its_address_after_redirects() {
             "home, values, news: run {run}"
         );
         let want = if run == 1 { "new" } else { "unchanged" };
+        assert_eq!(
+            changes(&a.report),
+            expect(&[("/uploads/values.jpg", want), ("/uploads/news.jpg", want)]),
+            "run {run}"
+        );
         assert_eq!(values["change"], want, "run {run}: {values}");
         assert_eq!(news["change"], want, "run {run}: {news}");
         // The validators stored under the landing address go with the

@@ -505,6 +505,10 @@ async fn a_mastodon_account_that_answers_404_is_a_failed_source() {
     let first = audit(&cfg).await;
     assert_eq!(first.summary.status, RunStatus::Complete);
     assert_eq!(change_of(&first.report).0, "new");
+    assert_eq!(
+        changes(&first.report),
+        expect(&[("/files/sprint.jpg", "new"), ("/hall.jpg", "new")])
+    );
 
     missing.store(true, Ordering::SeqCst);
     let second = audit(&cfg).await;
@@ -530,10 +534,24 @@ async fn a_mastodon_account_that_answers_404_is_a_failed_source() {
     );
     assert!(!reasons.contains(&"unlinked_but_still_served".to_string()));
     assert_eq!(second.report["summary"]["by_change"]["resolved"], 0);
+    assert_eq!(
+        changes(&second.report),
+        expect(&[
+            ("/files/sprint.jpg", "unchanged"),
+            ("/hall.jpg", "unchanged")
+        ])
+    );
 
     missing.store(false, Ordering::SeqCst);
     let third = audit(&cfg).await;
     assert_eq!(third.summary.status, RunStatus::Complete);
+    assert_eq!(
+        changes(&third.report),
+        expect(&[
+            ("/files/sprint.jpg", "unchanged"),
+            ("/hall.jpg", "unchanged")
+        ])
+    );
     let (change, reasons) = change_of(&third.report);
     assert_eq!(change, "unchanged", "{reasons:?}");
     assert!(

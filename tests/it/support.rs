@@ -416,3 +416,28 @@ pub fn assert_contract_shape(r: &Value) {
         }
     }
 }
+
+/// Every picture address in a report (its path) with its exposure's
+/// change: what a test of change asserts whole, each run, so no picture's
+/// change goes unchecked.
+pub fn changes(report: &Value) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in report["exposures"].as_array().unwrap() {
+        for o in e["occurrences"].as_array().unwrap() {
+            let url = url::Url::parse(o["image_url"].as_str().unwrap()).unwrap();
+            out.insert(
+                url.path().to_string(),
+                e["change"].as_str().unwrap().to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// The map [`changes`] is compared with.
+pub fn expect(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .collect()
+}
