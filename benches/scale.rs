@@ -191,8 +191,12 @@ fn bench_store(n: usize) {
             .into_iter()
             .enumerate()
             .map(|(i, c)| {
-                let verdict = if i % 3 == 0 { "disallowed" } else { "allowed" };
-                (c.agent, verdict.to_string())
+                let verdict = if i % 3 == 0 {
+                    exposure_audit::model::Verdict::Disallowed
+                } else {
+                    exposure_audit::model::Verdict::Allowed
+                };
+                (c.agent, verdict)
             })
             .collect(),
     );
@@ -278,9 +282,12 @@ fn bench_store(n: usize) {
                 exposure_id: group[0].0.to_string(),
                 risk: Risk::Low,
                 score: 25,
-                reasons: vec!["faces".into(), "year_group_nearby".into()],
+                reasons: vec![
+                    exposure_audit::model::Reason::Faces,
+                    exposure_audit::model::Reason::YearGroupNearby,
+                ],
                 details: Vec::new(),
-                change: "new".into(),
+                change: exposure_audit::model::Change::New,
                 change_reasons: Vec::new(),
                 image: Some(Box::new(ExposureImage::of(&copies))),
             }

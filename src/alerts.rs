@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::AlertSettings;
-use crate::model::{Detail, Risk};
+use crate::model::{Change, Detail, Reason, Risk};
 use crate::store::{NewAlert, OutboxRow, RunCounts, RunStatus, Store, StoreError};
 
 /// Environment variable holding the SMTP password.
@@ -59,7 +59,7 @@ pub struct AlertItem {
     pub risk: Risk,
     pub score: u32,
     pub trigger: Trigger,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     /// Pages it was seen on this run, sorted.
     pub pages: Vec<String>,
     /// Picture addresses: personal (file names), shown only with details.
@@ -80,17 +80,14 @@ pub struct RunInfo {
 pub fn trigger(
     settings: &AlertSettings,
     risk: Risk,
-    change: &str,
+    change: Change,
     before: Option<Risk>,
-    reasons: &[String],
+    reasons: &[Reason],
 ) -> Option<Trigger> {
-    if reasons
-        .iter()
-        .any(|r| r == "withdrawn_picture_still_public")
-    {
+    if reasons.contains(&Reason::WithdrawnPictureStillPublic) {
         return Some(Trigger::Withdrawn);
     }
-    if risk < settings.min_risk || change == "resolved" {
+    if risk < settings.min_risk || change == Change::Resolved {
         return None;
     }
     match before {
@@ -116,7 +113,7 @@ struct WebhookExposure<'a> {
     risk: Risk,
     score: u32,
     trigger: Trigger,
-    reasons: &'a [String],
+    reasons: &'a [Reason],
     /// How many pages and pictures: always there, as counts.
     page_count: usize,
     picture_count: usize,
@@ -183,7 +180,11 @@ pub fn compose(settings: &AlertSettings, run: RunInfo, items: &[AlertItem]) -> V
             item.risk.as_str().to_uppercase(),
             item.score,
             why,
-            item.reasons.join(", ")
+            item.reasons
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         if settings.include_details {
             for p in &item.pages {
@@ -195,9 +196,9 @@ pub fn compose(settings: &AlertSettings, run: RunInfo, items: &[AlertItem]) -> V
             for d in &item.details {
                 body.push_str(&format!(
                     "   {}: \"{}\" ({})\n",
-                    d.kind.replace('_', " "),
+                    d.kind.as_str().replace('_', " "),
                     d.text,
-                    d.location.replace('_', " ")
+                    d.location.as_str().replace('_', " ")
                 ));
             }
         } else {
@@ -457,13 +458,13 @@ mod tests {
             risk: Risk::High,
             score: 90,
             trigger,
-            reasons: vec!["faces".into(), "full_name_nearby".into()],
+            reasons: vec![Reason::Faces, Reason::FullNameNearby],
             pages: vec!["https://school.example/news/sports-day".into()],
             images: vec!["https://school.example/uploads/amelia-jones.jpg".into()],
             details: vec![Detail {
-                kind: "person_name".into(),
+                kind: crate::model::DetailKind::PersonName,
                 text: "Amelia Jones".into(),
-                location: "caption".into(),
+                location: crate::model::Where::Caption,
                 page_url: "https://school.example/news/sports-day".into(),
                 role: None,
             }],
@@ -484,27 +485,33 @@ mod tests {
     #[test]
     fn only_new_or_risen_exposures_at_the_threshold_alert() {
         let s = settings(false);
-        let none: &[String] = &[];
+        let none: &[Reason] = &[];
         assert_eq!(
-            trigger(&s, Risk::High, "new", None, none),
+            trigger(&s, Risk::High, Change::New, None, none),
             Some(Trigger::New)
         );
-        assert_eq!(trigger(&s, Risk::Medium, "new", None, none), None);
+        assert_eq!(trigger(&s, Risk::Medium, Change::New, None, none), None);
         assert_eq!(
-            trigger(&s, Risk::High, "changed", Some(Risk::Medium), none),
+            trigger(&s, Risk::High, Change::Changed, Some(Risk::Medium), none),
             Some(Trigger::RiskUp)
         );
         assert_eq!(
-            trigger(&s, Risk::High, "unchanged", Some(Risk::High), none),
+            trigger(&s, Risk::High, Change::Unchanged, Some(Risk::High), none),
             None
         );
         assert_eq!(
-            trigger(&s, Risk::High, "resolved", Some(Risk::High), none),
+            trigger(&s, Risk::High, Change::Resolved, Some(Risk::High), none),
             None
         );
-        let withdrawn = ["withdrawn_picture_still_public".to_string()];
+        let withdrawn = [Reason::WithdrawnPictureStillPublic];
         assert_eq!(
-            trigger(&s, Risk::High, "unchanged", Some(Risk::High), &withdrawn),
+            trigger(
+                &s,
+                Risk::High,
+                Change::Unchanged,
+                Some(Risk::High),
+                &withdrawn
+            ),
             Some(Trigger::Withdrawn)
         );
     }

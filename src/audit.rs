@@ -20,7 +20,9 @@ use crate::config::Config;
 use crate::crawl::{Crawl, CrawlOutcome, Progress};
 use crate::fetch::Fetcher;
 use crate::group;
-use crate::model::{digest_hex, parse_digest, Digest, PictureMetadata, Risk, RobotsVerdicts};
+use crate::model::{
+    digest_hex, parse_digest, Change, Digest, PictureMetadata, Risk, RobotsVerdicts,
+};
 use crate::risk;
 use crate::scope::AddressPolicy;
 use crate::store::{Record, RunCounts, RunExposure, RunStatus, Store, StoreError};
@@ -140,7 +142,7 @@ pub struct AuditSummary {
     pub counts: RunCounts,
     pub exposures: usize,
     pub by_risk: HashMap<Risk, usize>,
-    pub by_change: HashMap<String, usize>,
+    pub by_change: HashMap<crate::model::Change, usize>,
     pub failed_sources: Vec<(String, String)>,
     pub skipped: HashMap<String, u64>,
     pub elapsed: Duration,
@@ -457,7 +459,7 @@ type Finished = (
     RunStatus,
     usize,
     HashMap<Risk, usize>,
-    HashMap<String, usize>,
+    HashMap<Change, usize>,
 );
 
 /// Exposures assessed per read of their sightings and pictures.
@@ -604,7 +606,7 @@ fn finish(
     let mut tally = |batch: &[RunExposure]| {
         for e in batch {
             *by_risk.entry(e.risk).or_insert(0) += 1;
-            *by_change.entry(e.change.clone()).or_insert(0) += 1;
+            *by_change.entry(e.change).or_insert(0) += 1;
         }
         assessed += batch.len();
     };
@@ -778,10 +780,10 @@ fn score_batch(
             )
             .collect();
         details.sort_by(|x, y| {
-            (&x.kind, &x.text, &x.location, &x.page_url).cmp(&(
-                &y.kind,
+            (x.kind.as_str(), &x.text, x.location.as_str(), &x.page_url).cmp(&(
+                y.kind.as_str(),
                 &y.text,
-                &y.location,
+                y.location.as_str(),
                 &y.page_url,
             ))
         });
@@ -795,10 +797,9 @@ fn score_batch(
                 verdicts: &verdicts,
                 faces,
                 largest_face,
-                protected_name: details.iter().any(|d| {
-                    matches!(d.kind.as_str(), "person_name" | "metadata_person")
-                        && c.protected.matches(&d.text)
-                }),
+                protected_name: details
+                    .iter()
+                    .any(|d| d.kind.names_a_person() && c.protected.matches(&d.text)),
                 withdrawn: shas
                     .iter()
                     .filter_map(|s| {
@@ -814,40 +815,37 @@ fn score_batch(
             c.policy,
         );
         let prev = before.get(exp);
-        let (change, change_reasons) = match prev {
-            None => ("new", Vec::new()),
-            Some(p) if p.change == "resolved" => ("new", Vec::new()),
-            Some(p) => {
-                let was = places.remove(exp).unwrap_or_default();
-                // The rule of change: any reason is a change. A page that
-                // could not be read this run is no evidence of a copy gone.
-                let why = crate::model::change_reasons(
-                    crate::model::Seen {
-                        places: was
-                            .iter()
-                            .filter(|p| !c.unread_pages.contains(&p.page_url))
-                            .map(|p| (p.page_url.as_str(), p.image_url.as_str())),
-                        risk: p.risk,
-                        details: &p.details,
-                    },
-                    crate::model::Seen {
-                        places: now_places
-                            .iter()
-                            .copied()
-                            .filter(|(page, _)| !c.unread_pages.contains(*page)),
-                        risk,
-                        details: &details,
-                    },
-                );
-                if why.is_empty() {
-                    ("unchanged", why)
-                } else {
-                    ("changed", why)
-                }
-            }
-        };
+        // The rule of change (crate::change). A page that could not be read
+        // in either run is no evidence of a copy gone or added.
+        let was = prev
+            .filter(|p| p.change != Change::Resolved)
+            .map(|p| (p, places.remove(exp).unwrap_or_default()));
+        let (change, change_reasons) = crate::change::change_between(
+            Some((
+                crate::change::Seen {
+                    places: now_places
+                        .iter()
+                        .copied()
+                        .filter(|(page, _)| !c.unread_pages.contains(*page)),
+                    risk,
+                    details: &details,
+                },
+                false,
+            )),
+            was.as_ref().map(|(p, was)| crate::change::Seen {
+                places: was
+                    .iter()
+                    .filter(|w| !c.unread_pages.contains(&w.page_url))
+                    .map(|w| (w.page_url.as_str(), w.image_url.as_str())),
+                risk: p.risk,
+                details: &p.details,
+            }),
+        )
+        .expect("this run has it");
         if let Some(settings) = c.alert_settings {
-            let before = prev.filter(|p| p.change != "resolved").map(|p| p.risk);
+            let before = prev
+                .filter(|p| p.change != Change::Resolved)
+                .map(|p| p.risk);
             if let Some(trigger) = alerts::trigger(settings, risk, change, before, &reasons) {
                 let mut pages: Vec<String> =
                     now_places.iter().map(|(p, _)| p.to_string()).collect();
@@ -870,7 +868,7 @@ fn score_batch(
             score,
             reasons,
             details,
-            change: change.into(),
+            change,
             change_reasons,
             image: Some(Box::new(crate::model::ExposureImage::of(copies))),
         });
@@ -898,37 +896,30 @@ fn carry_batch(
         let id = carried.exposure_id.clone();
         let pages = places.get(&id).map(Vec::as_slice).unwrap_or_default();
         let covered = !pages.is_empty() && pages.iter().all(looked_at);
-        carried
-            .reasons
-            .retain(|r| r != "not_seen_this_run" && r != "unlinked_but_still_served");
-        carried.change_reasons.clear();
-        if !covered {
-            // A page it was on failed or was skipped: not looked at, kept.
-            carried.change = "unchanged".into();
-            carried.reasons.push("not_seen_this_run".into());
-        } else if served_exposures.contains(id.as_str()) {
-            // No page links it, but its address still answers: a scraper who
-            // kept the address still gets it.
-            carried.change = "changed".into();
-            carried
-                .reasons
-                .insert(0, "unlinked_but_still_served".into());
-            let mut served: Vec<&str> = pages.iter().map(|p| p.image_url.as_str()).collect();
-            served.sort_unstable();
-            served.dedup();
-            carried.change_reasons = served
-                .into_iter()
-                .map(|u| crate::model::ChangeReason {
-                    kind: crate::model::ChangeKind::NowUnlinked,
-                    place: u.to_string(),
-                })
-                .collect();
-            // Still public: a withdrawn picture among them still alerts.
+        crate::change::scored_reasons(&mut carried.reasons);
+        let served: Vec<&str> = if served_exposures.contains(id.as_str()) {
+            pages.iter().map(|p| p.image_url.as_str()).collect()
+        } else {
+            Vec::new()
+        };
+        let decided = crate::change::carry(covered, &served);
+        carried.change = decided.change;
+        carried.change_reasons = decided.change_reasons;
+        match decided.change {
+            Change::Changed => {
+                let mut reasons = decided.reasons;
+                reasons.append(&mut carried.reasons);
+                carried.reasons = reasons;
+            }
+            _ => carried.reasons.extend(decided.reasons),
+        }
+        // Still public: a withdrawn picture among them still alerts.
+        if carried.change == Change::Changed {
             if let Some(settings) = c.alert_settings {
                 if let Some(trigger) = alerts::trigger(
                     settings,
                     carried.risk,
-                    "changed",
+                    Change::Changed,
                     Some(carried.risk),
                     &carried.reasons,
                 ) {
@@ -944,8 +935,6 @@ fn carry_batch(
                     });
                 }
             }
-        } else {
-            carried.change = "resolved".into();
         }
         out.push(carried);
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::analysis::{self, details, HashLimits};
 use crate::config::Config;
 use crate::group::{BkTree, SAME_PICTURE_MAX_DISTANCE};
-use crate::model::{Detail, PictureMetadata, Risk};
+use crate::model::{Change, Detail, DetailKind, PictureMetadata, Reason, Risk, Where};
 use crate::risk;
 use crate::store::Store;
 
@@ -22,7 +22,7 @@ pub struct Verdict {
     pub safe_to_post: bool,
     pub risk: &'static str,
     pub score: u32,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     pub width: u32,
     pub height: u32,
     pub faces: Option<u32>,
@@ -69,7 +69,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
     let here = "(not yet published)";
     let mut found: Vec<Detail> = Vec::new();
     if let Some(c) = caption {
-        found.extend(details::detect(c, "caption", here));
+        found.extend(details::detect(c, Where::Caption, here));
     }
     let file_name = file
         .file_name()
@@ -84,13 +84,14 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
     if config.storage.database.exists() {
         let store = Store::open(&config.storage.database)?;
         let protected = crate::protect::Matcher::load(&store)?;
-        protected_name = found.iter().any(|d| {
-            matches!(d.kind.as_str(), "person_name" | "metadata_person")
-                && protected.matches(&d.text)
-        });
+        protected_name = found
+            .iter()
+            .any(|d| d.kind.names_a_person() && protected.matches(&d.text));
         withdrawn = store.withdrawn()?.iter().any(|w| {
-            (u64::from_str_radix(&w.phash, 16).unwrap_or(0) ^ picture.phash).count_ones()
-                <= SAME_PICTURE_MAX_DISTANCE
+            // An entry whose hash does not read matches nothing (never
+            // "0", which would match every plain picture).
+            u64::from_str_radix(&w.phash, 16)
+                .is_ok_and(|h| (h ^ picture.phash).count_ones() <= SAME_PICTURE_MAX_DISTANCE)
         });
         let known = store.known_exposures()?;
         let mut tree = BkTree::new();
@@ -104,7 +105,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             let Some((run, assessment)) = store.latest_assessment(id)? else {
                 continue;
             };
-            if assessment.change == "resolved" {
+            if assessment.change == Change::Resolved {
                 continue;
             }
             let mut pages: Vec<String> = store
@@ -118,9 +119,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             let mut names: Vec<String> = assessment
                 .details
                 .iter()
-                .filter(|d| {
-                    matches!(d.kind.as_str(), "person_name" | "metadata_person") && d.role.is_none()
-                })
+                .filter(|d| d.kind.names_a_person() && d.role.is_none())
                 .map(|d| d.text.clone())
                 .collect();
             names.sort();
@@ -152,12 +151,12 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
     let mut score = score;
     let mut risk = risk;
     if named_elsewhere {
-        reasons.insert(0, "already_public_with_name".into());
+        reasons.insert(0, Reason::AlreadyPublicWithName);
         score = (score
             + config
                 .risk
                 .weights
-                .get("already_public_with_name")
+                .get(&Reason::AlreadyPublicWithName)
                 .copied()
                 .unwrap_or(0))
         .min(100);
@@ -197,7 +196,7 @@ fn advise(
     p: &crate::model::Picture,
     found: &[Detail],
     public: &[PublicCopy],
-    reasons: &[String],
+    reasons: &[Reason],
     max_side: u32,
 ) -> Vec<String> {
     let mut out = Vec::new();
@@ -212,22 +211,22 @@ fn advise(
     }
     let child_names: Vec<&str> = found
         .iter()
-        .filter(|d| d.kind == "person_name" && d.role.is_none())
+        .filter(|d| d.kind == DetailKind::PersonName && d.role.is_none())
         .map(|d| d.text.as_str())
         .collect();
     if !child_names.is_empty() {
         out.push(format!("Names next to the picture ({}): post pictures without names, or names without pictures.", child_names.join(", ")));
     }
     for kind in [
-        "date_of_birth",
-        "age",
-        "year_group",
-        "email",
-        "phone",
-        "postal_address",
-        "pupil_number",
-        "ni_number",
-        "location_name",
+        DetailKind::DateOfBirth,
+        DetailKind::Age,
+        DetailKind::YearGroup,
+        DetailKind::Email,
+        DetailKind::Phone,
+        DetailKind::PostalAddress,
+        DetailKind::PupilNumber,
+        DetailKind::NiNumber,
+        DetailKind::LocationName,
     ] {
         let texts: Vec<&str> = found
             .iter()
@@ -235,10 +234,14 @@ fn advise(
             .map(|d| d.text.as_str())
             .collect();
         if !texts.is_empty() {
-            out.push(format!("{}: {}.", kind.replace('_', " "), texts.join(", ")));
+            out.push(format!(
+                "{}: {}.",
+                kind.as_str().replace('_', " "),
+                texts.join(", ")
+            ));
         }
     }
-    if reasons.iter().any(|r| r == "high_resolution") {
+    if reasons.contains(&Reason::HighResolution) {
         out.push(format!(
             "{} x {} pixels with faces: resize to at most {max_side} pixels on the long side.",
             p.width, p.height
@@ -289,7 +292,8 @@ pub fn render_text(v: &Verdict) -> String {
         s.push_str(&format!("  - {a}\n"));
     }
     if !v.reasons.is_empty() {
-        s.push_str(&format!("  reasons: {}\n", v.reasons.join(", ")));
+        let names: Vec<&str> = v.reasons.iter().map(|r| r.as_str()).collect();
+        s.push_str(&format!("  reasons: {}\n", names.join(", ")));
     }
     s
 }

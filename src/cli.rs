@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::audit::{self, AuditSummary};
 use crate::config::{defaults, Config, SourceKind};
 use crate::crawl::Progress;
-use crate::model::Risk;
+use crate::model::{Change, Risk};
 use crate::report;
 use crate::store::{RunStatus, Store};
 
@@ -922,7 +922,7 @@ fn exit_for(status: RunStatus) -> Exit {
 /// The summary printed after a run.
 pub fn summary_text(s: &AuditSummary) -> String {
     let n = |r: Risk| s.by_risk.get(&r).copied().unwrap_or(0);
-    let c = |k: &str| s.by_change.get(k).copied().unwrap_or(0);
+    let c = |k: Change| s.by_change.get(&k).copied().unwrap_or(0);
     let mut out = format!(
         "Run {} {} in {:.1} s: {} pages and {} pictures fetched, {} fetch errors, {} KiB received\n",
         s.run_id,
@@ -939,10 +939,10 @@ pub fn summary_text(s: &AuditSummary) -> String {
         n(Risk::High),
         n(Risk::Medium),
         n(Risk::Low),
-        c("new"),
-        c("changed"),
-        c("unchanged"),
-        c("resolved")
+        c(Change::New),
+        c(Change::Changed),
+        c(Change::Unchanged),
+        c(Change::Resolved)
     ));
     for (name, why) in &s.failed_sources {
         out.push_str(&format!("Source \"{name}\" not audited: {why}\n"));

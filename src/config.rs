@@ -896,8 +896,11 @@ impl Ctx<'_> {
         }
         if let Some(w) = &r.weights {
             for (name, value) in w.get_ref() {
-                if !policy.weights.contains_key(name) {
-                    let known: Vec<&str> = risk::WEIGHTS.iter().map(|(n, _)| *n).collect();
+                let reason = crate::model::Reason::parse(name)
+                    .ok()
+                    .filter(|r| policy.weights.contains_key(r));
+                let Some(reason) = reason else {
+                    let known: Vec<&str> = risk::WEIGHTS.iter().map(|(n, _)| n.as_str()).collect();
                     return Err(self.at(
                         w,
                         format!(
@@ -905,7 +908,7 @@ impl Ctx<'_> {
                             known.join(", ")
                         ),
                     ));
-                }
+                };
                 if !(0..=100).contains(value) {
                     return Err(self.at(
                         w,
@@ -914,7 +917,7 @@ impl Ctx<'_> {
                         ),
                     ));
                 }
-                policy.weights.insert(name.clone(), *value as u32);
+                policy.weights.insert(reason, *value as u32);
             }
         }
         Ok(policy)
@@ -1278,10 +1281,11 @@ mod tests {
     fn risk_weights_are_configurable_and_checked() {
         let c = parse("[risk]\nhigh_from = 80\n[risk.weights]\nfaces = 30\n").unwrap();
         assert_eq!(c.risk.high_from, 80);
-        assert_eq!(c.risk.weights["faces"], 30);
+        use crate::model::Reason;
+        assert_eq!(c.risk.weights[&Reason::Faces], 30);
         assert_eq!(
-            c.risk.weights["gps_in_metadata"],
-            crate::risk::Policy::default().weights["gps_in_metadata"]
+            c.risk.weights[&Reason::GpsInMetadata],
+            crate::risk::Policy::default().weights[&Reason::GpsInMetadata]
         );
         let e = parse("[risk]\n[risk.weights]\nfacez = 30\n").unwrap_err();
         assert!(

@@ -21,7 +21,7 @@ use crate::analysis::{self, AnalysisError, HashLimits};
 use crate::config::{CrawlSettings, RobotsMode, Source, SourceKind};
 use crate::extract::{self, html::PageExtract, listing, sitemap, social, wordpress, ImageRef};
 use crate::fetch::{BodyKind, FetchError, Fetched, Fetcher, Validators};
-use crate::model::{FoundVia, RobotsVerdicts, Sighting, SiteFinding};
+use crate::model::{FindingKind, FoundVia, RobotsVerdicts, Sighting, SiteFinding, Verdict, Where};
 use crate::robots::{self, Crawler, HostRobots};
 use crate::scope::{Fingerprints, Frontier};
 use crate::store::{History, ImageRecord, PageRecord, Record};
@@ -484,7 +484,7 @@ impl Crawl {
                     maps.push(root.join("/sitemap.xml").expect("static path").to_string());
                 } else {
                     walk.findings.push(SiteFinding {
-                        kind: "robots_lists_sitemap".into(),
+                        kind: FindingKind::RobotsListsSitemap,
                         url: root.join("/robots.txt").expect("static path").to_string(),
                         detail: format!("robots.txt points scrapers at {} sitemap(s)", maps.len()),
                     });
@@ -665,7 +665,7 @@ impl Crawl {
         }
         for ((kind, text), (pages, first)) in std::mem::take(&mut walk.page_wide) {
             walk.findings.push(SiteFinding {
-                kind: "page_wide_personal_detail".into(),
+                kind: FindingKind::PageWidePersonalDetail,
                 url: first,
                 detail: format!(
                     "{} \"{text}\" is in the header, footer or sidebar of {pages} page(s): a scraper gets it with every picture on them",
@@ -709,7 +709,7 @@ impl Crawl {
                 let listing = e.directory_listing;
                 if listing {
                     walk.findings.push(SiteFinding {
-                        kind: "directory_listing".into(),
+                        kind: FindingKind::DirectoryListing,
                         url: page.clone(),
                         detail: "the folder lists its files: a scraper takes every picture in it, linked or not".into(),
                     });
@@ -723,10 +723,10 @@ impl Crawl {
                 robots.extend(e.robots_meta.iter().cloned());
                 // Page-wide details are site findings, not attached to each picture.
                 if let Some(text) = &e.furniture_text {
-                    for d in crate::analysis::details::detect(text, "nearby_text", &page) {
+                    for d in crate::analysis::details::detect(text, Where::NearbyText, &page) {
                         let entry = walk
                             .page_wide
-                            .entry((d.kind, d.text))
+                            .entry((d.kind.as_str(), d.text))
                             .or_insert((0, page.clone()));
                         entry.0 += 1;
                     }
@@ -804,7 +804,7 @@ impl Crawl {
                 }
                 if with_images > 0 {
                     walk.findings.push(SiteFinding {
-                        kind: "sitemap_lists_images".into(),
+                        kind: FindingKind::SitemapListsImages,
                         url: page,
                         detail: format!("the sitemap lists pictures for {with_images} page(s), handing scrapers a ready-made list"),
                     });
@@ -815,7 +815,7 @@ impl Crawl {
                 subfolders,
             } => {
                 walk.findings.push(SiteFinding {
-                    kind: "directory_listing".into(),
+                    kind: FindingKind::DirectoryListing,
                     url: page.clone(),
                     detail: format!("the folder lists its files ({} pictures): a scraper takes them all, linked or not", pictures.len()),
                 });
@@ -834,7 +834,7 @@ impl Crawl {
                 };
                 if n == 1 && !items.is_empty() {
                     walk.findings.push(SiteFinding {
-                        kind: "media_api_exposed".into(),
+                        kind: FindingKind::MediaApiExposed,
                         url: page.clone(),
                         detail: "the WordPress media API lists every upload, with captions and the untouched originals, to anyone".into(),
                     });
@@ -855,7 +855,7 @@ impl Crawl {
             Found::Feed(items) => {
                 if !items.is_empty() {
                     walk.findings.push(SiteFinding {
-                        kind: "feed_lists_images".into(),
+                        kind: FindingKind::FeedListsImages,
                         url: page.clone(),
                         detail: format!(
                             "the feed hands out {} picture(s) with their post text",
@@ -1459,7 +1459,7 @@ impl Pictures {
                 .or_default()
                 .0;
             for (agent, verdict) in verdicts.iter() {
-                if agent != "*" && verdict == "allowed" && !agents.contains(agent) {
+                if agent != "*" && *verdict == Verdict::Allowed && !agents.contains(agent) {
                     agents.insert(agent.clone());
                 }
             }
@@ -1475,7 +1475,7 @@ impl Pictures {
             .iter()
             .filter(|(_, (agents, _))| !agents.is_empty())
             .map(|(origin, (agents, addresses))| SiteFinding {
-                kind: "robots_allows_ai_crawlers".into(),
+                kind: FindingKind::RobotsAllowsAiCrawlers,
                 url: format!("{origin}/robots.txt"),
                 detail: format!(
                     "pictures on this host ({addresses} addresses) may be taken by {}",
@@ -1502,7 +1502,8 @@ struct Walk {
     sighting_keys: Fingerprints,
     findings: Vec<SiteFinding>,
     /// Details in page furniture, by (kind, text): pages seen on, first page.
-    page_wide: std::collections::BTreeMap<(String, String), (usize, String)>,
+    /// By detail kind's name and text: findings in the same order every run.
+    page_wide: std::collections::BTreeMap<(&'static str, String), (usize, String)>,
     /// Paging of a platform API stopped before the last page (max_pages,
     /// since, rate limit): older posts were not read.
     api_truncated: bool,

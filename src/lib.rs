@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod analysis;
 pub mod audit;
+pub mod change;
 pub mod check_photo;
 pub mod cli;
 pub mod config;
@@ -29,3 +30,4 @@ pub mod robots;
 pub mod scope;
 pub mod store;
 pub mod takedown;
+pub mod vocab;

@@ -6,46 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// How a picture was found: the `found_via` vocabulary of the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FoundVia {
-    Img,
-    Srcset,
-    Picture,
-    Css,
-    Lazy,
-    OgImage,
-    Link,
-    Sitemap,
-    MediaApi,
-    DirectoryListing,
-    Feed,
-    Api,
-}
-
-impl FoundVia {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FoundVia::Img => "img",
-            FoundVia::Srcset => "srcset",
-            FoundVia::Picture => "picture",
-            FoundVia::Css => "css",
-            FoundVia::Lazy => "lazy",
-            FoundVia::OgImage => "og_image",
-            FoundVia::Link => "link",
-            FoundVia::Sitemap => "sitemap",
-            FoundVia::MediaApi => "media_api",
-            FoundVia::DirectoryListing => "directory_listing",
-            FoundVia::Feed => "feed",
-            FoundVia::Api => "api",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<FoundVia> {
-        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-    }
-}
+pub use crate::vocab::{
+    Change, ChangeKind, DetailKind, FindingKind, FoundVia, Reason, Risk, Role, RunStatus, Verdict,
+    Where,
+};
 
 /// The text a scraper collects with a picture.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,35 +61,9 @@ pub struct Sighting {
 /// A whole-site observation, e.g. an open directory listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteFinding {
-    pub kind: String,
+    pub kind: FindingKind,
     pub url: String,
     pub detail: String,
-}
-
-/// Risk bands of the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Risk {
-    Low,
-    Medium,
-    High,
-}
-
-impl Risk {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Risk::Low => "low",
-            Risk::Medium => "medium",
-            Risk::High => "high",
-        }
-    }
-
-    /// The risk `as_str` names; `None` for any other text.
-    pub fn parse(s: &str) -> Option<Risk> {
-        [Risk::Low, Risk::Medium, Risk::High]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
 }
 
 /// GPS position from a picture's metadata.
@@ -207,18 +145,18 @@ pub struct Picture {
 /// A personal detail found in or around a picture. Filled by the detectors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detail {
-    pub kind: String,
+    pub kind: DetailKind,
     pub text: String,
     #[serde(rename = "where")]
-    pub location: String,
+    pub location: Where,
     pub page_url: String,
-    /// "staff" for names with a title (Mrs Patel): adults, not children.
+    /// Staff for names with a title (Mrs Patel): adults, not children.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    pub role: Option<Role>,
 }
 
-/// Verdicts per crawler agent: "allowed" or "disallowed".
-pub type RobotsVerdicts = BTreeMap<String, String>;
+/// Verdicts per crawler agent.
+pub type RobotsVerdicts = BTreeMap<String, Verdict>;
 
 /// What a report shows of an exposure's picture (the report's `image`),
 /// from its copies in one run: the largest copy's hash and size, the most
@@ -351,38 +289,6 @@ pub fn phash_hex(h: u64) -> String {
     format!("{h:016x}")
 }
 
-/// What changed about an exposure between two runs: the `change_reasons`
-/// vocabulary of the report (CONTRACT.md), each with its plain words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    /// A page (or, on the same pages, another address) now shows it.
-    CopyAdded,
-    /// A page that showed it no longer does.
-    CopyGone,
-    /// No page links it any more, but its address still answers.
-    NowUnlinked,
-    DetailAdded,
-    DetailGone,
-    RiskUp,
-    RiskDown,
-}
-
-impl ChangeKind {
-    /// The words a reader of the report sees.
-    pub fn label(self) -> &'static str {
-        match self {
-            ChangeKind::CopyAdded => "now also shown at",
-            ChangeKind::CopyGone => "no longer shown at",
-            ChangeKind::NowUnlinked => "no page links it, but it is still served at",
-            ChangeKind::DetailAdded => "new detail next to it:",
-            ChangeKind::DetailGone => "detail no longer next to it:",
-            ChangeKind::RiskUp => "risk went up from",
-            ChangeKind::RiskDown => "risk went down from",
-        }
-    }
-}
-
 /// One reason an exposure is `changed`, with the address or detail concerned.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ChangeReason {
@@ -398,187 +304,11 @@ impl ChangeReason {
     }
 }
 
-/// What one run knew of an exposure, for comparing two runs.
-pub struct Seen<'a, P: IntoIterator<Item = (&'a str, &'a str)>> {
-    pub places: P,
-    pub risk: Risk,
-    pub details: &'a [Detail],
-}
-
-/// Why an exposure changed between `before` and `now`, empty when it did
-/// not: the rule of change, in one place, for the closing and
-/// `report --against` alike. Pages that began or stopped showing it are
-/// `copy_added` / `copy_gone` by page; on the same pages, more addresses
-/// are `copy_added` by address (a re-upload that replaces one is no
-/// change); details by text; risk by its two levels.
-pub fn change_reasons<'a, P, Q>(before: Seen<'a, P>, now: Seen<'a, Q>) -> Vec<ChangeReason>
-where
-    P: IntoIterator<Item = (&'a str, &'a str)>,
-    Q: IntoIterator<Item = (&'a str, &'a str)>,
-{
-    use std::collections::BTreeSet;
-    let split = |places: &mut dyn Iterator<Item = (&'a str, &'a str)>| {
-        let mut pages = BTreeSet::new();
-        let mut copies = BTreeSet::new();
-        for (page, url) in places {
-            pages.insert(page);
-            copies.insert(url);
-        }
-        (pages, copies)
-    };
-    // A picture changes when other pages show it, or when it has more
-    // copies than before; a re-upload that replaces the old address on the
-    // same page is the same exposure, not a change.
-    let (pages_before, copies_before) = split(&mut before.places.into_iter());
-    let (pages_now, copies_now) = split(&mut now.places.into_iter());
-    let reason = |kind, place: &str| ChangeReason {
-        kind,
-        place: place.to_string(),
-    };
-    let mut out: Vec<ChangeReason> = Vec::new();
-    out.extend(
-        pages_now
-            .difference(&pages_before)
-            .map(|p| reason(ChangeKind::CopyAdded, p)),
-    );
-    out.extend(
-        pages_before
-            .difference(&pages_now)
-            .map(|p| reason(ChangeKind::CopyGone, p)),
-    );
-    if pages_before == pages_now && copies_now.len() > copies_before.len() {
-        out.extend(
-            copies_now
-                .difference(&copies_before)
-                .map(|u| reason(ChangeKind::CopyAdded, u)),
-        );
-    }
-    if before.details != now.details {
-        let key = |d: &'a Detail| {
-            (
-                d.kind.as_str(),
-                d.text.as_str(),
-                d.location.as_str(),
-                d.page_url.as_str(),
-            )
-        };
-        let was: BTreeSet<_> = before.details.iter().map(key).collect();
-        let is: BTreeSet<_> = now.details.iter().map(key).collect();
-        let texts = |from: &BTreeSet<_>, other: &BTreeSet<_>| -> BTreeSet<&'a str> {
-            from.difference(other)
-                .map(|k: &(&'a str, &'a str, &'a str, &'a str)| k.1)
-                .collect()
-        };
-        out.extend(
-            texts(&is, &was)
-                .into_iter()
-                .map(|t| reason(ChangeKind::DetailAdded, t)),
-        );
-        out.extend(
-            texts(&was, &is)
-                .into_iter()
-                .map(|t| reason(ChangeKind::DetailGone, t)),
-        );
-        if !out
-            .iter()
-            .any(|r| matches!(r.kind, ChangeKind::DetailAdded | ChangeKind::DetailGone))
-        {
-            // Equal as sets but not as lists (a role or order): still said.
-            out.push(reason(ChangeKind::DetailAdded, "details"));
-        }
-    }
-    if now.risk != before.risk {
-        let kind = if now.risk > before.risk {
-            ChangeKind::RiskUp
-        } else {
-            ChangeKind::RiskDown
-        };
-        out.push(reason(
-            kind,
-            &format!("{} to {}", before.risk.as_str(), now.risk.as_str()),
-        ));
-    }
-    out
-}
+pub use crate::change::{change_reasons, Seen};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn detail(text: &str) -> Detail {
-        Detail {
-            kind: "person_name".into(),
-            text: text.into(),
-            location: "caption".into(),
-            page_url: "https://s/a".into(),
-            role: None,
-        }
-    }
-
-    #[test]
-    fn change_reasons_say_what_changed() {
-        let a = [detail("Amelia Jones")];
-        let b = [detail("Amelia Jones"), detail("Tom Hill")];
-        let seen = |places: &'static [(&'static str, &'static str)], risk, details| Seen {
-            places: places.iter().copied(),
-            risk,
-            details,
-        };
-        let one: &[(&str, &str)] = &[("https://s/a", "https://s/x.jpg")];
-        let reupload: &[(&str, &str)] = &[("https://s/a", "https://s/x-1.jpg")];
-        let two_pages: &[(&str, &str)] = &[
-            ("https://s/a", "https://s/x.jpg"),
-            ("https://s/b", "https://s/x.jpg"),
-        ];
-        let two_copies: &[(&str, &str)] = &[
-            ("https://s/a", "https://s/x.jpg"),
-            ("https://s/a", "https://s/x-300.jpg"),
-        ];
-        let cases = [
-            (
-                seen(one, Risk::Low, &a[..]),
-                seen(reupload, Risk::Low, &a[..]),
-                vec![],
-            ),
-            (
-                seen(one, Risk::Low, &a[..]),
-                seen(two_pages, Risk::Low, &a[..]),
-                vec![(ChangeKind::CopyAdded, "https://s/b")],
-            ),
-            (
-                seen(two_pages, Risk::Low, &a[..]),
-                seen(one, Risk::Low, &a[..]),
-                vec![(ChangeKind::CopyGone, "https://s/b")],
-            ),
-            (
-                seen(one, Risk::Low, &a[..]),
-                seen(two_copies, Risk::Low, &a[..]),
-                vec![(ChangeKind::CopyAdded, "https://s/x-300.jpg")],
-            ),
-            (
-                seen(one, Risk::Medium, &a[..]),
-                seen(one, Risk::High, &b[..]),
-                vec![
-                    (ChangeKind::DetailAdded, "Tom Hill"),
-                    (ChangeKind::RiskUp, "medium to high"),
-                ],
-            ),
-            (
-                seen(one, Risk::High, &b[..]),
-                seen(one, Risk::Low, &a[..]),
-                vec![
-                    (ChangeKind::DetailGone, "Tom Hill"),
-                    (ChangeKind::RiskDown, "high to low"),
-                ],
-            ),
-        ];
-        for (before, now, want) in cases {
-            let got = change_reasons(before, now);
-            let got: Vec<(ChangeKind, &str)> =
-                got.iter().map(|r| (r.kind, r.place.as_str())).collect();
-            assert_eq!(got, want);
-        }
-    }
 
     #[test]
     fn an_exposure_list_gives_back_each_id_and_hash_and_keeps_order_when_filtered() {

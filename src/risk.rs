@@ -10,30 +10,32 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Detail, PictureMetadata, Risk, RobotsVerdicts};
+use crate::model::{
+    Detail, DetailKind, PictureMetadata, Reason, Risk, RobotsVerdicts, Role, Verdict,
+};
 
 /// Weight of each reason in the score.
-pub const WEIGHTS: &[(&str, u32)] = &[
-    ("withdrawn_picture_still_public", 100),
-    ("protected_name", 70),
-    ("gps_in_metadata", 45),
-    ("already_public_with_name", 30),
-    ("faces", 15),
-    ("identifiable_face", 5),
-    ("full_name_nearby", 40),
-    ("identifier_nearby", 40),
-    ("person_named_in_metadata", 35),
-    ("date_of_birth_nearby", 40),
-    ("first_name_nearby", 15),
-    ("contact_details_nearby", 15),
-    ("year_group_nearby", 10),
-    ("age_nearby", 10),
-    ("location_named_nearby", 10),
-    ("ai_crawlers_allowed", 5),
-    ("multiple_copies", 5),
-    ("staff_named_nearby", 5),
-    ("author_in_metadata", 5),
-    ("high_resolution", 10),
+pub const WEIGHTS: &[(Reason, u32)] = &[
+    (Reason::WithdrawnPictureStillPublic, 100),
+    (Reason::ProtectedName, 70),
+    (Reason::GpsInMetadata, 45),
+    (Reason::AlreadyPublicWithName, 30),
+    (Reason::Faces, 15),
+    (Reason::IdentifiableFace, 5),
+    (Reason::FullNameNearby, 40),
+    (Reason::IdentifierNearby, 40),
+    (Reason::PersonNamedInMetadata, 35),
+    (Reason::DateOfBirthNearby, 40),
+    (Reason::FirstNameNearby, 15),
+    (Reason::ContactDetailsNearby, 15),
+    (Reason::YearGroupNearby, 10),
+    (Reason::AgeNearby, 10),
+    (Reason::LocationNamedNearby, 10),
+    (Reason::AiCrawlersAllowed, 5),
+    (Reason::MultipleCopies, 5),
+    (Reason::StaffNamedNearby, 5),
+    (Reason::AuthorInMetadata, 5),
+    (Reason::HighResolution, 10),
 ];
 
 /// Default base score of any publicly reachable picture.
@@ -47,7 +49,7 @@ pub const MAX_PUBLISHED_SIDE: u32 = 1200;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub base: u32,
-    pub weights: std::collections::BTreeMap<String, u32>,
+    pub weights: std::collections::BTreeMap<Reason, u32>,
     pub high_from: u32,
     pub medium_from: u32,
     pub max_published_side: u32,
@@ -57,7 +59,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             base: BASE,
-            weights: WEIGHTS.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            weights: WEIGHTS.iter().copied().collect(),
             high_from: HIGH_FROM,
             medium_from: MEDIUM_FROM,
             max_published_side: MAX_PUBLISHED_SIDE,
@@ -87,56 +89,57 @@ pub struct Evidence<'a> {
 pub const IDENTIFIABLE_FACE: f32 = 0.15;
 
 /// The reason a detail gives, if any.
-fn reason_of(d: &Detail) -> Option<&'static str> {
-    Some(match d.kind.as_str() {
-        "person_name" if d.role.as_deref() == Some("staff") => "staff_named_nearby",
-        "person_name" if d.text.contains(' ') => "full_name_nearby",
-        "person_name" => "first_name_nearby",
-        "metadata_person" => "person_named_in_metadata",
-        "gps_location" => "gps_in_metadata",
-        "date_of_birth" => "date_of_birth_nearby",
-        "email" | "phone" | "postal_address" => "contact_details_nearby",
-        "year_group" => "year_group_nearby",
-        "age" => "age_nearby",
-        "location_name" => "location_named_nearby",
-        "pupil_number" | "ni_number" => "identifier_nearby",
-        _ => return None,
+fn reason_of(d: &Detail) -> Option<Reason> {
+    Some(match d.kind {
+        DetailKind::PersonName if d.role == Some(Role::Staff) => Reason::StaffNamedNearby,
+        DetailKind::PersonName if d.text.contains(' ') => Reason::FullNameNearby,
+        DetailKind::PersonName => Reason::FirstNameNearby,
+        DetailKind::MetadataPerson => Reason::PersonNamedInMetadata,
+        DetailKind::GpsLocation => Reason::GpsInMetadata,
+        DetailKind::DateOfBirth => Reason::DateOfBirthNearby,
+        DetailKind::Email | DetailKind::Phone | DetailKind::PostalAddress => {
+            Reason::ContactDetailsNearby
+        }
+        DetailKind::YearGroup => Reason::YearGroupNearby,
+        DetailKind::Age => Reason::AgeNearby,
+        DetailKind::LocationName => Reason::LocationNamedNearby,
+        DetailKind::PupilNumber | DetailKind::NiNumber => Reason::IdentifierNearby,
     })
 }
 
 /// Score, band and reasons (in order of weight).
-pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<String>) {
-    let mut reasons: BTreeSet<&str> = e.details.iter().filter_map(reason_of).collect();
+pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
+    let mut reasons: BTreeSet<Reason> = e.details.iter().filter_map(reason_of).collect();
     if e.metadata.iter().any(|m| m.author.is_some()) {
-        reasons.insert("author_in_metadata");
+        reasons.insert(Reason::AuthorInMetadata);
     }
     let ai_allowed = e.verdicts.iter().any(|v| {
         v.iter()
-            .any(|(agent, verdict)| agent != "*" && verdict == "allowed")
+            .any(|(agent, verdict)| agent != "*" && *verdict == Verdict::Allowed)
     });
     if ai_allowed {
-        reasons.insert("ai_crawlers_allowed");
+        reasons.insert(Reason::AiCrawlersAllowed);
     }
     if e.faces.unwrap_or(0) > 0 {
-        reasons.insert("faces");
+        reasons.insert(Reason::Faces);
         if e.largest_face >= IDENTIFIABLE_FACE {
-            reasons.insert("identifiable_face");
+            reasons.insert(Reason::IdentifiableFace);
         }
     }
     if e.withdrawn {
-        reasons.insert("withdrawn_picture_still_public");
+        reasons.insert(Reason::WithdrawnPictureStillPublic);
     }
     if e.protected_name {
-        reasons.insert("protected_name");
+        reasons.insert(Reason::ProtectedName);
     }
     if e.copies > 1 {
-        reasons.insert("multiple_copies");
+        reasons.insert(Reason::MultipleCopies);
     }
     if e.faces.unwrap_or(0) > 0 && e.largest_side > policy.max_published_side {
-        reasons.insert("high_resolution");
+        reasons.insert(Reason::HighResolution);
     }
-    let weight = |r: &str| policy.weights.get(r).copied().unwrap_or(0);
-    let score = (policy.base + reasons.iter().map(|r| weight(r)).sum::<u32>()).min(100);
+    let weight = |r: Reason| policy.weights.get(&r).copied().unwrap_or(0);
+    let score = (policy.base + reasons.iter().map(|r| weight(*r)).sum::<u32>()).min(100);
     let risk = if score >= policy.high_from {
         Risk::High
     } else if score >= policy.medium_from {
@@ -144,29 +147,35 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<String>) {
     } else {
         Risk::Low
     };
-    let mut ordered: Vec<&str> = reasons.into_iter().collect();
-    ordered.sort_by_key(|r| std::cmp::Reverse(weight(r)));
-    (score, risk, ordered.into_iter().map(String::from).collect())
+    // Heaviest first; equal weights by name, so the order is the same on
+    // every run.
+    let mut ordered: Vec<Reason> = reasons.into_iter().collect();
+    ordered.sort_by_key(|r| (std::cmp::Reverse(weight(*r)), r.as_str()));
+    (score, risk, ordered)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn d(kind: &str, text: &str, role: Option<&str>) -> Detail {
+    fn d(kind: &str, text: &str, role: Option<Role>) -> Detail {
         Detail {
-            kind: kind.into(),
+            kind: DetailKind::parse(kind).unwrap(),
             text: text.into(),
-            location: "caption".into(),
+            location: crate::model::Where::Caption,
             page_url: "p".into(),
-            role: role.map(Into::into),
+            role,
         }
     }
 
-    fn score(details: &[Detail], ai: bool) -> (u32, Risk, Vec<String>) {
+    fn score(details: &[Detail], ai: bool) -> (u32, Risk, Vec<Reason>) {
         let v: RobotsVerdicts = [(
             "GPTBot".to_string(),
-            if ai { "allowed" } else { "disallowed" }.to_string(),
+            if ai {
+                Verdict::Allowed
+            } else {
+                Verdict::Disallowed
+            },
         )]
         .into();
         assess(
@@ -195,7 +204,7 @@ mod tests {
             true,
         );
         assert_eq!(r, Risk::Medium, "{s} {reasons:?}");
-        assert_eq!(reasons[0], "full_name_nearby");
+        assert_eq!(reasons[0], Reason::FullNameNearby);
     }
 
     #[test]
@@ -216,15 +225,15 @@ mod tests {
             &Policy::default(),
         );
         assert_eq!(r, Risk::High, "{s} {reasons:?}");
-        assert!(reasons.contains(&"identifiable_face".to_string()));
-        assert!(reasons.contains(&"high_resolution".to_string()));
+        assert!(reasons.contains(&Reason::IdentifiableFace));
+        assert!(reasons.contains(&Reason::HighResolution));
     }
 
     /// The bands issue 3 asks for, on a typical site where some AI crawler
     /// may take every picture and pictures are published in several sizes.
     #[test]
     fn default_bands_match_the_policy_examples() {
-        let typical: RobotsVerdicts = [("Bytespider".to_string(), "allowed".to_string())].into();
+        let typical: RobotsVerdicts = [("Bytespider".to_string(), Verdict::Allowed)].into();
         let band = |details: &[Detail], faces: u32, largest_face: f32| {
             assess(
                 &Evidence {
@@ -246,7 +255,7 @@ mod tests {
         let first = d("person_name", "Amelia", None);
         let year = d("year_group", "Year 4", None);
         let gps = Detail {
-            location: "metadata".into(),
+            location: crate::model::Where::Metadata,
             ..d("gps_location", "51.5, -0.1", None)
         };
         let dob = d("date_of_birth", "3 May 2017", None);
@@ -279,7 +288,7 @@ mod tests {
     #[test]
     fn weights_come_from_the_policy() {
         let mut policy = Policy::default();
-        policy.weights.insert("year_group_nearby".into(), 60);
+        policy.weights.insert(Reason::YearGroupNearby, 60);
         let v = RobotsVerdicts::new();
         let e = Evidence {
             details: &[d("year_group", "Year 4", None)],
@@ -295,7 +304,7 @@ mod tests {
         assert_eq!(assess(&e, &Policy::default()).1, Risk::Low);
         assert_eq!(
             assess(&e, &policy),
-            (70, Risk::High, vec!["year_group_nearby".to_string()])
+            (70, Risk::High, vec![Reason::YearGroupNearby])
         );
     }
 
@@ -306,10 +315,7 @@ mod tests {
             Risk::Medium
         );
         assert_eq!(score(&[], false), (BASE, Risk::Low, vec![]));
-        let (_, r, reasons) = score(&[d("person_name", "Mrs Patel", Some("staff"))], false);
-        assert_eq!(
-            (r, reasons),
-            (Risk::Low, vec!["staff_named_nearby".to_string()])
-        );
+        let (_, r, reasons) = score(&[d("person_name", "Mrs Patel", Some(Role::Staff))], false);
+        assert_eq!((r, reasons), (Risk::Low, vec![Reason::StaffNamedNearby]));
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use texting_robots::Robot;
 
-use crate::model::RobotsVerdicts;
+use crate::model::{RobotsVerdicts, Verdict};
 
 /// The product token exposure-audit itself answers to in robots.txt.
 pub const OWN_AGENT: &str = "exposure-audit";
@@ -192,11 +192,11 @@ pub fn verdicts(
         let blocked_by_tag = applies(image_tags) || (c.tags_from_page && applies(page_tags));
         let blocked_by_txt = c.reads_robots_txt && !host.robots_txt_allows(&c.agent, image_url);
         let verdict = if blocked_by_tag || blocked_by_txt {
-            "disallowed"
+            Verdict::Disallowed
         } else {
-            "allowed"
+            Verdict::Allowed
         };
-        out.insert(c.agent.clone(), verdict.to_string());
+        out.insert(c.agent.clone(), verdict);
     }
     out
 }
@@ -238,26 +238,26 @@ mod tests {
     fn img2dataset_is_not_cut_to_img_and_ignores_robots_txt() {
         let (c, h) = rules("User-agent: img2dataset\nDisallow: /\n\nUser-agent: GPTBot\nDisallow: /uploads/\n\nUser-agent: *\nAllow: /\n");
         let v = verdicts(&c, &h, "http://s.example/uploads/a.jpg", &[], &[]);
-        assert_eq!(v["GPTBot"], "disallowed");
-        assert_eq!(v["CCBot"], "allowed");
+        assert_eq!(v["GPTBot"], Verdict::Disallowed);
+        assert_eq!(v["CCBot"], Verdict::Allowed);
         // img2dataset never reads robots.txt, so the Disallow does not stop it.
-        assert_eq!(v["img2dataset"], "allowed");
-        assert_eq!(v["Bytespider"], "allowed");
+        assert_eq!(v["img2dataset"], Verdict::Allowed);
+        assert_eq!(v["Bytespider"], Verdict::Allowed);
         let noai = parse_directives(&["noai, noimageai"]);
         let v = verdicts(&c, &h, "http://s.example/uploads/a.jpg", &noai, &[]);
-        assert_eq!(v["img2dataset"], "disallowed");
-        assert_eq!(v["CCBot"], "allowed");
+        assert_eq!(v["img2dataset"], Verdict::Disallowed);
+        assert_eq!(v["CCBot"], Verdict::Allowed);
         // A page's meta tag does not reach img2dataset, which only sees picture URLs.
         let v = verdicts(&c, &h, "http://s.example/uploads/a.jpg", &[], &noai);
-        assert_eq!(v["img2dataset"], "allowed");
+        assert_eq!(v["img2dataset"], Verdict::Allowed);
     }
 
     #[test]
     fn unreachable_and_missing_robots() {
         let c = crawlers(None).unwrap();
         let v = verdicts(&c, &HostRobots::Unreachable, "http://s/a.jpg", &[], &[]);
-        assert_eq!(v["GPTBot"], "disallowed");
-        assert_eq!(v["img2dataset"], "allowed");
+        assert_eq!(v["GPTBot"], Verdict::Disallowed);
+        assert_eq!(v["img2dataset"], Verdict::Allowed);
         let v = verdicts(
             &c,
             &HostRobots::from_response(Some(404), None, &c),
@@ -265,7 +265,7 @@ mod tests {
             &[],
             &[],
         );
-        assert!(v.values().all(|x| x == "allowed"));
+        assert!(v.values().all(|x| *x == Verdict::Allowed));
     }
 
     #[test]

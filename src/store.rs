@@ -88,36 +88,7 @@ pub fn migrations() -> Migrations<'static> {
     ])
 }
 
-/// Status of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    Running,
-    Complete,
-    Partial,
-    Failed,
-    Interrupted,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Complete => "complete",
-            RunStatus::Partial => "partial",
-            RunStatus::Failed => "failed",
-            RunStatus::Interrupted => "interrupted",
-        }
-    }
-    fn parse(s: &str) -> RunStatus {
-        match s {
-            "complete" => RunStatus::Complete,
-            "partial" => RunStatus::Partial,
-            "failed" => RunStatus::Failed,
-            "interrupted" => RunStatus::Interrupted,
-            _ => RunStatus::Running,
-        }
-    }
-}
+pub use crate::vocab::RunStatus;
 
 /// A run row.
 #[derive(Debug, Clone)]
@@ -271,9 +242,9 @@ pub struct RunExposure {
     pub exposure_id: String,
     pub risk: Risk,
     pub score: u32,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<crate::model::Reason>,
     pub details: Vec<Detail>,
-    pub change: String,
+    pub change: crate::model::Change,
     /// Why it is `changed`; empty otherwise, and in runs scored before
     /// reasons were stored.
     pub change_reasons: Vec<crate::model::ChangeReason>,
@@ -728,7 +699,7 @@ impl Store {
             .prepare("SELECT id, phash FROM exposures ORDER BY first_run_id, id")?;
         let mut out = ExposureList::default();
         each_row(&mut stmt, [], |r| {
-            out.push(text(r, 0)?, parse_phash(text(r, 1)?));
+            out.push(text(r, 0)?, parse_phash(text(r, 1)?)?);
             Ok(())
         })?;
         Ok(out)
@@ -1196,8 +1167,7 @@ impl Store {
         )?;
         rows.sort_unstable_by_key(|(id, _)| *id);
         rows.dedup_by_key(|(id, _)| *id);
-        rows.sort_by(|(a_id, a), (b_id, b)| (&a.exposure_id, a_id).cmp(&(&b.exposure_id, b_id)));
-        Ok(rows.into_iter().map(|(_, o)| o).collect())
+        Ok(in_report_order(rows))
     }
 
     /// A picture's stored thumbnail, if it has one.
@@ -1500,8 +1470,8 @@ impl Store {
     }
 
     /// The sightings of a run for some of its exposures: a report's batch,
-    /// in exposure order and within one in the order they were made, each
-    /// sighting once. CROSS JOIN keeps SQLite from starting at the run's
+    /// in exposure order and within one by page and address, each sighting
+    /// once. CROSS JOIN keeps SQLite from starting at the run's
     /// every image; the batch is sorted here rather than by SQLite's sorter.
     pub fn occurrences_of(
         &self,
@@ -1527,8 +1497,7 @@ impl Store {
         // sightings are still one each.
         rows.sort_unstable_by_key(|(id, _)| *id);
         rows.dedup_by_key(|(id, _)| *id);
-        rows.sort_by(|(a_id, a), (b_id, b)| (&a.exposure_id, a_id).cmp(&(&b.exposure_id, b_id)));
-        Ok(rows.into_iter().map(|(_, o)| o).collect())
+        Ok(in_report_order(rows))
     }
 
     /// The analysed pictures of some of a run's exposures, with the
@@ -1607,7 +1576,7 @@ impl Store {
             .query_map(params![run_id], |r| {
                 Ok(ReportKey {
                     exposure_id: r.get(0)?,
-                    risk: parse_risk(&r.get::<_, String>(1)?),
+                    risk: r.get(1)?,
                     change: r.get(2)?,
                     seen: r.get(3)?,
                     score: r.get(4)?,
@@ -1746,7 +1715,7 @@ fn digest_and_hash(r: &rusqlite::Row<'_>) -> Result<(Digest, u64), StoreError> {
             format!("not a sha256: {sha:?}").into(),
         )
     })?;
-    Ok((digest, parse_phash(text(r, 1)?)))
+    Ok((digest, parse_phash(text(r, 1)?)?))
 }
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
@@ -1754,7 +1723,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         id: r.get(0)?,
         started_at: r.get(1)?,
         finished_at: r.get(2)?,
-        status: RunStatus::parse(&r.get::<_, String>(3)?),
+        status: r.get(3)?,
         pages_fetched: r.get::<_, i64>(4)? as u64,
         images_fetched: r.get::<_, i64>(5)? as u64,
         fetch_errors: r.get::<_, i64>(6)? as u64,
@@ -1770,8 +1739,16 @@ fn from_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(text).map_err(|source| StoreError::Json { what, source })
 }
 
-fn parse_phash(s: &str) -> u64 {
-    u64::from_str_radix(s, 16).unwrap_or(0)
+/// A stored perceptual hash: 16 hex digits, or an error (never 0, which
+/// would group the picture with every plain one).
+fn parse_phash(s: &str) -> Result<u64, rusqlite::Error> {
+    u64::from_str_radix(s, 16).map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Text,
+            format!("not a perceptual hash: {s:?}").into(),
+        )
+    })
 }
 
 /// Creates the database file 0600 before SQLite opens it, so it is never
@@ -1879,10 +1856,28 @@ fn occurrence_from(
         source: r.get(2)?,
         page_url: r.get(3)?,
         image_url: r.get(4)?,
-        found_via: FoundVia::parse(&r.get::<_, String>(5)?).unwrap_or(FoundVia::Link),
+        found_via: r.get(5)?,
         context: from_json("sightings.context", &r.get::<_, String>(6)?)?,
         robots: maps.get(r.get(7)?)?,
     })
+}
+
+/// Sightings (with their row ids) in the order a report lists them: by
+/// exposure, then page, picture address, how found and source, whatever
+/// order the crawl happened to make them in, so two reports of the same
+/// site read the same.
+fn in_report_order(mut rows: Vec<(i64, OccurrenceRow)>) -> Vec<OccurrenceRow> {
+    fn key(o: &OccurrenceRow) -> (&str, &str, &str, &str, &str) {
+        (
+            &o.exposure_id,
+            &o.page_url,
+            &o.image_url,
+            o.found_via.as_str(),
+            &o.source,
+        )
+    }
+    rows.sort_by(|(a_id, a), (b_id, b)| (key(a), a_id).cmp(&(key(b), b_id)));
+    rows.into_iter().map(|(_, o)| o).collect()
 }
 
 /// A `run_exposures` row from its first seven columns: exposure_id, risk,
@@ -1906,7 +1901,7 @@ fn run_exposure_from(r: &rusqlite::Row<'_>) -> Result<RunExposure, StoreError> {
     };
     Ok(RunExposure {
         exposure_id: r.get(0)?,
-        risk: parse_risk(&r.get::<_, String>(1)?),
+        risk: r.get(1)?,
         score: r.get(2)?,
         reasons: from_json("run_exposures.reasons", &r.get::<_, String>(3)?)?,
         details: from_json("run_exposures.details", &r.get::<_, String>(4)?)?,
@@ -1919,7 +1914,7 @@ fn run_exposure_from(r: &rusqlite::Row<'_>) -> Result<RunExposure, StoreError> {
 fn picture_from(r: &rusqlite::Row<'_>) -> Result<Picture, StoreError> {
     Ok(Picture {
         sha256: r.get(0)?,
-        phash: parse_phash(&r.get::<_, String>(1)?),
+        phash: parse_phash(&r.get::<_, String>(1)?)?,
         width: r.get(2)?,
         height: r.get(3)?,
         format: r.get(4)?,
@@ -1937,7 +1932,7 @@ fn picture_from(r: &rusqlite::Row<'_>) -> Result<Picture, StoreError> {
 pub struct ReportKey {
     pub exposure_id: String,
     pub risk: Risk,
-    pub change: String,
+    pub change: crate::model::Change,
     /// Seen this run; otherwise carried from an earlier run (resolved, or
     /// on a page this run could not read).
     pub seen: bool,
@@ -1945,14 +1940,6 @@ pub struct ReportKey {
 }
 
 /// A stored risk band (written by `Risk::as_str`).
-fn parse_risk(stored: &str) -> Risk {
-    match stored {
-        "high" => Risk::High,
-        "medium" => Risk::Medium,
-        _ => Risk::Low,
-    }
-}
-
 /// `?first, ?first+1, ...`: `n` numbered parameters for an `IN (...)` list.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -1964,6 +1951,7 @@ fn placeholders(first: usize, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Verdict;
 
     #[test]
     fn migrations_validate() {
@@ -2074,13 +2062,19 @@ mod tests {
                 .unwrap()
                 .into_iter()
                 .find(|o| o.page_url == page)
-                .map(|o| o.robots["GPTBot"].clone())
+                .map(|o| o.robots["GPTBot"])
         };
-        assert_eq!(verdict(&store, "https://s/1").as_deref(), Some("allowed"));
-        assert_eq!(verdict(&store, "https://s/2").as_deref(), Some("allowed"));
         assert_eq!(
-            verdict(&store, "https://s/3").as_deref(),
-            Some("disallowed")
+            verdict(&store, "https://s/1").as_ref(),
+            Some(&Verdict::Allowed)
+        );
+        assert_eq!(
+            verdict(&store, "https://s/2").as_ref(),
+            Some(&Verdict::Allowed)
+        );
+        assert_eq!(
+            verdict(&store, "https://s/3").as_ref(),
+            Some(&Verdict::Disallowed)
         );
         let maps = |store: &Store| -> i64 {
             store
@@ -2092,8 +2086,8 @@ mod tests {
 
         // New sightings, in two batches: a map already stored is found, a
         // new one added once.
-        let allowed: Arc<RobotsVerdicts> = Arc::new([("GPTBot".into(), "allowed".into())].into());
-        let other: Arc<RobotsVerdicts> = Arc::new([("CCBot".into(), "allowed".into())].into());
+        let allowed: Arc<RobotsVerdicts> = Arc::new([("GPTBot".into(), Verdict::Allowed)].into());
+        let other: Arc<RobotsVerdicts> = Arc::new([("CCBot".into(), Verdict::Allowed)].into());
         let sighting = |page: &str, v: &Arc<RobotsVerdicts>| {
             Record::Sighting(
                 crate::model::Sighting {
@@ -2121,7 +2115,10 @@ mod tests {
             .write_batch(1, &[sighting("https://s/6", &other)], "t")
             .unwrap();
         assert_eq!(maps(&store), 3);
-        assert_eq!(verdict(&store, "https://s/4").as_deref(), Some("allowed"));
+        assert_eq!(
+            verdict(&store, "https://s/4").as_ref(),
+            Some(&Verdict::Allowed)
+        );
         let ccbot = |page: &str| {
             store
                 .occurrences(1)
@@ -2130,7 +2127,7 @@ mod tests {
                 .find(|o| o.page_url == page)
                 .map(|o| o.robots.get("CCBot").cloned())
         };
-        assert_eq!(ccbot("https://s/6"), Some(Some("allowed".to_string())));
+        assert_eq!(ccbot("https://s/6"), Some(Some(Verdict::Allowed)));
     }
 
     #[cfg(unix)]

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::model::{Context, Detail, PictureMetadata};
+use crate::model::{Context, Detail, DetailKind, PictureMetadata, Role, Where};
 
 /// Where a text came from: the report's `details[].where` vocabulary.
 pub const WHERE: &[&str] = &[
@@ -98,41 +98,41 @@ const TITLES: &[&str] = &[
 ];
 
 /// All details in one text.
-pub fn detect(text: &str, location: &str, page_url: &str) -> Vec<Detail> {
+pub fn detect(text: &str, location: Where, page_url: &str) -> Vec<Detail> {
     let mut out = Vec::new();
-    let mut push = |kind: &str, t: &str, role: Option<&str>| {
+    let mut push = |kind: DetailKind, t: &str, role: Option<Role>| {
         let t = t.trim().trim_end_matches(['.', ',']).to_string();
         if t.is_empty() {
             return;
         }
         let d = Detail {
-            kind: kind.to_string(),
+            kind,
             text: t,
-            location: location.to_string(),
+            location,
             page_url: page_url.to_string(),
-            role: role.map(str::to_string),
+            role,
         };
         if !out.contains(&d) {
             out.push(d);
         }
     };
     for m in EMAIL.find_iter(text) {
-        push("email", m.as_str(), None);
+        push(DetailKind::Email, m.as_str(), None);
     }
     for m in PHONE.find_iter(text) {
-        push("phone", m.as_str(), None);
+        push(DetailKind::Phone, m.as_str(), None);
     }
     for m in POSTCODE.find_iter(text) {
-        push("postal_address", m.as_str(), None);
+        push(DetailKind::PostalAddress, m.as_str(), None);
     }
     for m in STREET.find_iter(text) {
-        push("postal_address", m.as_str(), None);
+        push(DetailKind::PostalAddress, m.as_str(), None);
     }
     for c in DOB.captures_iter(text) {
-        push("date_of_birth", &c[1], None);
+        push(DetailKind::DateOfBirth, &c[1], None);
     }
     for m in AGE.find_iter(text) {
-        push("age", m.as_str(), None);
+        push(DetailKind::Age, m.as_str(), None);
     }
     for m in YEAR_GROUP.find_iter(text) {
         let s = m.as_str();
@@ -147,24 +147,28 @@ pub fn detect(text: &str, location: &str, page_url: &str) -> Vec<Detail> {
                 continue;
             }
         }
-        push("year_group", s, None);
+        push(DetailKind::YearGroup, s, None);
     }
     for c in LOCATION.captures_iter(text) {
-        push("location_name", c[1].trim_start_matches("the "), None);
+        push(
+            DetailKind::LocationName,
+            c[1].trim_start_matches("the "),
+            None,
+        );
     }
     for m in UPN.find_iter(text) {
         if upn_valid(m.as_str()) {
-            push("pupil_number", m.as_str(), None);
+            push(DetailKind::PupilNumber, m.as_str(), None);
         }
     }
     for m in NI.find_iter(text) {
         let s: String = m.as_str().chars().filter(|c| !c.is_whitespace()).collect();
         if !["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"].contains(&&s[..2]) {
-            push("ni_number", m.as_str(), None);
+            push(DetailKind::NiNumber, m.as_str(), None);
         }
     }
-    for (name, role) in names(text, location == "filename") {
-        push("person_name", &name, role);
+    for (name, role) in names(text, location == Where::Filename) {
+        push(DetailKind::PersonName, &name, role);
     }
     out
 }
@@ -173,12 +177,12 @@ pub fn detect(text: &str, location: &str, page_url: &str) -> Vec<Detail> {
 pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detail> {
     let mut out = Vec::new();
     let fields = [
-        ("alt", &ctx.alt),
-        ("caption", &ctx.caption),
-        ("title", &ctx.title),
-        ("nearby_text", &ctx.nearby_text),
-        ("page_title", &ctx.page_title),
-        ("post_text", &ctx.post_text),
+        (Where::Alt, &ctx.alt),
+        (Where::Caption, &ctx.caption),
+        (Where::Title, &ctx.title),
+        (Where::NearbyText, &ctx.nearby_text),
+        (Where::PageTitle, &ctx.page_title),
+        (Where::PostText, &ctx.post_text),
     ];
     for (location, text) in fields {
         if let Some(t) = text {
@@ -186,7 +190,7 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         }
     }
     if let Some(name) = filename_words(image_url) {
-        out.extend(detect(&name, "filename", page_url));
+        out.extend(detect(&name, Where::Filename, page_url));
     }
     out
 }
@@ -194,24 +198,24 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
 /// Details carried by the picture's own metadata.
 pub fn from_metadata(m: &PictureMetadata, page_url: &str) -> Vec<Detail> {
     let mut out = Vec::new();
-    let detail = |kind: &str, text: String| Detail {
-        kind: kind.into(),
+    let detail = |kind: DetailKind, text: String| Detail {
+        kind,
         text,
-        location: "metadata".into(),
+        location: Where::Metadata,
         page_url: page_url.to_string(),
         role: None,
     };
     if let Some(gps) = m.gps {
         out.push(detail(
-            "gps_location",
+            DetailKind::GpsLocation,
             format!("{:.5}, {:.5}", gps.lat, gps.lon),
         ));
     }
     for p in &m.people {
-        out.push(detail("metadata_person", p.clone()));
+        out.push(detail(DetailKind::MetadataPerson, p.clone()));
     }
     if let Some(c) = &m.caption {
-        out.extend(detect(c, "metadata", page_url));
+        out.extend(detect(c, Where::Metadata, page_url));
     }
     out
 }
@@ -239,7 +243,7 @@ fn filename_words(url: &str) -> Option<String> {
 }
 
 /// Person names with a role ("staff" for titled names), by gazetteer and cues.
-fn names(text: &str, filename: bool) -> Vec<(String, Option<&'static str>)> {
+fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
     let n = &*NAMES;
     let words: Vec<(usize, &str)> = WORD
         .find_iter(text)
@@ -250,7 +254,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<&'static str>)> {
             && w.chars().skip(1).all(|c| !c.is_uppercase() || c == '\'')
     };
     let lower = |w: &str| w.to_lowercase();
-    let mut out: Vec<(String, Option<&'static str>)> = Vec::new();
+    let mut out: Vec<(String, Option<Role>)> = Vec::new();
     let mut used = vec![false; words.len()];
     let sentence_start = |i: usize| -> bool {
         if i == 0 {
@@ -283,7 +287,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<&'static str>)> {
             if j > i + 1 {
                 used[i] = true;
                 let end = words[j - 1].0 + bare(words[j - 1].1).len();
-                out.push((text[words[i].0..end].to_string(), Some("staff")));
+                out.push((text[words[i].0..end].to_string(), Some(Role::Staff)));
             }
             continue;
         }
@@ -485,9 +489,9 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(String, String)> {
-        let mut v: Vec<(String, String)> = detect(text, "caption", "p")
+        let mut v: Vec<(String, String)> = detect(text, Where::Caption, "p")
             .into_iter()
-            .map(|d| (d.kind, d.text))
+            .map(|d| (d.kind.to_string(), d.text))
             .collect();
         v.sort();
         v
@@ -520,16 +524,20 @@ mod tests {
             "person_name",
             "Freya"
         ));
-        let staff = detect("Mrs Patel and Mr D. Brown ran the stall", "caption", "p");
+        let staff = detect(
+            "Mrs Patel and Mr D. Brown ran the stall",
+            Where::Caption,
+            "p",
+        );
         assert!(staff
             .iter()
-            .any(|d| d.text == "Mrs Patel" && d.role.as_deref() == Some("staff")));
+            .any(|d| d.text == "Mrs Patel" && d.role == Some(Role::Staff)));
         assert!(staff
             .iter()
-            .any(|d| d.text == "Mr D. Brown" && d.role.as_deref() == Some("staff")));
+            .any(|d| d.text == "Mr D. Brown" && d.role == Some(Role::Staff)));
         assert!(!staff
             .iter()
-            .any(|d| d.role.is_none() && d.kind == "person_name"));
+            .any(|d| d.role.is_none() && d.kind == DetailKind::PersonName));
     }
 
     #[test]
@@ -558,9 +566,9 @@ mod tests {
             "p",
         );
         assert!(
-            d.iter().any(|d| d.kind == "person_name"
+            d.iter().any(|d| d.kind == DetailKind::PersonName
                 && d.text == "Oliver Smith"
-                && d.location == "filename"),
+                && d.location == Where::Filename),
             "{d:?}"
         );
         let d = from_context(&Context::default(), "https://s/uploads/IMG_2041.jpg", "p");
@@ -648,14 +656,14 @@ mod tests {
                     &format!("https://s.example/uploads/{file}"),
                     "p",
                 ),
-                None => detect(input, "caption", "p"),
+                None => detect(input, Where::Caption, "p"),
             };
             let got: HashSet<(String, String)> = found
                 .into_iter()
                 .map(|d| {
                     (
-                        d.kind,
-                        if d.role.as_deref() == Some("staff") {
+                        d.kind.to_string(),
+                        if d.role == Some(Role::Staff) {
                             format!("{}@staff", d.text)
                         } else {
                             d.text

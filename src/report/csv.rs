@@ -59,8 +59,12 @@ pub fn write(
                         e.id.clone(),
                         e.risk.to_string(),
                         e.score.to_string(),
-                        e.change.clone(),
-                        e.reasons.join(" "),
+                        e.change.to_string(),
+                        e.reasons
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
                         o.source.clone(),
                         o.page_url.clone(),
                         o.image_url.clone(),

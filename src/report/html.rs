@@ -8,34 +8,8 @@ use std::fmt::Write;
 
 use super::json::{Exposure, ExposureSource, Head, TrendPoint};
 use super::WriteError;
+use crate::model::{Change, Risk};
 use crate::store::{Store, StoreError};
-
-/// Plain-English labels for the reasons (risk::WEIGHTS); unknown reasons print as is.
-fn reason_label(r: &str) -> &str {
-    match r {
-        "gps_in_metadata" => "GPS position in the file",
-        "already_public_with_name" => "already public with a name",
-        "faces" => "faces",
-        "identifiable_face" => "a face large enough to recognise",
-        "full_name_nearby" => "a child's full name next to it",
-        "identifier_nearby" => "a pupil or NI number next to it",
-        "person_named_in_metadata" => "people named inside the file",
-        "date_of_birth_nearby" => "a date of birth next to it",
-        "first_name_nearby" => "a first name next to it",
-        "contact_details_nearby" => "contact details next to it",
-        "year_group_nearby" => "a year group or class next to it",
-        "age_nearby" => "an age next to it",
-        "location_named_nearby" => "a named place next to it",
-        "ai_crawlers_allowed" => "AI crawlers may take it",
-        "multiple_copies" => "published more than once",
-        "staff_named_nearby" => "staff named next to it",
-        "author_in_metadata" => "photographer named in the file",
-        "high_resolution" => "published at high resolution",
-        "not_seen_this_run" => "not seen this run (page not fetched)",
-        "protected_name" => "a name on the do-not-publish list",
-        other => other,
-    }
-}
 
 /// The report's Content-Security-Policy: no script at all, no request to
 /// anywhere (a report opened from a mail or a share must not call out, nor
@@ -109,7 +83,7 @@ pub fn write(
          Compared with run {prev}. Generated {gen}.</p>",
         csp = content_security_policy(),
         id = r.run.id,
-        status = esc(r.run.status),
+        status = r.run.status,
         start = esc(&r.run.started_at),
         end = esc(r.run.finished_at.as_deref().unwrap_or("-")),
         pages = r.run.pages_fetched,
@@ -118,7 +92,7 @@ pub fn write(
         prev = r.run.previous_run_id.map_or("(none: first run)".to_string(), |p| p.to_string()),
         gen = esc(&r.generated_at),
     );
-    if r.run.status != "complete" {
+    if r.run.status != crate::model::RunStatus::Complete {
         h.push_str("<p><b>This run is partial:</b> some pages or pictures could not be fetched (listed at the end). Pictures on those pages are not reported as resolved.</p>");
     }
 
@@ -129,16 +103,21 @@ pub fn write(
         "<div class=\"card\"><b>{}</b>pictures exposed now</div>",
         r.open_by_risk.values().sum::<usize>()
     );
-    for risk in ["high", "medium", "low"] {
-        let n = r.open_by_risk.get(risk).copied().unwrap_or(0);
+    for risk in [Risk::High, Risk::Medium, Risk::Low] {
+        let n = r.open_by_risk.get(risk.as_str()).copied().unwrap_or(0);
         let _ = write!(h, "<div class=\"card {risk}\"><b>{n}</b>{risk} risk</div>");
     }
     let since = r
         .run
         .previous_run_id
         .map_or("first run".to_string(), |p| format!("since run {p}"));
-    for change in ["new", "changed", "resolved"] {
-        let n = r.summary.by_change.get(change).copied().unwrap_or(0);
+    for change in [Change::New, Change::Changed, Change::Resolved] {
+        let n = r
+            .summary
+            .by_change
+            .get(change.as_str())
+            .copied()
+            .unwrap_or(0);
         let _ = write!(h, "<div class=\"card\"><b>{n}</b>{change} ({since})</div>");
     }
     if r.summary.unseen > 0 {
@@ -178,8 +157,8 @@ pub fn write(
         h.push_str("<table><tr><th>finding</th><th>where</th><th>what it means</th><th>how to fix it</th></tr>");
         for f in &r.site_findings {
             let status = match f.change {
-                "resolved" => " <b class=\"low\">(fixed since the last run)</b>",
-                "new" => " <b>(new)</b>",
+                Change::Resolved => " <b class=\"low\">(fixed since the last run)</b>",
+                Change::New => " <b>(new)</b>",
                 _ => "",
             };
             let fix = f
@@ -190,7 +169,7 @@ pub fn write(
             let _ = write!(
                 h,
                 "<tr><td>{}{status}</td><td>{}</td><td>{}</td><td>{fix}</td></tr>",
-                esc(&f.kind.replace('_', " ")),
+                esc(&f.kind.as_str().replace('_', " ")),
                 link(&f.url),
                 esc(&f.detail)
             );
@@ -254,9 +233,9 @@ fn exposure(h: &mut String, e: &Exposure) {
         "<div class=\"exp\"><p><span class=\"badge {risk}\">{risk}</span> <b>score {score}</b>, {change}{since} <span class=\"small\">{id}</span></p>",
         risk = e.risk,
         score = e.score,
-        change = esc(&e.change),
+        change = e.change,
         since = e.first_seen_at.as_deref().map(|s| format!(", first seen {}", esc(s))).unwrap_or_default()
-            + if !e.seen_this_run && e.change != "resolved" {
+            + if !e.seen_this_run && e.change != Change::Resolved {
                 ", <b>not looked at this run</b> (its pages failed; shown where it was last seen)"
             } else {
                 ""
@@ -276,7 +255,7 @@ fn exposure(h: &mut String, e: &Exposure) {
         );
     }
     if !e.reasons.is_empty() {
-        let reasons: Vec<String> = e.reasons.iter().map(|r| esc(reason_label(r))).collect();
+        let reasons: Vec<String> = e.reasons.iter().map(|r| esc(r.label())).collect();
         let _ = write!(h, "<p>Why: {}.</p>", reasons.join("; "));
     }
     if let Some(uri) = &e.thumbnail {
@@ -305,17 +284,13 @@ fn exposure(h: &mut String, e: &Exposure) {
     if !e.details.is_empty() {
         h.push_str("<table><tr><th>detail</th><th>text</th><th>found in</th><th>page</th></tr>");
         for d in &e.details {
-            let role = d
-                .role
-                .as_deref()
-                .map(|r| format!(" ({})", esc(r)))
-                .unwrap_or_default();
+            let role = d.role.map(|r| format!(" ({r})")).unwrap_or_default();
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}{role}</td><td>{}</td><td>{}</td></tr>",
-                esc(&d.kind.replace('_', " ")),
+                esc(&d.kind.as_str().replace('_', " ")),
                 esc(&d.text),
-                esc(&d.location),
+                d.location,
                 link(&d.page_url)
             );
         }
@@ -326,7 +301,7 @@ fn exposure(h: &mut String, e: &Exposure) {
         let allowed: Vec<&str> = o
             .robots
             .iter()
-            .filter(|(a, v)| *a != "*" && *v == "allowed")
+            .filter(|(a, v)| *a != "*" && **v == crate::model::Verdict::Allowed)
             .map(|(a, _)| a.as_str())
             .collect();
         let c = &o.context;
@@ -344,7 +319,7 @@ fn exposure(h: &mut String, e: &Exposure) {
         let denied: Vec<&str> = o
             .robots
             .iter()
-            .filter(|(a, v)| *a != "*" && *v != "allowed")
+            .filter(|(a, v)| *a != "*" && **v != crate::model::Verdict::Allowed)
             .map(|(a, _)| a.as_str())
             .collect();
         let ai = match (allowed.is_empty(), denied.is_empty()) {

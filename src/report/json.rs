@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::{Context, Detail, ExposureImage, RobotsVerdicts, SiteFinding};
+use crate::model::{
+    Change, Context, Detail, ExposureImage, FindingKind, Risk, RobotsVerdicts, SiteFinding,
+};
 use crate::store::{OccurrenceRow, RunRow, Store, StoreError};
 
 pub const SCHEMA: &str = "exposure-audit/report/v1";
@@ -73,7 +75,7 @@ pub struct RunInfo {
     pub previous_run_id: Option<i64>,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub status: &'static str,
+    pub status: crate::model::RunStatus,
     pub pages_fetched: u64,
     pub images_fetched: u64,
     pub fetch_errors: u64,
@@ -91,24 +93,17 @@ pub struct Summary {
 
 impl Summary {
     /// Counts exposures given as (risk, change, seen this run).
-    fn count<'a>(items: impl Iterator<Item = (&'static str, &'a str, bool)>) -> Summary {
+    fn count(items: impl Iterator<Item = (Risk, Change, bool)>) -> Summary {
         let mut by_risk: BTreeMap<&'static str, usize> =
-            [("high", 0), ("medium", 0), ("low", 0)].into();
-        let mut by_change: BTreeMap<&'static str, usize> = [
-            ("new", 0),
-            ("unchanged", 0),
-            ("changed", 0),
-            ("resolved", 0),
-        ]
-        .into();
+            Risk::ALL.iter().map(|r| (r.as_str(), 0)).collect();
+        let mut by_change: BTreeMap<&'static str, usize> =
+            Change::ALL.iter().map(|c| (c.as_str(), 0)).collect();
         let (mut exposures, mut unseen) = (0, 0);
         for (risk, change, seen) in items {
             exposures += 1;
-            *by_risk.entry(risk).or_default() += 1;
-            if let Some(c) = by_change.get_mut(change) {
-                *c += 1;
-            }
-            if !seen && change != "resolved" {
+            *by_risk.entry(risk.as_str()).or_default() += 1;
+            *by_change.entry(change.as_str()).or_default() += 1;
+            if !seen && change != Change::Resolved {
                 unseen += 1;
             }
         }
@@ -124,10 +119,10 @@ impl Summary {
 #[derive(Debug, Serialize)]
 pub struct Exposure {
     pub id: String,
-    pub risk: &'static str,
+    pub risk: Risk,
     pub score: u32,
-    pub reasons: Vec<String>,
-    pub change: String,
+    pub reasons: Vec<crate::model::Reason>,
+    pub change: Change,
     /// Why it is `changed` (CONTRACT.md); empty for the other changes.
     pub change_reasons: Vec<crate::model::ChangeReason>,
     /// False when this run did not see the picture: resolved, or not looked
@@ -174,14 +169,14 @@ fn is_true(b: &bool) -> bool {
 /// A site finding with its fix and whether it is new, still there, or fixed.
 #[derive(Debug, Serialize)]
 pub struct Finding {
-    pub kind: String,
+    pub kind: FindingKind,
     pub url: String,
     pub detail: String,
     /// What to do, with the snippet to paste where there is one (added field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
     /// "new", "unchanged", or "resolved" when the previous run had it and this one does not (added field).
-    pub change: &'static str,
+    pub change: Change,
 }
 
 #[derive(Debug, Serialize)]
@@ -342,9 +337,7 @@ pub fn open<'s>(
     generated_at: &str,
 ) -> Result<(Head, Stored<'s>), StoreError> {
     let keys = store.report_order(run.id)?;
-    let counted = keys
-        .iter()
-        .map(|k| (k.risk.as_str(), k.change.as_str(), k.seen));
+    let counted = keys.iter().map(|k| (k.risk, k.change, k.seen));
     let head = head(store, run, generated_at, counted)?;
     let stored = Stored {
         store,
@@ -358,11 +351,11 @@ pub fn open<'s>(
 
 /// A report's head, its exposures counted from (risk, change, seen this
 /// run).
-fn head<'a>(
+fn head(
     store: &Store,
     run: &RunRow,
     generated_at: &str,
-    counted: impl Iterator<Item = (&'static str, &'a str, bool)> + Clone,
+    counted: impl Iterator<Item = (Risk, Change, bool)> + Clone,
 ) -> Result<Head, StoreError> {
     let previous = store.previous_reportable_run(run.id)?;
     let summary = Summary::count(counted.clone());
@@ -374,7 +367,7 @@ fn head<'a>(
             previous_run_id: previous,
             started_at: run.started_at.clone(),
             finished_at: run.finished_at.clone(),
-            status: run.status.as_str(),
+            status: run.status,
             pages_fetched: run.pages_fetched,
             images_fetched: run.images_fetched,
             fetch_errors: run.fetch_errors,
@@ -517,13 +510,12 @@ impl Drop for ReadAhead {
     }
 }
 
-fn open_by_risk<'a>(
-    items: impl Iterator<Item = (&'static str, &'a str)>,
-) -> BTreeMap<&'static str, usize> {
-    let mut out: BTreeMap<&'static str, usize> = [("high", 0), ("medium", 0), ("low", 0)].into();
+fn open_by_risk(items: impl Iterator<Item = (Risk, Change)>) -> BTreeMap<&'static str, usize> {
+    let mut out: BTreeMap<&'static str, usize> =
+        Risk::ALL.iter().map(|r| (r.as_str(), 0)).collect();
     for (risk, change) in items {
-        if change != "resolved" {
-            *out.entry(risk).or_default() += 1;
+        if change != Change::Resolved {
+            *out.entry(risk.as_str()).or_default() += 1;
         }
     }
     out
@@ -550,7 +542,7 @@ fn exposure(
     };
     Exposure {
         id: e.exposure_id,
-        risk: e.risk.as_str(),
+        risk: e.risk,
         score: e.score,
         reasons: e.reasons,
         change: e.change,
@@ -638,8 +630,8 @@ struct Compared {
     in_run: Option<bool>,
     /// In `against` and not resolved there, and whether it saw it.
     in_base: Option<bool>,
-    risk: &'static str,
-    change: &'static str,
+    risk: Risk,
+    change: Option<Change>,
 }
 
 /// The report of `run` with its changes against any earlier or later run
@@ -654,6 +646,8 @@ pub struct Against<'s> {
     base: i64,
     order: Vec<Compared>,
     next: usize,
+    /// Pages either run could not read: left out of the comparison.
+    left_out: HashSet<String>,
 }
 
 /// Opens the report of `run` compared with `against`.
@@ -666,7 +660,7 @@ pub fn open_against<'s>(
     let base: HashMap<String, (u32, bool)> = store
         .report_order(against.id)?
         .into_iter()
-        .filter(|k| k.change != "resolved")
+        .filter(|k| k.change != Change::Resolved)
         .map(|k| (k.exposure_id, (k.score, k.seen)))
         .collect();
     let mut order = Vec::new();
@@ -675,14 +669,14 @@ pub fn open_against<'s>(
         in_run.insert(k.exposure_id.clone());
         let in_base = base.get(&k.exposure_id).map(|(_, seen)| *seen);
         // Resolved before `against` too: not part of this comparison.
-        if k.change != "resolved" || in_base.is_some() {
+        if k.change != Change::Resolved || in_base.is_some() {
             order.push(Compared {
                 id: k.exposure_id,
                 score: k.score,
                 in_run: Some(k.seen),
                 in_base,
-                risk: k.risk.as_str(),
-                change: "",
+                risk: k.risk,
+                change: None,
             });
         }
     }
@@ -693,8 +687,8 @@ pub fn open_against<'s>(
                 score,
                 in_run: None,
                 in_base: Some(seen),
-                risk: "",
-                change: "",
+                risk: Risk::Low,
+                change: None,
             });
         }
     }
@@ -705,13 +699,17 @@ pub fn open_against<'s>(
         base: against.id,
         order,
         next: 0,
+        left_out: store
+            .unread_pages(run.id)?
+            .into_iter()
+            .chain(store.unread_pages(against.id)?)
+            .collect(),
     };
     against_run.count_changes()?;
     let counted = against_run
         .order
         .iter()
-        .filter(|c| !c.change.is_empty())
-        .map(|c| (c.risk, c.change, c.in_run == Some(true)));
+        .filter_map(|c| Some((c.risk, c.change?, c.in_run == Some(true))));
     let mut head = head(store, run, generated_at, counted)?;
     head.run.previous_run_id = Some(against.id);
     // Site findings too are compared with the run named, not the one before.
@@ -741,8 +739,13 @@ impl ExposureSource for Against<'_> {
         let mut out = Vec::with_capacity(batch.len());
         for c in batch.iter_mut() {
             let (b, e) = (before.remove(&c.id), now.remove(&c.id));
-            let (change, why) = change_of(e.as_ref().map(Side::of), b.as_ref().map(Side::of));
+            let (change, why) = change_of(
+                e.as_ref().map(Side::of),
+                b.as_ref().map(Side::of),
+                &self.left_out,
+            );
             c.change = change;
+            let Some(change) = change else { continue };
             let mut e = match (e, b) {
                 (Some(e), _) => e,
                 (None, Some(mut b)) => {
@@ -752,7 +755,7 @@ impl ExposureSource for Against<'_> {
                 // Not found in this snapshot: left out, and of the summary.
                 (None, None) => continue,
             };
-            e.change = change.into();
+            e.change = change;
             e.change_reasons = why;
             c.risk = e.risk;
             out.push(e);
@@ -771,9 +774,9 @@ impl Against<'_> {
             let before = briefs(self.store, self.base, batch, |c| c.in_base)?;
             for c in batch.iter_mut() {
                 let (e, b) = (now.get(&c.id), before.get(&c.id));
-                c.change = change_of(e.map(Brief::side), b.map(Brief::side)).0;
+                c.change = change_of(e.map(Brief::side), b.map(Brief::side), &self.left_out).0;
                 if let Some(x) = e.or(b) {
-                    c.risk = x.risk.as_str();
+                    c.risk = x.risk;
                 }
             }
         }
@@ -783,18 +786,18 @@ impl Against<'_> {
 
 /// What a comparison reads of an exposure in one run.
 struct Side<'a> {
-    risk: crate::model::Risk,
+    risk: Risk,
     details: &'a [Detail],
-    change: &'a str,
+    change: Change,
     places: Vec<(&'a str, &'a str)>,
 }
 
 impl Side<'_> {
     fn of(e: &Exposure) -> Side<'_> {
         Side {
-            risk: crate::model::Risk::parse(e.risk).expect("a report's risk is a Risk's name"),
+            risk: e.risk,
             details: &e.details,
-            change: &e.change,
+            change: e.change,
             places: e
                 .occurrences
                 .iter()
@@ -804,49 +807,43 @@ impl Side<'_> {
     }
 }
 
-/// An exposure's change in a run (`now`) against another (`before`): new,
-/// resolved (gone, or resolved in `now`), changed (other places, risk or
-/// details, with why: [`crate::model::change_reasons`], the rule the
-/// closing uses too) or unchanged; "" when neither run has it.
-fn change_of(
-    now: Option<Side<'_>>,
-    before: Option<Side<'_>>,
-) -> (&'static str, Vec<crate::model::ChangeReason>) {
-    match (now, before) {
-        (Some(_), None) => ("new", Vec::new()),
-        (Some(e), Some(_)) if e.change == "resolved" => ("resolved", Vec::new()),
-        (Some(e), Some(b)) => {
-            let why = crate::model::change_reasons(
-                crate::model::Seen {
-                    places: b.places,
-                    risk: b.risk,
-                    details: b.details,
-                },
-                crate::model::Seen {
-                    places: e.places,
-                    risk: e.risk,
-                    details: e.details,
-                },
-            );
-            (
-                if why.is_empty() {
-                    "unchanged"
-                } else {
-                    "changed"
-                },
-                why,
-            )
+/// An exposure's change in a run (`now`) against another (`before`), by
+/// the rule the closing uses too ([`crate::change::change_between`]),
+/// leaving out pages that either run could not read; `None` when neither
+/// run has it.
+fn change_of<'a>(
+    now: Option<Side<'a>>,
+    before: Option<Side<'a>>,
+    left_out: &'a HashSet<String>,
+) -> (Option<Change>, Vec<crate::model::ChangeReason>) {
+    fn seen<'a>(
+        s: Side<'a>,
+        left_out: &'a HashSet<String>,
+    ) -> crate::change::Seen<'a, impl Iterator<Item = (&'a str, &'a str)> + 'a> {
+        crate::change::Seen {
+            places: s
+                .places
+                .into_iter()
+                .filter(move |(page, _)| !left_out.contains(*page)),
+            risk: s.risk,
+            details: s.details,
         }
-        (None, Some(_)) => ("resolved", Vec::new()),
-        (None, None) => ("", Vec::new()),
+    }
+    let now = now.map(|n| {
+        let resolved = n.change == Change::Resolved;
+        (seen(n, left_out), resolved)
+    });
+    match crate::change::change_between(now, before.map(|b| seen(b, left_out))) {
+        Some((change, why)) => (Some(change), why),
+        None => (None, Vec::new()),
     }
 }
 
 /// An exposure as the first pass of a comparison reads it.
 struct Brief {
-    risk: crate::model::Risk,
+    risk: Risk,
     details: Vec<Detail>,
-    change: String,
+    change: Change,
     places: Vec<(String, String)>,
 }
 
@@ -855,7 +852,7 @@ impl Brief {
         Side {
             risk: self.risk,
             details: &self.details,
-            change: &self.change,
+            change: self.change,
             places: self
                 .places
                 .iter()
@@ -928,11 +925,11 @@ fn findings(store: &Store, run: i64, previous: Option<i64>) -> Result<Vec<Findin
         Some(p) => store.site_findings(p)?,
         None => Vec::new(),
     };
-    let key = |f: &SiteFinding| (f.kind.clone(), f.url.clone());
+    let key = |f: &SiteFinding| (f.kind, f.url.clone());
     let before_keys: std::collections::HashSet<_> = before.iter().map(key).collect();
     let now_keys: std::collections::HashSet<_> = now.iter().map(key).collect();
     let make = |f: SiteFinding, change| Finding {
-        fix: super::fixes::fix_for(&f.kind),
+        fix: super::fixes::fix_for(f.kind),
         kind: f.kind,
         url: f.url,
         detail: f.detail,
@@ -942,9 +939,9 @@ fn findings(store: &Store, run: i64, previous: Option<i64>) -> Result<Vec<Findin
         .into_iter()
         .map(|f| {
             let change = if previous.is_none() || !before_keys.contains(&key(&f)) {
-                "new"
+                Change::New
             } else {
-                "unchanged"
+                Change::Unchanged
             };
             make(f, change)
         })
@@ -953,7 +950,7 @@ fn findings(store: &Store, run: i64, previous: Option<i64>) -> Result<Vec<Findin
         before
             .into_iter()
             .filter(|f| !now_keys.contains(&key(f)))
-            .map(|f| make(f, "resolved")),
+            .map(|f| make(f, Change::Resolved)),
     );
     Ok(out)
 }

@@ -151,7 +151,13 @@ async fn alerts_are_delivered_once_through_an_smtp_outage() {
 
     // An unchanged site: nothing new, nothing queued.
     let second = audit(&cfg).await;
-    assert_eq!(second.summary.by_change.get("unchanged"), Some(&1));
+    assert_eq!(
+        second
+            .summary
+            .by_change
+            .get(&exposure_audit::model::Change::Unchanged),
+        Some(&1)
+    );
     assert_eq!(store.pending_alerts().unwrap().0, 0);
 }
 
@@ -332,8 +338,18 @@ async fn the_daemon_stops_cleanly_on_sigterm_in_the_middle_of_a_run() {
     // nothing is resolved because of the interruption.
     let next = audit(&quick).await;
     assert_eq!(next.summary.status, RunStatus::Complete);
-    assert_eq!(next.summary.by_change.get("unchanged"), Some(&exposures));
-    assert_eq!(next.summary.by_change.get("resolved"), None);
+    assert_eq!(
+        next.summary
+            .by_change
+            .get(&exposure_audit::model::Change::Unchanged),
+        Some(&exposures)
+    );
+    assert_eq!(
+        next.summary
+            .by_change
+            .get(&exposure_audit::model::Change::Resolved),
+        None
+    );
 
     // `status` tells the schedule, the last run and the alerts waiting.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_exposure-audit"))

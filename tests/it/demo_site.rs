@@ -212,7 +212,10 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
         .unwrap();
     let v = exposure_audit::check_photo::check(&cfg, &copy, None).unwrap();
     assert!(!v.safe_to_post);
-    assert_eq!(v.reasons[0], "already_public_with_name");
+    assert_eq!(
+        v.reasons[0],
+        exposure_audit::model::Reason::AlreadyPublicWithName
+    );
     assert!(
         v.already_public[0]
             .names
