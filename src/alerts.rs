@@ -382,6 +382,7 @@ async fn send_email(settings: &AlertSettings, row: &OutboxRow) -> Result<(), Str
     let message = message
         .body(row.body.clone())
         .map_err(|e| format!("cannot build the email: {e}"))?;
+    crate::tls::install();
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
         .map_err(|e| format!("alerts.smtp_url: {e}"))?
         .timeout(Some(Duration::from_secs(30)));
@@ -418,6 +419,7 @@ async fn send_webhook(settings: &AlertSettings, row: &OutboxRow) -> Result<(), S
     };
     let url = std::env::var(var)
         .map_err(|_| format!("environment variable {var} (the webhook address) is not set"))?;
+    crate::tls::install();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

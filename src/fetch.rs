@@ -152,6 +152,7 @@ impl Fetcher {
                 attempt.follow()
             })
         };
+        crate::tls::install();
         let client = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.connect_timeout)

@@ -30,4 +30,5 @@ pub mod robots;
 pub mod scope;
 pub mod store;
 pub mod takedown;
+pub mod tls;
 pub mod vocab;
