@@ -448,7 +448,7 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
     // New ids must differ from the known ones and from each other; ids
     // made this run are remembered by fingerprint (a false match only adds
     // a suffix).
-    let mut made = crate::scope::Fingerprints::default();
+    let mut made = crate::urls::Fingerprints::default();
     // Each leader's exposure number, once made.
     let mut number = vec![NONE; n];
     for (k, &i) in unmatched.iter().enumerate() {

@@ -31,4 +31,5 @@ pub mod scope;
 pub mod store;
 pub mod takedown;
 pub mod tls;
+pub mod urls;
 pub mod vocab;

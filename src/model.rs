@@ -304,8 +304,6 @@ impl ChangeReason {
     }
 }
 
-pub use crate::change::{change_reasons, Seen};
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use url::Url;
 
 use super::{html, html_to_text, truncate_chars, ImageRef};
 use crate::model::{Context, FoundVia};
-use crate::scope::resolve;
+use crate::urls::resolve;
 
 /// Most characters of an entry's text kept as context.
 const POST_TEXT_CHARS: usize = 1000;

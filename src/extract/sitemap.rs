@@ -9,7 +9,7 @@ use url::Url;
 
 use super::{clean_text, ImageRef};
 use crate::model::{Context, FoundVia};
-use crate::scope::resolve;
+use crate::urls::resolve;
 
 /// Most entries read from one sitemap (the protocol allows 50,000).
 const MAX_ENTRIES: usize = 50_000;

@@ -7,7 +7,7 @@ use url::Url;
 
 use super::{clean_text, html_to_text, ImageRef};
 use crate::model::{Context, FoundVia};
-use crate::scope::resolve;
+use crate::urls::resolve;
 
 /// Items asked for per page (the API's maximum).
 pub const PER_PAGE: u32 = 100;

@@ -1,0 +1,291 @@
+use super::*;
+
+#[test]
+fn a_sha256_key_is_its_first_128_bits() {
+    let a = sha256_hex(b"a");
+    assert_eq!(sha256_key(&a), u128::from_str_radix(&a[..32], 16).unwrap());
+    let bytes = crate::model::parse_digest(&a).unwrap();
+    assert_eq!(digest_key(&bytes), sha256_key(&a));
+    assert_eq!(crate::model::digest_hex(&bytes), a);
+    assert_ne!(sha256_key(&a), sha256_key(&sha256_hex(b"b")));
+    // Not hex (a hand-edited database): a key still, and a stable one.
+    assert_eq!(sha256_key("not-a-sha"), sha256_key("not-a-sha"));
+    assert_ne!(sha256_key("not-a-sha"), sha256_key("other"));
+}
+
+fn limits() -> HashLimits {
+    HashLimits {
+        max_pixels: 100_000_000,
+    }
+}
+
+/// A file of `tests/fixtures/<folder>`.
+fn fixture_in(folder: &str, name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(folder)
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    fixture_in("images", name)
+}
+
+fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn decoding_path_does_not_change_the_hash() {
+    // The same pixels as JPEG (scaled IDCT path) and PNG (generic path).
+    for name in [
+        "grace_hopper.jpg",
+        "rocket.jpg",
+        "astronaut.png",
+        "coffee.png",
+        "chelsea.png",
+        "camera.png",
+    ] {
+        // As published, and at camera size, where the scaled IDCT and the
+        // shrinking do the work.
+        for upscale in [1, 4] {
+            let img = image::load_from_memory(&fixture(name)).unwrap();
+            let img = img.resize(
+                img.width() * upscale,
+                img.height() * upscale,
+                FilterType::Triangle,
+            );
+            let img = DynamicImage::ImageRgb8(img.to_rgb8());
+            let jpeg = encode(&img, ImageFormat::Jpeg);
+            let png = encode(&img, ImageFormat::Png);
+            let a = analyse(&jpeg, limits()).unwrap();
+            let b = analyse(&png, limits()).unwrap();
+            let d = (a.phash ^ b.phash).count_ones();
+            eprintln!("{name} x{upscale}: jpeg/png {d}");
+            assert!(d <= 4, "{name}: JPEG and PNG paths differ by {d} bits");
+            assert_eq!((a.width, a.height), (b.width, b.height));
+            // And the generic decoder on the JPEG agrees with the scaled one.
+            let (g, w, h) = decode_generic(&jpeg, ImageFormat::Jpeg, limits()).unwrap();
+            let d = (hash_grey(&g) ^ a.phash).count_ones();
+            eprintln!("{name} x{upscale}: scaled/full {d}");
+            assert!(
+                d <= 4,
+                "{name}: scaled and full JPEG decode differ by {d} bits"
+            );
+            assert_eq!((w, h), (a.width, a.height));
+            // libjpeg-turbo (the usual path) and jpeg-decoder (its fallback).
+            let (t, tw, th) = decode_jpeg_turbo(&jpeg, limits()).unwrap();
+            let (j, jw, jh) = decode_jpeg_small(&jpeg, limits()).unwrap();
+            assert_eq!((tw, th), (jw, jh));
+            let d = (hash_grey(&t) ^ hash_grey(&j)).count_ones();
+            eprintln!("{name} x{upscale}: turbo/jpeg-decoder {d}");
+            assert!(
+                d <= 2,
+                "{name}: libjpeg-turbo and jpeg-decoder differ by {d} bits"
+            );
+            // PNG row by row against the image crate's whole decode.
+            let (r, rw, rh) = decode_png(&png, limits()).unwrap();
+            let (g, gw, gh) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+            assert_eq!((rw, rh, gw, gh), (a.width, a.height, a.width, a.height));
+            let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
+            eprintln!("{name} x{upscale}: png rows/whole {d}");
+            assert!(d <= 2, "{name}: PNG rows and whole differ by {d} bits");
+            // WebP: libwebp's luma plane against the image crate's RGB,
+            // lossy (as sites serve it) and lossless (the PNG's pixels).
+            let lossy = encode_lossy_webp(&img);
+            let (l, lw, lh) = decode_webp(&lossy, limits()).unwrap();
+            let (g, gw, gh) = decode_generic(&lossy, ImageFormat::WebP, limits()).unwrap();
+            assert_eq!((lw, lh, gw, gh), (a.width, a.height, a.width, a.height));
+            let d = (hash_grey(&l) ^ hash_grey(&g)).count_ones();
+            eprintln!("{name} x{upscale}: libwebp/image-webp {d}");
+            assert!(d <= 2, "{name}: libwebp and image-webp differ by {d} bits");
+            // (Lossless at published size only: the image crate's
+            // encoder takes seconds at camera size.)
+            if upscale == 1 {
+                let lossless = analyse(&encode(&img, ImageFormat::WebP), limits()).unwrap();
+                let d = (lossless.phash ^ b.phash).count_ones();
+                eprintln!("{name}: webp/png {d}");
+                assert!(d <= 2, "{name}: lossless WebP and PNG differ by {d} bits");
+            }
+        }
+    }
+}
+
+/// Lossy WebP at quality 80, by libwebp's encoder.
+fn encode_lossy_webp(img: &DynamicImage) -> Vec<u8> {
+    let rgb = img.to_rgb8();
+    let (w, h) = (rgb.width() as i32, rgb.height() as i32);
+    let mut out: *mut u8 = std::ptr::null_mut();
+    // SAFETY: the RGB buffer holds h rows of 3w bytes; libwebp allocates
+    // `out`, freed below after the copy.
+    unsafe {
+        let n = libwebp_sys::WebPEncodeRGB(rgb.as_ptr(), w, h, w * 3, 80.0, &mut out);
+        assert!(n > 0, "libwebp could not encode");
+        let bytes = std::slice::from_raw_parts(out, n).to_vec();
+        libwebp_sys::WebPFree(out.cast());
+        bytes
+    }
+}
+
+#[test]
+fn png_rows_match_the_whole_decode_in_every_colour_type() {
+    let img = image::load_from_memory(&fixture("chelsea.png")).unwrap();
+    let (w, h) = (img.width(), img.height());
+    let mut pngs = vec![
+        (
+            "grey",
+            encode(&DynamicImage::ImageLuma8(img.to_luma8()), ImageFormat::Png),
+        ),
+        (
+            "grey+alpha",
+            encode(
+                &DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
+                ImageFormat::Png,
+            ),
+        ),
+        (
+            "rgb16",
+            encode(&DynamicImage::ImageRgb16(img.to_rgb16()), ImageFormat::Png),
+        ),
+        (
+            "rgba",
+            encode(&DynamicImage::ImageRgba8(img.to_rgba8()), ImageFormat::Png),
+        ),
+    ];
+    // A palette of 4-bit greys, as small site graphics are stored.
+    let grey = img.to_luma8();
+    let mut indexed = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut indexed, w, h);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_palette((0..16u8).flat_map(|i| [i * 17; 3]).collect::<Vec<u8>>());
+        let mut writer = enc.write_header().unwrap();
+        let data: Vec<u8> = grey.pixels().map(|p| p.0[0] / 17).collect();
+        writer.write_image_data(&data).unwrap();
+    }
+    pngs.push(("indexed", indexed));
+    for (kind, png) in pngs {
+        let (r, rw, rh) = decode_png(&png, limits()).unwrap();
+        let (g, _, _) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+        assert_eq!((rw, rh), (w, h), "{kind}");
+        let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
+        assert!(d <= 2, "{kind}: PNG rows and whole differ by {d} bits");
+    }
+}
+
+#[test]
+fn transparent_pictures_are_grey_over_white_on_every_path() {
+    // Half the picture transparent: libwebp's alpha plane, PNG rows and
+    // the image crate's RGBA give the same grey.
+    let img = image::load_from_memory(&fixture("coffee.png")).unwrap();
+    let mut rgba = img.to_rgba8();
+    let w = rgba.width();
+    for (x, _, p) in rgba.enumerate_pixels_mut() {
+        if x < w / 2 {
+            p.0[3] = 0;
+        }
+    }
+    let img = DynamicImage::ImageRgba8(rgba);
+    let webp = encode(&img, ImageFormat::WebP);
+    let png = encode(&img, ImageFormat::Png);
+    let (l, _, _) = decode_webp(&webp, limits()).unwrap();
+    let (r, _, _) = decode_png(&png, limits()).unwrap();
+    let (g, _, _) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+    for grey in [&l, &r, &g] {
+        assert_eq!(grey.get_pixel(0, 0).0[0], 255, "transparent is white");
+    }
+    let d = (hash_grey(&l) ^ hash_grey(&g)).count_ones();
+    assert!(d <= 2, "alpha WebP and PNG differ by {d} bits");
+    let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
+    assert!(d <= 2, "alpha PNG rows and whole differ by {d} bits");
+}
+
+#[test]
+fn declared_size_over_limit_is_refused_without_decoding() {
+    let img = DynamicImage::new_luma8(400, 300);
+    let png = encode(&img, ImageFormat::Png);
+    let e = analyse(
+        &png,
+        HashLimits {
+            max_pixels: 100_000,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AnalysisError::TooLarge {
+                width: 400,
+                height: 300,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+fn bomb(name: &str) -> Vec<u8> {
+    fixture_in("bombs", name)
+}
+
+#[test]
+fn a_progressive_jpeg_holds_every_coefficient() {
+    assert_eq!(
+        jpeg_coefficient_bytes(&bomb("progressive.jpg")),
+        Some(1250 * 1250 * 3 * 64 * 2)
+    );
+    assert_eq!(
+        jpeg_coefficient_bytes(&fixture("grace_hopper.jpg")),
+        Some(0)
+    );
+}
+
+/// Issue 16, item 2: each bomb is refused from its header, saying how
+/// much it would have taken, and a real photo still decodes.
+#[test]
+fn decode_bombs_are_refused_before_anything_is_allocated() {
+    for (name, path) in [
+        ("animated.webp", "a format decoded at full size"),
+        ("interlaced16.png", "a format decoded at full size"),
+        ("deflate.tiff", "a format decoded at full size"),
+        ("canvas.gif", "a format decoded at full size"),
+        ("rle8.bmp", "a format decoded at full size"),
+        ("progressive.jpg", "JPEG"),
+    ] {
+        match analyse(&bomb(name), limits()) {
+            Err(AnalysisError::TooMuchMemory {
+                width: 10_000,
+                height: 10_000,
+                path: p,
+                needed_mib,
+                limit_mib,
+            }) => {
+                assert_eq!(p, path, "{name}");
+                assert!(needed_mib > limit_mib, "{name}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert!(analyse(&fixture("grace_hopper.jpg"), limits()).is_ok());
+}
+
+#[test]
+fn garbage_and_truncation_are_errors() {
+    assert!(matches!(
+        analyse(b"<html>404</html>", limits()),
+        Err(AnalysisError::NotAPicture(_))
+    ));
+    let jpeg = fixture("grace_hopper.jpg");
+    assert!(analyse(&jpeg[..200], limits()).is_err());
+    let mut corrupt = jpeg.clone();
+    for b in corrupt.iter_mut().skip(600).step_by(7) {
+        *b ^= 0x5a;
+    }
+    let _ = analyse(&corrupt, limits()); // must not panic; may or may not decode
+}

@@ -1,0 +1,156 @@
+use super::*;
+
+fn urls(e: &PageExtract, via: FoundVia) -> Vec<String> {
+    e.images
+        .iter()
+        .filter(|i| i.found_via == via)
+        .map(|i| i.url.clone())
+        .collect()
+}
+
+#[test]
+fn finds_every_markup_route() {
+    let html = r#"<html><head><title>Sports Day 2026</title>
+        <meta property="og:image" content="/og.jpg"><meta name="robots" content="noimageai, noai">
+        <link rel="stylesheet" href="/site.css"><link rel="alternate" type="application/rss+xml" href="/feed/">
+        <link rel="image_src" href="/share.jpg">
+        <style>.hero { background: url('/hero.jpg') } @font-face { src: url(/f.woff2) }</style></head>
+        <body><figure><img src="/a.jpg" srcset="/a-300.jpg 300w, /a-1024.jpg 1024w" alt="Relay race">
+        <figcaption>Year 4 relay team</figcaption></figure>
+        <img src="data:image/gif;base64,R0lGOD" data-src="/lazy.jpg" data-srcset="/lazy-2x.jpg 2x">
+        <picture><source srcset="/p.webp"><img src="/p.jpg" alt="Choir"></picture>
+        <div style="background-image:url(&quot;/bg.png&quot;)">Welcome</div>
+        <video poster="/poster.jpg"></video>
+        <a href="/full.JPG?v=2#x">Download full size</a><a href="/news/">News</a>
+        </body></html>"#;
+    let e = extract(
+        html.as_bytes(),
+        &Url::parse("http://s.example/page").unwrap(),
+    );
+    assert_eq!(
+        urls(&e, FoundVia::Img),
+        vec![
+            "http://s.example/a.jpg",
+            "http://s.example/p.jpg",
+            "http://s.example/poster.jpg"
+        ]
+    );
+    assert_eq!(
+        urls(&e, FoundVia::Srcset),
+        vec!["http://s.example/a-300.jpg", "http://s.example/a-1024.jpg"]
+    );
+    assert_eq!(
+        urls(&e, FoundVia::Lazy),
+        vec!["http://s.example/lazy.jpg", "http://s.example/lazy-2x.jpg"]
+    );
+    assert_eq!(urls(&e, FoundVia::Picture), vec!["http://s.example/p.webp"]);
+    assert_eq!(
+        urls(&e, FoundVia::Css),
+        vec!["http://s.example/bg.png", "http://s.example/hero.jpg"]
+    );
+    assert_eq!(urls(&e, FoundVia::OgImage), vec!["http://s.example/og.jpg"]);
+    assert_eq!(
+        urls(&e, FoundVia::Link),
+        vec![
+            "http://s.example/share.jpg",
+            "http://s.example/full.JPG?v=2"
+        ]
+    );
+    assert_eq!(e.links, vec!["http://s.example/news/"]);
+    assert_eq!(e.stylesheets, vec!["http://s.example/site.css"]);
+    assert_eq!(e.feeds, vec!["http://s.example/feed/"]);
+    assert_eq!(e.robots_meta, vec!["noimageai", "noai"]);
+    let a = e.images.iter().find(|i| i.url.ends_with("/a.jpg")).unwrap();
+    assert_eq!(a.context.alt.as_deref(), Some("Relay race"));
+    assert_eq!(a.context.caption.as_deref(), Some("Year 4 relay team"));
+    assert_eq!(a.context.page_title.as_deref(), Some("Sports Day 2026"));
+    let p = e
+        .images
+        .iter()
+        .find(|i| i.url.ends_with("/p.webp"))
+        .unwrap();
+    assert_eq!(p.context.alt.as_deref(), Some("Choir"));
+}
+
+#[test]
+fn pictures_in_builder_data_attributes() {
+    let html = r#"<div class="elementor-section" data-settings='{"background_image":{"url":"https:\/\/s.example\/wp-content\/uploads\/hall.jpg","id":12}}'>
+        <div data-lazyload="/slides/one.jpg" data-thumb="/slides/one-thumb.png?v=2">Welcome</div>
+        <span data-note="see page 3. thanks">x</span></div>"#;
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    let mut got = urls(&e, FoundVia::Lazy);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            "http://s.example/slides/one-thumb.png?v=2",
+            "http://s.example/slides/one.jpg",
+            "https://s.example/wp-content/uploads/hall.jpg"
+        ]
+    );
+}
+
+#[test]
+fn noscript_and_json_ld() {
+    let html = r#"<html><head><script type="application/ld+json">
+        {"@context":"https://schema.org","@type":"NewsArticle","headline":"Sports day",
+         "image":["/ld-1.jpg", {"@type":"ImageObject","url":"/ld-2.jpg","caption":"Relay team"}]}
+        </script></head><body><div class="photo"><noscript><img src="/ns.jpg" alt="Choir"></noscript>
+        <img class="lazy" data-src="/ns.jpg"> Summer choir</div></body></html>"#;
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(
+        urls(&e, FoundVia::OgImage),
+        vec!["http://s.example/ld-1.jpg", "http://s.example/ld-2.jpg"]
+    );
+    let ld2 = e
+        .images
+        .iter()
+        .find(|i| i.url.ends_with("ld-2.jpg"))
+        .unwrap();
+    assert_eq!(ld2.context.caption.as_deref(), Some("Relay team"));
+    assert_eq!(ld2.context.title.as_deref(), Some("Sports day"));
+    assert_eq!(urls(&e, FoundVia::Img), vec!["http://s.example/ns.jpg"]);
+    let ns = e
+        .images
+        .iter()
+        .find(|i| i.found_via == FoundVia::Img)
+        .unwrap();
+    assert_eq!(ns.context.alt.as_deref(), Some("Choir"));
+}
+
+#[test]
+fn page_furniture_is_not_nearby_text() {
+    // The picture sits directly in the page wrapper, beside the footer.
+    let html = r#"<html><body><div id="page"><h2>Harvest festival</h2><img src="/h.jpg">
+        <footer>Oakfield Academy, 12 Mill Lane, Leeds LS6 2QR. Office: 01632 960123</footer>
+        <nav>Staff: Mrs Patel</nav></div></body></html>"#;
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    let near = e.images[0].context.nearby_text.clone().unwrap_or_default();
+    assert!(near.contains("Harvest festival"), "{near}");
+    assert!(
+        !near.contains("LS6") && !near.contains("01632") && !near.contains("Patel"),
+        "{near}"
+    );
+}
+
+#[test]
+fn directory_listing_and_wordpress_hints() {
+    let e = extract(
+        b"<html><head><title>Index of /wp-content/uploads/2026/</title></head><body><a href='x.jpg'>x.jpg</a></body></html>",
+        &Url::parse("http://s.example/wp-content/uploads/2026/").unwrap(),
+    );
+    assert!(e.directory_listing);
+    assert!(e.wordpress);
+}
+
+#[test]
+fn hostile_markup_is_bounded() {
+    let mut html = String::from("<html><body>");
+    html.push_str(&"<div>".repeat(20_000));
+    html.push_str("<img src=/deep.jpg>");
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(urls(&e, FoundVia::Img), vec!["http://s.example/deep.jpg"]);
+    let many: String = (0..6000).map(|i| format!("<img src=/{i}.jpg>")).collect();
+    let e = extract(many.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(e.images.len(), MAX_IMAGES_PER_PAGE);
+}

@@ -1,0 +1,95 @@
+//! Analysed pictures by sha256: hashes, sizes, metadata, thumbnails.
+
+use super::*;
+
+impl Store {
+    /// A stored picture analysis, if these bytes were seen before.
+    pub fn picture(&self, sha256: &str) -> Result<Option<Picture>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT sha256, phash, width, height, format, bytes, metadata, faces, largest_face
+             FROM pictures WHERE sha256 = ?1",
+        )?;
+        let mut rows = stmt.query(params![sha256])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(picture_from(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored analyses of some pictures (those stored; any order).
+    pub fn pictures_of(&self, shas: &[&str]) -> Result<Vec<Picture>, StoreError> {
+        self.with_ids(
+            "SELECT sha256, phash, width, height, format, bytes, metadata, faces, largest_face
+             FROM pictures WHERE sha256 IN ({})",
+            None,
+            shas,
+            |stmt, args| rows_of(stmt, args, picture_from),
+        )
+    }
+
+    /// The distinct pictures a run fetched successfully, with their hashes,
+    /// sorted by sha256.
+    pub fn run_pictures(&self, run_id: i64) -> Result<Vec<(Digest, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT p.sha256, p.phash FROM images i JOIN pictures p ON p.sha256 = i.sha256
+             WHERE i.run_id = ?1 ORDER BY p.sha256",
+        )?;
+        // Sized first: the list is the closing's largest, and doubling
+        // would hold it twice for a moment.
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(DISTINCT sha256) FROM images WHERE run_id = ?1",
+            params![run_id],
+            |r| r.get(0),
+        )?;
+        let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+        each_row(&mut stmt, params![run_id], |r| {
+            out.push(digest_and_hash(r)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The last exposure each of `pictures` (sorted by sha256) was assigned
+    /// to in an earlier run, if any, as `name` names it (`None`: no longer
+    /// known): `out[i]` for `pictures[i]`.
+    pub fn known_picture_exposures<T: Clone>(
+        &self,
+        pictures: &[(Digest, u64)],
+        name: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<Option<T>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, exposure_id FROM run_pictures ORDER BY run_id")?;
+        let mut out = vec![None; pictures.len()];
+        each_row(&mut stmt, [], |r| {
+            let sha = crate::model::parse_digest(text(r, 0)?);
+            let found = sha.and_then(|sha| pictures.binary_search_by(|(p, _)| p.cmp(&sha)).ok());
+            if let Some(i) = found {
+                out[i] = name(text(r, 1)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every stored picture's hash, for looking a picture up across all runs.
+    pub fn all_picture_hashes(&self) -> Result<Vec<(Digest, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, phash FROM pictures ORDER BY sha256")?;
+        rows_of(&mut stmt, [], digest_and_hash)
+    }
+
+    /// A picture's stored thumbnail, if it has one.
+    pub fn thumbnail(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT thumbnail FROM pictures WHERE sha256 = ?1",
+                params![sha256],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
