@@ -1,5 +1,6 @@
-//! The CSV report: one row per copy of a picture, for spreadsheets. Cells
-//! that a spreadsheet would run as a formula are neutralised.
+//! The CSV report: one row per copy of a picture, for spreadsheets, written
+//! by the csv crate (RFC 4180, CRLF). Cells that a spreadsheet would run as
+//! a formula are neutralised first, and control characters shown as text.
 
 use super::json::ExposureSource;
 use super::WriteError;
@@ -30,8 +31,10 @@ pub fn write(
     source: &mut dyn ExposureSource,
     w: &mut dyn std::io::Write,
 ) -> Result<(), WriteError> {
-    let mut out = String::new();
-    push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
+    let mut out = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(w);
+    push_row(&mut out, HEADER.iter().map(|s| s.to_string()))?;
     while let Some(batch) = source.next_batch()? {
         for e in &batch {
             let gps = e
@@ -79,41 +82,32 @@ pub fn write(
                         if o.seen_this_run { "yes" } else { "no" }.to_string(),
                     ]
                     .into_iter(),
-                );
+                )?;
             }
         }
-        w.write_all(out.as_bytes())?;
-        out.clear();
+        out.flush()?;
     }
-    w.write_all(out.as_bytes())?;
+    out.flush()?;
     Ok(())
 }
 
-fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
-    let mut first = true;
-    for c in cells {
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        out.push_str(&cell(&c));
-    }
-    out.push_str("\r\n");
+fn push_row<W: std::io::Write>(
+    out: &mut ::csv::Writer<W>,
+    cells: impl Iterator<Item = String>,
+) -> Result<(), WriteError> {
+    out.write_record(cells.map(|c| cell(&c)))
+        .map_err(|e| WriteError::Io(e.into()))
 }
 
-/// Quotes a cell, prefixes `'` to one a spreadsheet would treat as a
-/// formula, and shows control characters (terminal escapes) as text.
+/// Prefixes `'` to a cell a spreadsheet would treat as a formula, and
+/// shows control characters (terminal escapes) as text; quoting is the csv
+/// writer's.
 fn cell(s: &str) -> String {
     let s = crate::printable::escape_controls(s);
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
@@ -123,10 +117,16 @@ mod tests {
 
     #[test]
     fn formulas_and_quotes_are_neutralised() {
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell("a,b"), "\"a,b\"");
-        assert_eq!(cell("plain"), "plain");
-        assert_eq!(cell("-1"), "\"'-1\"");
-        assert_eq!(cell("Amy\x1b[2J"), "Amy\\x1b[2J");
+        let row = |cells: &[&str]| {
+            let mut w = ::csv::WriterBuilder::new()
+                .terminator(::csv::Terminator::CRLF)
+                .from_writer(Vec::new());
+            push_row(&mut w, cells.iter().map(|c| c.to_string())).unwrap();
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        };
+        assert_eq!(
+            row(&["=HYPERLINK(\"x\")", "a,b", "plain", "-1", "Amy\x1b[2J"]),
+            "\"'=HYPERLINK(\"\"x\"\")\",\"a,b\",plain,'-1,Amy\\x1b[2J\r\n"
+        );
     }
 }

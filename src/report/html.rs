@@ -2,13 +2,15 @@
 //! (no scripts, no remote assets, no pictures) that opens offline and prints
 //! well. Summary first, a trend chart over the last runs (inline SVG), then
 //! exposures riskiest first with their evidence, site findings, and what the
-//! run could not see. Everything quoted from the web is escaped.
+//! run could not see. Built with maud, which escapes every value by
+//! construction; text from the site goes through [`Site`], which also shows
+//! control characters as text.
 
-use std::fmt::Write;
+use maud::{html, Markup, PreEscaped, Render};
 
 use super::json::{Exposure, ExposureSource, Head, TrendPoint};
 use super::WriteError;
-use crate::model::{Change, Risk};
+use crate::model::{Change, Risk, RunStatus, Verdict};
 use crate::store::{Store, StoreError};
 
 /// The report's Content-Security-Policy: no script at all, no request to
@@ -25,30 +27,33 @@ fn content_security_policy() -> String {
     )
 }
 
-/// Escapes text for HTML element content and attribute values; control
-/// characters are shown as text (the report may be printed to a terminal).
-pub fn esc(s: &str) -> String {
-    let s = crate::printable::escape_controls(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+/// Text taken from the audited site or its files: escaped by maud, with
+/// control characters shown as text (the report may be printed to a
+/// terminal).
+pub struct Site<'a>(pub &'a str);
+
+impl Render for Site<'_> {
+    fn render_to(&self, out: &mut String) {
+        crate::printable::escape_controls(self.0)
+            .as_ref()
+            .render_to(out);
     }
-    out
+}
+
+/// Escapes text for HTML element content and attribute values, as the
+/// report does; control characters are shown as text.
+pub fn esc(s: &str) -> String {
+    Site(s).render().into_string()
 }
 
 /// A link only for http(s) URLs; anything else is shown as text.
-fn link(url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        format!("<a href=\"{0}\">{0}</a>", esc(url))
-    } else {
-        esc(url)
+fn link(url: &str) -> Markup {
+    html! {
+        @if url.starts_with("http://") || url.starts_with("https://") {
+            a href=(Site(url)) { (Site(url)) }
+        } @else {
+            (Site(url))
+        }
     }
 }
 
@@ -72,71 +77,68 @@ pub fn write(
     thumbnails: Option<&Store>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), WriteError> {
-    let mut h = String::with_capacity(64 * 1024);
-    let _ = write!(
-        h,
-        "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex, nofollow, noai, noimageai\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\
-         <title>exposure-audit report, run {id}</title><style>{STYLE}</style></head><body>\
-         <h1>What a scraper can take: exposure report</h1>\
-         <p class=\"meta\">Run {id} ({status}), started {start}, finished {end}; {pages} pages and {images} pictures fetched, {errors} fetch errors. \
-         Compared with run {prev}. Generated {gen}.</p>",
-        csp = content_security_policy(),
-        id = r.run.id,
-        status = r.run.status,
-        start = esc(&r.run.started_at),
-        end = esc(r.run.finished_at.as_deref().unwrap_or("-")),
-        pages = r.run.pages_fetched,
-        images = r.run.images_fetched,
-        errors = r.run.fetch_errors,
-        prev = r.run.previous_run_id.map_or("(none: first run)".to_string(), |p| p.to_string()),
-        gen = esc(&r.generated_at),
-    );
-    if r.run.status != crate::model::RunStatus::Complete {
-        h.push_str("<p><b>This run is partial:</b> some pages or pictures could not be fetched (listed at the end). Pictures on those pages are not reported as resolved.</p>");
-    }
-
-    h.push_str("<h2>Summary</h2><div class=\"cards\">");
-    // Cards count what is public now; resolved pictures have their own card.
-    let _ = write!(
-        h,
-        "<div class=\"card\"><b>{}</b>pictures exposed now</div>",
-        r.open_by_risk.values().sum::<usize>()
-    );
-    for risk in [Risk::High, Risk::Medium, Risk::Low] {
-        let n = r.open_by_risk.get(risk.as_str()).copied().unwrap_or(0);
-        let _ = write!(h, "<div class=\"card {risk}\"><b>{n}</b>{risk} risk</div>");
-    }
     let since = r
         .run
         .previous_run_id
         .map_or("first run".to_string(), |p| format!("since run {p}"));
-    for change in [Change::New, Change::Changed, Change::Resolved] {
-        let n = r
-            .summary
-            .by_change
-            .get(change.as_str())
-            .copied()
-            .unwrap_or(0);
-        let _ = write!(h, "<div class=\"card\"><b>{n}</b>{change} ({since})</div>");
+    // The document is streamed: its opening, each batch of exposures, then
+    // the rest. The framing tags are written as they are; maud builds every
+    // part that holds a value.
+    let mut h = String::with_capacity(64 * 1024);
+    h.push_str("<!doctype html><html lang=\"en-GB\">");
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="robots" content="noindex, nofollow, noai, noimageai";
+            meta http-equiv="Content-Security-Policy" content=(content_security_policy());
+            title { "exposure-audit report, run " (r.run.id) }
+            style { (PreEscaped(STYLE)) }
+        }
     }
-    if r.summary.unseen > 0 {
-        let _ = write!(
-            h,
-            "<div class=\"card medium\"><b>{}</b>not looked at this run (pages failed)</div>",
-            r.summary.unseen
-        );
+    .render_to(&mut h);
+    h.push_str("<body>");
+    html! {
+        h1 { "What a scraper can take: exposure report" }
+        p.meta {
+            "Run " (r.run.id) " (" (r.run.status) "), started " (Site(&r.run.started_at))
+            ", finished " (Site(r.run.finished_at.as_deref().unwrap_or("-"))) "; "
+            (r.run.pages_fetched) " pages and " (r.run.images_fetched) " pictures fetched, "
+            (r.run.fetch_errors) " fetch errors. Compared with run "
+            (r.run.previous_run_id.map_or("(none: first run)".to_string(), |p| p.to_string()))
+            ". Generated " (Site(&r.generated_at)) "."
+        }
+        @if r.run.status != RunStatus::Complete {
+            p { b { "This run is partial:" } " some pages or pictures could not be fetched (listed at the end). Pictures on those pages are not reported as resolved." }
+        }
+        h2 { "Summary" }
+        div.cards {
+            // Cards count what is public now; resolved pictures have their own card.
+            div.card { b { (r.open_by_risk.values().sum::<usize>()) } "pictures exposed now" }
+            @for risk in [Risk::High, Risk::Medium, Risk::Low] {
+                div class={ "card " (risk) } {
+                    b { (r.open_by_risk.get(risk.as_str()).copied().unwrap_or(0)) } (risk) " risk"
+                }
+            }
+            @for change in [Change::New, Change::Changed, Change::Resolved] {
+                div.card {
+                    b { (r.summary.by_change.get(change.as_str()).copied().unwrap_or(0)) }
+                    (change) " (" (since) ")"
+                }
+            }
+            @if r.summary.unseen > 0 {
+                div.card.medium { b { (r.summary.unseen) } "not looked at this run (pages failed)" }
+            }
+        }
+        @if r.trend.len() > 1 {
+            h2 { "Trend" }
+            (trend_svg(&r.trend))
+        }
+        h2 { "Exposed pictures, riskiest first" }
+        @if r.summary.exposures == 0 {
+            p { "No pictures were found." }
+        }
     }
-    h.push_str("</div>");
-    if r.trend.len() > 1 {
-        h.push_str("<h2>Trend</h2>");
-        h.push_str(&trend_svg(&r.trend));
-    }
-
-    h.push_str("<h2>Exposed pictures, riskiest first</h2>");
-    if r.summary.exposures == 0 {
-        h.push_str("<p>No pictures were found.</p>");
-    }
+    .render_to(&mut h);
     let mut any_thumbnail = false;
     while let Some(mut batch) = source.next_batch()? {
         for e in &mut batch {
@@ -144,70 +146,58 @@ pub fn write(
                 add_thumbnail(e, store)?;
             }
             any_thumbnail |= e.thumbnail.is_some();
-            exposure(&mut h, e);
+            exposure(e).render_to(&mut h);
         }
         out.write_all(h.as_bytes())?;
         h.clear();
-    }
-
-    h.push_str("<h2>Site findings</h2>");
-    if r.site_findings.is_empty() {
-        h.push_str("<p>None.</p>");
-    } else {
-        h.push_str("<table><tr><th>finding</th><th>where</th><th>what it means</th><th>how to fix it</th></tr>");
-        for f in &r.site_findings {
-            let status = match f.change {
-                Change::Resolved => " <b class=\"low\">(fixed since the last run)</b>",
-                Change::New => " <b>(new)</b>",
-                _ => "",
-            };
-            let fix = f
-                .fix
-                .as_deref()
-                .map(|x| format!("<pre class=\"fix\">{}</pre>", esc(x)))
-                .unwrap_or_default();
-            let _ = write!(
-                h,
-                "<tr><td>{}{status}</td><td>{}</td><td>{}</td><td>{fix}</td></tr>",
-                esc(&f.kind.as_str().replace('_', " ")),
-                link(&f.url),
-                esc(&f.detail)
-            );
-        }
-        h.push_str("</table>");
-    }
-
-    h.push_str("<h2>What this run could not see</h2>");
-    if r.summary.unseen > 0 {
-        let _ = write!(
-            h,
-            "<p>{} picture(s) were not looked at because the pages they were on could not be fetched. They are kept as they were last seen and are not counted as removed.</p>",
-            r.summary.unseen
-        );
-    }
-    if r.unseen.is_empty() {
-        h.push_str("<p>Every page and picture found was fetched.</p>");
-    } else {
-        h.push_str("<table><tr><th>address</th><th>why</th></tr>");
-        for u in &r.unseen {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td></tr>",
-                esc(&u.url),
-                esc(&u.error)
-            );
-        }
-        h.push_str("</table>");
     }
     let pictures = if any_thumbnail {
         "Pictures are shown only as small blurred thumbnails (report.thumbnails = true)."
     } else {
         "Pictures are deliberately not included."
     };
-    let _ = writeln!(
-        h,
-        "<p class=\"small\">The report holds personal data about children: keep it as private as the audit database. {pictures}</p></body></html>"
-    );
+    html! {
+        h2 { "Site findings" }
+        @if r.site_findings.is_empty() {
+            p { "None." }
+        } @else {
+            table {
+                tr { th { "finding" } th { "where" } th { "what it means" } th { "how to fix it" } }
+                @for f in &r.site_findings {
+                    tr {
+                        td {
+                            (f.kind.as_str().replace('_', " "))
+                            @match f.change {
+                                Change::Resolved => { " " b.low { "(fixed since the last run)" } }
+                                Change::New => { " " b { "(new)" } }
+                                _ => {}
+                            }
+                        }
+                        td { (link(&f.url)) }
+                        td { (Site(&f.detail)) }
+                        td { @if let Some(fix) = &f.fix { pre.fix { (fix) } } }
+                    }
+                }
+            }
+        }
+        h2 { "What this run could not see" }
+        @if r.summary.unseen > 0 {
+            p { (r.summary.unseen) " picture(s) were not looked at because the pages they were on could not be fetched. They are kept as they were last seen and are not counted as removed." }
+        }
+        @if r.unseen.is_empty() {
+            p { "Every page and picture found was fetched." }
+        } @else {
+            table {
+                tr { th { "address" } th { "why" } }
+                @for u in &r.unseen {
+                    tr { td { (Site(&u.url)) } td { (Site(&u.error)) } }
+                }
+            }
+        }
+        p.small { "The report holds personal data about children: keep it as private as the audit database. " (pictures) }
+    }
+    .render_to(&mut h);
+    h.push_str("</body></html>\n");
     out.write_all(h.as_bytes())?;
     Ok(())
 }
@@ -227,127 +217,123 @@ pub fn add_thumbnail(e: &mut Exposure, store: &Store) -> Result<(), StoreError> 
     Ok(())
 }
 
-fn exposure(h: &mut String, e: &Exposure) {
-    let _ = write!(
-        h,
-        "<div class=\"exp\"><p><span class=\"badge {risk}\">{risk}</span> <b>score {score}</b>, {change}{since} <span class=\"small\">{id}</span></p>",
-        risk = e.risk,
-        score = e.score,
-        change = e.change,
-        since = e.first_seen_at.as_deref().map(|s| format!(", first seen {}", esc(s))).unwrap_or_default()
-            + if !e.seen_this_run && e.change != Change::Resolved {
-                ", <b>not looked at this run</b> (its pages failed; shown where it was last seen)"
-            } else {
-                ""
-            },
-        id = esc(&e.id),
-    );
-    if !e.change_reasons.is_empty() {
-        let what: Vec<String> = e
-            .change_reasons
-            .iter()
-            .map(|r| esc(&r.sentence()))
-            .collect();
-        let _ = write!(
-            h,
-            "<p class=\"changed\">What changed: {}.</p>",
-            what.join("; ")
-        );
-    }
-    if !e.reasons.is_empty() {
-        let reasons: Vec<String> = e.reasons.iter().map(|r| esc(r.label())).collect();
-        let _ = write!(h, "<p>Why: {}.</p>", reasons.join("; "));
-    }
-    if let Some(uri) = &e.thumbnail {
-        let _ = write!(
-            h,
-            "<img class=\"thumb\" src=\"{}\" alt=\"blurred thumbnail\">",
-            esc(uri)
-        );
-    }
+fn exposure(e: &Exposure) -> Markup {
     let faces = e
         .image
         .faces
         .map_or("not analysed".to_string(), |f| f.to_string());
-    let _ = write!(
-        h,
-        "<p class=\"small\">{} x {} pixels, faces: {faces}",
-        e.image.width, e.image.height
-    );
-    if let Some(g) = e.image.metadata.gps {
-        let _ = write!(h, ", GPS {:.5}, {:.5}", g.lat, g.lon);
-    }
-    if let Some(a) = &e.image.metadata.author {
-        let _ = write!(h, ", photographer {}", esc(a));
-    }
-    h.push_str("</p>");
-    if !e.details.is_empty() {
-        h.push_str("<table><tr><th>detail</th><th>text</th><th>found in</th><th>page</th></tr>");
-        for d in &e.details {
-            let role = d.role.map(|r| format!(" ({r})")).unwrap_or_default();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}{role}</td><td>{}</td><td>{}</td></tr>",
-                esc(&d.kind.as_str().replace('_', " ")),
-                esc(&d.text),
-                d.location,
-                link(&d.page_url)
-            );
+    let copies = e.occurrences.len();
+    html! {
+        div.exp {
+            p {
+                span class={ "badge " (e.risk) } { (e.risk) } " " b { "score " (e.score) } ", " (e.change)
+                @if let Some(s) = &e.first_seen_at { ", first seen " (Site(s)) }
+                @if !e.seen_this_run && e.change != Change::Resolved {
+                    ", " b { "not looked at this run" } " (its pages failed; shown where it was last seen)"
+                }
+                " " span.small { (Site(&e.id)) }
+            }
+            @if !e.change_reasons.is_empty() {
+                p.changed {
+                    "What changed: "
+                    @for (i, r) in e.change_reasons.iter().enumerate() {
+                        @if i > 0 { "; " }
+                        (Site(&r.sentence()))
+                    }
+                    "."
+                }
+            }
+            @if !e.reasons.is_empty() {
+                p {
+                    "Why: "
+                    @for (i, r) in e.reasons.iter().enumerate() {
+                        @if i > 0 { "; " }
+                        (r.label())
+                    }
+                    "."
+                }
+            }
+            @if let Some(uri) = &e.thumbnail {
+                img.thumb src=(uri) alt="blurred thumbnail";
+            }
+            p.small {
+                (e.image.width) " x " (e.image.height) " pixels, faces: " (faces)
+                @if let Some(g) = e.image.metadata.gps { (format!(", GPS {:.5}, {:.5}", g.lat, g.lon)) }
+                @if let Some(a) = &e.image.metadata.author { ", photographer " (Site(a)) }
+            }
+            @if !e.details.is_empty() {
+                table {
+                    tr { th { "detail" } th { "text" } th { "found in" } th { "page" } }
+                    @for d in &e.details {
+                        tr {
+                            td { (d.kind.as_str().replace('_', " ")) }
+                            td { (Site(&d.text)) @if let Some(role) = d.role { " (" (role) ")" } }
+                            td { (d.location) }
+                            td { (link(&d.page_url)) }
+                        }
+                    }
+                }
+            }
+            p.small { (copies) " cop" (if copies == 1 { "y" } else { "ies" }) " found:" }
+            table {
+                tr { th { "page" } th { "picture address" } th { "how found" } th { "text with it" } th { "AI crawlers allowed" } }
+                @for o in &e.occurrences {
+                    tr {
+                        td {
+                            (link(&o.page_url))
+                            @if !o.seen_this_run {
+                                " " b { "(the page could not be read this run: as it was last read)" }
+                            }
+                        }
+                        td { (link(&o.image_url)) }
+                        td { (o.found_via) }
+                        td { (Site(&context_text(&o.context))) }
+                        td { (ai_allowed(&o.robots)) }
+                    }
+                }
+            }
         }
-        h.push_str("</table>");
     }
-    let _ = write!(h, "<p class=\"small\">{} cop{} found:</p><table><tr><th>page</th><th>picture address</th><th>how found</th><th>text with it</th><th>AI crawlers allowed</th></tr>", e.occurrences.len(), if e.occurrences.len() == 1 { "y" } else { "ies" });
-    for o in &e.occurrences {
-        let allowed: Vec<&str> = o
-            .robots
-            .iter()
-            .filter(|(a, v)| *a != "*" && **v == crate::model::Verdict::Allowed)
-            .map(|(a, _)| a.as_str())
-            .collect();
-        let c = &o.context;
-        let text: Vec<String> = [
-            ("alt", &c.alt),
-            ("caption", &c.caption),
-            ("title", &c.title),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| {
-            v.as_deref()
-                .map(|v| format!("{k}: {}", crate::extract::truncate_chars(v, 200)))
-        })
-        .collect();
-        let denied: Vec<&str> = o
-            .robots
-            .iter()
-            .filter(|(a, v)| *a != "*" && **v != crate::model::Verdict::Allowed)
-            .map(|(a, _)| a.as_str())
-            .collect();
-        let ai = match (allowed.is_empty(), denied.is_empty()) {
-            (true, _) => "none".to_string(),
-            (false, true) => "all".to_string(),
-            _ if allowed.len() > denied.len() => format!("all but {}", denied.join(", ")),
-            _ => allowed.join(", "),
-        };
-        let _ = write!(
-            h,
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            link(&o.page_url),
-            if o.seen_this_run {
-                ""
-            } else {
-                " <b>(the page could not be read this run: as it was last read)</b>"
-            },
-            link(&o.image_url),
-            esc(o.found_via),
-            esc(&text.join(" / ")),
-            esc(&ai)
-        );
+}
+
+/// The text a scraper collects with a copy: alt, caption and title, each
+/// cut to 200 characters.
+fn context_text(c: &crate::model::Context) -> String {
+    [
+        ("alt", &c.alt),
+        ("caption", &c.caption),
+        ("title", &c.title),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| {
+        v.as_deref()
+            .map(|v| format!("{k}: {}", crate::extract::truncate_chars(v, 200)))
+    })
+    .collect::<Vec<_>>()
+    .join(" / ")
+}
+
+/// Which AI crawlers may take a copy, in the fewest words.
+fn ai_allowed(robots: &crate::model::RobotsVerdicts) -> String {
+    let (allowed, denied): (Vec<&str>, Vec<&str>) = {
+        let agents = robots.iter().filter(|(a, _)| *a != "*");
+        let (a, d): (Vec<_>, Vec<_>) = agents.partition(|(_, v)| **v == Verdict::Allowed);
+        (
+            a.into_iter().map(|(a, _)| a.as_str()).collect(),
+            d.into_iter().map(|(a, _)| a.as_str()).collect(),
+        )
+    };
+    match (allowed.is_empty(), denied.is_empty()) {
+        (true, _) => "none".to_string(),
+        (false, true) => "all".to_string(),
+        _ if allowed.len() > denied.len() => format!("all but {}", denied.join(", ")),
+        _ => allowed.join(", "),
     }
-    h.push_str("</table></div>");
 }
 
 /// Stacked bars of open exposures by risk, one per run.
-fn trend_svg(points: &[TrendPoint]) -> String {
+fn trend_svg(points: &[TrendPoint]) -> PreEscaped<String> {
+    use std::fmt::Write as _;
     let (w, hgt, pad) = (640.0f64, 180.0f64, 24.0f64);
     let max = points
         .iter()
@@ -378,7 +364,8 @@ fn trend_svg(points: &[TrendPoint]) -> String {
         );
     }
     let _ = write!(s, "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">run (bars: high, medium, low; tallest {max})</text></svg>", hgt + 28.0);
-    s
+    // Numbers only: nothing from the site is in the chart.
+    PreEscaped(s)
 }
 
 #[cfg(test)]
@@ -389,9 +376,15 @@ mod tests {
     fn quoted_text_cannot_inject_markup() {
         assert_eq!(
             esc("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+            "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;q&quot;"
         );
-        assert_eq!(link("javascript:alert(1)"), "javascript:alert(1)");
-        assert!(link("https://s/a?b=<c>").contains("href=\"https://s/a?b=&lt;c&gt;\""));
+        assert_eq!(esc("Amy\x1b[2J"), "Amy\\x1b[2J");
+        assert_eq!(
+            link("javascript:alert(1)").into_string(),
+            "javascript:alert(1)"
+        );
+        assert!(link("https://s/a?b=<c>\"x")
+            .into_string()
+            .contains("href=\"https://s/a?b=&lt;c&gt;&quot;x\""));
     }
 }
