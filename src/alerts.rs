@@ -34,9 +34,9 @@ pub const SMTP_PASSWORD_ENV: &str = "EXPOSURE_AUDIT_SMTP_PASSWORD";
 pub const SMTP_PASSWORD_FILE_ENV: &str = "EXPOSURE_AUDIT_SMTP_PASSWORD_FILE";
 
 /// Longest wait between two attempts at one alert.
-const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+const MAX_BACKOFF: Duration = Duration::from_hours(1);
 /// Wait after the first failed attempt; doubles with each further one.
-const FIRST_BACKOFF: Duration = Duration::from_secs(60);
+const FIRST_BACKOFF: Duration = Duration::from_mins(1);
 /// Most exposures listed one by one in a digest; the rest are counted.
 const MAX_LISTED: usize = 25;
 
@@ -558,9 +558,9 @@ mod tests {
 
     #[test]
     fn retries_back_off_to_an_hour() {
-        assert_eq!(backoff(1), Duration::from_secs(60));
-        assert_eq!(backoff(2), Duration::from_secs(120));
-        assert_eq!(backoff(4), Duration::from_secs(480));
+        assert_eq!(backoff(1), Duration::from_mins(1));
+        assert_eq!(backoff(2), Duration::from_mins(2));
+        assert_eq!(backoff(4), Duration::from_mins(8));
         assert_eq!(backoff(30), MAX_BACKOFF);
     }
 }

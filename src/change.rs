@@ -124,7 +124,7 @@ where
 {
     Some(match (now, before) {
         (Some(_), None) => (Change::New, Vec::new()),
-        (Some((_, true)), Some(_)) | (None, Some(_)) => (Change::Resolved, Vec::new()),
+        (Some((_, true)) | None, Some(_)) => (Change::Resolved, Vec::new()),
         (Some((now, false)), Some(before)) => {
             let why = change_reasons(before, now);
             if why.is_empty() {

@@ -75,7 +75,11 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    found.extend(details::from_context(&Default::default(), &file_name, here));
+    found.extend(details::from_context(
+        &crate::model::Context::default(),
+        &file_name,
+        here,
+    ));
     found.extend(details::from_metadata(&picture.metadata, here));
 
     let mut already_public = Vec::new();

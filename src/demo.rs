@@ -194,7 +194,7 @@ fn media(root: &Path, query: &str, req: &HeaderMap) -> Response {
 fn listing(dir: &Path, path: &str) -> Response {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
-            rd.filter_map(|e| e.ok())
+            rd.filter_map(std::result::Result::ok)
                 .filter_map(|e| {
                     let name = e.file_name().to_string_lossy().into_owned();
                     if name.starts_with('.') {

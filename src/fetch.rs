@@ -379,6 +379,8 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
+// Owned: the error becomes the source of the FetchError it is turned into.
+#[allow(clippy::needless_pass_by_value)]
 fn classify(e: reqwest::Error, timeout_secs: u64) -> FetchError {
     if e.is_timeout() {
         FetchError::Timeout(timeout_secs)

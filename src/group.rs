@@ -59,12 +59,11 @@ impl BkTree {
         let mut cur = 0;
         loop {
             let d = (self.nodes[cur].hash ^ hash).count_ones();
-            match self.nodes[cur].children.iter().find(|(cd, _)| *cd == d) {
-                Some(&(_, next)) => cur = next,
-                None => {
-                    self.nodes[cur].children.push((d, new));
-                    return;
-                }
+            if let Some(&(_, next)) = self.nodes[cur].children.iter().find(|(cd, _)| *cd == d) {
+                cur = next
+            } else {
+                self.nodes[cur].children.push((d, new));
+                return;
             }
         }
     }
@@ -114,14 +113,14 @@ pub struct HammingIndex {
 }
 
 impl HammingIndex {
-    pub fn new(hashes: Vec<u64>) -> Self {
+    pub fn new(hashes: &[u64]) -> Self {
         let part = |h: u64, c: usize| ((h >> (16 * c)) & 0xffff) as usize;
         let mut offsets: [Vec<u32>; 4] = Default::default();
         let mut sorted_all: [Vec<u64>; 4] = Default::default();
         let mut items: [Vec<u32>; 4] = Default::default();
         for c in 0..4 {
             let mut counts = vec![0u32; 65_537];
-            for &h in &hashes {
+            for &h in hashes {
                 counts[part(h, c) + 1] += 1;
             }
             for v in 1..counts.len() {
@@ -182,6 +181,9 @@ impl HammingIndex {
         self.pairs(max, f);
     }
 
+    // Inlined into the popcnt-enabled copy above, so the loop is compiled
+    // with popcnt (docs/performance.md, grouping).
+    #[allow(clippy::inline_always)]
     #[inline(always)]
     fn pairs(&self, max: u32, f: &mut dyn FnMut(usize, usize, u32)) {
         let r = max / 4;
@@ -260,7 +262,8 @@ fn first_part_within(diff: u64, c: usize, r: u32) -> bool {
 /// Every 16-bit mask with at most `r` bits set, fewest bits first.
 fn part_masks(r: u32) -> std::rc::Rc<Vec<u32>> {
     thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<u32, std::rc::Rc<Vec<u32>>>> = Default::default();
+        static CACHE: std::cell::RefCell<HashMap<u32, std::rc::Rc<Vec<u32>>>> =
+            std::cell::RefCell::new(HashMap::new());
     }
     let masks = CACHE.with(|c| {
         c.borrow_mut()
@@ -349,11 +352,16 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
     if !taken(&base) {
         return base;
     }
+    // Ends: `taken` holds finitely many ids.
+    #[allow(clippy::maybe_infinite_iter)]
     (2..)
         .map(|n| format!("{base}-{n}"))
         .find(|id| !taken(id))
         .expect("an unused suffix exists")
 }
+
+/// No leader yet, in the greedy grouping below.
+const NONE: u32 = u32::MAX;
 
 /// Groups `pictures` (sha256, in whatever form, and hash) of a run.
 ///
@@ -363,7 +371,7 @@ pub fn exposure_id(hash: u64, taken: &dyn Fn(&str) -> bool) -> String {
 /// failing that, the run's other unmatched pictures gather around leaders
 /// (below), each leader a new exposure named after its hash.
 pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u32>]) -> Grouping {
-    let index = HammingIndex::new(known.list.iter().map(|(_, h)| h).collect());
+    let index = HammingIndex::new(&known.list.iter().map(|(_, h)| h).collect::<Vec<_>>());
     let mut of = vec![0u32; pictures.len()];
     let mut unmatched: Vec<u32> = Vec::new();
     for (i, (_, h)) in pictures.iter().enumerate() {
@@ -395,7 +403,12 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
     // the threshold join) chained distinct pictures once a run held enough
     // of them: 15,570 of 40,000 pictures of the crawl benchmark's site in
     // one exposure.
-    let local = HammingIndex::new(unmatched.iter().map(|&i| pictures[i as usize].1).collect());
+    let local = HammingIndex::new(
+        &unmatched
+            .iter()
+            .map(|&i| pictures[i as usize].1)
+            .collect::<Vec<_>>(),
+    );
     let n = unmatched.len();
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     // Summed distance to the neighbours: of two as well connected, the
@@ -432,7 +445,6 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
         (std::cmp::Reverse(neighbours(k).len()), spread[k], k)
     });
     drop(spread);
-    const NONE: u32 = u32::MAX;
     let mut leader = vec![NONE; n];
     for k in order {
         if leader[k as usize] == NONE {
@@ -472,12 +484,6 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
 /// already have (ties: the smallest id); exposures this run created that end
 /// up empty are dropped.
 pub fn merge_linked(grouping: &mut Grouping, links: &[(usize, usize)]) {
-    if links.is_empty() {
-        return;
-    }
-    // Union-find over exposures: a link joins its pictures' exposures.
-    let n = grouping.exposures();
-    let mut parent: Vec<usize> = (0..n).collect();
     fn root(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
             p[x] = p[p[x]];
@@ -485,6 +491,12 @@ pub fn merge_linked(grouping: &mut Grouping, links: &[(usize, usize)]) {
         }
         x
     }
+    if links.is_empty() {
+        return;
+    }
+    // Union-find over exposures: a link joins its pictures' exposures.
+    let n = grouping.exposures();
+    let mut parent: Vec<usize> = (0..n).collect();
     for &(a, b) in links {
         let (x, y) = (grouping.of[a] as usize, grouping.of[b] as usize);
         let (rx, ry) = (root(&mut parent, x), root(&mut parent, y));
@@ -535,7 +547,7 @@ mod tests {
 
     #[test]
     fn bk_tree_matches_brute_force() {
-        let mut x: u64 = 0x9e3779b97f4a7c15;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
             x ^= x << 13;
             x ^= x >> 7;
@@ -557,7 +569,7 @@ mod tests {
         }
         for q in hashes.iter().take(50) {
             let mut got: Vec<usize> = tree.find(*q, 12).into_iter().map(|(i, _)| i).collect();
-            got.sort();
+            got.sort_unstable();
             let want: Vec<usize> = hashes
                 .iter()
                 .enumerate()
@@ -609,12 +621,12 @@ mod tests {
     #[test]
     fn hamming_index_matches_brute_force() {
         let hashes = families(0x2545_f491_4f6c_dd1d, 3000, 3, 12, 4, 0xffff_0000_ffff_0000);
-        let index = HammingIndex::new(hashes.clone());
+        let index = HammingIndex::new(&hashes);
         for max in [0, 3, 10, 12] {
             for q in hashes.iter().step_by(37) {
                 let mut got = Vec::new();
                 index.for_each_within(*q, max, |i, d| got.push((i, d)));
-                got.sort();
+                got.sort_unstable();
                 let want: Vec<(usize, u32)> = hashes
                     .iter()
                     .enumerate()
@@ -629,11 +641,11 @@ mod tests {
     #[test]
     fn pair_join_finds_each_pair_once_as_brute_force_does() {
         let hashes = families(0x9e37_79b9_7f4a_7c15, 1500, 4, 14, 5, 0x0000_ffff_ffff_0000);
-        let index = HammingIndex::new(hashes.clone());
+        let index = HammingIndex::new(&hashes);
         for max in [0, 3, 10, 12] {
             let mut got = Vec::new();
             index.for_each_pair_within(max, |i, j, d| got.push((i, j, d)));
-            got.sort();
+            got.sort_unstable();
             let mut want = Vec::new();
             for i in 0..hashes.len() {
                 for j in i + 1..hashes.len() {

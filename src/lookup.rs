@@ -86,7 +86,8 @@ pub fn lookup(
     }
     let of_picture = store.known_picture_exposures(&pictures, |id| Some(id.to_string()))?;
     // Best (distance, mirrored) per exposure.
-    let mut best: std::collections::BTreeMap<String, (u32, bool)> = Default::default();
+    let mut best: std::collections::BTreeMap<String, (u32, bool)> =
+        std::collections::BTreeMap::new();
     for (query, mirrored) in [(hash, false), (mirror, true)] {
         for (i, d) in tree.find(query, SAME_PICTURE_MAX_DISTANCE) {
             let Some(exp) = &of_picture[i] else {

@@ -1,6 +1,8 @@
 //! The binary: parses arguments, starts tracing, runs the command, maps the
 //! outcome to an exit code. All work happens in the library.
 
+#![warn(clippy::pedantic)]
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {

@@ -31,17 +31,17 @@ pub struct Context {
 impl Context {
     /// Fills the fields this context lacks from `other`.
     pub fn merge_missing(&mut self, other: &Context) {
-        fn fill(a: &mut Option<String>, b: &Option<String>) {
+        fn fill(a: &mut Option<String>, b: Option<&String>) {
             if a.is_none() {
-                a.clone_from(b);
+                *a = b.cloned();
             }
         }
-        fill(&mut self.alt, &other.alt);
-        fill(&mut self.caption, &other.caption);
-        fill(&mut self.title, &other.title);
-        fill(&mut self.nearby_text, &other.nearby_text);
-        fill(&mut self.page_title, &other.page_title);
-        fill(&mut self.post_text, &other.post_text);
+        fill(&mut self.alt, other.alt.as_ref());
+        fill(&mut self.caption, other.caption.as_ref());
+        fill(&mut self.title, other.title.as_ref());
+        fill(&mut self.nearby_text, other.nearby_text.as_ref());
+        fill(&mut self.page_title, other.page_title.as_ref());
+        fill(&mut self.post_text, other.post_text.as_ref());
     }
 }
 

@@ -88,9 +88,9 @@ pub struct Evidence<'a> {
 /// A face this wide relative to the picture is large enough to recognise.
 pub const IDENTIFIABLE_FACE: f32 = 0.15;
 
-/// The reason a detail gives, if any.
-fn reason_of(d: &Detail) -> Option<Reason> {
-    Some(match d.kind {
+/// The reason a detail gives.
+fn reason_of(d: &Detail) -> Reason {
+    match d.kind {
         DetailKind::PersonName if d.role == Some(Role::Staff) => Reason::StaffNamedNearby,
         DetailKind::PersonName if d.text.contains(' ') => Reason::FullNameNearby,
         DetailKind::PersonName => Reason::FirstNameNearby,
@@ -104,12 +104,12 @@ fn reason_of(d: &Detail) -> Option<Reason> {
         DetailKind::Age => Reason::AgeNearby,
         DetailKind::LocationName => Reason::LocationNamedNearby,
         DetailKind::PupilNumber | DetailKind::NiNumber => Reason::IdentifierNearby,
-    })
+    }
 }
 
 /// Score, band and reasons (in order of weight).
 pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
-    let mut reasons: BTreeSet<Reason> = e.details.iter().filter_map(reason_of).collect();
+    let mut reasons: BTreeSet<Reason> = e.details.iter().map(reason_of).collect();
     if e.metadata.iter().any(|m| m.author.is_some()) {
         reasons.insert(Reason::AuthorInMetadata);
     }

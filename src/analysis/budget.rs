@@ -41,9 +41,15 @@ static BUDGET: Budget = Budget {
 /// waiting until the decodes running now leave that much free.
 pub fn reserve(bytes: u64) -> Reservation {
     let bytes = bytes.min(TOTAL);
-    let mut used = BUDGET.used.lock().unwrap_or_else(|p| p.into_inner());
+    let mut used = BUDGET
+        .used
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     while *used + bytes > TOTAL {
-        used = BUDGET.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        used = BUDGET
+            .freed
+            .wait(used)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
     *used += bytes;
     Reservation { bytes }
@@ -51,7 +57,10 @@ pub fn reserve(bytes: u64) -> Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        let mut used = BUDGET.used.lock().unwrap_or_else(|p| p.into_inner());
+        let mut used = BUDGET
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *used -= self.bytes;
         BUDGET.freed.notify_all();
     }

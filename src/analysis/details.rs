@@ -34,7 +34,7 @@ fn list(text: &str) -> HashSet<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.to_lowercase())
+        .map(str::to_lowercase)
         .collect()
 }
 
@@ -327,7 +327,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         if filename {
             continue;
         }
-        let after = next.map(|s| s.to_lowercase()).unwrap_or_default();
+        let after = next.map(str::to_lowercase).unwrap_or_default();
         if NOT_NAME_AFTER.contains(&after.as_str()) {
             continue;
         }
@@ -674,10 +674,10 @@ mod tests {
             for g in &got {
                 let c = counts.entry(g.0.clone()).or_default();
                 if want.contains(g) {
-                    c[0] += 1
+                    c[0] += 1;
                 } else {
                     c[1] += 1;
-                    eprintln!("false positive: {g:?} in {input:?}")
+                    eprintln!("false positive: {g:?} in {input:?}");
                 }
             }
             for w in want.difference(&got) {

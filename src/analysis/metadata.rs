@@ -229,13 +229,13 @@ fn read_xmp(xmp: &[u8], m: &mut PictureMetadata) {
     };
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
                 let name = e.name().as_ref().to_string();
                 for a in e.attributes().flatten() {
                     let key = a.key.as_ref().to_string();
                     let val = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map(|v| v.into_owned())
+                        .map(std::borrow::Cow::into_owned)
                         .unwrap_or_default();
                     match key.as_str() {
                         "mwg-rs:Name" | "MPReg:PersonDisplayName" => push_person(m, &val),
@@ -307,7 +307,7 @@ fn read_iim(data: &[u8], m: &mut PictureMetadata) {
             match dataset {
                 80 if m.author.is_none() => m.author = Some(text),
                 120 if m.caption.is_none() => {
-                    m.caption = Some(crate::extract::truncate_chars(&text, FIELD_CHARS))
+                    m.caption = Some(crate::extract::truncate_chars(&text, FIELD_CHARS));
                 }
                 116 if m.copyright.is_none() => m.copyright = Some(text),
                 _ => {}
@@ -422,7 +422,7 @@ mod demo_file_tests {
         let r = read(&bytes, ImageFormat::Jpeg);
         let gps = r.metadata.gps.expect("GPS read");
         assert!(
-            (gps.lat - 51.501476).abs() < 1e-4 && (gps.lon + 0.140634).abs() < 1e-4,
+            (gps.lat - 51.501_476).abs() < 1e-4 && (gps.lon + 0.140_634).abs() < 1e-4,
             "{gps:?}"
         );
         assert_eq!(r.metadata.author.as_deref(), Some("Mr D. Brown"));

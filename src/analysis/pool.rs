@@ -18,7 +18,7 @@ fn pool() -> &'static mpsc::Sender<Job> {
     POOL.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         for i in 0..threads {
             let rx = rx.clone();
             std::thread::Builder::new()

@@ -60,7 +60,8 @@ pub(super) fn finish(
     // WordPress size variants of one upload are one picture even where a
     // square crop moves the hash too far. Sorted, so links do not depend on
     // fetch order.
-    let mut by_key: std::collections::BTreeMap<String, BTreeSet<usize>> = Default::default();
+    let mut by_key: std::collections::BTreeMap<String, BTreeSet<usize>> =
+        std::collections::BTreeMap::new();
     store.for_each_run_image(run_id, |url, sha| {
         let Some(key) = crate::extract::wordpress::variant_key(url) else {
             return;
@@ -407,7 +408,7 @@ pub(super) fn score_batch(
                     trigger,
                     reasons: reasons.clone(),
                     pages,
-                    images: urls.iter().map(|u| u.to_string()).collect(),
+                    images: urls.iter().map(std::string::ToString::to_string).collect(),
                     details: details.clone(),
                 });
             }

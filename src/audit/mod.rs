@@ -292,7 +292,7 @@ async fn run_body(
     let unlinked: Vec<String> = unlinked.into_iter().collect();
     // The run's picture addresses are not needed past here: the closing
     // reads what it needs from the store.
-    outcome.pictures = Default::default();
+    outcome.pictures = crate::crawl::Pictures::default();
     // Not when the crawl saw nothing (the site is down): that run fails as it is.
     let crawled_nothing = crawl.counters.pages_fetched.load(Ordering::Relaxed) == 0;
     let still_served: HashSet<String> =

@@ -27,7 +27,7 @@ pub fn describe(config: &Config) -> String {
                 "from {} on {}",
                 start_urls
                     .iter()
-                    .map(|u| u.as_str())
+                    .map(url::Url::as_str)
                     .collect::<Vec<_>>()
                     .join(", "),
                 allowed_hosts.join(", ")
@@ -112,13 +112,14 @@ pub fn describe(config: &Config) -> String {
         ));
     }
     if let Some(sch) = &config.schedule {
-        let next = crate::daemon::next_due(sch, chrono::Utc::now())
-            .map(|t| {
+        let next = crate::daemon::next_due(sch, chrono::Utc::now()).map_or_else(
+            || "never".into(),
+            |t| {
                 t.with_timezone(&sch.tz)
                     .format("%a %Y-%m-%d %H:%M %Z")
                     .to_string()
-            })
-            .unwrap_or_else(|| "never".into());
+            },
+        );
         s.push_str(&format!(
             "schedule: \"{}\" in {}: next audit {next}\n",
             sch.cron, sch.timezone

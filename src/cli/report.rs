@@ -176,16 +176,15 @@ pub(super) fn report_cmd(
     options: (Format, bool),
     output: Option<&Path>,
 ) -> Exit {
-    let written = match output {
-        Some(path) => report_to_file(db, run, against, options, path),
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            write_report(db, run, against, options, &mut w).and_then(|()| {
-                w.flush()
-                    .map_err(|e| (Exit::Failed, format!("cannot write the report: {e}")))
-            })
-        }
+    let written = if let Some(path) = output {
+        report_to_file(db, run, against, options, path)
+    } else {
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::new(stdout.lock());
+        write_report(db, run, against, options, &mut w).and_then(|()| {
+            w.flush()
+                .map_err(|e| (Exit::Failed, format!("cannot write the report: {e}")))
+        })
     };
     match written {
         Ok(()) => Exit::Ok,

@@ -292,7 +292,7 @@ impl Ctx<'_> {
 
     fn number(
         &self,
-        v: &Option<Spanned<i64>>,
+        v: Option<&Spanned<i64>>,
         key: &str,
         min: i64,
         max: i64,
@@ -338,7 +338,7 @@ impl Ctx<'_> {
                 None => PathBuf::from(DATABASE),
             },
             keep_runs: self.number(
-                &raw.storage.keep_runs,
+                raw.storage.keep_runs.as_ref(),
                 "storage.keep_runs",
                 1,
                 100_000,
@@ -356,25 +356,36 @@ impl Ctx<'_> {
         };
         let crawl = CrawlSettings {
             user_agent,
-            max_pages: self.number(&c.max_pages, "crawl.max_pages", 1, 10_000_000, MAX_PAGES)?,
-            max_depth: self.number(&c.max_depth, "crawl.max_depth", 0, 1000, MAX_DEPTH as u64)?
-                as u32,
+            max_pages: self.number(
+                c.max_pages.as_ref(),
+                "crawl.max_pages",
+                1,
+                10_000_000,
+                MAX_PAGES,
+            )?,
+            max_depth: self.number(
+                c.max_depth.as_ref(),
+                "crawl.max_depth",
+                0,
+                1000,
+                u64::from(MAX_DEPTH),
+            )? as u32,
             max_images: self.number(
-                &c.max_images,
+                c.max_images.as_ref(),
                 "crawl.max_images",
                 1,
                 10_000_000,
                 MAX_IMAGES,
             )?,
             concurrency: self.number(
-                &c.concurrency,
+                c.concurrency.as_ref(),
                 "crawl.concurrency",
                 1,
                 256,
-                CONCURRENCY as u64,
+                u64::from(CONCURRENCY),
             )? as u32,
             per_host_delay: Duration::from_millis(self.number(
-                &c.per_host_delay_ms,
+                c.per_host_delay_ms.as_ref(),
                 "crawl.per_host_delay_ms",
                 0,
                 600_000,
@@ -383,63 +394,63 @@ impl Ctx<'_> {
             robots: c.robots.unwrap_or(RobotsMode::Evaluate),
             allow_private_addresses: c.allow_private_addresses.unwrap_or(false),
             max_page_bytes: self.number(
-                &c.max_page_bytes,
+                c.max_page_bytes.as_ref(),
                 "crawl.max_page_bytes",
                 1024,
                 1 << 32,
                 MAX_PAGE_BYTES,
             )?,
             max_image_bytes: self.number(
-                &c.max_image_bytes,
+                c.max_image_bytes.as_ref(),
                 "crawl.max_image_bytes",
                 1024,
                 1 << 32,
                 MAX_IMAGE_BYTES,
             )?,
             max_image_pixels: self.number(
-                &c.max_image_pixels,
+                c.max_image_pixels.as_ref(),
                 "crawl.max_image_pixels",
                 1,
                 1 << 34,
                 MAX_IMAGE_PIXELS,
             )?,
             request_timeout: Duration::from_secs(self.number(
-                &c.request_timeout_secs,
+                c.request_timeout_secs.as_ref(),
                 "crawl.request_timeout_secs",
                 1,
                 3600,
                 REQUEST_TIMEOUT_SECS,
             )?),
             connect_timeout: Duration::from_secs(self.number(
-                &c.connect_timeout_secs,
+                c.connect_timeout_secs.as_ref(),
                 "crawl.connect_timeout_secs",
                 1,
                 600,
                 CONNECT_TIMEOUT_SECS,
             )?),
             max_retries: self.number(
-                &c.max_retries,
+                c.max_retries.as_ref(),
                 "crawl.max_retries",
                 0,
                 10,
-                MAX_RETRIES as u64,
+                u64::from(MAX_RETRIES),
             )? as u32,
             max_retry_after: Duration::from_secs(self.number(
-                &c.max_retry_after_secs,
+                c.max_retry_after_secs.as_ref(),
                 "crawl.max_retry_after_secs",
                 0,
                 3600,
                 MAX_RETRY_AFTER_SECS,
             )?),
             max_query_variants: self.number(
-                &c.max_query_variants,
+                c.max_query_variants.as_ref(),
                 "crawl.max_query_variants",
                 0,
                 100_000,
-                MAX_QUERY_VARIANTS as u64,
+                u64::from(MAX_QUERY_VARIANTS),
             )? as u32,
             max_run_time: Duration::from_secs(self.number(
-                &c.max_run_secs,
+                c.max_run_secs.as_ref(),
                 "crawl.max_run_secs",
                 1,
                 7 * 86400,
@@ -453,7 +464,11 @@ impl Ctx<'_> {
         for (i, s) in raw.sources.iter().enumerate() {
             let source = self.source(i, s)?;
             if !names.insert(source.name.clone()) {
-                let span = s.name.as_ref().map(|n| n.span()).unwrap_or(s.kind.span());
+                let span = s
+                    .name
+                    .as_ref()
+                    .map(toml::Spanned::span)
+                    .unwrap_or(s.kind.span());
                 return Err(self.err(
                     Some(span),
                     format!("key `sources[{i}].name`: the name `{}` is used by two sources; names must be unique", source.name),

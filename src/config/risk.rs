@@ -6,23 +6,23 @@ impl Ctx<'_> {
     pub(super) fn risk(&self, r: &RawRisk) -> Result<crate::risk::Policy, ConfigError> {
         use crate::risk;
         let mut policy = risk::Policy {
-            base: self.number(&r.base, "risk.base", 0, 100, u64::from(risk::BASE))? as u32,
+            base: self.number(r.base.as_ref(), "risk.base", 0, 100, u64::from(risk::BASE))? as u32,
             high_from: self.number(
-                &r.high_from,
+                r.high_from.as_ref(),
                 "risk.high_from",
                 1,
                 100,
                 u64::from(risk::HIGH_FROM),
             )? as u32,
             medium_from: self.number(
-                &r.medium_from,
+                r.medium_from.as_ref(),
                 "risk.medium_from",
                 1,
                 100,
                 u64::from(risk::MEDIUM_FROM),
             )? as u32,
             max_published_side: self.number(
-                &r.max_published_side,
+                r.max_published_side.as_ref(),
                 "risk.max_published_side",
                 16,
                 100_000,
@@ -31,7 +31,7 @@ impl Ctx<'_> {
             ..risk::Policy::default()
         };
         if policy.medium_from > policy.high_from {
-            let span = r.medium_from.as_ref().map(|m| m.span());
+            let span = r.medium_from.as_ref().map(toml::Spanned::span);
             return Err(self.err(
                 span,
                 "key `risk.medium_from` must not be above `risk.high_from`",

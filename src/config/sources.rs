@@ -145,16 +145,19 @@ impl Ctx<'_> {
             }
         };
         let present: [(&str, Option<Range<usize>>); 10] = [
-            ("max_pages", s.max_pages.as_ref().map(|v| v.span())),
-            ("since", s.since.as_ref().map(|v| v.span())),
-            ("start_urls", s.start_urls.as_ref().map(|v| v.span())),
-            ("allowed_hosts", s.allowed_hosts.as_ref().map(|v| v.span())),
-            ("url", s.url.as_ref().map(|v| v.span())),
-            ("base_url", s.base_url.as_ref().map(|v| v.span())),
-            ("account", s.account.as_ref().map(|v| v.span())),
-            ("page_id", s.page_id.as_ref().map(|v| v.span())),
-            ("account_id", s.account_id.as_ref().map(|v| v.span())),
-            ("token_env", s.token_env.as_ref().map(|v| v.span())),
+            ("max_pages", s.max_pages.as_ref().map(toml::Spanned::span)),
+            ("since", s.since.as_ref().map(toml::Spanned::span)),
+            ("start_urls", s.start_urls.as_ref().map(toml::Spanned::span)),
+            (
+                "allowed_hosts",
+                s.allowed_hosts.as_ref().map(toml::Spanned::span),
+            ),
+            ("url", s.url.as_ref().map(toml::Spanned::span)),
+            ("base_url", s.base_url.as_ref().map(toml::Spanned::span)),
+            ("account", s.account.as_ref().map(toml::Spanned::span)),
+            ("page_id", s.page_id.as_ref().map(toml::Spanned::span)),
+            ("account_id", s.account_id.as_ref().map(toml::Spanned::span)),
+            ("token_env", s.token_env.as_ref().map(toml::Spanned::span)),
         ];
         for (k, span) in present {
             if let Some(span) = span {
@@ -215,28 +218,25 @@ impl Ctx<'_> {
                     .iter()
                     .map(|u| self.url(u, &key("start_urls")))
                     .collect::<Result<Vec<_>, _>>()?;
-                let allowed_hosts = match &s.allowed_hosts {
-                    Some(h) => {
-                        if let Some(bad) = h
-                            .get_ref()
-                            .iter()
-                            .find(|h| h.is_empty() || h.contains(['/', ':', ' ']))
-                        {
-                            return Err(self.at(
-                                h,
-                                format!("key `{}`: `{bad}` is not a host name (write www.example.org, no scheme or path)", key("allowed_hosts")),
-                            ));
-                        }
-                        h.get_ref().iter().map(|h| h.to_ascii_lowercase()).collect()
+                let allowed_hosts = if let Some(h) = &s.allowed_hosts {
+                    if let Some(bad) = h
+                        .get_ref()
+                        .iter()
+                        .find(|h| h.is_empty() || h.contains(['/', ':', ' ']))
+                    {
+                        return Err(self.at(
+                            h,
+                            format!("key `{}`: `{bad}` is not a host name (write www.example.org, no scheme or path)", key("allowed_hosts")),
+                        ));
                     }
-                    None => {
-                        let mut hosts: Vec<String> = start_urls
-                            .iter()
-                            .filter_map(|u| u.host_str().map(str::to_string))
-                            .collect();
-                        hosts.dedup();
-                        hosts
-                    }
+                    h.get_ref().iter().map(|h| h.to_ascii_lowercase()).collect()
+                } else {
+                    let mut hosts: Vec<String> = start_urls
+                        .iter()
+                        .filter_map(|u| u.host_str().map(str::to_string))
+                        .collect();
+                    hosts.dedup();
+                    hosts
                 };
                 SourceKind::Website {
                     start_urls,
@@ -271,7 +271,7 @@ impl Ctx<'_> {
         };
         let api = ApiLimits {
             max_pages: self.number(
-                &s.max_pages,
+                s.max_pages.as_ref(),
                 &key("max_pages"),
                 1,
                 10_000,

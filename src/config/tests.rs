@@ -20,7 +20,7 @@ fn defaults_apply() {
     assert_eq!(c.storage.database, PathBuf::from(defaults::DATABASE));
     match &c.sources[0].kind {
         SourceKind::Website { allowed_hosts, .. } => {
-            assert_eq!(allowed_hosts, &vec!["school.example".to_string()])
+            assert_eq!(allowed_hosts, &vec!["school.example".to_string()]);
         }
         other => panic!("wrong kind {other:?}"),
     }
@@ -161,9 +161,9 @@ fn duplicate_key_names_the_key_and_line() {
 
 #[test]
 fn risk_weights_are_configurable_and_checked() {
+    use crate::model::Reason;
     let c = parse("[risk]\nhigh_from = 80\n[risk.weights]\nfaces = 30\n").unwrap();
     assert_eq!(c.risk.high_from, 80);
-    use crate::model::Reason;
     assert_eq!(c.risk.weights[&Reason::Faces], 30);
     assert_eq!(
         c.risk.weights[&Reason::GpsInMetadata],

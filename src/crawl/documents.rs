@@ -166,16 +166,13 @@ impl Crawl {
             }
         }
         let found = if fetched.not_modified() {
-            match stored.take() {
-                Some(found) => {
-                    self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
-                    Some(found)
-                }
-                None => {
-                    record.error = Some("304 without a stored copy".into());
-                    self.failed(url.as_str(), platform_doc);
-                    None
-                }
+            if let Some(found) = stored.take() {
+                self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
+                Some(found)
+            } else {
+                record.error = Some("304 without a stored copy".into());
+                self.failed(url.as_str(), platform_doc);
+                None
             }
         } else if fetched.ok() {
             self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);

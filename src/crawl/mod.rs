@@ -195,9 +195,7 @@ impl Crawl {
         records: mpsc::Sender<Record>,
         progress: Arc<dyn Progress>,
     ) -> Crawl {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Crawl {
             fetcher,
             settings,
@@ -328,7 +326,7 @@ impl Crawl {
                             &mut pictures,
                             &mut outcome,
                         )
-                        .await
+                        .await;
                     }
                     SourceKind::Page { url } => {
                         let host = url.host_str().unwrap_or_default().to_string();
@@ -342,12 +340,12 @@ impl Crawl {
                             &mut pictures,
                             &mut outcome,
                         )
-                        .await
+                        .await;
                     }
                     SourceKind::Feed { url } => {
                         let host = url.host_str().unwrap_or_default().to_string();
                         self.crawl_feed(source, url, &host, deadline, &mut pictures, &mut outcome)
-                            .await
+                            .await;
                     }
                     SourceKind::Mastodon { base_url, account }
                     | SourceKind::Bluesky { base_url, account }
@@ -369,7 +367,7 @@ impl Crawl {
                             &mut pictures,
                             &mut outcome,
                         )
-                        .await
+                        .await;
                     }
                 }
             }

@@ -40,11 +40,10 @@ pub(super) fn platform_of(kind: &SourceKind) -> Option<social::Platform> {
 /// `Ok(None)` for sources that need none. The token itself is never logged
 /// or recorded: errors name only the variable.
 pub(super) fn source_token(source: &Source) -> Result<Option<String>, String> {
-    let var = match &source.kind {
-        SourceKind::FacebookPage { token_env, .. } | SourceKind::Instagram { token_env, .. } => {
-            token_env
-        }
-        _ => return Ok(None),
+    let (SourceKind::FacebookPage { token_env: var, .. }
+    | SourceKind::Instagram { token_env: var, .. }) = &source.kind
+    else {
+        return Ok(None);
     };
     match std::env::var(var) {
         Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),

@@ -10,7 +10,7 @@ impl std::fmt::Debug for Pictures {
             .field("known", &self.known.len())
             .field("waiting", &self.waiting.len())
             .field("verdict_maps", &self.interned.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

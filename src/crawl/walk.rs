@@ -26,7 +26,7 @@ impl Walk {
             new_sightings: Vec::new(),
             sighting_keys: Fingerprints::default(),
             findings: Vec::new(),
-            page_wide: Default::default(),
+            page_wide: BTreeMap::new(),
             api_truncated: false,
         }
     }
@@ -36,8 +36,8 @@ impl Walk {
     }
 
     /// Queues a non-page document once per walk.
-    pub(super) fn probe(&mut self, url: String, kind: DocKind) {
-        let Ok(u) = Url::parse(&url) else { return };
+    pub(super) fn probe(&mut self, url: &str, kind: DocKind) {
+        let Ok(u) = Url::parse(url) else { return };
         let Some(u) = crate::urls::normalise(u) else {
             return;
         };
@@ -361,21 +361,21 @@ impl Crawl {
                     return;
                 }
                 for sub in subfolders {
-                    walk.probe(sub, DocKind::Listing);
+                    walk.probe(&sub, DocKind::Listing);
                 }
                 for css in e.stylesheets.iter().take(MAX_STYLESHEETS) {
                     if walk.count("stylesheet") < MAX_STYLESHEETS {
-                        walk.probe(css.clone(), DocKind::Stylesheet);
+                        walk.probe(css, DocKind::Stylesheet);
                     }
                 }
                 for feed in &e.feeds {
                     if walk.count("feed") < MAX_FEEDS {
-                        walk.probe(feed.clone(), DocKind::Feed);
+                        walk.probe(feed, DocKind::Feed);
                     }
                 }
                 if e.wordpress {
                     let api = wordpress::listing_url(&url, 1);
-                    walk.probe(api.to_string(), DocKind::MediaApi { page: 1 });
+                    walk.probe(api.as_str(), DocKind::MediaApi { page: 1 });
                 }
                 // Folders that pictures live in may list their files.
                 for img in &e.images {
@@ -386,7 +386,7 @@ impl Crawl {
                             && !is_page
                             && walk.count("listing") < MAX_FOLDER_PROBES
                         {
-                            walk.probe(listing::folder_of(&u), DocKind::Listing);
+                            walk.probe(&listing::folder_of(&u), DocKind::Listing);
                         }
                     }
                 }
@@ -394,7 +394,7 @@ impl Crawl {
             Found::Sitemap { sitemaps, pages } => {
                 for s in sitemaps {
                     if walk.count("sitemap") < MAX_SITEMAPS {
-                        walk.probe(s, DocKind::Sitemap);
+                        walk.probe(&s, DocKind::Sitemap);
                     }
                 }
                 let mut with_images = 0;
@@ -431,7 +431,7 @@ impl Crawl {
                 }
                 for sub in subfolders {
                     if walk.count("listing") < MAX_FOLDER_PROBES {
-                        walk.probe(sub, DocKind::Listing);
+                        walk.probe(&sub, DocKind::Listing);
                     }
                 }
             }
@@ -454,7 +454,7 @@ impl Crawl {
                 }
                 if more {
                     walk.probe(
-                        wordpress::listing_url(&url, n + 1).to_string(),
+                        wordpress::listing_url(&url, n + 1).as_str(),
                         DocKind::MediaApi { page: n + 1 },
                     );
                 }
@@ -476,7 +476,7 @@ impl Crawl {
             }
             Found::Statuses(next) => {
                 if let DocKind::Social { platform, .. } = kind {
-                    walk.probe(next, DocKind::Social { platform, page: 1 });
+                    walk.probe(&next, DocKind::Social { platform, page: 1 });
                 }
             }
             Found::Posts(posts) => {
@@ -490,7 +490,7 @@ impl Crawl {
                 match posts.next {
                     Some(next) if n < walk.source.api.max_pages => {
                         walk.probe(
-                            next,
+                            &next,
                             DocKind::Social {
                                 platform,
                                 page: n + 1,
@@ -512,7 +512,7 @@ impl Crawl {
                     let img = ImageRef {
                         url: u,
                         found_via: FoundVia::Css,
-                        context: Default::default(),
+                        context: crate::model::Context::default(),
                     };
                     walk.sight(&page, &img, &page_robots);
                 }

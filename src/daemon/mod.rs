@@ -34,7 +34,7 @@ use crate::store::{RunStatus, Store, StoreError};
 
 /// Longest sleep between two looks at the clock, so a changed system clock
 /// or a due alert retry is noticed.
-const MAX_NAP: Duration = Duration::from_secs(60);
+const MAX_NAP: Duration = Duration::from_mins(1);
 /// How long a cancelled run may take to close before the daemon exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -171,13 +171,12 @@ impl<C: Clock, R: Runner> Daemon<C, R> {
         Ok(match last {
             None => false,
             Some(r) => DateTime::parse_from_rfc3339(&r.started_at)
-                .map(|t| t.with_timezone(&Utc) < due)
-                .unwrap_or(false),
+                .is_ok_and(|t| t.with_timezone(&Utc) < due),
         })
     }
 
     fn log_next(&self, next: DateTime<Utc>) {
-        let tz = self.schedule().map(|s| s.tz).unwrap_or(chrono_tz::UTC);
+        let tz = self.schedule().map_or(chrono_tz::UTC, |s| s.tz);
         tracing::info!(
             next = %next.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
             "next audit scheduled"

@@ -44,7 +44,7 @@ fn close_with_alert(store: &mut Store, id: i64, stamp: &str) {
         payload: String::new(),
     };
     let close = crate::store::RunClose {
-        new_exposures: &Default::default(),
+        new_exposures: &crate::model::ExposureList::default(),
         assignments: &[],
         assessed: &[],
         status: RunStatus::Complete,
@@ -157,8 +157,8 @@ async fn weekly_and_daily_runs_keep_local_time_across_both_clock_changes() {
             // back on 31 October (01:30 happens twice).
             let (cfg, path) = config(dir.path(), "30 1 * * *");
             let base = Utc.with_ymd_and_hms(2027, 3, 20, 12, 0, 0).unwrap();
-            let h = start(cfg, &path, base, Duration::from_secs(600));
-            tokio::time::sleep(Duration::from_secs(231 * 86400)).await;
+            let h = start(cfg, &path, base, Duration::from_mins(10));
+            tokio::time::sleep(Duration::from_hours(5544)).await;
             assert!(h.clock.now() > Utc.with_ymd_and_hms(2027, 11, 6, 0, 0, 0).unwrap());
             let started = h.started.lock().unwrap().clone();
             let report = stop(h).await;
@@ -203,8 +203,8 @@ async fn weekly_monday_run_is_on_mondays_at_three_local_time() {
             let dir = tempfile::tempdir().unwrap();
             let (cfg, path) = config(dir.path(), "0 3 * * Mon");
             let base = Utc.with_ymd_and_hms(2027, 3, 10, 12, 0, 0).unwrap();
-            let h = start(cfg, &path, base, Duration::from_secs(3600));
-            tokio::time::sleep(Duration::from_secs(5 * 7 * 86400)).await;
+            let h = start(cfg, &path, base, Duration::from_hours(1));
+            tokio::time::sleep(Duration::from_hours(840)).await;
             let started = h.started.lock().unwrap().clone();
             stop(h).await;
             let local: Vec<String> = started.iter().map(|t| london(*t)).collect();
@@ -231,8 +231,8 @@ async fn a_run_that_overlaps_due_times_skips_them_instead_of_queueing() {
             let (cfg, path) = config(dir.path(), "0 * * * *");
             let base = Utc.with_ymd_and_hms(2027, 1, 4, 9, 30, 0).unwrap();
             // Hourly schedule, each audit takes 150 minutes.
-            let h = start(cfg, &path, base, Duration::from_secs(150 * 60));
-            tokio::time::sleep(Duration::from_secs(10 * 3600)).await;
+            let h = start(cfg, &path, base, Duration::from_mins(150));
+            tokio::time::sleep(Duration::from_hours(10)).await;
             let started = h.started.lock().unwrap().clone();
             let report = stop(h).await;
             let hours: Vec<String> = started
@@ -267,8 +267,8 @@ async fn a_missed_run_is_run_once_at_start_and_not_replayed() {
                 .unwrap();
             drop(store);
             let base = Utc.with_ymd_and_hms(2027, 1, 11, 12, 0, 0).unwrap();
-            let h = start(cfg, &path, base, Duration::from_secs(60));
-            tokio::time::sleep(Duration::from_secs(2 * 86400)).await;
+            let h = start(cfg, &path, base, Duration::from_mins(1));
+            tokio::time::sleep(Duration::from_hours(48)).await;
             let started = h.started.lock().unwrap().clone();
             stop(h).await;
             let at: Vec<String> = started
@@ -288,11 +288,11 @@ async fn stop_cancels_the_run_in_progress_and_reload_keeps_a_valid_config() {
             let dir = tempfile::tempdir().unwrap();
             let (cfg, path) = config(dir.path(), "0 3 * * *");
             let base = Utc.with_ymd_and_hms(2027, 1, 11, 2, 0, 0).unwrap();
-            let h = start(cfg, &path, base, Duration::from_secs(4 * 3600));
+            let h = start(cfg, &path, base, Duration::from_hours(4));
             // An invalid config is refused; the old schedule stays.
             std::fs::write(&path, "[schedule]\ncron = \"61 3 * * *\"\n").unwrap();
             h.control.send(Control::Reload).await.unwrap();
-            tokio::time::sleep(Duration::from_secs(3600 + 60)).await;
+            tokio::time::sleep(Duration::from_mins(61)).await;
             assert_eq!(
                 h.started.lock().unwrap().len(),
                 1,
@@ -353,8 +353,8 @@ async fn weeks_of_runs_deliver_each_alert_exactly_once_through_an_smtp_outage() 
             );
             let db = cfg.storage.database.clone();
             let base = Utc.with_ymd_and_hms(2027, 3, 1, 12, 0, 0).unwrap();
-            let h = start(cfg, &path, base, Duration::from_secs(1800));
-            tokio::time::sleep(Duration::from_secs(3 * 86400 + 3600)).await;
+            let h = start(cfg, &path, base, Duration::from_mins(30));
+            tokio::time::sleep(Duration::from_hours(73)).await;
             let pending = Store::open(&db).unwrap().pending_alerts().unwrap();
             assert_eq!(pending.0, 3, "three runs, three alerts waiting");
             assert!(pending.2.unwrap().contains("SMTP"));
@@ -372,7 +372,7 @@ async fn weeks_of_runs_deliver_each_alert_exactly_once_through_an_smtp_outage() 
                 std::thread::sleep(Duration::from_millis(20));
             }
             // Three more weeks with the server up.
-            tokio::time::sleep(Duration::from_secs(21 * 86400)).await;
+            tokio::time::sleep(Duration::from_hours(504)).await;
             let started = h.started.lock().unwrap().clone();
             stop(h).await;
 
@@ -395,10 +395,10 @@ async fn a_valid_reload_applies_the_new_schedule() {
             let dir = tempfile::tempdir().unwrap();
             let (cfg, path) = config(dir.path(), "0 3 * * *");
             let base = Utc.with_ymd_and_hms(2027, 1, 11, 1, 0, 0).unwrap();
-            let h = start(cfg, &path, base, Duration::from_secs(60));
+            let h = start(cfg, &path, base, Duration::from_mins(1));
             config(dir.path(), "0 5 * * *");
             h.control.send(Control::Reload).await.unwrap();
-            tokio::time::sleep(Duration::from_secs(86400)).await;
+            tokio::time::sleep(Duration::from_hours(24)).await;
             let started = h.started.lock().unwrap().clone();
             let report = stop(h).await;
             assert_eq!(report.reloads, 1);

@@ -65,8 +65,7 @@ pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<(String, ImageRef)>, Str
                 let is_image = c
                     .content_type
                     .as_ref()
-                    .map(|t| t.to_string().starts_with("image/"))
-                    .unwrap_or(true);
+                    .is_none_or(|t| t.to_string().starts_with("image/"));
                 if let (true, Some(u)) = (is_image, &c.url) {
                     push(u.as_str(), ctx.clone());
                 }

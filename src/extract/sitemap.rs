@@ -71,7 +71,7 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Sitemap, String> {
                             url: String::new(),
                             found_via: FoundVia::Sitemap,
                             context: Context::default(),
-                        })
+                        });
                     }
                     _ => {}
                 }
@@ -256,7 +256,6 @@ mod tests {
             b"\x00\x01<<<>>>",
             &Url::parse("https://s.example/").unwrap()
         )
-        .map(|s| s.pages.is_empty())
-        .unwrap_or(true));
+        .map_or(true, |s| s.pages.is_empty()));
     }
 }

@@ -189,7 +189,7 @@ impl Builder {
         post: &str,
         picture: Option<&str>,
         alt: Option<String>,
-        post_text: &Option<String>,
+        post_text: Option<&str>,
     ) {
         let Some(url) = picture.filter(|u| u.starts_with("http://") || u.starts_with("https://"))
         else {
@@ -200,7 +200,7 @@ impl Builder {
             found_via: FoundVia::Api,
             context: Context {
                 alt: alt.filter(|a| !a.trim().is_empty()),
-                post_text: post_text.clone(),
+                post_text: post_text.map(str::to_string),
                 ..Context::default()
             },
         };
@@ -251,13 +251,13 @@ pub fn mastodon(
             .unwrap_or_default()
             .to_string();
         let post_text = text(&shown["content"]);
-        mastodon_status(&mut b, &post, shown, &post_text);
+        mastodon_status(&mut b, &post, shown, post_text.as_deref());
         // A quote post shows the quoted post's pictures (Mastodon 4.4:
         // `quote.quoted_status`, present once the quote is accepted).
         let quoted = &shown["quote"]["quoted_status"];
         if quoted.is_object() {
             let quoted_text = text(&quoted["content"]).or_else(|| post_text.clone());
-            mastodon_status(&mut b, &post, quoted, &quoted_text);
+            mastodon_status(&mut b, &post, quoted, quoted_text.as_deref());
         }
     }
     b.page.next = if b.page.reached_since || statuses.is_empty() {
@@ -270,7 +270,7 @@ pub fn mastodon(
 
 /// The pictures one Mastodon status shows: its attachments (a video's
 /// preview frame) and its link card's picture, the linked page's photo.
-fn mastodon_status(b: &mut Builder, post: &str, status: &Value, post_text: &Option<String>) {
+fn mastodon_status(b: &mut Builder, post: &str, status: &Value, post_text: Option<&str>) {
     for m in status["media_attachments"].as_array().into_iter().flatten() {
         let kind = m["type"].as_str().unwrap_or("image");
         let alt = m["description"].as_str().map(str::to_string);
@@ -322,7 +322,7 @@ pub fn bluesky(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Post
             .unwrap_or_default();
         let post = format!("https://bsky.app/profile/{handle}/post/{rkey}");
         let post_text = text(&p["record"]["text"]);
-        bluesky_embed(&mut b, &post, &p["embed"], &post_text, 0);
+        bluesky_embed(&mut b, &post, &p["embed"], post_text.as_deref(), 0);
     }
     b.page.next = match (b.page.reached_since, v["cursor"].as_str()) {
         (false, Some(cursor)) if !feed.is_empty() => {
@@ -356,13 +356,7 @@ const MAX_EMBED_DEPTH: u32 = 3;
 /// `external.thumb`), a quoted post's own embeds (`record#view`: `record`
 /// is a `viewRecord` with `embeds[]` and its text in `value.text`), and
 /// both at once (`recordWithMedia#view`: `media` and `record`).
-fn bluesky_embed(
-    b: &mut Builder,
-    post: &str,
-    embed: &Value,
-    post_text: &Option<String>,
-    depth: u32,
-) {
+fn bluesky_embed(b: &mut Builder, post: &str, embed: &Value, post_text: Option<&str>, depth: u32) {
     if depth > MAX_EMBED_DEPTH || !embed.is_object() {
         return;
     }
@@ -388,9 +382,9 @@ fn bluesky_embed(
     let record = &embed["record"];
     if record["embeds"].is_array() {
         // A viewRecord: the quoted post, with its own text.
-        let quoted_text = text(&record["value"]["text"]).or_else(|| post_text.clone());
+        let quoted_text = text(&record["value"]["text"]).or_else(|| post_text.map(str::to_string));
         for e in record["embeds"].as_array().into_iter().flatten() {
-            bluesky_embed(b, post, e, &quoted_text, depth + 1);
+            bluesky_embed(b, post, e, quoted_text.as_deref(), depth + 1);
         }
     } else if record["record"].is_object() {
         // recordWithMedia's `record` is a record#view around the viewRecord.
@@ -419,7 +413,12 @@ pub fn facebook(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Pos
         }
         for a in attachments {
             let alt = a["description"].as_str().map(str::to_string);
-            b.push(&post, a["media"]["image"]["src"].as_str(), alt, &post_text);
+            b.push(
+                &post,
+                a["media"]["image"]["src"].as_str(),
+                alt,
+                post_text.as_deref(),
+            );
         }
     }
     Ok(b.graph_page(&v, base))
@@ -448,7 +447,7 @@ pub fn instagram(body: &[u8], base: &Url, since: Option<NaiveDate>) -> Result<Po
                 _ => part["media_url"].as_str(),
             };
             let alt = part["alt_text"].as_str().map(str::to_string);
-            b.push(&post, picture, alt, &post_text);
+            b.push(&post, picture, alt, post_text.as_deref());
         }
     }
     Ok(b.graph_page(&v, base))
@@ -479,13 +478,11 @@ pub fn rate_limit_wait(headers: &[(String, String)], now: i64) -> Option<std::ti
     if exhausted("x-ratelimit-remaining") {
         let reset =
             get("x-ratelimit-reset").and_then(|r| DateTime::parse_from_rfc3339(r.trim()).ok());
-        return Some(reset.map_or(std::time::Duration::from_secs(300), |r| {
-            until(r.timestamp())
-        }));
+        return Some(reset.map_or(std::time::Duration::from_mins(5), |r| until(r.timestamp())));
     }
     if exhausted("ratelimit-remaining") {
         let reset = get("ratelimit-reset").and_then(|r| r.trim().parse::<i64>().ok());
-        return Some(reset.map_or(std::time::Duration::from_secs(300), until));
+        return Some(reset.map_or(std::time::Duration::from_mins(5), until));
     }
     for name in ["x-app-usage", "x-business-use-case-usage"] {
         let Some(v) = get(name).and_then(|v| serde_json::from_str::<Value>(v).ok()) else {
@@ -507,7 +504,7 @@ pub fn rate_limit_wait(headers: &[(String, String)], now: i64) -> Option<std::ti
         }
         if worst >= 95.0 {
             // Graph usage is a rolling hour.
-            return Some(std::time::Duration::from_secs(3600));
+            return Some(std::time::Duration::from_hours(1));
         }
     }
     None

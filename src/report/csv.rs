@@ -34,7 +34,10 @@ pub fn write(
     let mut out = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(w);
-    push_row(&mut out, HEADER.iter().map(|s| s.to_string()))?;
+    push_row(
+        &mut out,
+        HEADER.iter().map(std::string::ToString::to_string),
+    )?;
     while let Some(batch) = source.next_batch()? {
         for e in &batch {
             let gps = e
@@ -121,7 +124,7 @@ mod tests {
             let mut w = ::csv::WriterBuilder::new()
                 .terminator(::csv::Terminator::CRLF)
                 .from_writer(Vec::new());
-            push_row(&mut w, cells.iter().map(|c| c.to_string())).unwrap();
+            push_row(&mut w, cells.iter().map(std::string::ToString::to_string)).unwrap();
             String::from_utf8(w.into_inner().unwrap()).unwrap()
         };
         assert_eq!(

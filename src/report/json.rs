@@ -325,10 +325,10 @@ fn read_exposures(
         let seen_this_run = seen_set.contains(e.exposure_id.as_str());
         let rows = occ.remove(&e.exposure_id).unwrap_or_default();
         let before = shown_before.remove(&e.exposure_id).unwrap_or_default();
-        let image =
-            e.image.take().map(|i| *i).unwrap_or_else(|| {
-                ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten())
-            });
+        let image = e.image.take().map_or_else(
+            || ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten()),
+            |i| *i,
+        );
         out.push(exposure(e, rows, before, image, since, seen_this_run));
     }
     Ok(out)

@@ -68,7 +68,10 @@ impl History {
         run_id: i64,
         mut f: impl FnMut(&str),
     ) -> Result<(), StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut stmt = conn.prepare(
             "SELECT s.image_url
              FROM sightings s
@@ -83,7 +86,10 @@ impl History {
     }
 
     fn lookup(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Option<Previous> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let found = conn.prepare_cached(sql).and_then(|mut stmt| {
             stmt.query_row(args, |r| {
                 Ok(Previous {

@@ -92,15 +92,14 @@ impl Store {
                         ])?;
                     }
                     Record::Sighting(s, robots) => {
-                        let map_id = match map_ids.get(&Arc::as_ptr(robots)) {
-                            Some(id) => *id,
-                            None => {
-                                let json =
-                                    serde_json::to_string(&**robots).expect("verdicts serialise");
-                                let id: i64 = verdict_map.query_row(params![json], |r| r.get(0))?;
-                                map_ids.insert(Arc::as_ptr(robots), id);
-                                id
-                            }
+                        let map_id = if let Some(id) = map_ids.get(&Arc::as_ptr(robots)) {
+                            *id
+                        } else {
+                            let json =
+                                serde_json::to_string(&**robots).expect("verdicts serialise");
+                            let id: i64 = verdict_map.query_row(params![json], |r| r.get(0))?;
+                            map_ids.insert(Arc::as_ptr(robots), id);
+                            id
                         };
                         sighting.execute(params![
                             run_id,

@@ -341,7 +341,7 @@ pub struct Store {
 /// purge) waits for another process's write. An audit holds the database
 /// while it groups, scores and closes its run: 2.5 s at 20,000 pages,
 /// about 18 s at 100,000 (docs/performance.md); an audit itself waits 5 s.
-pub const EDIT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+pub const EDIT_WAIT: std::time::Duration = std::time::Duration::from_mins(2);
 
 /// SQLite's busy handler for [`Store::open_for_edit`]: says once why the
 /// command waits, then retries every 50 ms until [`EDIT_WAIT`].
@@ -450,7 +450,7 @@ impl Store {
             let args: Vec<String> = run_id
                 .map(|r| r.to_string())
                 .into_iter()
-                .chain(ids.iter().map(|s| s.to_string()))
+                .chain(ids.iter().map(std::string::ToString::to_string))
                 .collect();
             out.extend(read(&mut stmt, rusqlite::params_from_iter(args))?);
         }

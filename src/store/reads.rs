@@ -21,7 +21,8 @@ impl Store {
                 Ok(rows.collect::<Result<_, _>>()?)
             },
         )?;
-        let mut runs: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+        let mut runs: std::collections::BTreeMap<i64, Vec<&str>> =
+            std::collections::BTreeMap::new();
         for (id, r) in &last_seen {
             runs.entry(*r).or_default().push(id);
         }

@@ -173,7 +173,7 @@ fn verdicts_stored_with_each_sighting_move_to_shared_maps() {
             .unwrap()
             .into_iter()
             .find(|o| o.page_url == page)
-            .map(|o| o.robots.get("CCBot").cloned())
+            .map(|o| o.robots.get("CCBot").copied())
     };
     assert_eq!(ccbot("https://s/6"), Some(Some(Verdict::Allowed)));
 }
@@ -226,7 +226,12 @@ fn a_change_by_hand_waits_for_an_audit_closing_its_run() {
     let started = std::time::Instant::now();
     let mut store = Store::open_for_edit(&path).unwrap();
     store.purge(1, "2026-11-30T00:00:00Z").unwrap();
-    assert!(started.elapsed() >= writing - std::time::Duration::from_millis(500));
+    assert!(
+        started.elapsed()
+            >= writing
+                .checked_sub(std::time::Duration::from_millis(500))
+                .unwrap()
+    );
     release.join().unwrap();
     // A plain open still gives up after five seconds.
     let holder = Connection::open(&path).unwrap();

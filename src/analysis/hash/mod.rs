@@ -419,7 +419,8 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
         .map_err(|()| AnalysisError::Decode("libwebp: version mismatch".into()))?;
     // SAFETY: libwebp reads `bytes` only within its length and writes only
     // into `config`, which WebPDecoderConfig::new initialised.
-    let status = unsafe { webp::WebPGetFeatures(bytes.as_ptr(), bytes.len(), &mut config.input) };
+    let status =
+        unsafe { webp::WebPGetFeatures(bytes.as_ptr(), bytes.len(), &raw mut config.input) };
     if status != webp::VP8StatusCode::VP8_STATUS_OK {
         return Err(failed(status));
     }
@@ -456,7 +457,7 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
     };
     // SAFETY: as above; on success libwebp owns the output planes until
     // WebPFreeDecBuffer, and each holds `height` rows of `stride` bytes.
-    let status = unsafe { webp::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
+    let status = unsafe { webp::WebPDecode(bytes.as_ptr(), bytes.len(), &raw mut config) };
     // SAFETY (reading the union): the colourspace asked for is YUV(A).
     let planes = unsafe { config.output.u.YUVA };
     let (ow, oh) = (
@@ -491,7 +492,7 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
             .ok_or_else(|| AnalysisError::Decode("libwebp: bad output".into()))
     };
     // SAFETY: frees only what WebPDecode allocated (nothing if it failed).
-    unsafe { webp::WebPFreeDecBuffer(&mut config.output) };
+    unsafe { webp::WebPFreeDecBuffer(&raw mut config.output) };
     Ok((grey?, w, h))
 }
 
@@ -523,10 +524,10 @@ fn decode_png(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32),
         match colour {
             png::ColorType::Grayscale => grey.extend_from_slice(data),
             png::ColorType::GrayscaleAlpha => {
-                grey.extend(data.chunks_exact(2).map(|p| over_white(p[0], p[1])))
+                grey.extend(data.chunks_exact(2).map(|p| over_white(p[0], p[1])));
             }
             png::ColorType::Rgb => {
-                grey.extend(data.chunks_exact(3).map(|p| rgb_luma(p[0], p[1], p[2])))
+                grey.extend(data.chunks_exact(3).map(|p| rgb_luma(p[0], p[1], p[2])));
             }
             png::ColorType::Rgba => grey.extend(data.chunks_exact(4).map(|p| {
                 let white = |c: u8| over_white(c, p[3]);

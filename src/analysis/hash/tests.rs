@@ -124,7 +124,7 @@ fn encode_lossy_webp(img: &DynamicImage) -> Vec<u8> {
     // SAFETY: the RGB buffer holds h rows of 3w bytes; libwebp allocates
     // `out`, freed below after the copy.
     unsafe {
-        let n = libwebp_sys::WebPEncodeRGB(rgb.as_ptr(), w, h, w * 3, 80.0, &mut out);
+        let n = libwebp_sys::WebPEncodeRGB(rgb.as_ptr(), w, h, w * 3, 80.0, &raw mut out);
         assert!(n > 0, "libwebp could not encode");
         let bytes = std::slice::from_raw_parts(out, n).to_vec();
         libwebp_sys::WebPFree(out.cast());

@@ -279,7 +279,7 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
             "og:description" | "twitter:description" | "description"
                 if og_ctx.nearby_text.is_none() =>
             {
-                og_ctx.nearby_text = Some(truncate_chars(&clean_text(content), NEARBY_CHARS))
+                og_ctx.nearby_text = Some(truncate_chars(&clean_text(content), NEARBY_CHARS));
             }
             "robots" | "googlebot" | "bingbot" => out.robots_meta.extend(
                 content
@@ -288,7 +288,7 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
                     .filter(|d| !d.is_empty()),
             ),
             "generator" if content.to_ascii_lowercase().contains("wordpress") => {
-                out.wordpress = true
+                out.wordpress = true;
             }
             _ => {}
         }
@@ -430,7 +430,7 @@ fn json_ld_images(
                         }
                     }
                     Value::Object(_) | Value::Array(_) => {
-                        json_ld_images(child, &here, depth + 1, out)
+                        json_ld_images(child, &here, depth + 1, out);
                     }
                     _ => {}
                 }
@@ -599,7 +599,6 @@ fn tag_end(b: &[u8]) -> Option<usize> {
     for (i, &c) in b.iter().enumerate() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(c),
             (None, b'>') => return Some(i),
             _ => {}
