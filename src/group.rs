@@ -60,7 +60,7 @@ impl BkTree {
         loop {
             let d = (self.nodes[cur].hash ^ hash).count_ones();
             if let Some(&(_, next)) = self.nodes[cur].children.iter().find(|(cd, _)| *cd == d) {
-                cur = next
+                cur = next;
             } else {
                 self.nodes[cur].children.push((d, new));
                 return;

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::vocab::{
-    Change, ChangeKind, DetailKind, FindingKind, FoundVia, Reason, Risk, Role, RunStatus, Verdict,
-    Where,
+    ActionKind, Change, ChangeKind, DetailKind, FindingKind, FoundVia, Reason, Risk, Role,
+    RunStatus, Verdict, Where,
 };
 
 /// The text a scraper collects with a picture.

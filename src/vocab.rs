@@ -248,6 +248,28 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What to do to lower an exposure's risk: the report's `actions[].kind`.
+    ActionKind ("action") {
+        /// Delete a copy the school must not publish (withdrawn, or no page
+        /// links it but it is still served).
+        DeleteCopy = "delete_copy" => "delete the copy",
+        /// Remove the location or people tags from the file.
+        StripMetadata = "strip_metadata" => "strip the file's metadata",
+        /// Remove or shorten a name or detail in the alt text, caption,
+        /// title or text of a page.
+        EditText = "edit_text" => "edit the text",
+        /// Upload the picture again under a name that is not a person's.
+        RenameFile = "rename_file" => "rename the file",
+        /// Turn off the open directory listing that shows the copy.
+        CloseListing = "close_listing" => "close the directory listing",
+        /// Delete the post, or ask the platform to remove it.
+        RemovePost = "remove_post" => "remove the post",
+        /// Publish a smaller copy instead of the large original.
+        ReplaceSmaller = "replace_smaller" => "replace with a smaller copy",
+    }
+}
+
+vocabulary! {
     /// How a run ended: the report's `run.status`.
     RunStatus ("run status") {
         Running = "running" => "running",
@@ -294,6 +316,7 @@ mod tests {
         check(Verdict::ALL, Verdict::as_str, Verdict::parse);
         check(RunStatus::ALL, RunStatus::as_str, RunStatus::parse);
         check(Risk::ALL, Risk::as_str, Risk::parse);
+        check(ActionKind::ALL, ActionKind::as_str, ActionKind::parse);
     }
 
     #[test]

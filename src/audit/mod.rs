@@ -194,6 +194,7 @@ pub async fn run_until(
         None => crate::store::LastSeen::default(),
     };
     let run_id = store.begin_run(&now())?;
+    store.set_run_policy(run_id, config.risk.max_published_side)?;
     let history = match crate::store::History::open(&config.storage.database, run_id) {
         Ok(h) => h,
         Err(e) => {

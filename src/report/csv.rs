@@ -23,6 +23,7 @@ const HEADER: &[&str] = &[
     "details",
     "what_changed",
     "page_read_this_run",
+    "actions",
 ];
 
 /// Writes the report as CSV (RFC 4180), its exposures read from `source`
@@ -50,6 +51,12 @@ pub fn write(
                 .details
                 .iter()
                 .map(|d| format!("{}: {}", d.kind, d.text))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let actions = e
+                .actions
+                .iter()
+                .map(|a| format!("{} ({})", a.what, a.place))
                 .collect::<Vec<_>>()
                 .join("; ");
             let changed = e
@@ -83,6 +90,7 @@ pub fn write(
                         details.clone(),
                         changed.clone(),
                         if o.seen_this_run { "yes" } else { "no" }.to_string(),
+                        actions.clone(),
                     ]
                     .into_iter(),
                 )?;

@@ -13,18 +13,39 @@ use super::WriteError;
 use crate::model::{Change, Risk, RunStatus, Verdict};
 use crate::store::{Store, StoreError};
 
-/// The report's Content-Security-Policy: no script at all, no request to
-/// anywhere (a report opened from a mail or a share must not call out, nor
-/// be turned into a page that does by text from the site), its one style
-/// sheet by hash and embedded thumbnails as `data:` pictures only.
-fn content_security_policy() -> String {
+/// The report's Content-Security-Policy: no script at all, its one style
+/// sheet by hash, and pictures only from where they are published (the
+/// origins of the pictures the runs saw) or, with `report.thumbnails`,
+/// only embedded as `data:`. Text from the site cannot turn the report
+/// into a page that runs code or calls anywhere else.
+fn content_security_policy(img_src: &str) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
     let style = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
     format!(
-        "default-src 'none'; style-src 'sha256-{style}'; img-src data:; \
+        "default-src 'none'; style-src 'sha256-{style}'; img-src {img_src}; \
          base-uri 'none'; form-action 'none'"
     )
+}
+
+/// The `img-src` of the policy: embedded thumbnails, or the pictures'
+/// origins (none at all when there are none).
+fn img_sources(r: &Head, embedded: bool) -> String {
+    if embedded {
+        return "data:".into();
+    }
+    let origins: Vec<&str> = r
+        .picture_origins
+        .iter()
+        .map(String::as_str)
+        // A source expression is a plain origin: nothing that could end it.
+        .filter(|o| !o.contains([' ', ';', ',', '\'']))
+        .collect();
+    if origins.is_empty() {
+        "'none'".into()
+    } else {
+        origins.join(" ")
+    }
 }
 
 /// Text taken from the audited site or its files: escaped by maud, with
@@ -65,6 +86,8 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px sol
 .badge{display:inline-block;padding:0 .5rem;border-radius:4px;color:#fff;font-weight:600}.badge.high{background:#a4000f}.badge.medium{background:#b86e00}.badge.low{background:#3c7d3c}
 .exp{border:1px solid #ccc;border-radius:6px;padding:.8rem 1rem;margin:1rem 0;break-inside:avoid}
 .thumb{float:right;max-width:96px;max-height:96px;margin:0 0 .5rem 1rem;border-radius:4px}
+.pic{float:right;max-width:160px;max-height:160px;margin:0 0 .5rem 1rem;border-radius:4px;background:#eee;font-size:.75rem;color:#555;object-fit:contain}
+.page{break-inside:avoid;border-top:1px solid #ddd}.page h3{font-size:1rem;margin:.6rem 0 .2rem}ol.actions,ol.top{margin:.2rem 0 .6rem 1.2rem;padding:0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-top:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top;word-break:break-all}
 .small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp{page-break-inside:avoid}body{margin:0}}";
 
@@ -90,7 +113,7 @@ pub fn write(
         head {
             meta charset="utf-8";
             meta name="robots" content="noindex, nofollow, noai, noimageai";
-            meta http-equiv="Content-Security-Policy" content=(content_security_policy());
+            meta http-equiv="Content-Security-Policy" content=(content_security_policy(&img_sources(r, thumbnails.is_some())));
             title { "exposure-audit report, run " (r.run.id) }
             style { (PreEscaped(STYLE)) }
         }
@@ -112,6 +135,10 @@ pub fn write(
         }
         h2 { "Summary" }
         div.cards {
+            div.card.high {
+                b { (r.summary.named_or_identifiable) }
+                "pictures show a named or identifiable child"
+            }
             // Cards count what is public now; resolved pictures have their own card.
             div.card { b { (r.open_by_risk.values().sum::<usize>()) } "pictures exposed now" }
             @for risk in [Risk::High, Risk::Medium, Risk::Low] {
@@ -129,35 +156,62 @@ pub fn write(
                 div.card.medium { b { (r.summary.unseen) } "not looked at this run (pages failed)" }
             }
         }
+    }
+    .render_to(&mut h);
+    // The riskiest exposures come first: the first batch gives the top
+    // actions for the first screen.
+    let mut batch = source.next_batch()?;
+    let top: Vec<(&str, &super::actions::Action)> = batch
+        .iter()
+        .flatten()
+        .filter(|e| e.change != Change::Resolved)
+        .filter_map(|e| e.actions.first().map(|a| (e.id.as_str(), a)))
+        .take(TOP_ACTIONS)
+        .collect();
+    html! {
+        @if !top.is_empty() {
+            h2 { "Start here" }
+            ol.top {
+                @for (id, a) in &top {
+                    li { (Site(&a.what)) " " (link(&a.place)) " " a.small href={ "#" (id) } { "(the picture)" } }
+                }
+            }
+        }
+        nav.small { "Go to: " a href="#exposures" { "pictures" } " · " a href="#pages" { "page by page" } " · " a href="#findings" { "site findings" } " · " a href="#unseen" { "what this run could not see" } }
         @if r.trend.len() > 1 {
             h2 { "Trend" }
             (trend_svg(&r.trend))
         }
-        h2 { "Exposed pictures, riskiest first" }
+        h2 #exposures { "Exposed pictures, riskiest first" }
         @if r.summary.exposures == 0 {
             p { "No pictures were found." }
         }
     }
     .render_to(&mut h);
+    drop(top);
     let mut any_thumbnail = false;
-    while let Some(mut batch) = source.next_batch()? {
-        for e in &mut batch {
+    let mut pages = Pages::default();
+    while let Some(mut exposures) = batch.take() {
+        for e in &mut exposures {
             if let Some(store) = thumbnails {
                 add_thumbnail(e, store)?;
             }
             any_thumbnail |= e.thumbnail.is_some();
-            exposure(e).render_to(&mut h);
+            exposure(e, thumbnails.is_some()).render_to(&mut h);
+            pages.add(e);
         }
         out.write_all(h.as_bytes())?;
         h.clear();
+        batch = source.next_batch()?;
     }
+    pages.render().render_to(&mut h);
     let pictures = if any_thumbnail {
         "Pictures are shown only as small blurred thumbnails (report.thumbnails = true)."
     } else {
         "Pictures are deliberately not included."
     };
     html! {
-        h2 { "Site findings" }
+        h2 #findings { "Site findings" }
         @if r.site_findings.is_empty() {
             p { "None." }
         } @else {
@@ -180,7 +234,7 @@ pub fn write(
                 }
             }
         }
-        h2 { "What this run could not see" }
+        h2 #unseen { "What this run could not see" }
         @if r.summary.unseen > 0 {
             p { (r.summary.unseen) " picture(s) were not looked at because the pages they were on could not be fetched. They are kept as they were last seen and are not counted as removed." }
         }
@@ -217,14 +271,26 @@ pub fn add_thumbnail(e: &mut Exposure, store: &Store) -> Result<(), StoreError> 
     Ok(())
 }
 
-fn exposure(e: &Exposure) -> Markup {
+/// One exposure: what it is, why it matters, what to do, where it is.
+/// With `embedded`, its picture is the stored blurred thumbnail; otherwise
+/// its largest copy from its public address, loaded lazily without a
+/// referrer (opened offline, the alt text stands in).
+fn exposure(e: &Exposure, embedded: bool) -> Markup {
     let faces = e
         .image
         .faces
         .map_or("not analysed".to_string(), |f| f.to_string());
     let copies = e.occurrences.len();
     html! {
-        div.exp {
+        div.exp id=(Site(&e.id)) {
+            @if let Some(uri) = &e.thumbnail {
+                img.thumb src=(uri) alt="blurred thumbnail";
+            } @else if let (false, Some(p)) = (embedded, &e.published) {
+                @let (w, h) = fit(p.width, p.height, PICTURE_BOX);
+                img.pic src=(Site(&p.url)) width=(w) height=(h) loading="lazy"
+                    referrerpolicy="no-referrer"
+                    alt={ "The picture as published at " (Site(&p.url)) " (loads from the school's site)" };
+            }
             p {
                 span class={ "badge " (e.risk) } { (e.risk) } " " b { "score " (e.score) } ", " (e.change)
                 @if let Some(s) = &e.first_seen_at { ", first seen " (Site(s)) }
@@ -253,8 +319,13 @@ fn exposure(e: &Exposure) -> Markup {
                     "."
                 }
             }
-            @if let Some(uri) = &e.thumbnail {
-                img.thumb src=(uri) alt="blurred thumbnail";
+            @if !e.actions.is_empty() {
+                p { b { "What to do:" } }
+                ol.actions {
+                    @for a in &e.actions {
+                        li { (Site(&a.what)) " " span.small { (a.kind.label()) ": " (link(&a.place)) } }
+                    }
+                }
             }
             p.small {
                 (e.image.width) " x " (e.image.height) " pixels, faces: " (faces)
@@ -266,9 +337,9 @@ fn exposure(e: &Exposure) -> Markup {
                     tr { th { "detail" } th { "text" } th { "found in" } th { "page" } }
                     @for d in &e.details {
                         tr {
-                            td { (d.kind.as_str().replace('_', " ")) }
+                            td { (d.kind.label()) }
                             td { (Site(&d.text)) @if let Some(role) = d.role { " (" (role) ")" } }
-                            td { (d.location) }
+                            td { (d.location.label()) }
                             td { (link(&d.page_url)) }
                         }
                     }
@@ -331,6 +402,106 @@ fn ai_allowed(robots: &crate::model::RobotsVerdicts) -> String {
     }
 }
 
+/// Actions on the first screen.
+const TOP_ACTIONS: usize = 5;
+/// The longest side, in CSS pixels, of a picture shown in the report.
+const PICTURE_BOX: u32 = 160;
+
+/// `width` x `height` scaled to fit a `side` box, never enlarged.
+fn fit(width: u32, height: u32, side: u32) -> (u32, u32) {
+    let long = width.max(height).max(1);
+    if long <= side {
+        return (width.max(1), height.max(1));
+    }
+    let scale = |x: u32| ((u64::from(x) * u64::from(side)) / u64::from(long)).max(1) as u32;
+    (scale(width), scale(height))
+}
+
+/// The page-by-page work list, gathered while the exposures are written:
+/// for each page (or document, or post) the exposures on it, worst first,
+/// and the actions that are done there. Holds a line per copy's page, not
+/// the exposures.
+#[derive(Default)]
+struct Pages {
+    pages: std::collections::HashMap<String, PageItems>,
+}
+
+#[derive(Default)]
+struct PageItems {
+    worst: u32,
+    /// (exposure id, risk, score, actions to do on this page)
+    items: Vec<(String, Risk, u32, Vec<String>)>,
+}
+
+impl Pages {
+    fn add(&mut self, e: &Exposure) {
+        if e.change == Change::Resolved {
+            return;
+        }
+        let mut on: Vec<&str> = e.occurrences.iter().map(|o| o.page_url.as_str()).collect();
+        on.sort_unstable();
+        on.dedup();
+        for page in on {
+            let here: Vec<&str> = e
+                .occurrences
+                .iter()
+                .filter(|o| o.page_url == page)
+                .map(|o| o.image_url.as_str())
+                .collect();
+            let actions = e
+                .actions
+                .iter()
+                .filter(|a| a.place == page || here.contains(&a.place.as_str()))
+                .map(|a| {
+                    if a.place == page {
+                        a.what.clone()
+                    } else {
+                        format!("{} ({})", a.what, a.place)
+                    }
+                })
+                .collect();
+            let entry = self.pages.entry(page.to_string()).or_default();
+            entry.worst = entry.worst.max(e.score);
+            entry.items.push((e.id.clone(), e.risk, e.score, actions));
+        }
+    }
+
+    fn render(self) -> Markup {
+        let mut pages: Vec<(String, PageItems)> = self.pages.into_iter().collect();
+        // Worst first; of pages with the same worst picture, the one with
+        // more to change there.
+        let todo = |p: &PageItems| p.items.iter().map(|i| i.3.len()).sum::<usize>();
+        pages.sort_by(|(a, x), (b, y)| {
+            (y.worst, todo(y))
+                .cmp(&(x.worst, todo(x)))
+                .then_with(|| a.cmp(b))
+        });
+        html! {
+            h2 #pages { "Page by page" }
+            p.small { "Each page, document or post with the pictures on it, worst first, and what to change there: the work list for whoever edits the site." }
+            @if pages.is_empty() {
+                p { "No page shows a picture that is still public." }
+            }
+            @for (page, items) in &pages {
+                div.page {
+                    h3 { (link(page)) }
+                    ul {
+                        @for (id, risk, score, actions) in &items.items {
+                            li {
+                                span class={ "badge " (risk) } { (risk) } " "
+                                a href={ "#" (Site(id)) } { (Site(id)) } " (score " (score) ")"
+                                @if !actions.is_empty() {
+                                    ul.actions { @for a in actions { li { (Site(a)) } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Stacked bars of open exposures by risk, one per run.
 fn trend_svg(points: &[TrendPoint]) -> PreEscaped<String> {
     use std::fmt::Write as _;
@@ -342,7 +513,7 @@ fn trend_svg(points: &[TrendPoint]) -> PreEscaped<String> {
         .unwrap_or(1)
         .max(1) as f64;
     let bar = (w - 2.0 * pad) / points.len() as f64;
-    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"open exposures by risk over the last runs\">", hgt + 30.0);
+    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" role=\"img\" aria-label=\"open exposures by risk over the last runs\">", hgt + 46.0);
     for (i, p) in points.iter().enumerate() {
         let x = pad + i as f64 * bar + bar * 0.15;
         let mut y = hgt;
@@ -355,15 +526,25 @@ fn trend_svg(points: &[TrendPoint]) -> PreEscaped<String> {
             y -= hh;
             let _ = write!(s, "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{hh:.1}\" fill=\"{colour}\"><title>run {}: {n}</title></rect>", bar * 0.7, p.run_id);
         }
+        // The run's date, as the store wrote it (RFC 3339): digits and dashes.
+        let date: String = p
+            .started_at
+            .chars()
+            .take(10)
+            .filter(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\
+             <text x=\"{:.1}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\">{date}</text>",
             x + bar * 0.35,
             hgt + 14.0,
-            p.run_id
+            p.run_id,
+            x + bar * 0.35,
+            hgt + 26.0,
         );
     }
-    let _ = write!(s, "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">run (bars: high, medium, low; tallest {max})</text></svg>", hgt + 28.0);
+    let _ = write!(s, "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">run and date (bars: high, medium, low; tallest {max})</text></svg>", hgt + 42.0);
     // Numbers only: nothing from the site is in the chart.
     PreEscaped(s)
 }

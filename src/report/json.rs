@@ -93,6 +93,9 @@ pub struct Summary {
     /// Exposures this run could not look at (their pages failed or were
     /// skipped): carried as they were, never resolved (added field).
     pub unseen: usize,
+    /// Open exposures that show a named or identifiable child: a child's
+    /// name next to it, or a face large enough to recognise (added field).
+    pub named_or_identifiable: u64,
 }
 
 impl Summary {
@@ -116,6 +119,7 @@ impl Summary {
             by_risk,
             by_change,
             unseen,
+            named_or_identifiable: 0,
         }
     }
 }
@@ -129,6 +133,8 @@ pub struct Exposure {
     pub change: Change,
     /// Why it is `changed` (CONTRACT.md); empty for the other changes.
     pub change_reasons: Vec<crate::model::ChangeReason>,
+    /// What to do to lower its risk, most effective first (CONTRACT.md).
+    pub actions: Vec<super::actions::Action>,
     /// False when this run did not see the picture: resolved, or not looked
     /// at because its pages failed (then its occurrences are where it was
     /// last seen) (added field).
@@ -142,6 +148,18 @@ pub struct Exposure {
     /// reports with thumbnails switched on (never in JSON or CSV).
     #[serde(skip)]
     pub thumbnail: Option<String>,
+    /// Its largest copy on the school's own site, for the HTML report to
+    /// show from its public address (never in JSON or CSV).
+    #[serde(skip)]
+    pub published: Option<Published>,
+}
+
+/// A copy of a picture at its public address, with its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// An exposure's picture: the largest copy's hash and size, the most
@@ -203,6 +221,9 @@ pub struct Head {
     pub trend: Vec<TrendPoint>,
     /// Exposures still public (not resolved) by risk, for the HTML cards.
     pub open_by_risk: BTreeMap<&'static str, usize>,
+    /// Where the HTML report may load pictures from: the origins of the
+    /// pictures of this run and the one it is compared with.
+    pub picture_origins: Vec<String>,
 }
 
 /// Where a report's exposures come from, riskiest first, a batch at a time.
@@ -320,6 +341,30 @@ fn read_exposures(
             .collect();
         copies.insert(id.to_string(), found);
     }
+    // What each copy is (size, metadata), for the actions and the picture
+    // the HTML report shows.
+    let mut all_shas: Vec<&str> = occ
+        .values()
+        .chain(shown_before.values())
+        .flatten()
+        .map(|o| o.sha256.as_str())
+        .collect();
+    all_shas.sort_unstable();
+    all_shas.dedup();
+    let copy_info: HashMap<String, super::actions::Copy> = store
+        .pictures_of(&all_shas)?
+        .into_iter()
+        .map(|p| {
+            let c = super::actions::Copy {
+                width: p.width,
+                height: p.height,
+                gps: p.metadata.gps.is_some(),
+                people: !p.metadata.people.is_empty(),
+            };
+            (p.sha256, c)
+        })
+        .collect();
+    let max_side = store.run_max_published_side(run)?;
     let mut out = Vec::with_capacity(ids.len());
     for (mut e, since) in assessed {
         let seen_this_run = seen_set.contains(e.exposure_id.as_str());
@@ -329,9 +374,36 @@ fn read_exposures(
             || ExposureImage::of(copies.get(&e.exposure_id).into_iter().flatten()),
             |i| *i,
         );
-        out.push(exposure(e, rows, before, image, since, seen_this_run));
+        let mut x = exposure(e, rows, before, image, since, seen_this_run);
+        x.actions = super::actions::for_exposure(&x, &copy_info, max_side);
+        x.published = largest_published(&x, &copy_info);
+        out.push(x);
     }
     Ok(out)
+}
+
+/// The largest copy on the school's own site (not a platform's CDN) at an
+/// http(s) address: what the HTML report shows.
+fn largest_published(
+    e: &Exposure,
+    copies: &HashMap<String, super::actions::Copy>,
+) -> Option<Published> {
+    e.occurrences
+        .iter()
+        .filter(|o| o.found_via != crate::model::FoundVia::Api.as_str())
+        .filter(|o| o.image_url.starts_with("https://") || o.image_url.starts_with("http://"))
+        .filter_map(|o| copies.get(&o.sha256).map(|c| (c, o)))
+        .max_by_key(|(c, o)| {
+            (
+                u64::from(c.width) * u64::from(c.height),
+                std::cmp::Reverse(o.image_url.clone()),
+            )
+        })
+        .map(|(c, o)| Published {
+            url: o.image_url.clone(),
+            width: c.width,
+            height: c.height,
+        })
 }
 
 /// Opens the report of `run`: its head, and its exposures to read in turn.
@@ -362,7 +434,9 @@ fn head(
     counted: impl Iterator<Item = (Risk, Change, bool)> + Clone,
 ) -> Result<Head, StoreError> {
     let previous = store.previous_reportable_run(run.id)?;
-    let summary = Summary::count(counted.clone());
+    let mut summary = Summary::count(counted.clone());
+    summary.named_or_identifiable = store.named_or_identifiable(run.id)?;
+    let runs: Vec<i64> = std::iter::once(run.id).chain(previous).collect();
     let open_by_risk = open_by_risk(counted.map(|(risk, change, _)| (risk, change)));
     Ok(Head {
         generated_at: generated_at.to_string(),
@@ -395,6 +469,7 @@ fn head(
             })
             .collect(),
         open_by_risk,
+        picture_origins: store.picture_origins(&runs)?.into_iter().collect(),
     })
 }
 
@@ -561,6 +636,8 @@ fn exposure(
             .collect(),
         details: e.details,
         thumbnail: None,
+        actions: Vec::new(),
+        published: None,
     }
 }
 

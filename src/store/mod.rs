@@ -85,6 +85,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0009_verdict_maps.sql")),
         M::up(include_str!("../../migrations/0010_change_reasons.sql")),
         M::up(include_str!("../../migrations/0011_pages_by_address.sql")),
+        M::up(include_str!("../../migrations/0012_run_policy.sql")),
     ])
 }
 

@@ -301,3 +301,43 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+impl Store {
+    /// How many of a run's open exposures show a named or identifiable
+    /// child: a child's name next to it, or a face large enough to
+    /// recognise.
+    pub fn named_or_identifiable(&self, run_id: i64) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM run_exposures WHERE run_id = ?1 AND change != 'resolved'
+               AND (reasons LIKE '%\"full_name_nearby\"%' OR reasons LIKE '%\"first_name_nearby\"%'
+                    OR reasons LIKE '%\"identifiable_face\"%')",
+            params![run_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// The origins (scheme, host, port) of the picture addresses that runs
+    /// saw on the school's own sources (not a platform's API): where the
+    /// HTML report may load a picture from.
+    pub fn picture_origins(
+        &self,
+        run_ids: &[i64],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT image_url FROM sightings WHERE run_id = ?1 AND found_via != 'api'",
+        )?;
+        let mut out = std::collections::BTreeSet::new();
+        for run in run_ids {
+            each_row(&mut stmt, params![run], |r| {
+                if let Ok(u) = url::Url::parse(text(r, 0)?) {
+                    if matches!(u.scheme(), "http" | "https") {
+                        out.insert(u.origin().ascii_serialization());
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+}

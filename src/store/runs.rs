@@ -19,6 +19,30 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Records the policy a run is scored with that its report needs.
+    pub fn set_run_policy(&self, run_id: i64, max_published_side: u32) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE runs SET max_published_side = ?2 WHERE id = ?1",
+            params![run_id, max_published_side],
+        )?;
+        Ok(())
+    }
+
+    /// `risk.max_published_side` as run `run_id` was scored with it; the
+    /// default for runs from before it was recorded.
+    pub fn run_max_published_side(&self, run_id: i64) -> Result<u32, StoreError> {
+        let side: Option<u32> = self
+            .conn
+            .query_row(
+                "SELECT max_published_side FROM runs WHERE id = ?1",
+                params![run_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(side.unwrap_or(crate::risk::MAX_PUBLISHED_SIDE))
+    }
+
     pub fn finish_run(
         &self,
         run_id: i64,

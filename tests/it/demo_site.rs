@@ -185,8 +185,17 @@ async fn demo_site_every_route_grouped_and_conditional_rerun() {
     // The HTML report a DPO opens: self-contained, escaped, riskiest first.
     let html = exposure_audit::cli::render_report(&db, "latest", exposure_audit::cli::Format::Html)
         .unwrap();
+    assert!(html.starts_with("<!doctype html>") && !html.contains("<script"));
+    // Pictures only from their public address on the site, none embedded.
+    let dom = scraper::Html::parse_document(&html);
+    let imgs: Vec<String> = dom
+        .select(&scraper::Selector::parse("img").unwrap())
+        .map(|i| i.value().attr("src").unwrap_or_default().to_string())
+        .collect();
+    assert!(!imgs.is_empty());
     assert!(
-        html.starts_with("<!doctype html>") && !html.contains("<script") && !html.contains("<img")
+        imgs.iter().all(|src| src.starts_with(&server.url())),
+        "{imgs:?}"
     );
     let high = html.find("badge high").unwrap();
     let low = html.find("badge low").unwrap();

@@ -224,3 +224,186 @@ async fn the_html_report_renders_and_prints_in_a_real_browser() {
         pdf.len()
     );
 }
+
+/// Issue 22: the report a DPO reads, by default (no embedded thumbnails),
+/// of a site of several pages. Each picture is shown from its public
+/// address, lazily and with no referrer, and the policy lets the browser
+/// load it from the school's site and from nowhere else; each exposure
+/// says what to do; the page-by-page list names each page with its
+/// pictures, worst first; the first screen counts named or identifiable
+/// children and gives the top actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("EXPOSURE_AUDIT_REQUIRE_BROWSER").is_none(),
+            "chromium is required (EXPOSURE_AUDIT_REQUIRE_BROWSER is set) but not installed"
+        );
+        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let home = r#"<html><head><title>Riverside Primary</title></head><body>
+        <a href="/news/sports-day/">Sports day</a> <a href="/about/">About</a>
+        <img src="/uploads/hall.jpg" alt="The school hall"></body></html>"#;
+    let news = r#"<html><head><title>Sports day</title></head><body>
+        <figure><img src="/uploads/relay-300x200.jpg" srcset="/uploads/relay.jpg 1000w" alt="Relay race">
+        <figcaption>Poppy Clarke and Tom Hill (Year 3) won the relay.</figcaption></figure></body></html>"#;
+    let about = r#"<html><head><title>About us</title></head><body>
+        <img src="/uploads/relay-300x200.jpg" alt="Our sports day"></body></html>"#;
+    let site = Site::start(vec![
+        ("/", html(home)),
+        ("/news/sports-day/", html(news)),
+        ("/about/", html(about)),
+        (
+            "/uploads/hall.jpg",
+            jpeg(resized_jpeg("coffee.png", 400, 85)),
+        ),
+        (
+            "/uploads/relay.jpg",
+            jpeg(resized_jpeg("grace_hopper.jpg", 1000, 85)),
+        ),
+        (
+            "/uploads/relay-300x200.jpg",
+            jpeg(resized_jpeg("grace_hopper.jpg", 300, 85)),
+        ),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(&db, &site.url("/"), ""));
+    let run = audit(&cfg).await;
+    let relay = exposure_with(&run.report, "/uploads/relay.jpg");
+    let actions = relay["actions"].as_array().unwrap();
+    assert!(
+        actions.iter().any(|a| a["kind"] == "edit_text"
+            && a["where"] == site.url("/news/sports-day/")
+            && a["what"].as_str().unwrap().contains("Poppy Clarke")),
+        "{actions:?}"
+    );
+
+    let page = dir.path().join("report.html");
+    report_to_file(
+        &db,
+        &run.summary.run_id.to_string(),
+        None,
+        (Format::Html, false),
+        &page,
+    )
+    .unwrap();
+    let url = format!("file://{}", page.display());
+    let profile = dir.path().join("profile");
+    let asked_before = site.request_count("/uploads/relay.jpg");
+    let out = headless(
+        &browser,
+        &profile,
+        &[
+            "--virtual-time-budget=5000".into(),
+            "--dump-dom".into(),
+            url.clone(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = Html::parse_document(&String::from_utf8_lossy(&out.stdout));
+
+    // The picture, from its public address: the largest copy.
+    let pics: Vec<_> = dom
+        .select(&Selector::parse("div.exp img.pic").unwrap())
+        .map(|i| i.value().clone())
+        .collect();
+    assert_eq!(pics.len(), 2, "one picture per exposure");
+    assert!(pics
+        .iter()
+        .any(|i| i.attr("src") == Some(&*site.url("/uploads/relay.jpg"))));
+    for i in &pics {
+        assert_eq!(i.attr("loading"), Some("lazy"));
+        assert_eq!(i.attr("referrerpolicy"), Some("no-referrer"));
+        assert!(i
+            .attr("alt")
+            .unwrap()
+            .starts_with("The picture as published at"));
+        let side = |a| i.attr(a).unwrap().parse::<u32>().unwrap();
+        assert!(side("width") <= 160 && side("height") <= 160, "{i:?}");
+    }
+    // The browser fetched it from the school's site, with no referrer.
+    let asks = site.headers_of("/uploads/relay.jpg");
+    assert!(asks.len() > asked_before, "the report showed the picture");
+    assert!(
+        asks[asked_before..]
+            .iter()
+            .all(|h| !h.contains_key("referer")),
+        "no referrer"
+    );
+    assert_eq!(count(&dom, "img[src^='data:']"), 0, "nothing embedded");
+
+    // What to do, on each exposure with something to do.
+    assert!(count(&dom, "div.exp ol.actions li") >= 1);
+    let text: String = dom.root_element().text().collect();
+    assert!(text.contains("Start here"), "the top actions");
+    assert!(
+        text.contains("pictures show a named or identifiable child"),
+        "the first card"
+    );
+    // Page by page: the three pages, the worst (the named relay photo)
+    // first, each linking its pictures.
+    let pages: Vec<String> = dom
+        .select(&Selector::parse("#pages ~ div.page h3 a").unwrap())
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert_eq!(pages[0], site.url("/news/sports-day/"), "{pages:?}");
+    for p in ["/", "/news/sports-day/", "/about/"] {
+        assert!(pages.contains(&site.url(p)), "{p} in {pages:?}");
+    }
+    assert!(count(&dom, "div.page a[href^='#exp-']") >= 3);
+
+    // The policy: pictures from the school's site only. A picture from
+    // anywhere else put into the report is not loaded.
+    let other = Site::start(vec![("*", fixed(200, "image/png", fixture("camera.png")))]).await;
+    let html = std::fs::read_to_string(&page).unwrap();
+    let hostile = dir.path().join("hostile.html");
+    std::fs::write(
+        &hostile,
+        html.replace(
+            "</body>",
+            &format!("<img src=\"{}\"></body>", other.url("/beacon.png")),
+        ),
+    )
+    .unwrap();
+    let out = headless(
+        &browser,
+        &profile,
+        &[
+            "--virtual-time-budget=5000".into(),
+            "--dump-dom".into(),
+            format!("file://{}", hostile.display()),
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        other.requests(),
+        Vec::<String>::new(),
+        "another origin was loaded"
+    );
+
+    // Screenshot of the first screen, kept for README, and a printed PDF.
+    let shot = dir.path().join("first-screen.png");
+    let out = headless(
+        &browser,
+        &profile,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1200,1000".into(),
+            "--virtual-time-budget=5000".into(),
+            url.clone(),
+        ],
+    );
+    assert!(out.status.success());
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    if let Some(keep) = std::env::var_os("EXPOSURE_AUDIT_KEEP_FIRST_SCREEN") {
+        std::fs::write(keep, &png).unwrap();
+    }
+}

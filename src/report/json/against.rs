@@ -97,6 +97,10 @@ pub fn open_against<'s>(
     head.run.previous_run_id = Some(against.id);
     // Site findings too are compared with the run named, not the one before.
     head.site_findings = findings(store, run.id, Some(against.id))?;
+    head.picture_origins = store
+        .picture_origins(&[run.id, against.id])?
+        .into_iter()
+        .collect();
     Ok((head, against_run))
 }
 
