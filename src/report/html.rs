@@ -83,7 +83,7 @@ body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;paddin
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px solid #ddd}
 .meta{color:#555}.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6rem 1rem;min-width:8rem}
 .card b{font-size:1.6rem;display:block}.high{color:#a4000f}.medium{color:#9a5b00}.low{color:#2d6a2d}
-.badge{display:inline-block;padding:0 .5rem;border-radius:4px;color:#fff;font-weight:600}.badge.high{background:#a4000f}.badge.medium{background:#b86e00}.badge.low{background:#3c7d3c}
+.badge{display:inline-block;padding:0 .5rem;border-radius:4px;color:#fff;font-weight:600}.badge.high{background:#a4000f}.badge.medium{background:#8a5000}.badge.low{background:#3c7d3c}
 .exp{border:1px solid #ccc;border-radius:6px;padding:.8rem 1rem;margin:1rem 0;break-inside:avoid}
 .thumb{float:right;max-width:96px;max-height:96px;margin:0 0 .5rem 1rem;border-radius:4px}
 .pic{float:right;max-width:160px;max-height:160px;margin:0 0 .5rem 1rem;border-radius:4px;background:#eee;font-size:.75rem;color:#555;object-fit:contain}

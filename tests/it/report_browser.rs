@@ -388,6 +388,47 @@ async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
         "another origin was loaded"
     );
 
+    // Accessible and printable: axe-core's WCAG 2.1 A and AA rules find
+    // nothing, and every exposure and page entry is kept whole on a printed
+    // page (tests/browser/check_report.mjs, puppeteer-core on this chromium).
+    let artefacts = artefact_dir();
+    if let Some(checked) = axe_and_print(&page, dir.path()) {
+        assert_eq!(
+            checked["violations"],
+            serde_json::json!([]),
+            "WCAG 2.1 AA: {}",
+            checked["violations"]
+        );
+        assert!(checked["passes"].as_u64().unwrap() > 10, "{checked}");
+        let page_height = checked["page_height"].as_f64().unwrap();
+        let blocks = checked["blocks"].as_array().unwrap();
+        assert!(blocks.len() >= 5, "{blocks:?}");
+        for b in blocks {
+            assert_eq!(b["avoid"], "avoid", "{b}");
+            assert!(
+                b["height"].as_f64().unwrap() < page_height,
+                "split across pages: {b}"
+            );
+        }
+        assert!(checked["pdf_bytes"].as_u64().unwrap() > 5_000);
+        std::fs::copy(dir.path().join("report.pdf"), artefacts.join("report.pdf")).unwrap();
+
+        // The demo's report has every risk band, findings and fixes: the
+        // same rules find nothing there either.
+        let demo = dir.path().join("demo");
+        assert_eq!(
+            exposure_audit::cli::demo_cmd(&demo).await,
+            exposure_audit::cli::Exit::Ok
+        );
+        let checked = axe_and_print(&demo.join("report.html"), &demo).unwrap();
+        assert_eq!(
+            checked["violations"],
+            serde_json::json!([]),
+            "WCAG 2.1 AA on the demo: {}",
+            checked["violations"]
+        );
+    }
+
     // Screenshot of the first screen, kept for README, and a printed PDF.
     let shot = dir.path().join("first-screen.png");
     let out = headless(
@@ -403,7 +444,45 @@ async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
     assert!(out.status.success());
     let png = std::fs::read(&shot).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    std::fs::write(artefacts.join("first-screen.png"), &png).unwrap();
     if let Some(keep) = std::env::var_os("EXPOSURE_AUDIT_KEEP_FIRST_SCREEN") {
         std::fs::write(keep, &png).unwrap();
     }
+}
+
+/// Where the browser tests leave what they saw (screenshots, the printed
+/// PDF): `target/report-artefacts/`.
+fn artefact_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-artefacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs tests/browser/check_report.mjs on a report: None when Node.js or
+/// its packages are missing (`npm ci --prefix tests/browser`), which CI
+/// does not allow.
+fn axe_and_print(report: &Path, work: &Path) -> Option<serde_json::Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let ready = root.join("node_modules/puppeteer-core").exists()
+        && Command::new("node").arg("--version").output().is_ok();
+    if !ready {
+        assert!(
+            std::env::var_os("EXPOSURE_AUDIT_REQUIRE_BROWSER").is_none(),
+            "the accessibility check needs Node.js and `npm ci --prefix tests/browser`"
+        );
+        eprintln!("skipped the accessibility check: run `npm ci --prefix tests/browser`");
+        return None;
+    }
+    let out = Command::new("node")
+        .arg(root.join("check_report.mjs"))
+        .arg(report)
+        .arg(work)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("one JSON object"))
 }
