@@ -481,6 +481,8 @@ mod tests {
             images_fetched: 20,
             fetch_errors: 0,
             bytes_fetched: 0,
+            documents_fetched: 0,
+            other_fetched: 0,
         },
     };
 

@@ -50,6 +50,70 @@ pub struct Fetched {
     pub headers: Vec<(String, String)>,
     /// The body, for 2xx answers only.
     pub body: Option<Vec<u8>>,
+    /// What the headers said the body is when it was not read: a document
+    /// (not read yet), a picture or something else asked for as a page, or
+    /// a page asked for as a picture. Its transfer was stopped.
+    pub skipped: Option<BodyClass>,
+}
+
+/// What a response's body is, from its Content-Type alone: decided before
+/// the body is read, so what is not read is not downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyClass {
+    /// An HTML page.
+    Page,
+    /// Text a crawl reads besides pages: XML (sitemaps, feeds), JSON (APIs),
+    /// CSS, plain text (robots.txt).
+    Data,
+    /// A picture.
+    Picture,
+    /// A PDF, Word, PowerPoint, Excel, OpenDocument or RTF document.
+    Document,
+    /// Anything else: video, audio, archives, fonts, unnamed bytes.
+    Other,
+}
+
+impl BodyClass {
+    /// The class a Content-Type names; `None` when there is none.
+    pub fn of(content_type: Option<&str>) -> Option<BodyClass> {
+        let t = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+        if t.is_empty() {
+            return None;
+        }
+        let document = t == "application/pdf"
+            || t == "application/msword"
+            || t == "application/rtf"
+            || t == "text/rtf"
+            || t.starts_with("application/vnd.openxmlformats-officedocument.")
+            || t.starts_with("application/vnd.oasis.opendocument.")
+            || t.starts_with("application/vnd.ms-powerpoint")
+            || t.starts_with("application/vnd.ms-excel");
+        Some(if document {
+            BodyClass::Document
+        } else if t == "text/html" || t == "application/xhtml+xml" {
+            BodyClass::Page
+        } else if t.starts_with("image/") {
+            BodyClass::Picture
+        } else if t.starts_with("text/")
+            || t.ends_with("/xml")
+            || t.ends_with("+xml")
+            || t.ends_with("/json")
+            || t.ends_with("+json")
+        {
+            BodyClass::Data
+        } else {
+            BodyClass::Other
+        })
+    }
+
+    /// Whether a body of this class is read when asked for as `kind`: pages
+    /// and data as documents, pictures and unnamed bytes as pictures.
+    fn is_read_as(class: Option<BodyClass>, kind: BodyKind) -> bool {
+        match kind {
+            BodyKind::Document => matches!(class, None | Some(BodyClass::Page | BodyClass::Data)),
+            BodyKind::Image => matches!(class, None | Some(BodyClass::Picture | BodyClass::Other)),
+        }
+    }
 }
 
 impl Fetched {
@@ -296,6 +360,7 @@ impl Fetcher {
                 .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect(),
             body: None,
+            skipped: None,
         };
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
             let wait = header(&headers, RETRY_AFTER)
@@ -307,6 +372,16 @@ impl Fetcher {
             });
         }
         if !status.is_success() {
+            return Ok(Retry {
+                fetched,
+                wait: None,
+            });
+        }
+        // Decided from the headers: a body this fetch does not read is not
+        // downloaded (the response is dropped unread).
+        let class = BodyClass::of(fetched.content_type.as_deref());
+        if !BodyClass::is_read_as(class, kind) {
+            fetched.skipped = class;
             return Ok(Retry {
                 fetched,
                 wait: None,

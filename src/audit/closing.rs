@@ -121,7 +121,10 @@ pub(super) fn finish(
         .map(|(i, _)| grouping.exposure(i))
         .collect();
     let previous = store.previous_reportable_run(run_id)?;
-    let nothing_seen = counts.pages_fetched == 0 && counts.images_fetched == 0;
+    let nothing_seen = counts.pages_fetched == 0
+        && counts.documents_fetched == 0
+        && counts.other_fetched == 0
+        && counts.images_fetched == 0;
     let status = if nothing_seen {
         RunStatus::Failed
     } else if counts.fetch_errors > outcome.off_site_errors

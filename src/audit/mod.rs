@@ -384,10 +384,12 @@ async fn close_crawl(
     writer: Writer,
 ) -> (RunCounts, Store, Result<(), StoreError>) {
     let counts = RunCounts {
-        pages_fetched: crawl.counters.pages_fetched.load(Ordering::Relaxed),
+        pages_fetched: crawl.counters.html_pages.load(Ordering::Relaxed),
         images_fetched: crawl.counters.images_fetched.load(Ordering::Relaxed),
         fetch_errors: crawl.counters.fetch_errors.load(Ordering::Relaxed),
         bytes_fetched: crawl.fetcher.bytes_received(),
+        documents_fetched: crawl.counters.documents.load(Ordering::Relaxed),
+        other_fetched: crawl.counters.other_files.load(Ordering::Relaxed),
     };
     drop(tx);
     drop(crawl);

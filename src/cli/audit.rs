@@ -85,12 +85,14 @@ pub fn summary_text(s: &AuditSummary) -> String {
     let n = |r: Risk| s.by_risk.get(&r).copied().unwrap_or(0);
     let c = |k: Change| s.by_change.get(&k).copied().unwrap_or(0);
     let mut out = format!(
-        "Run {} {} in {:.1} s: {} pages and {} pictures fetched, {} fetch errors, {} KiB received\n",
+        "Run {} {} in {:.1} s: {} pages, {} documents, {} pictures and {} other files fetched, {} fetch errors, {} KiB received\n",
         s.run_id,
         s.status.as_str(),
         s.elapsed.as_secs_f64(),
         s.counts.pages_fetched,
+        s.counts.documents_fetched,
         s.counts.images_fetched,
+        s.counts.other_fetched,
         s.counts.fetch_errors,
         s.counts.bytes_fetched / 1024
     );

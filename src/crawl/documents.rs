@@ -165,17 +165,35 @@ impl Crawl {
                 result.redirected = true;
             }
         }
+        // What it is, for the run's counts: a page, a document, another file.
+        let counted = match (&kind, fetched.skipped) {
+            (_, Some(crate::fetch::BodyClass::Document)) => &self.counters.documents,
+            (DocKind::Html { .. } | DocKind::Listing, None) => &self.counters.html_pages,
+            _ => &self.counters.other_files,
+        };
         let found = if fetched.not_modified() {
             if let Some(found) = stored.take() {
                 self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
+                counted.fetch_add(1, Ordering::Relaxed);
                 Some(found)
             } else {
                 record.error = Some("304 without a stored copy".into());
                 self.failed(url.as_str(), platform_doc);
                 None
             }
+        } else if fetched.ok() && fetched.skipped.is_some() {
+            // Not a page or a file the crawl reads (a PDF, a video): its
+            // transfer was stopped at the headers. A document is counted as
+            // one; documents are not read yet.
+            counted.fetch_add(1, Ordering::Relaxed);
+            record.kind = match fetched.skipped {
+                Some(crate::fetch::BodyClass::Document) => "document".into(),
+                _ => "other".into(),
+            };
+            Some(Found::Nothing)
         } else if fetched.ok() {
             self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
+            counted.fetch_add(1, Ordering::Relaxed);
             let body = fetched.body.clone().unwrap_or_default();
             record.bytes = body.len() as u64;
             record.content_hash = Some(analysis::hash::sha256_hex(&body));

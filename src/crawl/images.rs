@@ -50,6 +50,13 @@ impl Crawl {
                 if f.not_modified() {
                     rec.sha256 = prev.and_then(|p| p.payload.clone());
                     self.counters.images_fetched.fetch_add(1, Ordering::Relaxed);
+                } else if f.ok() && f.skipped.is_some() {
+                    // The headers said it is not a picture: not downloaded.
+                    rec.error = Some(format!(
+                        "not a picture: the server says it is {}",
+                        f.content_type.as_deref().unwrap_or("something else")
+                    ));
+                    self.failed(&url, from_platform);
                 } else if f.ok() {
                     let body = f.body.unwrap_or_default();
                     rec.bytes = body.len() as u64;

@@ -119,7 +119,16 @@ enum Found {
 /// Counters of a run, shared by its tasks.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Documents read of any kind (pages, sitemaps, feeds, API pages): what
+    /// tells whether a source or walk read anything.
     pub pages_fetched: AtomicU64,
+    /// Of what was fetched as a document, by what it is, for the run's
+    /// counts: HTML pages, documents (PDF, Word...; their transfer is
+    /// stopped until they are read), and other files (sitemaps, feeds,
+    /// stylesheets, API pages, anything else).
+    pub html_pages: AtomicU64,
+    pub documents: AtomicU64,
+    pub other_files: AtomicU64,
     pub images_fetched: AtomicU64,
     /// Every failed fetch or analysis, in scope or not.
     pub fetch_errors: AtomicU64,

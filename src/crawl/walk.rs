@@ -300,6 +300,7 @@ impl Crawl {
                 // The address it redirects to is crawled on its own: one page.
                 if !matches!(found, Found::Nothing) {
                     self.counters.pages_fetched.fetch_sub(1, Ordering::Relaxed);
+                    self.counters.html_pages.fetch_sub(1, Ordering::Relaxed);
                 }
                 return;
             }

@@ -125,7 +125,8 @@ pub fn write(
         p.meta {
             "Run " (r.run.id) " (" (r.run.status) "), started " (Site(&r.run.started_at))
             ", finished " (Site(r.run.finished_at.as_deref().unwrap_or("-"))) "; "
-            (r.run.pages_fetched) " pages and " (r.run.images_fetched) " pictures fetched, "
+            (r.run.pages_fetched) " pages, " (r.run.documents_fetched) " documents, "
+            (r.run.images_fetched) " pictures and " (r.run.other_files_fetched) " other files fetched, "
             (r.run.fetch_errors) " fetch errors. Compared with run "
             (r.run.previous_run_id.map_or("(none: first run)".to_string(), |p| p.to_string()))
             ". Generated " (Site(&r.generated_at)) "."

@@ -80,9 +80,14 @@ pub struct RunInfo {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub status: crate::model::RunStatus,
+    /// HTML pages (before runs recorded documents apart, every document).
     pub pages_fetched: u64,
     pub images_fetched: u64,
     pub fetch_errors: u64,
+    /// PDF, Word, PowerPoint, OpenDocument and like documents (added field).
+    pub documents_fetched: u64,
+    /// Sitemaps, feeds, stylesheets, API pages and other files (added field).
+    pub other_files_fetched: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -447,6 +452,8 @@ fn head(
             finished_at: run.finished_at.clone(),
             status: run.status,
             pages_fetched: run.pages_fetched,
+            documents_fetched: run.documents_fetched,
+            other_files_fetched: run.other_fetched,
             images_fetched: run.images_fetched,
             fetch_errors: run.fetch_errors,
         },

@@ -86,6 +86,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0010_change_reasons.sql")),
         M::up(include_str!("../../migrations/0011_pages_by_address.sql")),
         M::up(include_str!("../../migrations/0012_run_policy.sql")),
+        M::up(include_str!("../../migrations/0013_run_counts.sql")),
     ])
 }
 
@@ -102,6 +103,8 @@ pub struct RunRow {
     pub images_fetched: u64,
     pub fetch_errors: u64,
     pub bytes_fetched: u64,
+    pub documents_fetched: u64,
+    pub other_fetched: u64,
 }
 
 /// Writes a run's closing status and counts.
@@ -115,7 +118,8 @@ fn close_run_row(
 ) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE runs SET status = ?2, finished_at = ?3, pages_fetched = ?4, images_fetched = ?5,
-             fetch_errors = ?6, bytes_fetched = ?7, error = ?8 WHERE id = ?1",
+             fetch_errors = ?6, bytes_fetched = ?7, error = ?8, documents_fetched = ?9,
+             other_fetched = ?10 WHERE id = ?1",
         params![
             run_id,
             status.as_str(),
@@ -124,7 +128,9 @@ fn close_run_row(
             counts.images_fetched as i64,
             counts.fetch_errors as i64,
             counts.bytes_fetched as i64,
-            error
+            error,
+            counts.documents_fetched as i64,
+            counts.other_fetched as i64
         ],
     )?;
     Ok(())
@@ -179,10 +185,15 @@ pub struct RunClose<'a> {
 /// Counts a run ends with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunCounts {
+    /// HTML pages.
     pub pages_fetched: u64,
     pub images_fetched: u64,
     pub fetch_errors: u64,
     pub bytes_fetched: u64,
+    /// PDF, Word, PowerPoint, OpenDocument and like documents.
+    pub documents_fetched: u64,
+    /// Sitemaps, feeds, stylesheets, API pages, robots.txt, anything else.
+    pub other_fetched: u64,
 }
 
 /// A fetched document's outcome.
@@ -500,6 +511,8 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         images_fetched: r.get::<_, i64>(5)? as u64,
         fetch_errors: r.get::<_, i64>(6)? as u64,
         bytes_fetched: r.get::<_, i64>(7)? as u64,
+        documents_fetched: r.get::<_, i64>(8)? as u64,
+        other_fetched: r.get::<_, i64>(9)? as u64,
     })
 }
 

@@ -119,7 +119,7 @@ impl Store {
     /// Every run, newest first.
     pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched
+            "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched, documents_fetched, other_fetched
              FROM runs ORDER BY id DESC",
         )?;
         let rows = stmt.query_map([], run_row)?;
@@ -130,7 +130,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched
+                "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched, documents_fetched, other_fetched
                  FROM runs WHERE id = ?1",
                 params![run_id],
                 run_row,
@@ -143,7 +143,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched
+                "SELECT id, started_at, finished_at, status, pages_fetched, images_fetched, fetch_errors, bytes_fetched, documents_fetched, other_fetched
                  FROM runs WHERE status IN ('complete', 'partial') ORDER BY id DESC LIMIT 1",
                 [],
                 run_row,

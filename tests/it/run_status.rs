@@ -362,3 +362,53 @@ fn with_etag(body: &'static str) -> Handler {
         r
     })
 }
+
+/// Issue 20 (point 1) and issue 22 (point 5): what a response is, is
+/// decided from its headers before its body is read. A linked newsletter
+/// PDF and a video are not downloaded; the run counts pages, documents,
+/// pictures and other files apart, and none of it makes the run partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_and_other_files_are_counted_apart_and_not_downloaded() {
+    let big = vec![b'x'; 3 << 20];
+    let home = "<html><body><a href='/newsletter-12.pdf'>Newsletter</a>\
+                <a href='/files/sports-day'>Video</a><a href='/about/'>About</a>\
+                <img src='/hall.jpg' alt='The hall'></body></html>";
+    let site = Site::start(vec![
+        ("/", html(home)),
+        ("/about/", html("<html><body><p>About us</p></body></html>")),
+        (
+            "/newsletter-12.pdf",
+            fixed(200, "application/pdf", big.clone()),
+        ),
+        ("/files/sports-day", fixed(200, "video/mp4", big)),
+        ("/hall.jpg", jpeg(resized_jpeg("coffee.png", 400, 85))),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let cfg = config(&config_text(&db, &site.url("/"), ""));
+    for run in 1..=2 {
+        let a = audit(&cfg).await;
+        assert_eq!(a.summary.status, RunStatus::Complete, "run {run}");
+        assert!(site.request_count("/newsletter-12.pdf") >= run, "asked for");
+        let counts = &a.report["run"];
+        assert_eq!(counts["pages_fetched"], 2, "home and about: {counts}");
+        assert_eq!(counts["documents_fetched"], 1, "{counts}");
+        assert!(
+            counts["other_files_fetched"].as_u64().unwrap() >= 1,
+            "the video: {counts}"
+        );
+        assert_eq!(counts["images_fetched"], 1, "{counts}");
+        assert!(
+            a.summary.counts.bytes_fetched < 512 * 1024,
+            "run {run}: {} bytes read of two 3 MiB bodies",
+            a.summary.counts.bytes_fetched
+        );
+        let want = if run == 1 { "new" } else { "unchanged" };
+        assert_eq!(
+            changes(&a.report),
+            expect(&[("/hall.jpg", want)]),
+            "run {run}"
+        );
+    }
+}
