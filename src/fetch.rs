@@ -355,7 +355,10 @@ impl Fetcher {
                 .iter()
                 .filter(|(k, _)| {
                     let k = k.as_str();
-                    k.starts_with("x-") || k.starts_with("ratelimit-") || k == "link"
+                    k.starts_with("x-")
+                        || k.starts_with("ratelimit-")
+                        || k == "link"
+                        || k == "server"
                 })
                 .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect(),

@@ -218,6 +218,9 @@ vocabulary! {
         FeedListsImages = "feed_lists_images" => "a feed lists pictures",
         RobotsListsSitemap = "robots_lists_sitemap" => "robots.txt names a sitemap",
         PageWidePersonalDetail = "page_wide_personal_detail" => "a personal detail on every page",
+        /// Not a problem: what the site runs on (Server header, WordPress),
+        /// which the fixes are written for.
+        SiteSoftware = "site_software" => "what the site runs on",
     }
 }
 

@@ -93,6 +93,7 @@ impl Crawl {
             page_robots: Vec::new(),
             final_host_allowed: true,
             redirected: false,
+            server: None,
         };
         if self.settings.robots == RobotsMode::Obey && kind != DocKind::Robots {
             let rules = self.robots_for(&url, &source.name).await;
@@ -146,6 +147,9 @@ impl Crawl {
             }
         };
         record.status = Some(fetched.status);
+        result.server = fetched
+            .header("server")
+            .map(|s| crate::extract::truncate_chars(s, 80));
         record.etag.clone_from(&fetched.etag);
         record.last_modified.clone_from(&fetched.last_modified);
         record.robots.clone_from(&fetched.x_robots_tag);

@@ -423,6 +423,9 @@ struct DocResult {
     final_host_allowed: bool,
     /// `url` is where a redirect landed, not the address asked for.
     redirected: bool,
+    /// The page's Server header: which server the site runs on, for the
+    /// fixes the report gives.
+    server: Option<String>,
 }
 
 struct ImageResult {
@@ -476,4 +479,7 @@ struct Walk {
     /// Paging of a platform API stopped before the last page (max_pages,
     /// since, rate limit): older posts were not read.
     api_truncated: bool,
+    /// What each origin's pages said it runs on: Server headers and
+    /// whether it is WordPress (site_software findings).
+    software: BTreeMap<String, (BTreeSet<String>, bool)>,
 }

@@ -28,6 +28,7 @@ impl Walk {
             findings: Vec::new(),
             page_wide: BTreeMap::new(),
             api_truncated: false,
+            software: BTreeMap::new(),
         }
     }
 
@@ -280,6 +281,28 @@ impl Crawl {
                 ),
             });
         }
+        // What the site runs on, as its pages said: the report's fixes are
+        // written for that server and CMS only.
+        for (origin, (servers, wordpress)) in std::mem::take(&mut walk.software) {
+            let servers: Vec<String> = servers.into_iter().collect();
+            walk.findings.push(SiteFinding {
+                kind: FindingKind::SiteSoftware,
+                url: origin,
+                detail: format!(
+                    "server: {}; {}",
+                    if servers.is_empty() {
+                        "not named".to_string()
+                    } else {
+                        servers.join(", ")
+                    },
+                    if wordpress {
+                        "WordPress"
+                    } else {
+                        "not WordPress"
+                    }
+                ),
+            });
+        }
         for f in walk.findings.drain(..) {
             self.record(Record::Finding(f)).await;
         }
@@ -294,6 +317,7 @@ impl Crawl {
             page_robots,
             final_host_allowed,
             redirected,
+            server,
         } = doc;
         if redirected {
             if walk.frontier.is_seen(&url) {
@@ -310,6 +334,14 @@ impl Crawl {
         match found {
             Found::Nothing => {}
             Found::Page(e) => {
+                if let DocKind::Html { .. } = kind {
+                    let seen = walk
+                        .software
+                        .entry(url.origin().ascii_serialization())
+                        .or_default();
+                    seen.0.extend(server.clone());
+                    seen.1 |= e.wordpress;
+                }
                 let depth = match kind {
                     DocKind::Html { depth } => depth,
                     _ => 0,

@@ -729,8 +729,10 @@ fn findings(store: &Store, run: i64, previous: Option<i64>) -> Result<Vec<Findin
     let key = |f: &SiteFinding| (f.kind, f.url.clone());
     let before_keys: std::collections::HashSet<_> = before.iter().map(key).collect();
     let now_keys: std::collections::HashSet<_> = now.iter().map(key).collect();
+    // The fixes are written for what the site runs on, as this run saw it.
+    let software = super::fixes::Software::of(&now);
     let make = |f: SiteFinding, change| Finding {
-        fix: super::fixes::fix_for(f.kind),
+        fix: super::fixes::fix_for(&f, &software),
         kind: f.kind,
         url: f.url,
         detail: f.detail,
@@ -750,6 +752,8 @@ fn findings(store: &Store, run: i64, previous: Option<i64>) -> Result<Vec<Findin
     out.extend(
         before
             .into_iter()
+            // What the site runs on is information, not a problem fixed.
+            .filter(|f| f.kind != crate::model::FindingKind::SiteSoftware)
             .filter(|f| !now_keys.contains(&key(f)))
             .map(|f| make(f, Change::Resolved)),
     );

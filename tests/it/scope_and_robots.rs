@@ -444,3 +444,63 @@ async fn unlinked_but_still_served_is_not_resolved() {
         "fetched again though no page links it"
     );
 }
+
+/// Issue 22, point 4: the fixes are written for the server and CMS the
+/// audit saw, with the paths it found: on an nginx site that is not
+/// WordPress, no Apache or IIS snippet and no /wp-content/uploads/.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixes_name_the_server_seen_and_the_paths_found() {
+    fn nginx(h: Handler) -> Handler {
+        Arc::new(move |req| {
+            let mut r = h(req);
+            r.headers_mut()
+                .insert("server", "nginx/1.24.0".parse().unwrap());
+            r
+        })
+    }
+    let site = Site::start(vec![
+        ("/", nginx(html("<html><body><img src='/files/2026/a.jpg' alt='Sports day'></body></html>"))),
+        (
+            "/files/2026/",
+            nginx(html("<html><head><title>Index of /files/2026/</title></head><body><h1>Index of /files/2026/</h1><a href='a.jpg'>a.jpg</a></body></html>")),
+        ),
+        ("/files/2026/a.jpg", nginx(jpeg(resized_jpeg("rocket.jpg", 200, 80)))),
+    ])
+    .await;
+    let dir = tempdir();
+    let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
+    let a = audit(&cfg).await;
+    let finding = |kind: &str| -> serde_json::Value {
+        a.report["site_findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind}: {}", a.report["site_findings"]))
+    };
+    let software = finding("site_software");
+    assert_eq!(software["detail"], "server: nginx/1.24.0; not WordPress");
+    assert!(software.get("fix").is_none(), "{software}");
+    let listing = finding("directory_listing")["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        listing.contains("location /files/2026/ { autoindex off; }"),
+        "{listing}"
+    );
+    assert!(
+        !listing.contains("Options -Indexes") && !listing.contains("IIS"),
+        "{listing}"
+    );
+    let robots = finding("robots_allows_ai_crawlers")["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !robots.contains("wp-content") && !robots.contains("Apache"),
+        "{robots}"
+    );
+    assert!(robots.contains("add_header X-Robots-Tag"), "{robots}");
+}
