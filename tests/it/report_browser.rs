@@ -281,6 +281,25 @@ async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
         "{actions:?}"
     );
 
+    // The same actions in the CSV report, a column of their own.
+    let csv = exposure_audit::cli::render_report(&db, "latest", Format::Csv).unwrap();
+    let mut rows = ::csv::Reader::from_reader(csv.as_bytes());
+    let column = rows
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "actions")
+        .expect("an actions column");
+    let listed: Vec<String> = rows
+        .records()
+        .map(|r| r.unwrap()[column].to_string())
+        .collect();
+    assert!(
+        listed.iter().any(|a| a.contains("Poppy Clarke")
+            && a.contains(&format!("({})", site.url("/news/sports-day/")))),
+        "{listed:?}"
+    );
+
     let page = dir.path().join("report.html");
     report_to_file(
         &db,
