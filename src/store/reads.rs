@@ -42,7 +42,7 @@ impl Store {
         run_id: i64,
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
-        let mut rows: Vec<(i64, OccurrenceRow)> = self.with_ids(
+        self.sightings_by_ids(
             "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via,
                     s.context, s.verdicts_id, s.id
              FROM pages p
@@ -56,18 +56,9 @@ impl Store {
                AND (p.status IS NULL OR (p.status NOT BETWEEN 200 AND 299
                     AND p.status NOT IN (304, 401, 403, 404, 410, 451)))
                AND rp.exposure_id IN ({})",
-            Some(run_id),
+            run_id,
             ids,
-            |stmt, args| {
-                let mut maps = VerdictMaps::new(&self.conn);
-                rows_of(stmt, args, |r| {
-                    Ok((r.get(8)?, occurrence_from(r, &mut maps)?))
-                })
-            },
-        )?;
-        rows.sort_unstable_by_key(|(id, _)| *id);
-        rows.dedup_by_key(|(id, _)| *id);
-        Ok(in_report_order(rows))
+        )
     }
 
     /// Some of a run's assessed exposures, riskiest first, each with when
@@ -220,23 +211,35 @@ impl Store {
         run_id: i64,
         ids: &[&str],
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
-        let mut rows: Vec<(i64, OccurrenceRow)> = self.with_ids(
+        // A picture address fetched twice in a run has two image rows: its
+        // sightings are still one each (sightings_by_ids).
+        self.sightings_by_ids(
             concat!(
                 "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via,
                         s.context, s.verdicts_id, s.id",
                 sightings_of_exposures!()
             ),
-            Some(run_id),
+            run_id,
             ids,
-            |stmt, args| {
+        )
+    }
+
+    /// Sightings as `sql` selects them (its first nine columns: exposure,
+    /// sha256, source, page, picture, found_via, context, verdicts, sighting
+    /// id; `?1` the run, `IN ({})` the ids), each once, in report order.
+    fn sightings_by_ids(
+        &self,
+        sql: &str,
+        run_id: i64,
+        ids: &[&str],
+    ) -> Result<Vec<OccurrenceRow>, StoreError> {
+        let mut rows: Vec<(i64, OccurrenceRow)> =
+            self.with_ids(sql, Some(run_id), ids, |stmt, args| {
                 let mut maps = VerdictMaps::new(&self.conn);
                 rows_of(stmt, args, |r| {
                     Ok((r.get(8)?, occurrence_from(r, &mut maps)?))
                 })
-            },
-        )?;
-        // A picture address fetched twice in a run has two image rows: its
-        // sightings are still one each.
+            })?;
         rows.sort_unstable_by_key(|(id, _)| *id);
         rows.dedup_by_key(|(id, _)| *id);
         Ok(in_report_order(rows))
