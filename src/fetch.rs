@@ -77,7 +77,8 @@ impl BodyClass {
     /// The class a Content-Type names; `None` when there is none.
     pub fn of(content_type: Option<&str>) -> Option<BodyClass> {
         let t = content_type?.split(';').next()?.trim().to_ascii_lowercase();
-        if t.is_empty() {
+        // Unnamed bytes say nothing: read as if untyped.
+        if t.is_empty() || t == "application/octet-stream" || t == "binary/octet-stream" {
             return None;
         }
         let document = t == "application/pdf"
@@ -95,6 +96,9 @@ impl BodyClass {
         } else if t.starts_with("image/") {
             BodyClass::Picture
         } else if t.starts_with("text/")
+            // A gzipped sitemap.
+            || t == "application/gzip"
+            || t == "application/x-gzip"
             || t.ends_with("/xml")
             || t.ends_with("+xml")
             || t.ends_with("/json")
@@ -534,6 +538,51 @@ mod tests {
             strip_queries("error sending request for url (http://x/a?access_token=SECRET)"),
             "error sending request for url (http://x/a)"
         );
+    }
+
+    #[test]
+    fn a_body_is_named_from_its_content_type() {
+        let of = |t| BodyClass::of(Some(t));
+        assert_eq!(of("text/html; charset=utf-8"), Some(BodyClass::Page));
+        assert_eq!(of("application/pdf"), Some(BodyClass::Document));
+        assert_eq!(
+            of("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            Some(BodyClass::Document)
+        );
+        assert_eq!(
+            of("application/vnd.oasis.opendocument.presentation"),
+            Some(BodyClass::Document)
+        );
+        assert_eq!(of("image/webp"), Some(BodyClass::Picture));
+        for data in [
+            "application/xml",
+            "application/rss+xml",
+            "application/json",
+            "text/css",
+            "application/x-gzip",
+        ] {
+            assert_eq!(of(data), Some(BodyClass::Data), "{data}");
+        }
+        assert_eq!(of("video/mp4"), Some(BodyClass::Other));
+        assert_eq!(
+            of("application/octet-stream"),
+            None,
+            "unnamed bytes are read as untyped"
+        );
+        assert_eq!(BodyClass::of(None), None);
+        assert!(!BodyClass::is_read_as(
+            Some(BodyClass::Document),
+            BodyKind::Document
+        ));
+        assert!(BodyClass::is_read_as(
+            Some(BodyClass::Data),
+            BodyKind::Document
+        ));
+        assert!(!BodyClass::is_read_as(
+            Some(BodyClass::Page),
+            BodyKind::Image
+        ));
+        assert!(BodyClass::is_read_as(None, BodyKind::Image));
     }
 
     #[test]
