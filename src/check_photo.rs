@@ -123,7 +123,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             let mut names: Vec<String> = assessment
                 .details
                 .iter()
-                .filter(|d| d.kind.names_a_person() && d.role.is_none())
+                .filter(|d| d.kind.names_a_person() && d.role != Some(crate::model::Role::Staff))
                 .map(|d| d.text.clone())
                 .collect();
             names.sort();
@@ -215,7 +215,7 @@ fn advise(
     }
     let child_names: Vec<&str> = found
         .iter()
-        .filter(|d| d.kind == DetailKind::PersonName && d.role.is_none())
+        .filter(|d| d.kind == DetailKind::PersonName && d.role != Some(crate::model::Role::Staff))
         .map(|d| d.text.as_str())
         .collect();
     if !child_names.is_empty() {

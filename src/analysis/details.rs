@@ -147,6 +147,15 @@ pub fn detect(text: &str, location: Where, page_url: &str) -> Vec<Detail> {
                 continue;
             }
         }
+        // "the EYFS lead", "Reception teacher": a member of staff's job.
+        let next_word = text[m.end()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_lowercase();
+        if STAFF_WORDS.contains(&next_word.trim_matches(|c: char| !c.is_alphanumeric())) {
+            continue;
+        }
         push(DetailKind::YearGroup, s, None);
     }
     for c in LOCATION.captures_iter(text) {
@@ -272,16 +281,27 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         let w = words[i].1;
         // Titles: "Mrs Patel", "Mr D. Brown" (staff).
         if TITLES.contains(&w.to_lowercase().trim_end_matches('.')) && !filename {
+            // "Mr D. Brown", "Mrs Kate Morwenna": initials and up to two
+            // names, side by side, that are not ordinary words.
             let mut j = i + 1;
-            while j < words.len() && j <= i + 3 {
+            let mut names = 0;
+            while j < words.len() && j <= i + 4 && names < 2 {
                 let next = words[j].1;
-                if !cap(next) {
+                let gap = &text[words[j - 1].0 + words[j - 1].1.len()..words[j].0];
+                let joined = j == i + 1 || gap.chars().all(|c| c == ' ' || c == '.');
+                let word_like = next.len() > 1
+                    && (is_common_word(&lower(next))
+                        || NOT_NAME_AFTER.contains(&lower(next).as_str()));
+                if !cap(next) || !joined || (names > 0 && word_like) {
                     break;
                 }
                 used[j] = true;
                 j += 1;
                 if next.len() > 1 {
-                    break;
+                    names += 1;
+                    if possessive(next) {
+                        break;
+                    }
                 }
             }
             if j > i + 1 {
@@ -296,6 +316,23 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         }
         let key = lower(&bare(w));
         if !n.first.contains(&key) {
+            // Outside any list, a strong pattern still names a person:
+            // "Gethin Penwarden - Parent Governor".
+            if let Some((j, sn)) = words.get(i + 1).map(|x| (i + 1, x.1)) {
+                let gap = &text[words[i].0 + w.len()..words[j].0];
+                let pair = cap(sn)
+                    && gap == " "
+                    && !filename
+                    && !is_common_word(&key)
+                    && !is_common_word(&lower(sn))
+                    && !NOT_NAME_AFTER.contains(&lower(sn).as_str());
+                let rest = &text[words[j].0 + sn.len()..];
+                if pair && starts_with_cue(rest) && role_after(rest) == Some(Role::Staff) {
+                    used[i] = true;
+                    used[j] = true;
+                    out.push((format!("{} {}", bare(w), bare(sn)), Some(Role::Staff)));
+                }
+            }
             continue;
         }
         let next = words.get(i + 1).map(|x| x.1);
@@ -319,7 +356,9 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             if !group_word && plausible && (known_surname || !filename) {
                 used[i] = true;
                 used[i + 1] = true;
-                out.push((format!("{} {}", bare(w), bare(sn)), None));
+                let rest = &text[words[i + 1].0 + sn.len()..];
+                let role = if filename { None } else { role_after(rest) };
+                out.push((format!("{} {}", bare(w), bare(sn)), role));
                 continue;
             }
         }
@@ -359,6 +398,81 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         }
     }
     out
+}
+
+/// Words that name a job at a school: after a name they say it is an
+/// adult's, not a child's.
+const STAFF_WORDS: &[&str] = &[
+    "governor",
+    "governors",
+    "headteacher",
+    "head",
+    "deputy",
+    "teacher",
+    "teaching",
+    "assistant",
+    "senco",
+    "chair",
+    "clerk",
+    "trustee",
+    "member",
+    "staff",
+    "manager",
+    "administrator",
+    "bursar",
+    "caretaker",
+    "lead",
+    "leader",
+    "coordinator",
+    "co-ordinator",
+    "principal",
+    "officer",
+    "secretary",
+    "receptionist",
+    "cook",
+    "chef",
+    "practitioner",
+    "hlta",
+    "dsl",
+    "safeguarding",
+    "business",
+    "office",
+    "ceo",
+    "director",
+];
+
+/// Whether `rest` (the text after a name) begins with the punctuation that
+/// introduces a role or an aside: "- ", "– ", "— ", ", " or "(".
+fn starts_with_cue(rest: &str) -> bool {
+    let r = rest.trim_start();
+    r.starts_with(['-', '–', '—', ',', '('])
+}
+
+/// The role the text right after a name gives it: staff for "- Co-opted
+/// Governor", "(Headteacher)", ", Class Teacher"; a pupil for "(Year 3)".
+fn role_after(rest: &str) -> Option<Role> {
+    if !starts_with_cue(rest) {
+        return None;
+    }
+    let mut r = rest.trim_start().chars();
+    r.next();
+    let r = r.as_str().trim_start();
+    let head: String = r.chars().take(60).collect::<String>().to_lowercase();
+    let first_words: Vec<&str> = head
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .take(5)
+        .collect();
+    if first_words
+        .first()
+        .is_some_and(|w| matches!(*w, "year" | "yr" | "reception" | "nursery" | "aged" | "age"))
+    {
+        return Some(Role::Pupil);
+    }
+    first_words
+        .iter()
+        .any(|w| STAFF_WORDS.contains(w))
+        .then_some(Role::Staff)
 }
 
 /// Capitalised words that follow a first name without being a surname.
@@ -538,6 +652,55 @@ mod tests {
         assert!(!staff
             .iter()
             .any(|d| d.role.is_none() && d.kind == DetailKind::PersonName));
+    }
+
+    /// Issue 19: the forms real school pages use. Every name is invented.
+    #[test]
+    fn names_with_roles_and_titles_as_real_pages_write_them() {
+        let role_of = |text: &str, name: &str| -> Option<Option<Role>> {
+            detect(text, Where::Alt, "p")
+                .into_iter()
+                .find(|d| d.kind == DetailKind::PersonName && d.text == name)
+                .map(|d| d.role)
+        };
+        // "Name - Role", "Name – Role" and "Name (Role)": staff.
+        assert_eq!(
+            role_of(
+                "Ruth Penhallow - Co-opted Governor (Chair of Governing Body)",
+                "Ruth Penhallow"
+            ),
+            Some(Some(Role::Staff))
+        );
+        assert_eq!(
+            role_of("Simon Tregarthen – Associate Member", "Simon Tregarthen"),
+            Some(Some(Role::Staff))
+        );
+        assert_eq!(
+            role_of("Heather Kessell (Headteacher)", "Heather Kessell"),
+            Some(Some(Role::Staff))
+        );
+        // A title and a first name do not swallow the surname.
+        assert_eq!(
+            role_of("Mrs Kate Morwenna, Co-opted Governor", "Mrs Kate Morwenna"),
+            Some(Some(Role::Staff))
+        );
+        // Names outside any list when the pattern is strong.
+        assert_eq!(
+            role_of("Gethin Penwarden - Parent Governor", "Gethin Penwarden"),
+            Some(Some(Role::Staff))
+        );
+        // A pupil when the text says so.
+        assert_eq!(
+            role_of("Poppy Clarke (Year 3) won the relay", "Poppy Clarke"),
+            Some(Some(Role::Pupil))
+        );
+        // The EYFS lead is a member of staff, not a pupil's year group.
+        assert!(!has(
+            "I worked as a teaching assistant and the EYFS lead",
+            "year_group",
+            "EYFS"
+        ));
+        assert!(has("Our EYFS children planted seeds", "year_group", "EYFS"));
     }
 
     #[test]
