@@ -25,7 +25,13 @@ pub const WHERE: &[&str] = &[
 ];
 
 struct Names {
+    /// First names common in England and Wales, and Welsh ones: a name on
+    /// its own with the cues below.
     first: HashSet<String>,
+    /// The long Moby list's other first names, many of them also places
+    /// and surnames (Whitby, Lane, Hall, Florence): a name only beside a
+    /// known surname.
+    weak: HashSet<String>,
     surnames: HashSet<String>,
     ambiguous: HashSet<String>,
 }
@@ -38,10 +44,24 @@ fn list(text: &str) -> HashSet<String> {
         .collect()
 }
 
-static NAMES: LazyLock<Names> = LazyLock::new(|| Names {
-    first: list(include_str!("../../data/names/first_names.txt")),
-    surnames: list(include_str!("../../data/names/surnames.txt")),
-    ambiguous: list(include_str!("../../data/names/ambiguous.txt")),
+static NAMES: LazyLock<Names> = LazyLock::new(|| {
+    let first: HashSet<String> = [
+        include_str!("../../data/names/first_names.txt"),
+        include_str!("../../data/names/first_names_welsh.txt"),
+    ]
+    .into_iter()
+    .flat_map(list)
+    .collect();
+    let weak = list(include_str!("../../data/names/first_names_moby.txt"))
+        .into_iter()
+        .filter(|n| !first.contains(n))
+        .collect();
+    Names {
+        first,
+        weak,
+        surnames: list(include_str!("../../data/names/surnames.txt")),
+        ambiguous: list(include_str!("../../data/names/ambiguous.txt")),
+    }
 });
 
 macro_rules! re {
@@ -315,6 +335,25 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             continue;
         }
         let key = lower(&bare(w));
+        // A first name of the long list only beside a known surname.
+        if n.weak.contains(&key) {
+            if let Some(sn) = words.get(i + 1).map(|x| x.1) {
+                let gap = &text[words[i].0 + w.len()..words[i + 1].0];
+                if cap(sn)
+                    && gap.chars().all(|c| c == ' ' || c == '-' || c == '_')
+                    && n.surnames.contains(&lower(&bare(sn)))
+                    && !NOT_NAME_AFTER.contains(&lower(&bare(sn)).as_str())
+                    && !possessive(w)
+                {
+                    used[i] = true;
+                    used[i + 1] = true;
+                    let rest = &text[words[i + 1].0 + sn.len()..];
+                    let role = if filename { None } else { role_after(rest) };
+                    out.push((format!("{} {}", bare(w), bare(sn)), role));
+                    continue;
+                }
+            }
+        }
         if !n.first.contains(&key) {
             // Outside any list, a strong pattern still names a person:
             // "Gethin Penwarden - Parent Governor".
