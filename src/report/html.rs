@@ -89,7 +89,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px sol
 .pic{float:right;max-width:160px;max-height:160px;margin:0 0 .5rem 1rem;border-radius:4px;background:#eee;font-size:.75rem;color:#555;object-fit:contain}
 .page{break-inside:avoid;border-top:1px solid #ddd}.page h3{font-size:1rem;margin:.6rem 0 .2rem}ol.actions,ol.top{margin:.2rem 0 .6rem 1.2rem;padding:0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-top:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top;word-break:break-all}
-.small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp{page-break-inside:avoid}body{margin:0}}";
+.small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp{page-break-inside:avoid}body{margin:0;font-size:11px;max-width:none}table{font-size:9px}td,th{padding:1px 3px}.exp{padding:4px 6px;margin:4px 0}.pic{max-width:90px;max-height:90px}h2{margin-top:8px}p{margin:3px 0}}";
 
 /// Writes the HTML report, its exposures read from `source` as they are
 /// written; with `thumbnails`, each exposure's stored blurred thumbnail is

@@ -446,6 +446,14 @@ async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
             "WCAG 2.1 AA on the demo: {}",
             checked["violations"]
         );
+        // Printed, even the demo's picture with 14 copies fits one page.
+        for b in checked["blocks"].as_array().unwrap() {
+            assert_eq!(b["avoid"], "avoid", "{b}");
+            assert!(
+                b["height"].as_f64().unwrap() < page_height,
+                "split across pages: {b}"
+            );
+        }
     }
 
     // Screenshot of the first screen, kept for README, and a printed PDF.
