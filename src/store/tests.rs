@@ -239,3 +239,35 @@ fn a_change_by_hand_waits_for_an_audit_closing_its_run() {
     let mut store = Store::open(&path).unwrap();
     assert!(store.purge(1, "2026-11-30T00:00:00Z").is_err());
 }
+
+/// Issue 17: a stored value the vocabulary or format does not know is an
+/// error that names it, never a default (a bad phash was 0, an unknown
+/// reason would have been kept as text; the schema's CHECKs already refuse an
+/// unknown run status or risk).
+#[test]
+fn unknown_stored_values_are_errors_not_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let store = Store::open(&path).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "INSERT INTO runs (id, started_at, status) VALUES (2, 't', 'complete');
+         INSERT INTO exposures (id, phash, first_run_id, first_seen_at) VALUES ('exp-1', 'not-hex', 2, 't');
+         INSERT INTO run_exposures (run_id, exposure_id, risk, score, reasons, details, change)
+           VALUES (2, 'exp-1', 'low', 10, '[\"made_up_reason\"]', '[]', 'new');",
+    )
+    .unwrap();
+    let phash = store.known_exposures().unwrap_err().to_string();
+    assert!(
+        phash.contains("not a perceptual hash: \"not-hex\""),
+        "{phash}"
+    );
+    let reason = store
+        .run_exposures_of(2, &["exp-1"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        reason.contains("unknown reason \"made_up_reason\""),
+        "{reason}"
+    );
+}
