@@ -331,23 +331,9 @@ fn read_exposures(
         shas.dedup();
         shas
     };
-    let mut wanted: Vec<&str> = gone.iter().flat_map(|id| shas_of(id)).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let last_seen: HashMap<String, crate::model::Picture> = store
-        .pictures_of(&wanted)?
-        .into_iter()
-        .map(|p| (p.sha256.clone(), p))
-        .collect();
-    for id in &gone {
-        let found = shas_of(id)
-            .iter()
-            .filter_map(|s| last_seen.get(*s).cloned())
-            .collect();
-        copies.insert(id.to_string(), found);
-    }
-    // What each copy is (size, metadata), for the actions and the picture
-    // the HTML report shows.
+    // Every copy's picture, read once: what the actions and the HTML
+    // picture need (size, metadata), and the copies of gone exposures
+    // scored before their picture was stored with them.
     let mut all_shas: Vec<&str> = occ
         .values()
         .chain(shown_before.values())
@@ -356,9 +342,20 @@ fn read_exposures(
         .collect();
     all_shas.sort_unstable();
     all_shas.dedup();
-    let copy_info: HashMap<String, super::actions::Copy> = store
+    let pictures: HashMap<String, crate::model::Picture> = store
         .pictures_of(&all_shas)?
         .into_iter()
+        .map(|p| (p.sha256.clone(), p))
+        .collect();
+    for id in &gone {
+        let found = shas_of(id)
+            .iter()
+            .filter_map(|s| pictures.get(*s).cloned())
+            .collect();
+        copies.insert(id.to_string(), found);
+    }
+    let copy_info: HashMap<String, super::actions::Copy> = pictures
+        .values()
         .map(|p| {
             let c = super::actions::Copy {
                 width: p.width,
@@ -366,7 +363,7 @@ fn read_exposures(
                 gps: p.metadata.gps.is_some(),
                 people: !p.metadata.people.is_empty(),
             };
-            (p.sha256, c)
+            (p.sha256.clone(), c)
         })
         .collect();
     let max_side = store.run_max_published_side(run)?;
