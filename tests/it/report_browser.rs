@@ -40,18 +40,46 @@ fn headless(browser: &Path, profile: &Path, args: &[String]) -> std::process::Ou
         .expect("chromium runs")
 }
 
+/// Debian's chromium, or None (the test says it is skipped) when it is not
+/// installed and CI (EXPOSURE_AUDIT_REQUIRE_BROWSER) does not require it.
+fn browser_or_skip() -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
+        assert!(
+            std::env::var_os("EXPOSURE_AUDIT_REQUIRE_BROWSER").is_none(),
+            "chromium is required (EXPOSURE_AUDIT_REQUIRE_BROWSER is set) but not installed"
+        );
+        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    }
+    browser
+}
+
+/// What check_report.mjs says of a report: no WCAG 2.1 A or AA violation,
+/// and every exposure and page entry kept whole on a printed page.
+fn assert_accessible_and_printable(checked: &serde_json::Value, what: &str) {
+    assert_eq!(
+        checked["violations"],
+        serde_json::json!([]),
+        "WCAG 2.1 AA on {what}: {}",
+        checked["violations"]
+    );
+    let page_height = checked["page_height"].as_f64().unwrap();
+    for b in checked["blocks"].as_array().unwrap() {
+        assert_eq!(b["avoid"], "avoid", "{what}: {b}");
+        assert!(
+            b["height"].as_f64().unwrap() < page_height,
+            "{what}: split across pages: {b}"
+        );
+    }
+}
+
 fn count(dom: &Html, css: &str) -> usize {
     dom.select(&Selector::parse(css).unwrap()).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_html_report_renders_and_prints_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("EXPOSURE_AUDIT_REQUIRE_BROWSER").is_none(),
-            "chromium is required (EXPOSURE_AUDIT_REQUIRE_BROWSER is set) but not installed"
-        );
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let later = Arc::new(AtomicBool::new(false));
@@ -234,12 +262,7 @@ async fn the_html_report_renders_and_prints_in_a_real_browser() {
 /// children and gives the top actions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("EXPOSURE_AUDIT_REQUIRE_BROWSER").is_none(),
-            "chromium is required (EXPOSURE_AUDIT_REQUIRE_BROWSER is set) but not installed"
-        );
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    let Some(browser) = browser_or_skip() else {
         return;
     };
     let home = r#"<html><head><title>Riverside Primary</title></head><body>
@@ -412,23 +435,12 @@ async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
     // page (tests/browser/check_report.mjs, puppeteer-core on this chromium).
     let artefacts = artefact_dir();
     if let Some(checked) = axe_and_print(&page, dir.path()) {
-        assert_eq!(
-            checked["violations"],
-            serde_json::json!([]),
-            "WCAG 2.1 AA: {}",
-            checked["violations"]
-        );
+        assert_accessible_and_printable(&checked, "the fixture site's report");
         assert!(checked["passes"].as_u64().unwrap() > 10, "{checked}");
-        let page_height = checked["page_height"].as_f64().unwrap();
-        let blocks = checked["blocks"].as_array().unwrap();
-        assert!(blocks.len() >= 5, "{blocks:?}");
-        for b in blocks {
-            assert_eq!(b["avoid"], "avoid", "{b}");
-            assert!(
-                b["height"].as_f64().unwrap() < page_height,
-                "split across pages: {b}"
-            );
-        }
+        assert!(
+            checked["blocks"].as_array().unwrap().len() >= 5,
+            "{checked}"
+        );
         assert!(checked["pdf_bytes"].as_u64().unwrap() > 5_000);
         std::fs::copy(dir.path().join("report.pdf"), artefacts.join("report.pdf")).unwrap();
 
@@ -440,23 +452,11 @@ async fn the_dpo_sees_each_picture_what_to_do_and_the_work_page_by_page() {
             exposure_audit::cli::Exit::Ok
         );
         let checked = axe_and_print(&demo.join("report.html"), &demo).unwrap();
-        assert_eq!(
-            checked["violations"],
-            serde_json::json!([]),
-            "WCAG 2.1 AA on the demo: {}",
-            checked["violations"]
-        );
         // Printed, even the demo's picture with 14 copies fits one page.
-        for b in checked["blocks"].as_array().unwrap() {
-            assert_eq!(b["avoid"], "avoid", "{b}");
-            assert!(
-                b["height"].as_f64().unwrap() < page_height,
-                "split across pages: {b}"
-            );
-        }
+        assert_accessible_and_printable(&checked, "the demo's report");
     }
 
-    // Screenshot of the first screen, kept for README, and a printed PDF.
+    // Screenshot of the first screen, kept for README.
     let shot = dir.path().join("first-screen.png");
     let out = headless(
         &browser,

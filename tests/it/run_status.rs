@@ -106,24 +106,7 @@ async fn a_failed_off_site_requisite_is_listed_and_the_run_stays_complete() {
 /// unconditionally, in the same run; its picture stays seen, unchanged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_304_without_a_usable_stored_copy_is_fetched_again_at_once() {
-    let body = "<html><body><img src='/hall.jpg' alt='The hall'></body></html>";
-    let page: Handler = Arc::new(move |req| {
-        if req
-            .headers()
-            .get("if-none-match")
-            .and_then(|v| v.to_str().ok())
-            == Some("\"v1\"")
-        {
-            return axum::response::Response::builder()
-                .status(304)
-                .header("etag", "\"v1\"")
-                .body(axum::body::Body::empty())
-                .unwrap();
-        }
-        let mut r = respond(200, "text/html; charset=utf-8", body);
-        r.headers_mut().insert("etag", "\"v1\"".parse().unwrap());
-        r
-    });
+    let page = with_etag("<html><body><img src='/hall.jpg' alt='The hall'></body></html>");
     let site = Site::start(vec![
         ("/", page),
         ("/hall.jpg", jpeg(resized_jpeg("coffee.png", 400, 85))),
