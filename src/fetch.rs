@@ -120,6 +120,24 @@ impl BodyClass {
     }
 }
 
+/// Whether a document's Content-Type is one of the formats read (PDF,
+/// Word, PowerPoint, OpenDocument text and presentation).
+pub fn is_read_document(content_type: Option<&str>) -> bool {
+    let t = content_type
+        .and_then(|t| t.split(';').next())
+        .map(|t| t.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(
+        t.as_str(),
+        "application/pdf"
+            | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            | "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+            | "application/vnd.openxmlformats-officedocument.presentationml.slideshow"
+            | "application/vnd.oasis.opendocument.text"
+            | "application/vnd.oasis.opendocument.presentation"
+    )
+}
+
 impl Fetched {
     pub fn not_modified(&self) -> bool {
         self.status == 304
@@ -387,7 +405,13 @@ impl Fetcher {
         // Decided from the headers: a body this fetch does not read is not
         // downloaded (the response is dropped unread).
         let class = BodyClass::of(fetched.content_type.as_deref());
-        if !BodyClass::is_read_as(class, kind) {
+        // Documents in a format the crawl reads are downloaded, up to their
+        // own bound; others (.doc, .xls, RTF) stop at the headers.
+        let document = kind == BodyKind::Document
+            && class == Some(BodyClass::Document)
+            && self.settings.documents.read
+            && is_read_document(fetched.content_type.as_deref());
+        if !document && !BodyClass::is_read_as(class, kind) {
             fetched.skipped = class;
             return Ok(Retry {
                 fetched,
@@ -395,6 +419,7 @@ impl Fetcher {
             });
         }
         let cap = match kind {
+            BodyKind::Document if document => self.settings.documents.max_bytes,
             BodyKind::Document => self.settings.max_page_bytes,
             BodyKind::Image => self.settings.max_image_bytes,
         };

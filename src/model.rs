@@ -26,6 +26,12 @@ pub struct Context {
     pub page_title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_text: Option<String>,
+    /// The rest of a document page's text, nearest the picture first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_text: Option<String>,
+    /// A document's own properties (author, creator, title, XMP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_metadata: Option<String>,
 }
 
 impl Context {
@@ -42,6 +48,11 @@ impl Context {
         fill(&mut self.nearby_text, other.nearby_text.as_ref());
         fill(&mut self.page_title, other.page_title.as_ref());
         fill(&mut self.post_text, other.post_text.as_ref());
+        fill(&mut self.document_text, other.document_text.as_ref());
+        fill(
+            &mut self.document_metadata,
+            other.document_metadata.as_ref(),
+        );
     }
 }
 
@@ -56,6 +67,60 @@ pub struct Sighting {
     /// Robots directives on the page the picture was seen on
     /// (`<meta name="robots">` and the page's X-Robots-Tag), lower-cased.
     pub page_robots: Vec<String>,
+    /// The page or slide (1-based) of a picture found inside a document;
+    /// `page_url` is then the document's address.
+    pub document_page: Option<u32>,
+}
+
+/// A picture inside a document stored as samples rather than as a picture
+/// file (a PDF image under Flate, LZW or JPEG 2000): what analysis turns
+/// grey and hashes like any other picture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raster {
+    pub width: u32,
+    pub height: u32,
+    pub colour: Colour,
+    /// Bits per component: 1, 2, 4, 8 or 16.
+    pub bits: u8,
+    /// Rows of samples, each padded to a whole byte.
+    pub data: Vec<u8>,
+    /// A `/Decode [1 0]` array: 0 means full intensity.
+    pub inverted: bool,
+    /// A soft mask (grey, 8 bits): width, height, samples.
+    pub alpha: Option<(u32, u32, Vec<u8>)>,
+    /// sha256 of the stored (encoded) stream: the picture's identity.
+    pub sha256: String,
+}
+
+/// How a [`Raster`]'s samples are coloured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Colour {
+    Grey,
+    Rgb,
+    Cmyk,
+    /// CIE L*a*b*: the first component is lightness.
+    Lab,
+    /// A separation (one ink): 1 is full ink, dark.
+    Ink,
+    /// A palette of the base colour's components, one entry per index.
+    Indexed {
+        base: Box<Colour>,
+        palette: Vec<u8>,
+    },
+    /// Components that are not known colours (DeviceN): averaged as inks.
+    Inks(u8),
+}
+
+impl Colour {
+    /// Components per sample.
+    pub fn components(&self) -> u8 {
+        match self {
+            Colour::Grey | Colour::Ink | Colour::Indexed { .. } => 1,
+            Colour::Rgb | Colour::Lab => 3,
+            Colour::Cmyk => 4,
+            Colour::Inks(n) => *n,
+        }
+    }
 }
 
 /// A whole-site observation, e.g. an open directory listing.

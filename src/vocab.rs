@@ -239,6 +239,7 @@ vocabulary! {
         DirectoryListing = "directory_listing" => "open directory listing",
         Feed = "feed" => "feed",
         Api = "api" => "platform API",
+        Document = "document" => "inside a document",
     }
 }
 

@@ -212,6 +212,8 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         (Where::NearbyText, &ctx.nearby_text),
         (Where::PageTitle, &ctx.page_title),
         (Where::PostText, &ctx.post_text),
+        (Where::DocumentText, &ctx.document_text),
+        (Where::Metadata, &ctx.document_metadata),
     ];
     for (location, text) in fields {
         if let Some(t) = text {

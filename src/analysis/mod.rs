@@ -9,7 +9,7 @@ pub mod hash;
 pub mod metadata;
 pub mod pool;
 
-pub use hash::{analyse, AnalysisError, HashLimits};
+pub use hash::{analyse, analyse_raster, AnalysisError, HashLimits};
 
 /// Reads a picture file given on the command line (`lookup`, `check-photo`,
 /// `withdraw`), at most `max_bytes` of it (`crawl.max_image_bytes`, the

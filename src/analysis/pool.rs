@@ -51,3 +51,14 @@ pub async fn analyse(bytes: Vec<u8>, limits: HashLimits) -> Result<Picture, Anal
     rx.await
         .unwrap_or_else(|_| Err(AnalysisError::Decode("the analysis thread stopped".into())))
 }
+
+/// Runs any analysis job on the pool (a document's pictures, read one
+/// after another on one thread), off the async runtime.
+pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    pool().send(job).ok()?;
+    rx.await.ok()
+}

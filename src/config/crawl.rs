@@ -33,6 +33,39 @@ pub struct CrawlSettings {
     pub max_run_time: Duration,
     /// A crawler list to use instead of the bundled `data/crawlers.toml`.
     pub crawlers_file: Option<PathBuf>,
+    pub documents: DocumentSettings,
+}
+
+/// `[documents]`: PDF, Word, PowerPoint and OpenDocument files, read as a
+/// scraper reads them, within these bounds.
+#[derive(Debug, Clone)]
+pub struct DocumentSettings {
+    /// Off: documents are counted but not downloaded.
+    pub read: bool,
+    pub max_bytes: u64,
+    pub max_pages: u32,
+    pub max_pictures: u32,
+    /// Forms inside forms (PDF) followed.
+    pub max_depth: u32,
+    /// What one stream or package entry (and one package in all) may
+    /// decompress to: zip and Flate bombs stop here.
+    pub max_decompressed_bytes: u64,
+    pub max_time: Duration,
+}
+
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        use defaults::*;
+        DocumentSettings {
+            read: true,
+            max_bytes: DOCUMENT_MAX_BYTES,
+            max_pages: DOCUMENT_MAX_PAGES as u32,
+            max_pictures: DOCUMENT_MAX_PICTURES as u32,
+            max_depth: DOCUMENT_MAX_DEPTH as u32,
+            max_decompressed_bytes: DOCUMENT_MAX_DECOMPRESSED_BYTES,
+            max_time: Duration::from_secs(DOCUMENT_MAX_SECS),
+        }
+    }
 }
 
 impl Default for CrawlSettings {
@@ -57,6 +90,7 @@ impl Default for CrawlSettings {
             max_query_variants: MAX_QUERY_VARIANTS,
             max_run_time: Duration::from_secs(MAX_RUN_SECS),
             crawlers_file: None,
+            documents: DocumentSettings::default(),
         }
     }
 }

@@ -34,3 +34,11 @@ pub const MAX_QUERY_VARIANTS: u32 = 10;
 pub const MAX_IMAGES: u64 = 20_000;
 /// Whole run, per source: the crawl stops taking new work after this.
 pub const MAX_RUN_SECS: u64 = 6 * 3600;
+
+/// `[documents]`: a document is read up to these bounds.
+pub const DOCUMENT_MAX_BYTES: u64 = 50 * 1024 * 1024;
+pub const DOCUMENT_MAX_PAGES: u64 = 500;
+pub const DOCUMENT_MAX_PICTURES: u64 = 300;
+pub const DOCUMENT_MAX_DEPTH: u64 = 12;
+pub const DOCUMENT_MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
+pub const DOCUMENT_MAX_SECS: u64 = 60;

@@ -121,6 +121,20 @@ struct RawConfig {
     logging: RawLogging,
     #[serde(default)]
     report: RawReport,
+    #[serde(default)]
+    documents: RawDocuments,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDocuments {
+    read: Option<bool>,
+    max_bytes: Option<Spanned<i64>>,
+    max_pages: Option<Spanned<i64>>,
+    max_pictures: Option<Spanned<i64>>,
+    max_depth: Option<Spanned<i64>>,
+    max_decompressed_bytes: Option<Spanned<i64>>,
+    max_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -290,6 +304,55 @@ impl Ctx<'_> {
         self.err(Some(v.span()), message)
     }
 
+    fn documents(&self, d: &RawDocuments) -> Result<DocumentSettings, ConfigError> {
+        use defaults::*;
+        Ok(DocumentSettings {
+            read: d.read.unwrap_or(true),
+            max_bytes: self.number(
+                d.max_bytes.as_ref(),
+                "documents.max_bytes",
+                1024,
+                1 << 32,
+                DOCUMENT_MAX_BYTES,
+            )?,
+            max_pages: self.number(
+                d.max_pages.as_ref(),
+                "documents.max_pages",
+                1,
+                100_000,
+                DOCUMENT_MAX_PAGES,
+            )? as u32,
+            max_pictures: self.number(
+                d.max_pictures.as_ref(),
+                "documents.max_pictures",
+                1,
+                100_000,
+                DOCUMENT_MAX_PICTURES,
+            )? as u32,
+            max_depth: self.number(
+                d.max_depth.as_ref(),
+                "documents.max_depth",
+                1,
+                64,
+                DOCUMENT_MAX_DEPTH,
+            )? as u32,
+            max_decompressed_bytes: self.number(
+                d.max_decompressed_bytes.as_ref(),
+                "documents.max_decompressed_bytes",
+                1024,
+                1 << 34,
+                DOCUMENT_MAX_DECOMPRESSED_BYTES,
+            )?,
+            max_time: Duration::from_secs(self.number(
+                d.max_secs.as_ref(),
+                "documents.max_secs",
+                1,
+                3600,
+                DOCUMENT_MAX_SECS,
+            )?),
+        })
+    }
+
     fn number(
         &self,
         v: Option<&Spanned<i64>>,
@@ -457,6 +520,7 @@ impl Ctx<'_> {
                 MAX_RUN_SECS,
             )?),
             crawlers_file: c.crawlers_file.as_ref().map(PathBuf::from),
+            documents: self.documents(&raw.documents)?,
         };
 
         let mut sources = Vec::new();

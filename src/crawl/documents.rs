@@ -94,6 +94,7 @@ impl Crawl {
             final_host_allowed: true,
             redirected: false,
             server: None,
+            skipped: Vec::new(),
         };
         if self.settings.robots == RobotsMode::Obey && kind != DocKind::Robots {
             let rules = self.robots_for(&url, &source.name).await;
@@ -103,7 +104,12 @@ impl Crawl {
                 return result;
             }
         }
-        let prev = self.history.page(kind.label(), url.as_str());
+        // A document is stored as one, whatever link led to it.
+        let prev = self.history.page(kind.label(), url.as_str()).or_else(|| {
+            matches!(kind, DocKind::Html { .. })
+                .then(|| self.history.page("document", url.as_str()))
+                .flatten()
+        });
         let validators = prev.as_ref().map(|p| Validators {
             etag: p.etag.clone(),
             last_modified: p.last_modified.clone(),
@@ -170,8 +176,14 @@ impl Crawl {
             }
         }
         // What it is, for the run's counts: a page, a document, another file.
+        let format = fetched.body.as_deref().and_then(|b| {
+            crate::extract::document::Format::of(fetched.content_type.as_deref(), b, url.as_str())
+        });
+        let is_document = format.is_some()
+            || fetched.skipped == Some(crate::fetch::BodyClass::Document)
+            || matches!(stored, Some(Found::Document(_)));
         let counted = match (&kind, fetched.skipped) {
-            (_, Some(crate::fetch::BodyClass::Document)) => &self.counters.documents,
+            _ if is_document => &self.counters.documents,
             (DocKind::Html { .. } | DocKind::Listing, None) => &self.counters.html_pages,
             _ => &self.counters.other_files,
         };
@@ -179,6 +191,11 @@ impl Crawl {
             if let Some(found) = stored.take() {
                 self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
                 counted.fetch_add(1, Ordering::Relaxed);
+                if let Found::Document(sights) = &found {
+                    // Unchanged: its pictures are what they were.
+                    record.kind = "document".into();
+                    self.replay_document(sights).await;
+                }
                 Some(found)
             } else {
                 record.error = Some("304 without a stored copy".into());
@@ -195,6 +212,24 @@ impl Crawl {
                 _ => "other".into(),
             };
             Some(Found::Nothing)
+        } else if let (true, Some(format)) = (fetched.ok(), format) {
+            self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
+            counted.fetch_add(1, Ordering::Relaxed);
+            record.kind = "document".into();
+            let body = fetched.body.clone().unwrap_or_default();
+            record.bytes = body.len() as u64;
+            record.content_hash = Some(analysis::hash::sha256_hex(&body));
+            match self.read_document(&url, format, body).await {
+                Ok((sights, skipped)) => {
+                    result.skipped = skipped;
+                    Some(Found::Document(sights))
+                }
+                Err(e) => {
+                    record.error = Some(e);
+                    self.failed(url.as_str(), platform_doc);
+                    None
+                }
+            }
         } else if fetched.ok() {
             self.counters.pages_fetched.fetch_add(1, Ordering::Relaxed);
             counted.fetch_add(1, Ordering::Relaxed);

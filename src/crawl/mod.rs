@@ -29,6 +29,7 @@ use crate::urls::Fingerprints;
 
 mod documents;
 mod images;
+mod inside;
 mod platforms;
 mod reask;
 mod verdicts;
@@ -114,6 +115,21 @@ enum Found {
     /// Mastodon's account lookup: the statuses address.
     Statuses(String),
     Css(Vec<String>),
+    /// A PDF or Office document's pictures, analysed when it was read.
+    Document(Vec<DocSight>),
+}
+
+/// A picture inside a document, as the document's read left it: its
+/// address (the document's, with its page and place), page, context and
+/// what its analysis gave. Stored with the document, so a 304 replays it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DocSight {
+    url: String,
+    page: u32,
+    context: crate::model::Context,
+    sha256: Option<String>,
+    error: Option<String>,
+    bytes: u64,
 }
 
 /// Counters of a run, shared by its tasks.
@@ -426,6 +442,8 @@ struct DocResult {
     /// The page's Server header: which server the site runs on, for the
     /// fixes the report gives.
     server: Option<String>,
+    /// What a document's read left out, by bound or reason.
+    skipped: Vec<(&'static str, u32)>,
 }
 
 struct ImageResult {

@@ -60,6 +60,28 @@ impl Walk {
                 found_via: img.found_via,
                 context: img.context.clone(),
                 page_robots: page_robots.to_vec(),
+                document_page: None,
+            });
+        }
+    }
+
+    /// A picture inside the document at `doc_url`.
+    fn sight_inside(&mut self, doc_url: &str, s: DocSight, page_robots: &[String]) {
+        if s.sha256.is_none() {
+            return;
+        }
+        if self
+            .sighting_keys
+            .insert((doc_url, s.url.as_str(), FoundVia::Document))
+        {
+            self.new_sightings.push(Sighting {
+                source: self.source.name.clone(),
+                page_url: doc_url.to_string(),
+                image_url: s.url,
+                found_via: FoundVia::Document,
+                context: s.context,
+                page_robots: page_robots.to_vec(),
+                document_page: Some(s.page),
             });
         }
     }
@@ -236,6 +258,16 @@ impl Crawl {
             // sighting waits for its picture's fetch, whose headers its
             // verdicts need, and then goes to the writer.
             for s in std::mem::take(&mut walk.new_sightings) {
+                if s.found_via == FoundVia::Document {
+                    // Its bytes came with the document: nothing to fetch.
+                    if !pictures.sighted(&s.image_url) {
+                        pictures.count_address(&s.image_url);
+                        let rules = self.rules_of(&s.image_url, &walk.source.name).await;
+                        pictures.know(&s.image_url, None, rules);
+                    }
+                    self.send_sighting(pictures, s).await;
+                    continue;
+                }
                 if !pictures.sighted(&s.image_url) {
                     pictures.count_address(&s.image_url);
                     if images_queued >= self.settings.max_images {
@@ -318,7 +350,11 @@ impl Crawl {
             final_host_allowed,
             redirected,
             server,
+            skipped,
         } = doc;
+        for (why, n) in skipped {
+            *walk.frontier.skipped.entry(why).or_default() += u64::from(n);
+        }
         if redirected {
             if walk.frontier.is_seen(&url) {
                 // The address it redirects to is crawled on its own: one page.
@@ -535,6 +571,11 @@ impl Crawl {
                         *walk.frontier.skipped.entry("api_max_pages").or_default() += 1;
                     }
                     None => {}
+                }
+            }
+            Found::Document(sights) => {
+                for s in sights {
+                    walk.sight_inside(&page, s, &page_robots);
                 }
             }
             Found::Css(urls) => {

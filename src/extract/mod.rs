@@ -3,9 +3,12 @@
 //! their context, and into more places to look. One format per file; every
 //! function here is pure, bounded, and knows nothing of HTTP or storage.
 
+pub mod document;
 pub mod feed;
 pub mod html;
 pub mod listing;
+pub mod office;
+pub mod pdf;
 pub mod sitemap;
 pub mod social;
 pub mod wordpress;
@@ -197,4 +200,18 @@ mod tests {
             "inline elements join"
         );
     }
+}
+
+/// The text an XML entity or character reference stands for (`amp`,
+/// `#233`, `#x2019`), or `None` for one that is not predefined.
+pub fn xml_reference(name: &str) -> Option<String> {
+    if let Some(c) = quick_xml::escape::resolve_predefined_entity(name) {
+        return Some(c.to_string());
+    }
+    let num = name.strip_prefix('#')?;
+    let code = match num.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => num.parse().ok(),
+    };
+    code.and_then(char::from_u32).map(String::from)
 }

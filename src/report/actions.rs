@@ -273,6 +273,7 @@ mod tests {
             page_url: page.into(),
             image_url: image.into(),
             found_via: via.as_str(),
+            document_page: None,
             context: Context::default(),
             robots: std::sync::Arc::default(),
             sha256: sha.into(),

@@ -178,6 +178,9 @@ pub struct Occurrence {
     pub page_url: String,
     pub image_url: String,
     pub found_via: &'static str,
+    /// The page or slide (1-based) of a picture inside a document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_page: Option<u32>,
     pub context: Context,
     pub robots: std::sync::Arc<RobotsVerdicts>,
     /// The sha256 of the bytes served at image_url (added field).
@@ -618,6 +621,7 @@ fn exposure(
         page_url: o.page_url,
         image_url: o.image_url,
         found_via: o.found_via.as_str(),
+        document_page: o.document_page,
         context: o.context,
         robots: o.robots,
         sha256: o.sha256,

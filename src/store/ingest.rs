@@ -28,8 +28,8 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut sighting = tx.prepare_cached(
-                "INSERT INTO sightings (run_id, source, page_url, image_url, found_via, context, verdicts_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO sightings (run_id, source, page_url, image_url, found_via, context, verdicts_id, document_page)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             // A map's id, found or added once per batch (the crawl shares
             // one map among equal verdicts, so the pointer names it).
@@ -109,6 +109,7 @@ impl Store {
                             s.found_via.as_str(),
                             serde_json::to_string(&s.context).expect("context serialises"),
                             map_id,
+                            s.document_page,
                         ])?;
                     }
                     Record::Finding(f) => {

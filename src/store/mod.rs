@@ -87,6 +87,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0011_pages_by_address.sql")),
         M::up(include_str!("../../migrations/0012_run_policy.sql")),
         M::up(include_str!("../../migrations/0013_run_counts.sql")),
+        M::up(include_str!("../../migrations/0014_document_pages.sql")),
     ])
 }
 
@@ -278,6 +279,8 @@ pub struct OccurrenceRow {
     /// Shared by the sightings of one read whose verdicts are the same
     /// (most of a site's): parsed once.
     pub robots: Arc<RobotsVerdicts>,
+    /// The page or slide, for a picture inside a document.
+    pub document_page: Option<u32>,
 }
 
 /// Where a run saw an exposure: an [`OccurrenceRow`] without its texts.
@@ -629,8 +632,8 @@ impl<'c> VerdictMaps<'c> {
     }
 }
 
-/// An occurrence from its first eight columns: exposure_id, sha256, source,
-/// page_url, image_url, found_via, context, verdicts_id.
+/// An occurrence from its first nine columns: exposure_id, sha256, source,
+/// page_url, image_url, found_via, context, verdicts_id, document_page.
 fn occurrence_from(
     r: &rusqlite::Row<'_>,
     maps: &mut VerdictMaps<'_>,
@@ -644,6 +647,7 @@ fn occurrence_from(
         found_via: r.get(5)?,
         context: from_json("sightings.context", &r.get::<_, String>(6)?)?,
         robots: maps.get(r.get(7)?)?,
+        document_page: r.get(8)?,
     })
 }
 

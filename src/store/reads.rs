@@ -44,7 +44,7 @@ impl Store {
     ) -> Result<Vec<OccurrenceRow>, StoreError> {
         self.sightings_by_ids(
             "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via,
-                    s.context, s.verdicts_id, s.id
+                    s.context, s.verdicts_id, s.document_page, s.id
              FROM pages p
              CROSS JOIN sightings s INDEXED BY sightings_page ON s.page_url = p.url
                AND s.run_id = (SELECT MAX(g.run_id) FROM pages g INDEXED BY pages_url
@@ -83,7 +83,7 @@ impl Store {
     pub fn occurrences(&self, run_id: i64) -> Result<Vec<OccurrenceRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via, s.context,
-                    s.verdicts_id
+                    s.verdicts_id, s.document_page
              FROM sightings s
              JOIN images i INDEXED BY images_run ON i.run_id = s.run_id AND i.url = s.image_url AND i.sha256 IS NOT NULL
              JOIN run_pictures rp ON rp.run_id = s.run_id AND rp.sha256 = i.sha256
@@ -216,7 +216,7 @@ impl Store {
         self.sightings_by_ids(
             concat!(
                 "SELECT rp.exposure_id, rp.sha256, s.source, s.page_url, s.image_url, s.found_via,
-                        s.context, s.verdicts_id, s.id",
+                        s.context, s.verdicts_id, s.document_page, s.id",
                 sightings_of_exposures!()
             ),
             run_id,
@@ -224,9 +224,9 @@ impl Store {
         )
     }
 
-    /// Sightings as `sql` selects them (its first nine columns: exposure,
-    /// sha256, source, page, picture, found_via, context, verdicts, sighting
-    /// id; `?1` the run, `IN ({})` the ids), each once, in report order.
+    /// Sightings as `sql` selects them (its first ten columns: exposure,
+    /// sha256, source, page, picture, found_via, context, verdicts, document
+    /// page, sighting id; `?1` the run, `IN ({})` the ids), each once, in report order.
     fn sightings_by_ids(
         &self,
         sql: &str,
@@ -237,7 +237,7 @@ impl Store {
             self.with_ids(sql, Some(run_id), ids, |stmt, args| {
                 let mut maps = VerdictMaps::new(&self.conn);
                 rows_of(stmt, args, |r| {
-                    Ok((r.get(8)?, occurrence_from(r, &mut maps)?))
+                    Ok((r.get(9)?, occurrence_from(r, &mut maps)?))
                 })
             })?;
         rows.sort_unstable_by_key(|(id, _)| *id);

@@ -145,6 +145,7 @@ fn verdicts_stored_with_each_sighting_move_to_shared_maps() {
                 found_via: FoundVia::Img,
                 context: Context::default(),
                 page_robots: Vec::new(),
+                document_page: None,
             },
             v.clone(),
         )

@@ -13,7 +13,9 @@ use image_hasher::{HashAlg, Hasher, HasherConfig};
 use sha2::{Digest, Sha256};
 
 use super::{budget, metadata};
-use crate::model::Picture;
+use crate::model::{Picture, Raster};
+
+mod raster;
 
 /// Side of the grey working image every decoding path is brought to for hashing.
 const WORK_SIDE: u32 = 64;
@@ -75,29 +77,69 @@ pub fn analyse(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisErro
     }
 }
 
+/// Analyses samples from inside a document: as [`analyse`], with no file
+/// metadata of its own (the document's goes with its context).
+pub fn analyse_raster(r: &Raster, limits: HashLimits) -> Result<Picture, AnalysisError> {
+    match std::panic::catch_unwind(|| {
+        let grey = raster::to_grey(r, limits)?;
+        Ok(finish(
+            grey,
+            (r.width, r.height),
+            r.sha256.clone(),
+            "raw",
+            r.data.len() as u64,
+            crate::model::PictureMetadata::default(),
+        ))
+    }) {
+        Ok(r) => r,
+        Err(_) => Err(AnalysisError::Decode(
+            "decoder panicked on this input".into(),
+        )),
+    }
+}
+
+/// Hash, faces and thumbnail of a picture decoded grey and upright.
+fn finish(
+    grey: GrayImage,
+    (width, height): (u32, u32),
+    sha256: String,
+    format: &str,
+    bytes: u64,
+    metadata: crate::model::PictureMetadata,
+) -> Picture {
+    // Hashed as decoded (one area-averaging pass down to the working size),
+    // then shrunk for the face detector.
+    let phash = hash_grey(&grey);
+    let grey = fit_within(grey, DETECT_SIDE);
+    let faces = super::faces::detect(&grey);
+    Picture {
+        sha256,
+        phash,
+        width,
+        height,
+        format: format.to_string(),
+        bytes,
+        metadata,
+        faces: Some(faces.count),
+        largest_face: Some(faces.largest),
+        thumbnail: thumbnail(&grey),
+    }
+}
+
 fn analyse_inner(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisError> {
     let format =
         image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
     let meta = metadata::read(bytes, format);
     let (grey, width, height) = decode(bytes, format, limits)?;
     let (grey, width, height) = orient(grey, width, height, meta.orientation);
-    // Hashed as decoded (one area-averaging pass down to the working size),
-    // then shrunk for the face detector.
-    let phash = hash_grey(&grey);
-    let grey = fit_within(grey, DETECT_SIDE);
-    let faces = super::faces::detect(&grey);
-    Ok(Picture {
-        sha256: sha256_hex(bytes),
-        phash,
-        width,
-        height,
-        format: format_name(format).to_string(),
-        bytes: bytes.len() as u64,
-        metadata: meta.metadata,
-        faces: Some(faces.count),
-        largest_face: Some(faces.largest),
-        thumbnail: thumbnail(&grey),
-    })
+    Ok(finish(
+        grey,
+        (width, height),
+        sha256_hex(bytes),
+        format_name(format),
+        bytes.len() as u64,
+        meta.metadata,
+    ))
 }
 
 /// Longest side of stored thumbnails, and how much they are blurred.

@@ -1,0 +1,1028 @@
+//! PDF: the pictures a scraper extracts from a document, where each one is
+//! on its page, and the text around it.
+//!
+//! The content stream of every page is interpreted far enough to know
+//! where text and pictures are drawn (the graphics state's matrix, the text
+//! matrix, `Do` of image and form XObjects, inline images, tiling
+//! patterns). A picture's context is then the text nearest to it: the line
+//! just under or over it (its caption), the lines for which it is the
+//! nearest picture (nearby text, nearest first), and the rest of the page
+//! (document text). Pictures are decoded only when asked for
+//! ([`Pdf::payload`]), one at a time. Every count, depth and size is
+//! bounded by [`DocLimits`].
+
+use std::collections::{HashMap, HashSet};
+
+use lopdf::content::Content;
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+use sha2::{Digest, Sha256};
+
+use super::document::{DocInfo, DocLimits, DocPicture, Payload, Skipped};
+use crate::model::{Colour, Raster};
+
+/// Text within this distance (points) of a picture can be its nearby text.
+const NEAR: f32 = 110.0;
+/// A caption sits at most this far (points) under or over its picture.
+const CAPTION_GAP: f32 = 32.0;
+/// Most characters of document text kept per picture.
+const MAX_DOCUMENT_TEXT: usize = 2000;
+/// Most characters of nearby text kept per picture.
+const MAX_NEARBY_TEXT: usize = 600;
+/// Most content-stream operations interpreted per page (forms included).
+const MAX_OPERATIONS: usize = 2_000_000;
+
+/// An opened PDF whose pictures are decoded on demand.
+pub struct Pdf {
+    doc: Document,
+    limits: DocLimits,
+}
+
+/// Where one picture's samples are.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Object(ObjectId),
+    Inline(Box<Stream>),
+}
+
+/// Axis-aligned box in default user space: x0, y0, x1, y1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rect(f32, f32, f32, f32);
+
+impl Rect {
+    fn gap(&self, o: &Rect) -> (f32, f32) {
+        let dx = (o.0 - self.2).max(self.0 - o.2).max(0.0);
+        let dy = (o.1 - self.3).max(self.1 - o.3).max(0.0);
+        (dx, dy)
+    }
+    fn distance(&self, o: &Rect) -> f32 {
+        let (dx, dy) = self.gap(o);
+        dx.hypot(dy)
+    }
+    fn x_overlap(&self, o: &Rect) -> f32 {
+        (self.2.min(o.2) - self.0.max(o.0)).max(0.0)
+    }
+}
+
+type Matrix = [f32; 6];
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+/// `a` then `b`.
+fn mul(a: &Matrix, b: &Matrix) -> Matrix {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+}
+
+fn apply(m: &Matrix, x: f32, y: f32) -> (f32, f32) {
+    (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+}
+
+/// The box the unit square lands on under `m`: where an image is drawn.
+fn unit_box(m: &Matrix) -> Rect {
+    let pts = [
+        apply(m, 0.0, 0.0),
+        apply(m, 1.0, 0.0),
+        apply(m, 0.0, 1.0),
+        apply(m, 1.0, 1.0),
+    ];
+    let mut r = Rect(f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for (x, y) in pts {
+        r.0 = r.0.min(x);
+        r.1 = r.1.min(y);
+        r.2 = r.2.max(x);
+        r.3 = r.3.max(y);
+    }
+    r
+}
+
+/// A run of text drawn at one place.
+#[derive(Debug, Clone)]
+struct Run {
+    rect: Rect,
+    size: f32,
+    text: String,
+}
+
+/// A picture drawn on a page, before its context is known.
+struct Placed {
+    source: Source,
+    rect: Option<Rect>,
+    width: u32,
+    height: u32,
+}
+
+impl Pdf {
+    /// Opens a PDF. An encrypted one opens when its user password is empty;
+    /// any other is refused, as a scraper without the password sees it.
+    pub fn open(bytes: &[u8], limits: DocLimits) -> Result<Pdf, String> {
+        let options = lopdf::LoadOptions {
+            max_decompressed_size: Some(limits.max_decompressed as usize),
+            ..Default::default()
+        };
+        let doc = Document::load_mem_with_options(bytes, options)
+            .map_err(|e| format!("not a readable PDF: {e}"))?;
+        if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
+            return Err("encrypted PDF: it needs a password to be read".into());
+        }
+        Ok(Pdf { doc, limits })
+    }
+
+    /// The document's properties and its pictures with their context.
+    pub fn pictures(&self) -> (DocInfo, Vec<DocPicture<Source>>, Skipped) {
+        let info = self.info();
+        let mut skipped = Skipped::default();
+        let mut out = Vec::new();
+        let mut objects_seen: HashSet<ObjectId> = HashSet::new();
+        let pages = self.doc.get_pages();
+        for (n, (page_no, page_id)) in pages.iter().enumerate() {
+            if n as u32 >= self.limits.max_pages {
+                skipped.add("documents.max_pages", (pages.len() - n) as u32);
+                break;
+            }
+            if self.limits.past_deadline() {
+                skipped.add("documents.max_secs", (pages.len() - n) as u32);
+                break;
+            }
+            let (runs, placed) = match self.layout(*page_id) {
+                Ok(x) => x,
+                Err(e) => {
+                    skipped.add_error(format!("page {page_no}: {e}"));
+                    continue;
+                }
+            };
+            let lines = lines(runs);
+            let mut kept: Vec<Placed> = Vec::new();
+            for p in placed {
+                if p.width.min(p.height) < super::document::MIN_PICTURE_SIDE {
+                    skipped.add("document decoration", 1);
+                    continue;
+                }
+                if let Source::Object(id) = &p.source {
+                    // The same picture object on every page (a logo): once.
+                    if !objects_seen.insert(*id) {
+                        skipped.add("document pictures repeated", 1);
+                        continue;
+                    }
+                }
+                kept.push(p);
+            }
+            let rects: Vec<Option<Rect>> = kept.iter().map(|p| p.rect).collect();
+            for (i, p) in kept.into_iter().enumerate() {
+                if out.len() as u32 >= self.limits.max_pictures {
+                    skipped.add("documents.max_pictures", 1);
+                    continue;
+                }
+                let (caption, nearby, rest) = context_of(i, &rects, &lines);
+                out.push(DocPicture {
+                    page: *page_no,
+                    index: (i + 1) as u32,
+                    width: p.width,
+                    height: p.height,
+                    alt: None,
+                    caption,
+                    nearby_text: nearby,
+                    document_text: rest,
+                    source: p.source,
+                });
+            }
+        }
+        (info, out, skipped)
+    }
+
+    /// Decodes one picture: a JPEG as its own bytes, anything else as samples.
+    pub fn payload(&self, source: &Source) -> Result<Payload, String> {
+        let stream: &Stream = match source {
+            Source::Object(id) => self
+                .doc
+                .get_object(*id)
+                .and_then(Object::as_stream)
+                .map_err(|e| e.to_string())?,
+            Source::Inline(s) => s,
+        };
+        self.decode_image(stream, matches!(source, Source::Inline(_)))
+    }
+
+    fn info(&self) -> DocInfo {
+        let mut info = DocInfo::default();
+        let get = |d: &Dictionary, k: &[u8]| -> Option<String> {
+            let o = d.get(k).ok()?;
+            let o = match o {
+                Object::Reference(id) => self.doc.get_object(*id).ok()?,
+                o => o,
+            };
+            let s = lopdf::decode_text_string(o).ok()?;
+            let s = super::clean_text(&s);
+            (!s.is_empty()).then(|| super::truncate_chars(&s, 300))
+        };
+        if let Some(d) = self
+            .doc
+            .trailer
+            .get(b"Info")
+            .ok()
+            .and_then(|o| self.doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_dict().ok())
+        {
+            info.title = get(d, b"Title");
+            info.author = get(d, b"Author");
+            info.creator = get(d, b"Creator");
+            info.subject = get(d, b"Subject");
+        }
+        // XMP: the creators and title a scraper's metadata reader shows.
+        if let Some(xmp) = self
+            .doc
+            .catalog()
+            .ok()
+            .and_then(|c| c.get(b"Metadata").ok())
+            .and_then(|o| o.as_reference().ok())
+            .and_then(|id| self.doc.get_object(id).ok())
+            .and_then(|o| o.as_stream().ok())
+            .and_then(|s| s.decompressed_content_with_limit(1 << 20).ok())
+        {
+            let x = super::document::xmp_fields(&xmp);
+            if info.title.is_none() {
+                info.title = x.title;
+            }
+            for c in x.creators {
+                if info.author.as_deref() != Some(c.as_str()) {
+                    info.people.push(c);
+                }
+            }
+        }
+        info
+    }
+
+    /// The text runs and pictures of one page, in user space.
+    fn layout(&self, page_id: ObjectId) -> Result<(Vec<Run>, Vec<Placed>), String> {
+        let content = self
+            .doc
+            .get_page_content_with_limit(page_id, self.limits.max_decompressed as usize)
+            .map_err(|e| e.to_string())?;
+        let resources = self.page_resources(page_id);
+        let mut walker = Walker {
+            pdf: self,
+            runs: Vec::new(),
+            placed: Vec::new(),
+            operations: 0,
+            fonts: HashMap::new(),
+        };
+        walker.walk(&content, &resources, IDENTITY, 0)?;
+        // Pictures inside tiling patterns: where they are drawn is not
+        // followed, but they are on this page.
+        for res in &resources {
+            if let Ok(patterns) = self.dict_in(res, b"Pattern") {
+                for (_, p) in patterns.iter() {
+                    let Ok(id) = p.as_reference() else { continue };
+                    let Ok(stream) = self.doc.get_object(id).and_then(Object::as_stream) else {
+                        continue;
+                    };
+                    if stream
+                        .dict
+                        .get(b"PatternType")
+                        .and_then(Object::as_i64)
+                        .ok()
+                        != Some(1)
+                    {
+                        continue;
+                    }
+                    let inner = self.resources_of(&stream.dict, &resources);
+                    if let Ok(bytes) = stream
+                        .decompressed_content_with_limit(self.limits.max_decompressed as usize)
+                    {
+                        walker.in_pattern(&bytes, &inner)?;
+                    }
+                }
+            }
+        }
+        Ok((walker.runs, walker.placed))
+    }
+
+    /// A page's resource dictionaries, nearest first.
+    fn page_resources(&self, page_id: ObjectId) -> Vec<Dictionary> {
+        let Ok((direct, ids)) = self.doc.get_page_resources(page_id) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Dictionary> = direct.cloned().into_iter().collect();
+        for id in ids {
+            if let Ok(d) = self.doc.get_dictionary(id) {
+                out.push(d.clone());
+            }
+        }
+        out
+    }
+
+    /// A form's or pattern's own resources, else its parent's.
+    fn resources_of(&self, dict: &Dictionary, parent: &[Dictionary]) -> Vec<Dictionary> {
+        match dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|o| self.doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_dict().ok())
+        {
+            Some(d) => vec![d.clone()],
+            None => parent.to_vec(),
+        }
+    }
+
+    fn dict_in<'a>(&'a self, res: &'a Dictionary, key: &[u8]) -> Result<&'a Dictionary, String> {
+        let o = res.get(key).map_err(|e| e.to_string())?;
+        let (_, o) = self.doc.dereference(o).map_err(|e| e.to_string())?;
+        o.as_dict().map_err(|e| e.to_string())
+    }
+
+    /// An XObject by name in the nearest resources that have it.
+    fn xobject(&self, resources: &[Dictionary], name: &[u8]) -> Option<(ObjectId, &Stream)> {
+        for res in resources {
+            if let Ok(x) = self.dict_in(res, b"XObject") {
+                if let Ok(id) = x.get(name).and_then(Object::as_reference) {
+                    let s = self.doc.get_object(id).and_then(Object::as_stream).ok()?;
+                    return Some((id, s));
+                }
+            }
+        }
+        None
+    }
+
+    fn resolve<'a>(&'a self, o: &'a Object) -> &'a Object {
+        self.doc.dereference(o).map_or(o, |(_, o)| o)
+    }
+
+    fn decode_image(&self, stream: &Stream, inline: bool) -> Result<Payload, String> {
+        let dict = &stream.dict;
+        let key = |long: &'static [u8], short: &'static [u8]| {
+            dict.get(long)
+                .or_else(|_| {
+                    if inline {
+                        dict.get(short)
+                    } else {
+                        dict.get(long)
+                    }
+                })
+                .ok()
+                .map(|o| self.resolve(o))
+        };
+        let width = key(b"Width", b"W")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0);
+        let height = key(b"Height", b"H")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0);
+        let (width, height) = (
+            u32::try_from(width).map_err(|_| "bad picture width")?,
+            u32::try_from(height).map_err(|_| "bad picture height")?,
+        );
+        if width == 0 || height == 0 {
+            return Err("zero-sized picture".into());
+        }
+        if u64::from(width) * u64::from(height) > self.limits.max_pixels {
+            return Err(format!(
+                "picture of {width} x {height} pixels exceeds the {}-pixel limit",
+                self.limits.max_pixels
+            ));
+        }
+        if key(b"ImageMask", b"IM").and_then(|o| o.as_bool().ok()) == Some(true) {
+            return Err("a stencil mask, not a picture".into());
+        }
+        let filters: Vec<Vec<u8>> = match key(b"Filter", b"F") {
+            Some(Object::Name(n)) => vec![long_filter(n)],
+            Some(Object::Array(a)) => a
+                .iter()
+                .filter_map(|o| o.as_name().ok().map(long_filter))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let cap = self.limits.max_decompressed as usize;
+        let last = filters.last().map(Vec::as_slice);
+        // What comes before the picture codec (rarely anything).
+        let pre = |n: usize| -> Result<Vec<u8>, String> {
+            if n == 0 {
+                return Ok(stream.content.clone());
+            }
+            let mut s = stream.clone();
+            let names: Vec<Object> = filters[..n]
+                .iter()
+                .map(|f| Object::Name(f.clone()))
+                .collect();
+            s.dict.set("Filter", Object::Array(names));
+            s.dict.remove(b"DecodeParms");
+            s.decompressed_content_with_limit(cap)
+                .map_err(|e| e.to_string())
+        };
+        match last {
+            Some(b"DCTDecode") => {
+                let bytes = pre(filters.len() - 1)?;
+                return Ok(Payload::Encoded(bytes));
+            }
+            Some(b"JPXDecode") => {
+                let bytes = pre(filters.len() - 1)?;
+                return jpx(&bytes, self.limits.max_pixels).map(Payload::Raster);
+            }
+            Some(f @ (b"CCITTFaxDecode" | b"JBIG2Decode")) => {
+                return Err(format!(
+                    "not decoded: {} (a black-and-white scan)",
+                    String::from_utf8_lossy(f)
+                ));
+            }
+            _ => {}
+        }
+        let mut s = stream.clone();
+        if inline {
+            // Inline images abbreviate their filter names.
+            if !filters.is_empty() {
+                s.dict.set(
+                    "Filter",
+                    Object::Array(filters.iter().map(|f| Object::Name(f.clone())).collect()),
+                );
+            }
+            if let Ok(p) = dict.get(b"DP") {
+                s.dict.set("DecodeParms", p.clone());
+            }
+        }
+        let data = if filters.is_empty() {
+            stream.content.clone()
+        } else {
+            s.decompressed_content_with_limit(cap)
+                .map_err(|e| format!("cannot decompress the picture: {e}"))?
+        };
+        let colour = match key(b"ColorSpace", b"CS") {
+            Some(cs) => self.colour(cs, inline, 0)?,
+            None => Colour::Grey,
+        };
+        let bits = key(b"BitsPerComponent", b"BPC")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(8);
+        let bits = match bits {
+            1 | 2 | 4 | 8 | 16 => bits as u8,
+            b => return Err(format!("{b} bits per component")),
+        };
+        let inverted = match key(b"Decode", b"D") {
+            Some(Object::Array(a)) => a.first().and_then(|o| o.as_float().ok()) == Some(1.0),
+            _ => false,
+        };
+        let alpha = if inline {
+            None
+        } else {
+            dict.get(b"SMask")
+                .ok()
+                .and_then(|o| o.as_reference().ok())
+                .and_then(|id| self.doc.get_object(id).ok())
+                .and_then(|o| o.as_stream().ok())
+                .and_then(|m| self.soft_mask(m))
+        };
+        // The same samples under another colour space are another picture.
+        let mut h = Sha256::new();
+        h.update(&stream.content);
+        for k in [
+            b"ColorSpace".as_slice(),
+            b"CS",
+            b"BitsPerComponent",
+            b"BPC",
+            b"Decode",
+            b"D",
+            b"SMask",
+        ] {
+            if let Ok(v) = dict.get(k) {
+                h.update(format!("{k:?}{v:?}").as_bytes());
+            }
+        }
+        Ok(Payload::Raster(Raster {
+            width,
+            height,
+            colour,
+            bits,
+            data,
+            inverted,
+            alpha,
+            sha256: hex::encode(h.finalize()),
+        }))
+    }
+
+    /// A soft mask's grey samples (8-bit only; others are left out).
+    fn soft_mask(&self, m: &Stream) -> Option<(u32, u32, Vec<u8>)> {
+        let w = u32::try_from(m.dict.get(b"Width").ok()?.as_i64().ok()?).ok()?;
+        let h = u32::try_from(m.dict.get(b"Height").ok()?.as_i64().ok()?).ok()?;
+        if m.dict
+            .get(b"BitsPerComponent")
+            .and_then(Object::as_i64)
+            .ok()
+            != Some(8)
+            || u64::from(w) * u64::from(h) > self.limits.max_pixels
+        {
+            return None;
+        }
+        let data = m
+            .decompressed_content_with_limit(self.limits.max_decompressed as usize)
+            .ok()?;
+        (data.len() as u64 >= u64::from(w) * u64::from(h)).then_some((w, h, data))
+    }
+
+    fn colour(&self, cs: &Object, inline: bool, depth: u32) -> Result<Colour, String> {
+        if depth > 4 {
+            return Err("colour space nested too deep".into());
+        }
+        let cs = self.resolve(cs);
+        let named = |n: &[u8]| -> Option<Colour> {
+            Some(match n {
+                b"DeviceGray" | b"G" | b"CalGray" => Colour::Grey,
+                b"DeviceRGB" | b"RGB" | b"CalRGB" => Colour::Rgb,
+                b"DeviceCMYK" | b"CMYK" => Colour::Cmyk,
+                _ => return None,
+            })
+        };
+        match cs {
+            Object::Name(n) => named(n).ok_or_else(|| {
+                // A named colour space in the page resources: not followed.
+                format!("colour space {}", String::from_utf8_lossy(n))
+            }),
+            Object::Array(a) => {
+                let head = a.first().and_then(|o| o.as_name().ok()).unwrap_or_default();
+                match head {
+                    b"ICCBased" => {
+                        let n = a
+                            .get(1)
+                            .map(|o| self.resolve(o))
+                            .and_then(|o| o.as_stream().ok())
+                            .and_then(|s| s.dict.get(b"N").ok())
+                            .and_then(|o| o.as_i64().ok())
+                            .unwrap_or(3);
+                        Ok(match n {
+                            1 => Colour::Grey,
+                            4 => Colour::Cmyk,
+                            _ => Colour::Rgb,
+                        })
+                    }
+                    b"Indexed" | b"I" => {
+                        let base = self.colour(
+                            a.get(1).ok_or("Indexed without a base")?,
+                            inline,
+                            depth + 1,
+                        )?;
+                        let lookup = match a.get(3).map(|o| self.resolve(o)) {
+                            Some(Object::String(s, _)) => s.clone(),
+                            Some(Object::Stream(s)) => s
+                                .decompressed_content_with_limit(1 << 20)
+                                .map_err(|e| e.to_string())?,
+                            _ => return Err("Indexed without a palette".into()),
+                        };
+                        Ok(Colour::Indexed {
+                            base: Box::new(base),
+                            palette: lookup,
+                        })
+                    }
+                    b"CalRGB" => Ok(Colour::Rgb),
+                    b"CalGray" => Ok(Colour::Grey),
+                    b"Lab" => Ok(Colour::Lab),
+                    b"Separation" => Ok(Colour::Ink),
+                    b"DeviceN" => {
+                        let n = a
+                            .get(1)
+                            .and_then(|o| self.resolve(o).as_array().ok())
+                            .map_or(1, Vec::len);
+                        Ok(Colour::Inks(u8::try_from(n.clamp(1, 32)).unwrap_or(1)))
+                    }
+                    other => named(other)
+                        .ok_or_else(|| format!("colour space {}", String::from_utf8_lossy(other))),
+                }
+            }
+            _ => Err("no colour space".into()),
+        }
+    }
+}
+
+/// Full filter names for an inline image's abbreviations.
+fn long_filter(n: &[u8]) -> Vec<u8> {
+    match n {
+        b"Fl" => b"FlateDecode".to_vec(),
+        b"DCT" => b"DCTDecode".to_vec(),
+        b"AHx" => b"ASCIIHexDecode".to_vec(),
+        b"A85" => b"ASCII85Decode".to_vec(),
+        b"LZW" => b"LZWDecode".to_vec(),
+        b"RL" => b"RunLengthDecode".to_vec(),
+        b"CCF" => b"CCITTFaxDecode".to_vec(),
+        other => other.to_vec(),
+    }
+}
+
+/// Decodes a JPEG 2000 picture into 8-bit samples (hayro-jpeg2000).
+fn jpx(bytes: &[u8], max_pixels: u64) -> Result<Raster, String> {
+    let settings = hayro_jpeg2000::DecodeSettings::default();
+    let image = hayro_jpeg2000::Image::new(bytes, &settings)
+        .map_err(|e| format!("cannot decode JPEG 2000: {e:?}"))?;
+    let (w, h) = (image.width(), image.height());
+    if u64::from(w) * u64::from(h) > max_pixels {
+        return Err(format!(
+            "picture of {w} x {h} pixels exceeds the {max_pixels}-pixel limit"
+        ));
+    }
+    let mut ctx = hayro_jpeg2000::DecoderContext::default();
+    let decoded = image
+        .decode(&mut ctx)
+        .map_err(|e| format!("cannot decode JPEG 2000: {e:?}"))?;
+    let data = decoded.data_u8();
+    let pixels = (w as usize) * (h as usize);
+    let per_pixel = if pixels == 0 { 0 } else { data.len() / pixels };
+    let comps = per_pixel.saturating_sub(usize::from(image.has_alpha()));
+    let colour = match comps {
+        1 | 2 => Colour::Grey,
+        3 => Colour::Rgb,
+        4 => Colour::Cmyk,
+        n => return Err(format!("JPEG 2000 with {n} components")),
+    };
+    let keep = usize::from(colour.components());
+    // Alpha, when there is one, is dropped: rare in a PDF's JPEG 2000.
+    let data = if per_pixel == keep {
+        data
+    } else {
+        data.chunks_exact(per_pixel)
+            .flat_map(|p| p[..keep].to_vec())
+            .collect()
+    };
+    let mut hsh = Sha256::new();
+    hsh.update(bytes);
+    Ok(Raster {
+        width: w,
+        height: h,
+        colour,
+        bits: 8,
+        data,
+        inverted: false,
+        alpha: None,
+        sha256: hex::encode(hsh.finalize()),
+    })
+}
+
+/// The content-stream interpreter: positions of text and pictures.
+struct Walker<'a> {
+    pdf: &'a Pdf,
+    runs: Vec<Run>,
+    placed: Vec<Placed>,
+    operations: usize,
+    /// Font encodings by font dictionary object (or name when direct).
+    fonts: HashMap<Vec<u8>, Option<lopdf::Encoding<'a>>>,
+}
+
+impl<'a> Walker<'a> {
+    fn in_pattern(&mut self, content: &[u8], resources: &[Dictionary]) -> Result<(), String> {
+        let before = self.placed.len();
+        self.walk(content, resources, IDENTITY, 1)?;
+        for p in &mut self.placed[before..] {
+            p.rect = None;
+        }
+        Ok(())
+    }
+
+    fn walk(
+        &mut self,
+        content: &[u8],
+        resources: &[Dictionary],
+        start: Matrix,
+        depth: u32,
+    ) -> Result<(), String> {
+        if depth > self.pdf.limits.max_depth {
+            return Err(format!(
+                "forms nested deeper than documents.max_depth ({})",
+                self.pdf.limits.max_depth
+            ));
+        }
+        let content = Content::decode(content).map_err(|e| format!("content stream: {e}"))?;
+        let mut ctm = start;
+        let mut stack: Vec<Matrix> = Vec::new();
+        let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
+        let mut font: Vec<u8> = Vec::new();
+        let (mut size, mut leading, mut scale, mut rise) = (1.0f32, 0.0f32, 1.0f32, 0.0f32);
+        for op in &content.operations {
+            self.operations += 1;
+            if self.operations > MAX_OPERATIONS {
+                return Err("too many drawing operations".into());
+            }
+            let num = |i: usize| {
+                op.operands
+                    .get(i)
+                    .and_then(|o| o.as_float().ok())
+                    .unwrap_or(0.0)
+            };
+            let six = || -> Matrix { [num(0), num(1), num(2), num(3), num(4), num(5)] };
+            match op.operator.as_str() {
+                "q" => {
+                    if stack.len() < 64 {
+                        stack.push(ctm);
+                    }
+                }
+                "Q" => ctm = stack.pop().unwrap_or(start),
+                "cm" => ctm = mul(&six(), &ctm),
+                "BT" => {
+                    tm = IDENTITY;
+                    tlm = IDENTITY;
+                }
+                "Tf" => {
+                    font = op
+                        .operands
+                        .first()
+                        .and_then(|o| o.as_name().ok())
+                        .unwrap_or_default()
+                        .to_vec();
+                    size = num(1);
+                    self.font_encoding(resources, &font);
+                }
+                "TL" => leading = num(0),
+                "Tz" => scale = num(0) / 100.0,
+                "Ts" => rise = num(0),
+                "Td" | "TD" => {
+                    if op.operator == "TD" {
+                        leading = -num(1);
+                    }
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, num(0), num(1)], &tlm);
+                    tm = tlm;
+                }
+                "Tm" => {
+                    tlm = six();
+                    tm = tlm;
+                }
+                "T*" => {
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                    tm = tlm;
+                }
+                "Tj" | "'" | "\"" | "TJ" => {
+                    if op.operator != "Tj" && op.operator != "TJ" {
+                        tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                        tm = tlm;
+                    }
+                    let mut text = String::new();
+                    let mut chars = 0usize;
+                    let parts: Vec<&Object> = match op.operator.as_str() {
+                        "TJ" => op
+                            .operands
+                            .first()
+                            .and_then(|o| o.as_array().ok())
+                            .map(|a| a.iter().collect())
+                            .unwrap_or_default(),
+                        "\"" => op.operands.get(2).into_iter().collect(),
+                        _ => op.operands.first().into_iter().collect(),
+                    };
+                    for part in parts {
+                        match part {
+                            Object::String(bytes, _) => {
+                                let s = self.decode(&font, bytes);
+                                chars += s.chars().count();
+                                text.push_str(&s);
+                            }
+                            // A large negative adjustment is a word space.
+                            o => {
+                                if o.as_float().is_ok_and(|n| n < -180.0) && !text.ends_with(' ') {
+                                    text.push(' ');
+                                }
+                            }
+                        }
+                    }
+                    let m = mul(&tm, &ctm);
+                    let (x, y) = apply(&m, 0.0, rise);
+                    let height = size * m[3].hypot(m[1]).max(0.01);
+                    let advance = chars as f32 * size * 0.5 * scale;
+                    let (x1, y1) = apply(&m, advance, rise);
+                    tm = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);
+                    let text = super::clean_text(&text);
+                    if !text.is_empty() && self.runs.len() < 200_000 {
+                        self.runs.push(Run {
+                            rect: Rect(x.min(x1), y.min(y1), x.max(x1), y.max(y1) + height * 0.8),
+                            size: height,
+                            text,
+                        });
+                    }
+                }
+                "Do" => {
+                    let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
+                        continue;
+                    };
+                    let Some((id, stream)) = self.pdf.xobject(resources, name) else {
+                        continue;
+                    };
+                    match stream.dict.get(b"Subtype").and_then(Object::as_name) {
+                        Ok(b"Image") => {
+                            let dim = |k: &[u8]| {
+                                stream
+                                    .dict
+                                    .get(k)
+                                    .and_then(Object::as_i64)
+                                    .ok()
+                                    .and_then(|v| u32::try_from(v).ok())
+                                    .unwrap_or(0)
+                            };
+                            if self.placed.len() < 10_000 {
+                                self.placed.push(Placed {
+                                    source: Source::Object(id),
+                                    rect: Some(unit_box(&ctm)),
+                                    width: dim(b"Width"),
+                                    height: dim(b"Height"),
+                                });
+                            }
+                        }
+                        Ok(b"Form") => {
+                            let matrix = match stream.dict.get(b"Matrix").and_then(Object::as_array)
+                            {
+                                Ok(a) if a.len() == 6 => {
+                                    let v: Vec<f32> =
+                                        a.iter().map(|o| o.as_float().unwrap_or(0.0)).collect();
+                                    [v[0], v[1], v[2], v[3], v[4], v[5]]
+                                }
+                                _ => IDENTITY,
+                            };
+                            let inner = self.pdf.resources_of(&stream.dict, resources);
+                            let bytes = stream
+                                .decompressed_content_with_limit(
+                                    self.pdf.limits.max_decompressed as usize,
+                                )
+                                .map_err(|e| format!("form: {e}"))?;
+                            self.walk(&bytes, &inner, mul(&matrix, &ctm), depth + 1)?;
+                        }
+                        _ => {}
+                    }
+                }
+                "BI" => {
+                    if let Some(Object::Stream(s)) = op.operands.first() {
+                        let dim = |a: &[u8], b: &[u8]| {
+                            s.dict
+                                .get(a)
+                                .or_else(|_| s.dict.get(b))
+                                .and_then(Object::as_i64)
+                                .ok()
+                                .and_then(|v| u32::try_from(v).ok())
+                                .unwrap_or(0)
+                        };
+                        let (w, h) = (dim(b"W", b"Width"), dim(b"H", b"Height"));
+                        if w.min(h) >= super::document::MIN_PICTURE_SIDE
+                            && self.placed.len() < 10_000
+                        {
+                            self.placed.push(Placed {
+                                source: Source::Inline(Box::new(s.clone())),
+                                rect: Some(unit_box(&ctm)),
+                                width: w,
+                                height: h,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Looks up and keeps the encoding of the font `name`. Fonts are
+    /// looked up by their object in the document, which outlives the walk;
+    /// a font written directly into a resource dictionary (rare) is read as
+    /// Latin-1.
+    fn font_encoding(&mut self, resources: &[Dictionary], name: &[u8]) {
+        if self.fonts.contains_key(name) {
+            return;
+        }
+        let pdf: &'a Pdf = self.pdf;
+        let id = resources.iter().find_map(|res| {
+            pdf.dict_in(res, b"Font")
+                .ok()
+                .and_then(|fonts| fonts.get(name).ok())
+                .and_then(|o| o.as_reference().ok())
+        });
+        let found = id
+            .and_then(|id| pdf.doc.get_dictionary(id).ok())
+            .and_then(|d| {
+                d.get_font_encoding_with_limit(&pdf.doc, pdf.limits.max_decompressed as usize)
+                    .ok()
+            });
+        self.fonts.insert(name.to_vec(), found);
+    }
+
+    fn decode(&self, font: &[u8], bytes: &[u8]) -> String {
+        match self.fonts.get(font) {
+            Some(Some(enc)) => Document::decode_text(enc, bytes).unwrap_or_default(),
+            // No usable encoding: the bytes as Latin-1, which is what most
+            // simple fonts of office software write.
+            _ => bytes
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        ' '
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A line of text: runs on one baseline, side by side.
+#[derive(Debug, Clone)]
+struct Line {
+    rect: Rect,
+    text: String,
+}
+
+/// Joins consecutive runs on one baseline into lines.
+fn lines(runs: Vec<Run>) -> Vec<Line> {
+    let mut out: Vec<(Line, f32)> = Vec::new();
+    for r in runs {
+        if let Some((l, size)) = out.last_mut() {
+            let same_line = (r.rect.1 - l.rect.1).abs() < 0.5 * size.max(r.size)
+                && r.rect.0 >= l.rect.0 - size.max(1.0)
+                && r.rect.0 - l.rect.2 < 3.0 * size.max(r.size);
+            if same_line {
+                if r.rect.0 - l.rect.2 > 0.15 * *size && !l.text.ends_with(' ') {
+                    l.text.push(' ');
+                }
+                l.text.push_str(&r.text);
+                l.rect.2 = l.rect.2.max(r.rect.2);
+                l.rect.3 = l.rect.3.max(r.rect.3);
+                l.rect.1 = l.rect.1.min(r.rect.1);
+                continue;
+            }
+        }
+        let size = r.size;
+        out.push((
+            Line {
+                rect: r.rect,
+                text: r.text,
+            },
+            size,
+        ));
+    }
+    out.into_iter().map(|(l, _)| l).collect()
+}
+
+/// A picture's caption, nearby text and the rest of its page's text.
+fn context_of(
+    i: usize,
+    rects: &[Option<Rect>],
+    lines: &[Line],
+) -> (Option<String>, Option<String>, Option<String>) {
+    let join = |ls: &[&Line], max: usize| -> Option<String> {
+        let mut s = String::new();
+        for l in ls {
+            if s.len() + l.text.len() > max {
+                break;
+            }
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            s.push_str(&l.text);
+        }
+        (!s.is_empty()).then_some(s)
+    };
+    let Some(me) = rects[i] else {
+        // Where the picture is drawn is not known: the page's text in
+        // reading order is its context.
+        let all: Vec<&Line> = lines.iter().collect();
+        return (None, None, join(&all, MAX_DOCUMENT_TEXT));
+    };
+    let mut by_distance: Vec<(f32, &Line)> =
+        lines.iter().map(|l| (me.distance(&l.rect), l)).collect();
+    by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // A line is near this picture when no other picture is clearly nearer to it.
+    let nearest_other = |l: &Line| -> f32 {
+        rects
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, r)| r.map(|r| r.distance(&l.rect)))
+            .fold(f32::MAX, f32::min)
+    };
+    // The caption: the nearest line just under the picture, else just over
+    // it, overlapping it across.
+    let caption_like = |l: &Line, under: bool| {
+        let (dx, dy) = me.gap(&l.rect);
+        let side = if under {
+            l.rect.3 <= me.1 + 1.0
+        } else {
+            l.rect.1 >= me.3 - 1.0
+        };
+        side && dx == 0.0
+            && dy <= CAPTION_GAP
+            && me.x_overlap(&l.rect) >= 0.5 * (l.rect.2 - l.rect.0).min(me.2 - me.0)
+    };
+    let mut near: Vec<&Line> = Vec::new();
+    let mut rest: Vec<&Line> = Vec::new();
+    for (d, l) in by_distance {
+        if d <= NEAR && d <= nearest_other(l) + 4.0 {
+            near.push(l);
+        } else {
+            rest.push(l);
+        }
+    }
+    let caption = near
+        .iter()
+        .position(|l| caption_like(l, true))
+        .or_else(|| near.iter().position(|l| caption_like(l, false)))
+        .map(|i| near.remove(i));
+    (
+        caption.map(|l| l.text.clone()),
+        join(&near, MAX_NEARBY_TEXT),
+        join(&rest, MAX_DOCUMENT_TEXT),
+    )
+}
+
+#[cfg(test)]
+#[path = "pdf_tests.rs"]
+pub(crate) mod tests;
