@@ -8,6 +8,7 @@ mod changes;
 mod cli;
 mod crash;
 mod demo_site;
+mod documents;
 mod gone_pages;
 mod hostile;
 mod hostile_review;

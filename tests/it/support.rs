@@ -299,6 +299,7 @@ pub const FOUND_VIA: &[&str] = &[
     "directory_listing",
     "feed",
     "api",
+    "document",
 ];
 
 /// Writes a config file for a test crawl of `site` into a database in `dir`;
