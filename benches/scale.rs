@@ -236,6 +236,7 @@ fn bench_store(n: usize) {
                     ..Context::default()
                 },
                 page_robots: Vec::new(),
+                document_page: None,
             },
             verdicts.clone(),
         ));

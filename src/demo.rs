@@ -229,6 +229,9 @@ fn content_type(p: &Path) -> &'static str {
         "webp" => "image/webp",
         "gif" => "image/gif",
         "txt" => "text/plain",
+        "pdf" => "application/pdf",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         _ => "application/octet-stream",
     }
 }

@@ -213,11 +213,21 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         (Where::PageTitle, &ctx.page_title),
         (Where::PostText, &ctx.post_text),
         (Where::DocumentText, &ctx.document_text),
-        (Where::Metadata, &ctx.document_metadata),
     ];
     for (location, text) in fields {
         if let Some(t) = text {
             out.extend(detect(t, location, page_url));
+        }
+    }
+    // The people a document's properties name wrote or edited it: staff.
+    if let Some(t) = &ctx.document_metadata {
+        for mut d in detect(t, Where::Metadata, page_url) {
+            if d.kind == DetailKind::PersonName {
+                d.role = Some(Role::Staff);
+            }
+            if !out.contains(&d) {
+                out.push(d);
+            }
         }
     }
     if let Some(name) = filename_words(image_url) {

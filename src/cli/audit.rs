@@ -113,7 +113,16 @@ pub fn summary_text(s: &AuditSummary) -> String {
     let mut skipped: Vec<_> = s.skipped.iter().filter(|(_, v)| **v > 0).collect();
     skipped.sort();
     for (k, v) in skipped {
-        out.push_str(&format!("Limit {k} left {v} URL(s) unvisited\n"));
+        if let Some(what) = k.strip_prefix("document ") {
+            // Not a bound: what documents held that is not reported.
+            out.push_str(&format!("Documents: {v} {what} left out\n"));
+        } else if k.starts_with("documents.") {
+            out.push_str(&format!(
+                "Limit {k} left {v} document page(s) or picture(s) unread\n"
+            ));
+        } else {
+            out.push_str(&format!("Limit {k} left {v} URL(s) unvisited\n"));
+        }
     }
     if let Some(kib) = peak_memory_kib() {
         out.push_str(&format!("Peak memory: {} MiB\n", kib.div_ceil(1024)));

@@ -154,6 +154,20 @@ pub fn html_to_text(fragment: &str) -> String {
     element_text(doc.root_element(), usize::MAX / 8, &[])
 }
 
+/// The text an XML entity or character reference stands for (`amp`,
+/// `#233`, `#x2019`), or `None` for one that is not predefined.
+pub fn xml_reference(name: &str) -> Option<String> {
+    if let Some(c) = quick_xml::escape::resolve_predefined_entity(name) {
+        return Some(c.to_string());
+    }
+    let num = name.strip_prefix('#')?;
+    let code = match num.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => num.parse().ok(),
+    };
+    code.and_then(char::from_u32).map(String::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,18 +214,4 @@ mod tests {
             "inline elements join"
         );
     }
-}
-
-/// The text an XML entity or character reference stands for (`amp`,
-/// `#233`, `#x2019`), or `None` for one that is not predefined.
-pub fn xml_reference(name: &str) -> Option<String> {
-    if let Some(c) = quick_xml::escape::resolve_predefined_entity(name) {
-        return Some(c.to_string());
-    }
-    let num = name.strip_prefix('#')?;
-    let code = match num.strip_prefix(['x', 'X']) {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => num.parse().ok(),
-    };
-    code.and_then(char::from_u32).map(String::from)
 }

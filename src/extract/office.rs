@@ -91,7 +91,7 @@ impl Office {
         self.zip
             .borrow()
             .file_names()
-            .filter_map(|n| n.ok().map(|n| n.into_owned()))
+            .filter_map(|n| n.ok().map(std::borrow::Cow::into_owned))
             .collect()
     }
 
@@ -157,7 +157,7 @@ impl Office {
     fn place(&self, flow: &[Item], skipped: &mut Skipped) -> Vec<DocPicture<String>> {
         let slides = matches!(self.format, Format::Pptx | Format::Odp);
         let mut out: Vec<DocPicture<String>> = Vec::new();
-        let mut seen: HashMap<&str, ()> = HashMap::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         // Pages: slides start one; in Word a page break does.
         let mut page = u32::from(!slides);
         let mut starts: Vec<usize> = vec![0];
@@ -182,7 +182,7 @@ impl Office {
             let Item::Picture { target, alt } = item else {
                 continue;
             };
-            if seen.insert(target.as_str(), ()).is_some() {
+            if !seen.insert(target.as_str()) {
                 skipped.add("document pictures repeated", 1);
                 continue;
             }
@@ -365,7 +365,9 @@ fn attr(e: &BytesStart, local: &str) -> Option<String> {
     e.attributes().flatten().find_map(|a| {
         (a.key.local_name().as_ref() == local)
             .then(|| a.value.to_string())
-            .map(|v| quick_xml::escape::unescape(&v).map_or(v.clone(), |c| c.into_owned()))
+            .map(|v| {
+                quick_xml::escape::unescape(&v).map_or(v.clone(), std::borrow::Cow::into_owned)
+            })
     })
 }
 
@@ -399,7 +401,7 @@ fn read_flow(
     loop {
         let ev = reader.read_event_into(&mut buf);
         match ev {
-            Ok(Event::Start(ref e)) | Ok(Event::Empty(ref e)) => {
+            Ok(Event::Start(ref e) | Event::Empty(ref e)) => {
                 let empty = matches!(ev, Ok(Event::Empty(_)));
                 if !empty {
                     depth += 1;
@@ -433,7 +435,6 @@ fn read_flow(
                     (Format::Docx, "br") if attr(e, "type").as_deref() == Some("page") => {
                         flow.push(Item::Page);
                     }
-                    (Format::Docx, "tab") => text.push(' '),
                     // The picture's alt text, then its reference.
                     (Format::Docx, "docPr") | (Format::Pptx, "cNvPr") => {
                         alt = attr(e, "descr")
@@ -449,7 +450,6 @@ fn read_flow(
                             });
                         }
                     }
-                    (Format::Odt | Format::Odp, "style-name") => {}
                     (Format::Odt | Format::Odp, "page") if !empty => flow.push(Item::Page),
                     (Format::Odt | Format::Odp, "frame") => alt = None,
                     (Format::Odt | Format::Odp, "desc" | "title") if !empty => {
@@ -464,7 +464,9 @@ fn read_flow(
                             });
                         }
                     }
-                    (Format::Odt | Format::Odp, "s" | "tab") => text.push(' '),
+                    (Format::Odt | Format::Odp, "s" | "tab") | (Format::Docx, "tab") => {
+                        text.push(' ');
+                    }
                     _ => {}
                 }
                 if matches!(format, Format::Odt | Format::Odp) && name == para {

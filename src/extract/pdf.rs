@@ -275,7 +275,7 @@ impl Pdf {
         // followed, but they are on this page.
         for res in &resources {
             if let Ok(patterns) = self.dict_in(res, b"Pattern") {
-                for (_, p) in patterns.iter() {
+                for (_, p) in patterns {
                     let Ok(id) = p.as_reference() else { continue };
                     let Ok(stream) = self.doc.get_object(id).and_then(Object::as_stream) else {
                         continue;
@@ -449,7 +449,7 @@ impl Pdf {
                 .map_err(|e| format!("cannot decompress the picture: {e}"))?
         };
         let colour = match key(b"ColorSpace", b"CS") {
-            Some(cs) => self.colour(cs, inline, 0)?,
+            Some(cs) => self.colour(cs, 0)?,
             None => Colour::Grey,
         };
         let bits = key(b"BitsPerComponent", b"BPC")
@@ -520,7 +520,7 @@ impl Pdf {
         (data.len() as u64 >= u64::from(w) * u64::from(h)).then_some((w, h, data))
     }
 
-    fn colour(&self, cs: &Object, inline: bool, depth: u32) -> Result<Colour, String> {
+    fn colour(&self, cs: &Object, depth: u32) -> Result<Colour, String> {
         if depth > 4 {
             return Err("colour space nested too deep".into());
         }
@@ -556,11 +556,8 @@ impl Pdf {
                         })
                     }
                     b"Indexed" | b"I" => {
-                        let base = self.colour(
-                            a.get(1).ok_or("Indexed without a base")?,
-                            inline,
-                            depth + 1,
-                        )?;
+                        let base =
+                            self.colour(a.get(1).ok_or("Indexed without a base")?, depth + 1)?;
                         let lookup = match a.get(3).map(|o| self.resolve(o)) {
                             Some(Object::String(s, _)) => s.clone(),
                             Some(Object::Stream(s)) => s
@@ -624,7 +621,7 @@ fn jpx(bytes: &[u8], max_pixels: u64) -> Result<Raster, String> {
         .map_err(|e| format!("cannot decode JPEG 2000: {e:?}"))?;
     let data = decoded.data_u8();
     let pixels = (w as usize) * (h as usize);
-    let per_pixel = if pixels == 0 { 0 } else { data.len() / pixels };
+    let per_pixel = data.len().checked_div(pixels).unwrap_or(0);
     let comps = per_pixel.saturating_sub(usize::from(image.has_alpha()));
     let colour = match comps {
         1 | 2 => Colour::Grey,
@@ -707,11 +704,7 @@ impl<'a> Walker<'a> {
             };
             let six = || -> Matrix { [num(0), num(1), num(2), num(3), num(4), num(5)] };
             match op.operator.as_str() {
-                "q" => {
-                    if stack.len() < 64 {
-                        stack.push(ctm);
-                    }
-                }
+                "q" if stack.len() < 64 => stack.push(ctm),
                 "Q" => ctm = stack.pop().unwrap_or(start),
                 "cm" => ctm = mul(&six(), &ctm),
                 "BT" => {

@@ -66,6 +66,33 @@ pub fn for_exposure<S: std::hash::BuildHasher>(
         .filter(|o| o.found_via != FoundVia::Api.as_str())
         .collect();
     let addresses: BTreeSet<&str> = own.iter().map(|o| o.image_url.as_str()).collect();
+    // Documents this picture is inside, with the pages it is on.
+    let mut documents: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for o in own
+        .iter()
+        .filter(|o| o.found_via == FoundVia::Document.as_str())
+    {
+        documents
+            .entry(o.page_url.as_str())
+            .or_default()
+            .extend(o.document_page);
+    }
+    let in_document = |page: &str| -> Option<String> {
+        let pages = documents.get(page)?;
+        let name = page.rsplit('/').next().unwrap_or(page);
+        Some(match pages.len() {
+            0 => format!("in {name}"),
+            1 => format!("in {name}, page {}", pages.iter().next().expect("one page")),
+            _ => format!(
+                "in {name}, pages {}",
+                pages
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+    };
 
     // A picture on the takedown register: every copy goes.
     if e.reasons.contains(&Reason::WithdrawnPictureStillPublic) {
@@ -114,7 +141,9 @@ pub fn for_exposure<S: std::hash::BuildHasher>(
             // Inside the file: stripping the metadata is the action.
             DetailKind::GpsLocation | DetailKind::MetadataPerson => continue,
         };
-        if d.location == Where::Metadata {
+        // A picture file's metadata is stripped as a whole (above); a
+        // document's own properties are edited like its text.
+        if d.location == Where::Metadata && !documents.contains_key(d.page_url.as_str()) {
             continue;
         }
         let entry = by_place
@@ -166,6 +195,21 @@ pub fn for_exposure<S: std::hash::BuildHasher>(
                     );
                 }
             }
+            continue;
+        }
+        if let Some(there) = in_document(page) {
+            let what = match place {
+                Where::Metadata => format!(
+                    "Remove {quoted} from the document's properties (author, title), {there}, and publish it again."
+                ),
+                Where::DocumentText => format!(
+                    "Remove or shorten {quoted} on the same page as the picture, {there}, or take the picture out of the document."
+                ),
+                _ => format!(
+                    "Remove or shorten {quoted} beside the picture, {there}, and publish the document again."
+                ),
+            };
+            push(ActionKind::EditText, page, what, weight);
             continue;
         }
         let (kind, what) = match place {

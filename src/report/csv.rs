@@ -24,6 +24,7 @@ const HEADER: &[&str] = &[
     "what_changed",
     "page_read_this_run",
     "actions",
+    "in_document",
 ];
 
 /// Writes the report as CSV (RFC 4180), its exposures read from `source`
@@ -91,6 +92,9 @@ pub fn write(
                         changed.clone(),
                         if o.seen_this_run { "yes" } else { "no" }.to_string(),
                         actions.clone(),
+                        o.document_page
+                            .map(|p| super::html::document_place(&o.page_url, p))
+                            .unwrap_or_default(),
                     ]
                     .into_iter(),
                 )?;

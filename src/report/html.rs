@@ -68,6 +68,18 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A link only for http(s) URLs; anything else is shown as text.
+/// "newsletter-12.pdf, page 2": a document's file name and the page.
+pub(crate) fn document_place(url: &str, page: u32) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let name = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+    format!("{name}, page {page}")
+}
+
 fn link(url: &str) -> Markup {
     html! {
         @if url.starts_with("http://") || url.starts_with("https://") {
@@ -89,7 +101,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px sol
 .pic{float:right;max-width:160px;max-height:160px;margin:0 0 .5rem 1rem;border-radius:4px;background:#eee;font-size:.75rem;color:#555;object-fit:contain}
 .page{break-inside:avoid;border-top:1px solid #ddd}.page h3{font-size:1rem;margin:.6rem 0 .2rem}ol.actions,ol.top{margin:.2rem 0 .6rem 1.2rem;padding:0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-top:1px solid #eee;padding:.25rem .4rem;text-align:left;vertical-align:top;word-break:break-all}
-.small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp{page-break-inside:avoid}body{margin:0;font-size:11px;max-width:none}table{font-size:9px}td,th{padding:1px 3px}.exp{padding:4px 6px;margin:4px 0}.pic{max-width:90px;max-height:90px}h2{margin-top:8px}p{margin:3px 0}}";
+.small{font-size:.85rem;color:#555}@media print{a{color:inherit;text-decoration:none}.exp,.head,tr{break-inside:avoid}body{margin:0;font-size:11px;max-width:none}table{font-size:9px}td,th{padding:1px 3px}.exp{padding:4px 6px;margin:4px 0}.pic{max-width:90px;max-height:90px}h2{margin-top:8px}p{margin:3px 0}}";
 
 /// Writes the HTML report, its exposures read from `source` as they are
 /// written; with `thumbnails`, each exposure's stored blurred thumbnail is
@@ -284,6 +296,9 @@ fn exposure(e: &Exposure, embedded: bool) -> Markup {
     let copies = e.occurrences.len();
     html! {
         div.exp id=(Site(&e.id)) {
+            // What it is, why and what to do: kept on one printed page; a
+            // long list of copies below it breaks between rows.
+            div.head {
             @if let Some(uri) = &e.thumbnail {
                 img.thumb src=(uri) alt="blurred thumbnail";
             } @else if let (false, Some(p)) = (embedded, &e.published) {
@@ -328,6 +343,7 @@ fn exposure(e: &Exposure, embedded: bool) -> Markup {
                     }
                 }
             }
+            }
             p.small {
                 (e.image.width) " x " (e.image.height) " pixels, faces: " (faces)
                 @if let Some(g) = e.image.metadata.gps { (format!(", GPS {:.5}, {:.5}", g.lat, g.lon)) }
@@ -352,7 +368,14 @@ fn exposure(e: &Exposure, embedded: bool) -> Markup {
                 @for o in &e.occurrences {
                     tr {
                         td {
-                            (link(&o.page_url))
+                            @if let Some(page) = o.document_page {
+                                // "newsletter-12.pdf, page 2", opening at that page.
+                                a href=(Site(&format!("{}#page={page}", o.page_url))) {
+                                    (Site(&document_place(&o.page_url, page)))
+                                }
+                            } @else {
+                                (link(&o.page_url))
+                            }
                             @if !o.seen_this_run {
                                 " " b { "(the page could not be read this run: as it was last read)" }
                             }

@@ -396,6 +396,8 @@ fn largest_published(
     e.occurrences
         .iter()
         .filter(|o| o.found_via != crate::model::FoundVia::Api.as_str())
+        // A picture inside a document has no address of its own to show.
+        .filter(|o| o.found_via != crate::model::FoundVia::Document.as_str())
         .filter(|o| o.image_url.starts_with("https://") || o.image_url.starts_with("http://"))
         .filter_map(|o| copies.get(&o.sha256).map(|c| (c, o)))
         .max_by_key(|(c, o)| {

@@ -29,14 +29,21 @@ try {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
   }));
   // Printed on A4 (794 x 1123 CSS px at 96 dpi, 10 mm margins): each
-  // exposure and page entry is kept whole (break-inside: avoid) and fits a
-  // page, so none is split.
+  // exposure and page entry is kept whole (break-inside: avoid) when it
+  // fits a page.
   await page.emulateMediaType('print');
   await page.setViewport({ width: 718, height: 1047 });
+  // An exposure with more copies than a page holds breaks between the
+  // rows of its tables, its head (picture, why, what to do) kept whole.
   const blocks = await page.evaluate(() => [...document.querySelectorAll('div.exp, div.page')].map((e) => ({
     id: e.id || e.querySelector('h3')?.textContent || '',
     avoid: getComputedStyle(e).breakInside,
     height: e.getBoundingClientRect().height,
+    head: e.querySelector('div.head') ? {
+      avoid: getComputedStyle(e.querySelector('div.head')).breakInside,
+      height: e.querySelector('div.head').getBoundingClientRect().height,
+    } : null,
+    rows_avoid: [...e.querySelectorAll('tr')].every((r) => getComputedStyle(r).breakInside === 'avoid'),
   })));
   const pdf = await page.pdf({
     path: `${out}/report.pdf`, format: 'A4', printBackground: true,

@@ -66,10 +66,18 @@ fn assert_accessible_and_printable(checked: &serde_json::Value, what: &str) {
     let page_height = checked["page_height"].as_f64().unwrap();
     for b in checked["blocks"].as_array().unwrap() {
         assert_eq!(b["avoid"], "avoid", "{what}: {b}");
+        if b["height"].as_f64().unwrap() < page_height {
+            continue;
+        }
+        // Longer than a page (many copies): the head stays whole and the
+        // tables break only between rows.
+        let head = &b["head"];
+        assert_eq!(head["avoid"], "avoid", "{what}: split across pages: {b}");
         assert!(
-            b["height"].as_f64().unwrap() < page_height,
-            "{what}: split across pages: {b}"
+            head["height"].as_f64().unwrap() < page_height,
+            "{what}: head split across pages: {b}"
         );
+        assert_eq!(b["rows_avoid"], true, "{what}: rows split: {b}");
     }
 }
 

@@ -55,20 +55,18 @@ pub fn to_grey(r: &Raster, limits: HashLimits) -> Result<GrayImage, AnalysisErro
     };
     let grey_of = |colour: &Colour, px: &[u8]| -> u8 {
         match colour {
-            Colour::Grey => px[0],
+            Colour::Grey | Colour::Lab | Colour::Indexed { .. } => px[0],
             Colour::Rgb => rgb_luma(px[0], px[1], px[2]),
             Colour::Cmyk => {
                 let k = 255 - u32::from(px[3]);
                 let c = |v: u8| ((255 - u32::from(v)) * k / 255) as u8;
                 rgb_luma(c(px[0]), c(px[1]), c(px[2]))
             }
-            Colour::Lab => px[0],
             Colour::Ink => 255 - px[0],
             Colour::Inks(_) => {
                 let sum: u32 = px.iter().map(|&v| u32::from(v)).sum();
                 255 - (sum / px.len().max(1) as u32) as u8
             }
-            Colour::Indexed { .. } => px[0],
         }
     };
     let mut grey = GrayImage::new(r.width, r.height);
