@@ -16,7 +16,7 @@ secs="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(html_extract sitemap listing robots metadata config feeds_and_apis)
+  targets=(html_extract sitemap listing robots metadata config feeds_and_apis pdf office)
 fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
@@ -32,6 +32,8 @@ seed() {
     robots) printf 'User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nAllow: /\nSitemap: /sitemap.xml\n' > "$dir/robots.txt" ;;
     sitemap) printf '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"><url><loc>https://school.example/a</loc><image:image><image:loc>https://school.example/a.jpg</image:loc></image:image></url></urlset>' > "$dir/s.xml" ;;
     feeds_and_apis) find ../demo/site -name '*.xml' -exec cp {} "$dir"/ \; ;;
+    pdf) cp ../tests/fixtures/documents/*.pdf ../tests/fixtures/documents/hostile/*.pdf "$dir"/ ;;
+    office) cp ../tests/fixtures/documents/*.{docx,pptx,odt,odp} "$dir"/ ;;
   esac
   if [ -d "regressions/$t" ]; then cp regressions/"$t"/* "$dir"/ 2>/dev/null || true; fi
 }

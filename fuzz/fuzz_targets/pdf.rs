@@ -1,0 +1,22 @@
+//! PDF reading: every hostile file must be an error or a list of pictures,
+//! each decoded or refused, within the bounds; never a panic or a blow-up.
+#![no_main]
+use exposure_audit::extract::document::{DocLimits, Format, Opened};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let limits = DocLimits {
+        max_pages: 20,
+        max_pictures: 20,
+        max_depth: 4,
+        max_decompressed: 4 << 20,
+        max_pixels: 4_000_000,
+        deadline: None,
+    };
+    if let Ok(doc) = Opened::open(Format::Pdf, data, limits) {
+        let (_, pictures, _) = doc.pictures();
+        for p in pictures {
+            let _ = doc.payload(&p.source);
+        }
+    }
+});
