@@ -182,10 +182,13 @@ pub enum Format {
 /// Starts tracing on stderr: human-readable, or one JSON object per line
 /// with `[logging] format = "json"`; RUST_LOG overrides the level.
 pub fn init_tracing(verbose: u8, format: crate::config::LogFormat) {
+    // lopdf logs parts of the documents it reads (a font's dictionary, an
+    // unreadable inline image, one line each, without bound): site text, so
+    // it is off unless RUST_LOG asks for it.
     let default = match verbose {
-        0 => "exposure_audit=info,warn",
-        1 => "exposure_audit=debug,info",
-        _ => "trace",
+        0 => "exposure_audit=info,warn,lopdf=off",
+        1 => "exposure_audit=debug,info,lopdf=off",
+        _ => "trace,lopdf=off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

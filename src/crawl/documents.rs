@@ -225,8 +225,12 @@ impl Crawl {
                     Some(Found::Document(sights))
                 }
                 Err(e) => {
-                    record.error = Some(e);
-                    self.failed(url.as_str(), platform_doc);
+                    // A password-protected document is as closed to a
+                    // scraper as to the audit: recorded, not a failure.
+                    if e != crate::extract::document::OpenError::Protected {
+                        self.failed(url.as_str(), platform_doc);
+                    }
+                    record.error = Some(e.to_string());
                     None
                 }
             }

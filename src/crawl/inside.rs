@@ -5,7 +5,7 @@
 //! document is fetched: its bytes came with the document.
 
 use super::*;
-use crate::extract::document::{DocLimits, Format, Opened, Payload};
+use crate::extract::document::{DocLimits, Format, OpenError, Opened, Payload};
 use crate::model::{Context, Picture};
 
 /// A document's pictures as read, and what was left out of it.
@@ -19,7 +19,7 @@ impl Crawl {
         url: &Url,
         format: Format,
         body: Vec<u8>,
-    ) -> Result<(Vec<DocSight>, Vec<(&'static str, u32)>), String> {
+    ) -> Result<(Vec<DocSight>, Vec<(&'static str, u32)>), OpenError> {
         let d = &self.settings.documents;
         let _slot = self
             .analysis_slots
@@ -38,7 +38,7 @@ impl Crawl {
         let address = url.to_string();
         let read = analysis::pool::run(move || me.read_on_pool(&address, format, &body, limits))
             .await
-            .ok_or("the analysis threads stopped")??;
+            .ok_or_else(|| OpenError::Unreadable("the analysis threads stopped".into()))??;
         let (pictures, skipped) = read;
         let mut sights = Vec::with_capacity(pictures.len());
         for (sight, picture) in pictures {
@@ -89,14 +89,16 @@ impl Crawl {
         format: Format,
         body: &[u8],
         limits: DocLimits,
-    ) -> Result<Read, String> {
+    ) -> Result<Read, OpenError> {
+        let failed =
+            || OpenError::Unreadable(format!("the {} reader failed on this file", format.name()));
         let opened = match std::panic::catch_unwind(|| Opened::open(format, body, limits)) {
             Ok(o) => o?,
-            Err(_) => return Err(format!("the {} reader failed on this file", format.name())),
+            Err(_) => return Err(failed()),
         };
         let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| opened.pictures()));
         let Ok((info, pictures, mut skipped)) = listed else {
-            return Err(format!("the {} reader failed on this file", format.name()));
+            return Err(failed());
         };
         for e in &skipped.errors {
             tracing::debug!(document = %address, error = %e, "part of a document not read");

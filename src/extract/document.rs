@@ -184,6 +184,32 @@ impl Format {
     }
 }
 
+/// Why a document as a whole could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenError {
+    /// Encrypted with a password: no scraper without it reads it either,
+    /// so the audit saw all a scraper sees (not a failed fetch).
+    Protected,
+    /// Not readable here (not the format, a bomb, a bound): a scraper with
+    /// another reader might still take its pictures.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Protected => f.write_str("encrypted: it needs a password to be read"),
+            OpenError::Unreadable(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<String> for OpenError {
+    fn from(e: String) -> OpenError {
+        OpenError::Unreadable(e)
+    }
+}
+
 /// A document opened for reading.
 pub enum Opened {
     Pdf(Box<Pdf>),
@@ -198,7 +224,7 @@ pub enum Place {
 }
 
 impl Opened {
-    pub fn open(format: Format, bytes: &[u8], limits: DocLimits) -> Result<Opened, String> {
+    pub fn open(format: Format, bytes: &[u8], limits: DocLimits) -> Result<Opened, OpenError> {
         Ok(match format {
             Format::Pdf => Opened::Pdf(Box::new(Pdf::open(bytes, limits)?)),
             f => Opened::Office(Box::new(Office::open(f, bytes, limits)?)),

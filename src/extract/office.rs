@@ -19,6 +19,9 @@ const MAX_ENTRIES: usize = 20_000;
 const AROUND: usize = 2;
 /// Most characters of document text kept per picture.
 const MAX_DOCUMENT_TEXT: usize = 2000;
+/// Most characters of a picture's caption and of its nearby text (a slide's
+/// whole text is nearby; one paragraph may be any length).
+const MAX_NEARBY_TEXT: usize = 600;
 
 pub struct Office {
     format: Format,
@@ -207,15 +210,17 @@ impl Office {
                 .first()
                 .filter(|c| c.2)
                 .or_else(|| before.first().filter(|c| c.2))
-                .map(|c| c.1.to_string());
+                .map(|c| super::truncate_chars(c.1, MAX_NEARBY_TEXT));
             let mut near: Vec<&str> = Vec::new();
+            let mut near_len = 0usize;
             let mut used: Vec<usize> = Vec::new();
             for k in 0..AROUND.max(if slides { usize::MAX } else { 0 }) {
                 let mut any = false;
                 for side in [&after, &before] {
                     if let Some(q) = side.get(k) {
                         any = true;
-                        if caption.as_deref() != Some(q.1) {
+                        if caption.as_deref() != Some(q.1) && near_len < MAX_NEARBY_TEXT {
+                            near_len += q.1.len() + 1;
                             near.push(q.1);
                         }
                         used.push(q.0);
@@ -246,7 +251,8 @@ impl Office {
                 height: 0,
                 alt: alt.clone(),
                 caption,
-                nearby_text: (!near.is_empty()).then(|| near.join("\n")),
+                nearby_text: (!near.is_empty())
+                    .then(|| super::truncate_chars(&near.join("\n"), MAX_NEARBY_TEXT)),
                 document_text: (!rest.is_empty()).then_some(rest),
                 source: target.clone(),
             });

@@ -17,7 +17,7 @@ use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use sha2::{Digest, Sha256};
 
-use super::document::{DocInfo, DocLimits, DocPicture, Payload, Skipped};
+use super::document::{DocInfo, DocLimits, DocPicture, OpenError, Payload, Skipped};
 use crate::model::{Colour, Raster};
 
 /// Text within this distance (points) of a picture can be its nearby text.
@@ -30,6 +30,21 @@ const MAX_DOCUMENT_TEXT: usize = 2000;
 const MAX_NEARBY_TEXT: usize = 600;
 /// Most content-stream operations interpreted per page (forms included).
 const MAX_OPERATIONS: usize = 2_000_000;
+/// Most bytes one content stream (a page's, a form's or a pattern's) may
+/// decompress to before it is interpreted: its operands are parsed into
+/// objects many times their size, so this is far below the stream limit.
+const MAX_CONTENT_STREAM: usize = 4 * 1024 * 1024;
+/// Most content bytes interpreted per page, a form drawn many times counted
+/// each time.
+const MAX_PAGE_CONTENT: usize = 16 * 1024 * 1024;
+/// Most text runs and pictures placed per page, and most bytes of text
+/// kept per run and per page.
+const MAX_RUNS: usize = 20_000;
+const MAX_RUN_TEXT: usize = 1000;
+const MAX_PAGE_TEXT: usize = 1 << 20;
+const MAX_PLACED: usize = 500;
+/// The deadline is looked at every this many operations.
+const DEADLINE_EVERY: usize = 4096;
 
 /// An opened PDF whose pictures are decoded on demand.
 pub struct Pdf {
@@ -119,7 +134,7 @@ struct Placed {
 impl Pdf {
     /// Opens a PDF. An encrypted one opens when its user password is empty;
     /// any other is refused, as a scraper without the password sees it.
-    pub fn open(bytes: &[u8], limits: DocLimits) -> Result<Pdf, String> {
+    pub fn open(bytes: &[u8], limits: DocLimits) -> Result<Pdf, OpenError> {
         let options = lopdf::LoadOptions {
             max_decompressed_size: Some(limits.max_decompressed as usize),
             ..Default::default()
@@ -127,7 +142,7 @@ impl Pdf {
         let doc = Document::load_mem_with_options(bytes, options)
             .map_err(|e| format!("not a readable PDF: {e}"))?;
         if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
-            return Err("encrypted PDF: it needs a password to be read".into());
+            return Err(OpenError::Protected);
         }
         Ok(Pdf { doc, limits })
     }
@@ -148,13 +163,15 @@ impl Pdf {
                 skipped.add("documents.max_secs", (pages.len() - n) as u32);
                 break;
             }
-            let (runs, placed) = match self.layout(*page_id) {
-                Ok(x) => x,
-                Err(e) => {
-                    skipped.add_error(format!("page {page_no}: {e}"));
-                    continue;
+            let (runs, mut placed, error) = self.layout(*page_id);
+            if let Some(e) = error {
+                skipped.add_error(format!("page {page_no}: {e}"));
+                if placed.is_empty() {
+                    // Where the pictures are drawn is not known, but a
+                    // scraper still takes the page's pictures.
+                    placed = self.listed_pictures(*page_id);
                 }
-            };
+            }
             let lines = lines(runs);
             let mut kept: Vec<Placed> = Vec::new();
             for p in placed {
@@ -172,12 +189,13 @@ impl Pdf {
                 kept.push(p);
             }
             let rects: Vec<Option<Rect>> = kept.iter().map(|p| p.rect).collect();
+            let nearest = Nearest::of(&rects, &lines);
             for (i, p) in kept.into_iter().enumerate() {
                 if out.len() as u32 >= self.limits.max_pictures {
                     skipped.add("documents.max_pictures", 1);
                     continue;
                 }
-                let (caption, nearby, rest) = context_of(i, &rects, &lines);
+                let (caption, nearby, rest) = context_of(i, &rects, &lines, &nearest);
                 out.push(DocPicture {
                     page: *page_no,
                     index: (i + 1) as u32,
@@ -256,24 +274,32 @@ impl Pdf {
         info
     }
 
-    /// The text runs and pictures of one page, in user space.
-    fn layout(&self, page_id: ObjectId) -> Result<(Vec<Run>, Vec<Placed>), String> {
-        let content = self
-            .doc
-            .get_page_content_with_limit(page_id, self.limits.max_decompressed as usize)
-            .map_err(|e| e.to_string())?;
-        let resources = self.page_resources(page_id);
+    /// The text runs and pictures of one page, in user space, and the
+    /// error that stopped the walk early, if one did: what was found before
+    /// it is kept.
+    fn layout(&self, page_id: ObjectId) -> (Vec<Run>, Vec<Placed>, Option<String>) {
         let mut walker = Walker {
             pdf: self,
             runs: Vec::new(),
             placed: Vec::new(),
             operations: 0,
+            content_bytes: 0,
+            text_bytes: 0,
             fonts: HashMap::new(),
         };
-        walker.walk(&content, &resources, IDENTITY, 0)?;
+        let resources = self.page_resources(page_id);
+        let walked = self
+            .doc
+            .get_page_content_with_limit(page_id, MAX_CONTENT_STREAM)
+            .map_err(|e| format!("page content: {e}"))
+            .and_then(|content| walker.walk(&content, &resources, IDENTITY, 0));
+        let mut error = walked.err();
         // Pictures inside tiling patterns: where they are drawn is not
         // followed, but they are on this page.
         for res in &resources {
+            if error.is_some() {
+                break;
+            }
             if let Ok(patterns) = self.dict_in(res, b"Pattern") {
                 for (_, p) in patterns {
                     let Ok(id) = p.as_reference() else { continue };
@@ -290,15 +316,61 @@ impl Pdf {
                         continue;
                     }
                     let inner = self.resources_of(&stream.dict, &resources);
-                    if let Ok(bytes) = stream
-                        .decompressed_content_with_limit(self.limits.max_decompressed as usize)
-                    {
-                        walker.in_pattern(&bytes, &inner)?;
+                    let walked = stream
+                        .decompressed_content_with_limit(MAX_CONTENT_STREAM)
+                        .map_err(|e| format!("pattern: {e}"))
+                        .and_then(|bytes| walker.in_pattern(&bytes, &inner));
+                    if let Err(e) = walked {
+                        error = Some(e);
+                        break;
                     }
                 }
             }
         }
-        Ok((walker.runs, walker.placed))
+        (walker.runs, walker.placed, error)
+    }
+
+    /// The picture XObjects a page's resources name, where they are drawn
+    /// not known: what is listed when the page's drawing cannot be followed.
+    fn listed_pictures(&self, page_id: ObjectId) -> Vec<Placed> {
+        let mut out = Vec::new();
+        for res in self.page_resources(page_id) {
+            let Ok(xobjects) = self.dict_in(&res, b"XObject") else {
+                continue;
+            };
+            for (_, o) in xobjects {
+                let Ok(id) = o.as_reference() else { continue };
+                let Ok(stream) = self.doc.get_object(id).and_then(Object::as_stream) else {
+                    continue;
+                };
+                if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image")
+                    && out.len() < MAX_PLACED
+                {
+                    let (width, height) = self.dimensions(&stream.dict);
+                    out.push(Placed {
+                        source: Source::Object(id),
+                        rect: None,
+                        width,
+                        height,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// A picture's width and height as its dictionary gives them (directly
+    /// or by reference); 0 when missing or out of range.
+    fn dimensions(&self, dict: &Dictionary) -> (u32, u32) {
+        let dim = |k: &[u8]| {
+            dict.get(k)
+                .ok()
+                .map(|o| self.resolve(o))
+                .and_then(|o| o.as_i64().ok())
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0)
+        };
+        (dim(b"Width"), dim(b"Height"))
     }
 
     /// A page's resource dictionaries, nearest first.
@@ -658,6 +730,10 @@ struct Walker<'a> {
     runs: Vec<Run>,
     placed: Vec<Placed>,
     operations: usize,
+    /// Content bytes interpreted on this page so far.
+    content_bytes: usize,
+    /// Bytes of text kept on this page so far.
+    text_bytes: usize,
     /// Font encodings by font dictionary object (or name when direct).
     fonts: HashMap<Vec<u8>, Option<lopdf::Encoding<'a>>>,
 }
@@ -685,16 +761,27 @@ impl<'a> Walker<'a> {
                 self.pdf.limits.max_depth
             ));
         }
-        let content = Content::decode(content).map_err(|e| format!("content stream: {e}"))?;
+        self.content_bytes += content.len();
+        if self.content_bytes > MAX_PAGE_CONTENT {
+            return Err(format!(
+                "more than {} MiB of drawing instructions on one page",
+                MAX_PAGE_CONTENT >> 20
+            ));
+        }
         let mut ctm = start;
         let mut stack: Vec<Matrix> = Vec::new();
         let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
         let mut font: Vec<u8> = Vec::new();
         let (mut size, mut leading, mut scale, mut rise) = (1.0f32, 0.0f32, 1.0f32, 0.0f32);
-        for op in &content.operations {
+        // One operation at a time: a page's operations are never all in memory.
+        for op in Content::decode_iter(content) {
+            let op = op.map_err(|e| format!("content stream: {e}"))?;
             self.operations += 1;
             if self.operations > MAX_OPERATIONS {
                 return Err("too many drawing operations".into());
+            }
+            if self.operations % DEADLINE_EVERY == 0 && self.pdf.limits.past_deadline() {
+                return Err("the time for this document (documents.max_secs) ran out".into());
             }
             let num = |i: usize| {
                 op.operands
@@ -777,8 +864,12 @@ impl<'a> Walker<'a> {
                     let advance = chars as f32 * size * 0.5 * scale;
                     let (x1, y1) = apply(&m, advance, rise);
                     tm = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);
-                    let text = super::clean_text(&text);
-                    if !text.is_empty() && self.runs.len() < 200_000 {
+                    let text = super::truncate_chars(&super::clean_text(&text), MAX_RUN_TEXT);
+                    if !text.is_empty()
+                        && self.runs.len() < MAX_RUNS
+                        && self.text_bytes < MAX_PAGE_TEXT
+                    {
+                        self.text_bytes += text.len();
                         self.runs.push(Run {
                             rect: Rect(x.min(x1), y.min(y1), x.max(x1), y.max(y1) + height * 0.8),
                             size: height,
@@ -795,21 +886,13 @@ impl<'a> Walker<'a> {
                     };
                     match stream.dict.get(b"Subtype").and_then(Object::as_name) {
                         Ok(b"Image") => {
-                            let dim = |k: &[u8]| {
-                                stream
-                                    .dict
-                                    .get(k)
-                                    .and_then(Object::as_i64)
-                                    .ok()
-                                    .and_then(|v| u32::try_from(v).ok())
-                                    .unwrap_or(0)
-                            };
-                            if self.placed.len() < 10_000 {
+                            let (width, height) = self.pdf.dimensions(&stream.dict);
+                            if self.placed.len() < MAX_PLACED {
                                 self.placed.push(Placed {
                                     source: Source::Object(id),
                                     rect: Some(unit_box(&ctm)),
-                                    width: dim(b"Width"),
-                                    height: dim(b"Height"),
+                                    width,
+                                    height,
                                 });
                             }
                         }
@@ -825,9 +908,7 @@ impl<'a> Walker<'a> {
                             };
                             let inner = self.pdf.resources_of(&stream.dict, resources);
                             let bytes = stream
-                                .decompressed_content_with_limit(
-                                    self.pdf.limits.max_decompressed as usize,
-                                )
+                                .decompressed_content_with_limit(MAX_CONTENT_STREAM)
                                 .map_err(|e| format!("form: {e}"))?;
                             self.walk(&bytes, &inner, mul(&matrix, &ctm), depth + 1)?;
                         }
@@ -847,7 +928,7 @@ impl<'a> Walker<'a> {
                         };
                         let (w, h) = (dim(b"W", b"Width"), dim(b"H", b"Height"));
                         if w.min(h) >= super::document::MIN_PICTURE_SIDE
-                            && self.placed.len() < 10_000
+                            && self.placed.len() < MAX_PLACED
                         {
                             self.placed.push(Placed {
                                 source: Source::Inline(Box::new(s.clone())),
@@ -945,11 +1026,51 @@ fn lines(runs: Vec<Run>) -> Vec<Line> {
     out.into_iter().map(|(l, _)| l).collect()
 }
 
+/// For each line, the two pictures nearest to it (index and distance):
+/// worked out once a page, so placing every picture's text costs lines
+/// times pictures, not that times pictures again.
+struct Nearest(Vec<[(usize, f32); 2]>);
+
+impl Nearest {
+    fn of(rects: &[Option<Rect>], lines: &[Line]) -> Nearest {
+        Nearest(
+            lines
+                .iter()
+                .map(|l| {
+                    let mut best = [(usize::MAX, f32::MAX); 2];
+                    for (j, r) in rects.iter().enumerate() {
+                        let Some(r) = r else { continue };
+                        let d = r.distance(&l.rect);
+                        if d < best[0].1 {
+                            best[1] = best[0];
+                            best[0] = (j, d);
+                        } else if d < best[1].1 {
+                            best[1] = (j, d);
+                        }
+                    }
+                    best
+                })
+                .collect(),
+        )
+    }
+
+    /// How far line `l` is from the nearest picture other than `i`.
+    fn other_than(&self, l: usize, i: usize) -> f32 {
+        let [a, b] = self.0[l];
+        if a.0 == i {
+            b.1
+        } else {
+            a.1
+        }
+    }
+}
+
 /// A picture's caption, nearby text and the rest of its page's text.
 fn context_of(
     i: usize,
     rects: &[Option<Rect>],
     lines: &[Line],
+    nearest: &Nearest,
 ) -> (Option<String>, Option<String>, Option<String>) {
     let join = |ls: &[&Line], max: usize| -> Option<String> {
         let mut s = String::new();
@@ -970,18 +1091,12 @@ fn context_of(
         let all: Vec<&Line> = lines.iter().collect();
         return (None, None, join(&all, MAX_DOCUMENT_TEXT));
     };
-    let mut by_distance: Vec<(f32, &Line)> =
-        lines.iter().map(|l| (me.distance(&l.rect), l)).collect();
+    let mut by_distance: Vec<(f32, usize)> = lines
+        .iter()
+        .enumerate()
+        .map(|(n, l)| (me.distance(&l.rect), n))
+        .collect();
     by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // A line is near this picture when no other picture is clearly nearer to it.
-    let nearest_other = |l: &Line| -> f32 {
-        rects
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .filter_map(|(_, r)| r.map(|r| r.distance(&l.rect)))
-            .fold(f32::MAX, f32::min)
-    };
     // The caption: the nearest line just under the picture, else just over
     // it, overlapping it across.
     let caption_like = |l: &Line, under: bool| {
@@ -997,11 +1112,12 @@ fn context_of(
     };
     let mut near: Vec<&Line> = Vec::new();
     let mut rest: Vec<&Line> = Vec::new();
-    for (d, l) in by_distance {
-        if d <= NEAR && d <= nearest_other(l) + 4.0 {
-            near.push(l);
+    for (d, n) in by_distance {
+        // A line is near this picture when no other picture is clearly nearer to it.
+        if d <= NEAR && d <= nearest.other_than(n, i) + 4.0 {
+            near.push(&lines[n]);
         } else {
-            rest.push(l);
+            rest.push(&lines[n]);
         }
     }
     let caption = near

@@ -285,4 +285,46 @@ async fn hostile_documents_are_recorded_errors_and_the_run_goes_on() {
             && (e.contains("limit") || e.contains("decompress"))),
         "{errors:?}"
     );
+    // What could not be read here, a scraper with another reader might:
+    // the run says it is partial.
+    assert_eq!(
+        got.report["run"]["status"], "partial",
+        "{:#}",
+        got.report["run"]
+    );
+}
+
+#[tokio::test]
+async fn a_password_protected_document_is_recorded_and_the_run_is_complete() {
+    // No scraper without the password reads it either: the audit saw all
+    // there is to see, so the run is complete, and the document's error is
+    // on record.
+    let site = Site::start(vec![
+        (
+            "/",
+            html(r#"<img src="/photo.jpg" alt="Class photo"> <a href="/letter.pdf">letter</a>"#),
+        ),
+        ("/photo.jpg", jpeg(resized_jpeg("astronaut.png", 200, 80))),
+        (
+            "/letter.pdf",
+            fixed(200, PDF, document("encrypted-with-password.pdf")),
+        ),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let got = audit(&config(&config_text(&db, &site.url("/"), ""))).await;
+    assert_eq!(
+        got.report["run"]["status"], "complete",
+        "{:#}",
+        got.report["run"]
+    );
+    assert_eq!(got.report["run"]["documents_fetched"], 1);
+    let errors = recorded_errors(&db, got.summary.run_id);
+    assert!(
+        errors
+            .iter()
+            .any(|(u, e)| u.ends_with("/letter.pdf") && e.contains("password")),
+        "{errors:?}"
+    );
 }
