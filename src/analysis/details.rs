@@ -32,7 +32,12 @@ struct Names {
     /// and surnames (Whitby, Lane, Hall, Florence): a name only beside a
     /// known surname.
     weak: HashSet<String>,
+    /// Surnames: the project's list of common British ones and the US
+    /// Census list (88,799, many also words: Hill, Price, Cross).
     surnames: HashSet<String>,
+    /// The project's list alone: the only surnames that make a long-list
+    /// first name a name ("Park Post" and "Trip To" are not people).
+    common_surnames: HashSet<String>,
     ambiguous: HashSet<String>,
 }
 
@@ -40,7 +45,16 @@ fn list(text: &str) -> HashSet<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_lowercase)
+        .map(fold)
+        .collect()
+}
+
+/// Lower case without accents: "Siân" and "Sian" are one name to the lists.
+fn fold(w: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    w.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
         .collect()
 }
 
@@ -48,6 +62,7 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
     let first: HashSet<String> = [
         include_str!("../../data/names/first_names.txt"),
         include_str!("../../data/names/first_names_welsh.txt"),
+        include_str!("../../data/names/first_names_census.txt"),
     ]
     .into_iter()
     .flat_map(list)
@@ -56,10 +71,14 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
         .into_iter()
         .filter(|n| !first.contains(n))
         .collect();
+    let common_surnames = list(include_str!("../../data/names/surnames.txt"));
+    let mut surnames = common_surnames.clone();
+    surnames.extend(list(include_str!("../../data/names/surnames_census.txt")));
     Names {
         first,
         weak,
-        surnames: list(include_str!("../../data/names/surnames.txt")),
+        surnames,
+        common_surnames,
         ambiguous: list(include_str!("../../data/names/ambiguous.txt")),
     }
 });
@@ -104,13 +123,67 @@ re!(
     r"\b(?:[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"
 );
 re!(UPN, r"\b[A-Z]\d{11}[0-9A-Z]\b");
-re!(WORD, r"[A-Za-z][A-Za-z'’-]*");
+// Letters of any script: Siân, Llŷr, Zoë and Ożóg are one word each.
+re!(WORD, r"\p{L}[\p{L}'’-]*");
+// Pages about adults: a name on them without a role of its own is staff's.
+re!(
+    STAFF_PAGE,
+    r"(?i)\b(?:staff|governors?|governing|committee|trustees|leadership|teachers|our[-_ ]team|meet[-_ ]the[-_ ]team|who'?s[-_ ]who|senior[-_ ]team)\b"
+);
 
 /// Words that, after a capitalised word, say it is not a person's name.
 const NOT_NAME_AFTER: &[&str] = &[
-    "class", "house", "team", "road", "street", "lane", "avenue", "park", "church", "school",
-    "academy", "primary", "fc", "united", "city", "group", "club", "room", "hall", "centre",
-    "close", "drive", "way", "gardens", "trust", "college",
+    "class",
+    "house",
+    "team",
+    "road",
+    "street",
+    "lane",
+    "avenue",
+    "park",
+    "church",
+    "school",
+    "academy",
+    "primary",
+    "fc",
+    "united",
+    "city",
+    "group",
+    "club",
+    "room",
+    "hall",
+    "centre",
+    "close",
+    "drive",
+    "way",
+    "gardens",
+    "trust",
+    "college",
+    // Places and bodies named after people or with a first name's look:
+    // "Chester Zoo", "Springwood Nursery", "Young People", "Advice Bureau".
+    "zoo",
+    "museum",
+    "farm",
+    "castle",
+    "cathedral",
+    "abbey",
+    "beach",
+    "theatre",
+    "library",
+    "stadium",
+    "pool",
+    "nursery",
+    "people",
+    "peoples",
+    "bureau",
+    "council",
+    "society",
+    "foundation",
+    "partnership",
+    "association",
+    "federation",
+    "county",
+    "borough",
 ];
 /// Titles that mark staff (adults), not children.
 const TITLES: &[&str] = &[
@@ -231,7 +304,31 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         }
     }
     if let Some(name) = filename_words(image_url) {
-        out.extend(detect(&name, Where::Filename, page_url));
+        let mut found = detect(&name, Where::Filename, page_url);
+        // "amelia_jones_y6.jpg": a name beside a year group is a pupil's.
+        if found.iter().any(|d| d.kind == DetailKind::YearGroup) {
+            for d in &mut found {
+                if d.kind == DetailKind::PersonName && d.role.is_none() {
+                    d.role = Some(Role::Pupil);
+                }
+            }
+        }
+        out.extend(found);
+    }
+    // On a page about adults (staff, governors, a committee), a name the
+    // text gives no role of its own is an adult's.
+    let path = page_url.split(['?', '#']).next().unwrap_or(page_url);
+    let about_adults = STAFF_PAGE.is_match(path)
+        || ctx
+            .page_title
+            .as_deref()
+            .is_some_and(|t| STAFF_PAGE.is_match(t));
+    if about_adults {
+        for d in &mut out {
+            if d.kind == DetailKind::PersonName && d.role.is_none() {
+                d.role = Some(Role::Staff);
+            }
+        }
     }
     out
 }
@@ -269,17 +366,39 @@ fn filename_words(url: &str) -> Option<String> {
     let decoded = percent_encoding::percent_decode_str(stem)
         .decode_utf8_lossy()
         .into_owned();
-    let words: Vec<String> = decoded
+    let parts: Vec<&str> = decoded
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty() && !w.chars().any(|c| c.is_ascii_digit()))
-        .map(|w| {
-            let mut c = w.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().collect::<String>() + &c.as_str().to_lowercase(),
-                None => String::new(),
-            }
-        })
+        .filter(|w| !w.is_empty())
         .collect();
+    let mut words: Vec<String> = Vec::new();
+    for (i, w) in parts.iter().enumerate() {
+        let lower = w.to_lowercase();
+        // Year groups keep their number: "Y6", "yr3", "year_4" give "Year 6".
+        let year = lower
+            .strip_prefix("year")
+            .or_else(|| lower.strip_prefix("yr"))
+            .or_else(|| lower.strip_prefix('y'))
+            .filter(|n| (1..=2).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit()));
+        if let Some(n) = year {
+            words.push(format!("Year {n}"));
+            continue;
+        }
+        if w.chars().any(|c| c.is_ascii_digit()) {
+            if lower.chars().all(|c| c.is_ascii_digit())
+                && (1..=2).contains(&lower.len())
+                && i > 0
+                && parts[i - 1].eq_ignore_ascii_case("year")
+            {
+                words.pop();
+                words.push(format!("Year {lower}"));
+            }
+            continue;
+        }
+        let mut c = w.chars();
+        if let Some(f) = c.next() {
+            words.push(f.to_uppercase().collect::<String>() + &c.as_str().to_lowercase());
+        }
+    }
     (!words.is_empty()).then(|| words.join(" "))
 }
 
@@ -290,11 +409,23 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         .find_iter(text)
         .map(|m| (m.start(), m.as_str()))
         .collect();
+    // "Jones", "Rhys-Davies", "O'Brien", "McDonald"; not "PTA" or "BBQ".
     let cap = |w: &str| {
+        let mut prev = ' ';
+        let mut so_far = String::new();
         w.chars().next().is_some_and(char::is_uppercase)
-            && w.chars().skip(1).all(|c| !c.is_uppercase() || c == '\'')
+            && w.chars().enumerate().all(|(k, c)| {
+                let ok = k == 0
+                    || !c.is_uppercase()
+                    || matches!(prev, '-' | '\'' | '’')
+                    || so_far == "Mc"
+                    || so_far == "Mac";
+                prev = c;
+                so_far.push(c);
+                ok
+            })
     };
-    let lower = |w: &str| w.to_lowercase();
+    let lower = fold;
     let mut out: Vec<(String, Option<Role>)> = Vec::new();
     let mut used = vec![false; words.len()];
     let sentence_start = |i: usize| -> bool {
@@ -311,35 +442,45 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             continue;
         }
         let w = words[i].1;
-        // Titles: "Mrs Patel", "Mr D. Brown" (staff).
-        if TITLES.contains(&w.to_lowercase().trim_end_matches('.')) && !filename {
+        // Titles: "Mrs Patel", "Mr D. Brown" (staff); in a file name
+        // "mrs_j_freeman_teaching_assistant.jpg".
+        if is_title(w) {
             // "Mr D. Brown", "Mrs Kate Morwenna": initials and up to two
-            // names, side by side, that are not ordinary words.
+            // names, side by side, that are not ordinary words, a job or
+            // the next person's title ("Miss Marsh Mr Lynch").
             let mut j = i + 1;
             let mut names = 0;
             while j < words.len() && j <= i + 4 && names < 2 {
                 let next = words[j].1;
                 let gap = &text[words[j - 1].0 + words[j - 1].1.len()..words[j].0];
                 let joined = j == i + 1 || gap.chars().all(|c| c == ' ' || c == '.');
-                let word_like = next.len() > 1
-                    && (is_common_word(&lower(next))
-                        || NOT_NAME_AFTER.contains(&lower(next).as_str()));
-                if !cap(next) || !joined || (names > 0 && word_like) {
+                let key = lower(next);
+                let word_like = next.chars().count() > 1
+                    && (is_common_word(&key)
+                        || NOT_NAME_AFTER.contains(&key.as_str())
+                        || STAFF_WORDS.contains(&key.as_str()));
+                if !cap(next) || !joined || is_title(next) || (word_like && (names > 0 || filename))
+                {
                     break;
                 }
                 used[j] = true;
                 j += 1;
-                if next.len() > 1 {
+                if next.chars().count() > 1 {
                     names += 1;
                     if possessive(next) {
                         break;
                     }
                 }
             }
-            if j > i + 1 {
+            // A title alone with initials ("Mrs N") names nobody.
+            if names > 0 {
                 used[i] = true;
                 let end = words[j - 1].0 + bare(words[j - 1].1).len();
                 out.push((text[words[i].0..end].to_string(), Some(Role::Staff)));
+            } else {
+                for u in &mut used[i + 1..j] {
+                    *u = false;
+                }
             }
             continue;
         }
@@ -353,7 +494,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 let gap = &text[words[i].0 + w.len()..words[i + 1].0];
                 if cap(sn)
                     && gap.chars().all(|c| c == ' ' || c == '-' || c == '_')
-                    && n.surnames.contains(&lower(&bare(sn)))
+                    && n.common_surnames.contains(&lower(&bare(sn)))
                     && !NOT_NAME_AFTER.contains(&lower(&bare(sn)).as_str())
                     && !possessive(w)
                 {
@@ -490,7 +631,24 @@ const STAFF_WORDS: &[&str] = &[
     "office",
     "ceo",
     "director",
+    "treasurer",
+    "vice-chair",
+    "tutor",
+    "coach",
+    "technician",
+    "librarian",
+    "mentor",
+    "counsellor",
+    "supervisor",
+    "nurse",
+    "sendco",
+    "nvq",
 ];
+
+/// "Mr", "Mrs.", "Dr" ...
+fn is_title(w: &str) -> bool {
+    TITLES.contains(&w.to_lowercase().trim_end_matches('.'))
+}
 
 /// Whether `rest` (the text after a name) begins with the punctuation that
 /// introduces a role or an aside: "- ", "– ", "— ", ", " or "(".
@@ -612,6 +770,44 @@ fn is_common_word(w: &str) -> bool {
         "enjoying",
         "playing",
         "celebrating",
+        // School events: "Summer Fair", "Harvest Festival", "Bake Sale".
+        "fair",
+        "fete",
+        "festival",
+        "show",
+        "party",
+        "disco",
+        "camp",
+        "fun",
+        "run",
+        "sale",
+        "market",
+        "service",
+        "celebration",
+        "performance",
+        "production",
+        "visit",
+        "club",
+        "garden",
+        "time",
+        "games",
+        "night",
+        "morning",
+        "afternoon",
+        "evening",
+        "lunch",
+        "breakfast",
+        "workshop",
+        "project",
+        "open",
+        "graduation",
+        "graduates",
+        "banner",
+        "programme",
+        "blog",
+        "web",
+        "events",
+        "event",
     ];
     COMMON.contains(&w)
 }
@@ -787,6 +983,80 @@ mod tests {
         );
         let d = from_context(&Context::default(), "https://s/uploads/IMG_2041.jpg", "p");
         assert!(d.is_empty(), "{d:?}");
+    }
+
+    /// Names and roles as file names on real school sites give them (issue
+    /// 19): a title, an initial and a job; a year group; a surname no
+    /// hand-typed list has.
+    #[test]
+    fn file_names_with_titles_initials_and_year_groups() {
+        let names = |url: &str| -> Vec<(String, Option<Role>)> {
+            from_context(&Context::default(), url, "https://s.example/news/")
+                .into_iter()
+                .filter(|d| d.kind == DetailKind::PersonName)
+                .map(|d| (d.text, d.role))
+                .collect()
+        };
+        assert_eq!(
+            names("https://s/images/mrs_j_freeman_teaching_assistant_1_.jpg"),
+            vec![("Mrs J Freeman".to_string(), Some(Role::Staff))]
+        );
+        assert_eq!(
+            names("https://s/uploads/Amelia_Jones_Y6.JPG"),
+            vec![("Amelia Jones".to_string(), Some(Role::Pupil))]
+        );
+        assert_eq!(
+            names("https://s/uploads/year_4_zachary-penhallow.jpg"),
+            Vec::<(String, Option<Role>)>::new(),
+            "a surname in no list is not guessed from a file name"
+        );
+        assert_eq!(
+            names("https://s/images/alison_west.jpg"),
+            vec![("Alison West".to_string(), None)]
+        );
+        assert_eq!(names("https://s/images/mr_men_day.jpg").len(), 1);
+        assert!(names("https://s/images/summer-fair-2024.jpg").is_empty());
+    }
+
+    #[test]
+    fn titles_stop_at_the_next_persons_title_and_need_a_name() {
+        let got: Vec<String> = names("Miss Marsh Mr Lynch Mrs Kate Morwenna Mrs N", false)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(got, vec!["Miss Marsh", "Mr Lynch", "Mrs Kate Morwenna"]);
+    }
+
+    #[test]
+    fn welsh_names_keep_their_accents() {
+        assert!(has(
+            "Siân Evans and Llŷr Jones at the Eisteddfod",
+            "person_name",
+            "Siân Evans"
+        ));
+        assert!(has(
+            "Well done Cerys Rhys-Davies!",
+            "person_name",
+            "Cerys Rhys-Davies"
+        ));
+    }
+
+    #[test]
+    fn names_on_a_page_about_staff_are_staff() {
+        let ctx = Context {
+            nearby_text: Some("Lesley Cook and Caroline Coley".into()),
+            ..Context::default()
+        };
+        let on = |page: &str| -> Vec<Option<Role>> {
+            from_context(&ctx, "https://s/images/committee.jpg", page)
+                .into_iter()
+                .filter(|d| d.kind == DetailKind::PersonName)
+                .map(|d| d.role)
+                .collect()
+        };
+        assert_eq!(on("https://s/committee.htm"), vec![Some(Role::Staff); 2]);
+        assert_eq!(on("https://s/our-staff/"), vec![Some(Role::Staff); 2]);
+        assert_eq!(on("https://s/news/sports-day/"), vec![None; 2]);
     }
 
     #[test]
