@@ -11,8 +11,12 @@ use super::{clean_text, element_text, is_picture_url, truncate_chars, ImageRef};
 use crate::model::{Context, FoundVia};
 use crate::urls::resolve;
 
-/// Longest nearby-text window kept per sighting, in characters.
+/// Longest caption, title or listing-row text kept per sighting, in characters.
 const NEARBY_CHARS: usize = 300;
+/// Longest nearby-text window: the text of the nearest block around a
+/// picture. Staff and committee pages put a photo beside a paragraph and
+/// then the list of the people in it, which a scraper keeps with it.
+const NEARBY_BLOCK_CHARS: usize = 800;
 /// About the most characters read of a title, heading or link text.
 const TEXT_CHARS: usize = 1000;
 /// Most sightings kept from one page (hostile pages can list millions).
@@ -209,8 +213,18 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
     }
     for el in doc.select(&STYLE_EL) {
         let css: String = el.text().collect();
-        for u in css_urls(&css) {
-            push(&mut out, u, FoundVia::Css, &Context::default());
+        // A rule's background is shown on the elements its selector picks:
+        // their text goes with the picture, as a scraper rendering the
+        // page sees it ("Mrs Kate Morwenna, Chair" in the governor's card).
+        for (selectors, block) in css_rules(&css) {
+            let ctx = selectors
+                .split(',')
+                .take(16)
+                .find_map(|sel| rule_context(&doc, sel))
+                .unwrap_or_default();
+            for u in css_urls(block) {
+                push(&mut out, u, FoundVia::Css, &ctx);
+            }
         }
     }
     for v in doc.select(&VIDEO) {
@@ -455,6 +469,7 @@ fn context_of(el: ElementRef<'_>) -> Context {
         ..Context::default()
     };
     let mut nearby = None;
+    let mut whole_block = None;
     for (depth, anc) in el.ancestors().filter_map(ElementRef::wrap).enumerate() {
         let name = anc.value().name();
         if name == "figure" && ctx.caption.is_none() {
@@ -468,12 +483,20 @@ fn context_of(el: ElementRef<'_>) -> Context {
             break;
         }
         if nearby.is_none() {
-            let text = bounded_text(anc, NEARBY_CHARS * 2);
+            let text = own_text_in(anc, el, NEARBY_BLOCK_CHARS);
             if text.chars().count() >= 3 {
-                nearby = Some(truncate_chars(&text, NEARBY_CHARS));
+                nearby = Some(text);
+            } else if whole_block.is_none() {
+                let text = bounded_text(anc, NEARBY_CHARS * 2);
+                if text.chars().count() >= 3 {
+                    whole_block = Some(truncate_chars(&text, NEARBY_CHARS));
+                }
             }
         }
     }
+    // A gallery whose one caption follows all its pictures: every picture
+    // but the last has no text of its own, and the block's text is theirs.
+    let nearby = nearby.or(whole_block);
     if ctx.caption.is_none() {
         // Gallery plugins put captions in a sibling, not a figcaption.
         ctx.caption = el
@@ -651,6 +674,209 @@ fn listing_row(a: ElementRef<'_>) -> String {
         &clean_text(&format!("{before} {own} {after}")),
         NEARBY_CHARS,
     )
+}
+
+/// Most style rules read from one stylesheet.
+const MAX_CSS_RULES: usize = 2000;
+
+/// The rules of a stylesheet that hold a `url(`: their selector list and
+/// declaration block. Comments are skipped, grouping rules (`@media`,
+/// `@supports`, `@layer`, ...) are read inside, other at-rules (fonts,
+/// imports) are skipped.
+pub fn css_rules(css: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    css_rules_into(css, &mut out, 0);
+    out
+}
+
+fn css_rules_into<'a>(css: &'a str, out: &mut Vec<(&'a str, &'a str)>, depth: u32) {
+    let bytes = css.as_bytes();
+    let mut i = 0;
+    let mut start = 0;
+    while i < bytes.len() && out.len() < MAX_CSS_RULES {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let end = css[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |e| i + 2 + e + 2);
+                if css[start..i].trim().is_empty() {
+                    start = end;
+                }
+                i = end;
+            }
+            b'}' | b';' if css[start..i].trim_start().starts_with('@') || bytes[i] == b'}' => {
+                // An at-rule without a block (`@import ...;`), or a stray brace.
+                i += 1;
+                start = i;
+            }
+            b'{' => {
+                // The matching close, counting nested blocks.
+                let mut level = 0u32;
+                let mut j = i;
+                while j < bytes.len() {
+                    match bytes[j] {
+                        b'{' => level += 1,
+                        b'}' => {
+                            level -= 1;
+                            if level == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let selectors = css[start..i].trim();
+                let block = &css[i + 1..j.min(bytes.len())];
+                if let Some(at) = selectors.strip_prefix('@') {
+                    let grouping = ["media", "supports", "layer", "container", "document"];
+                    if depth < 4 && grouping.iter().any(|g| at.starts_with(g)) {
+                        css_rules_into(block, out, depth + 1);
+                    }
+                } else if block.contains("url(") {
+                    out.push((selectors, block));
+                }
+                i = j + 1;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// The context of the first elements a CSS selector picks on this page:
+/// their own text, else the text around them. Pseudo-classes and
+/// pseudo-elements (`:hover`, `::before`) are dropped first.
+fn rule_context(doc: &Html, selector: &str) -> Option<Context> {
+    let mut plain = String::with_capacity(selector.len());
+    let mut chars = selector.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' {
+            // Skip the pseudo's name and any (argument).
+            while chars.peek() == Some(&':') {
+                chars.next();
+            }
+            while chars
+                .peek()
+                .is_some_and(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+            {
+                chars.next();
+            }
+            if chars.peek() == Some(&'(') {
+                let mut level = 0;
+                for c in chars.by_ref() {
+                    match c {
+                        '(' => level += 1,
+                        ')' => {
+                            level -= 1;
+                            if level == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    let plain = plain.trim();
+    if plain.is_empty() || matches!(plain, "html" | "body" | "*") {
+        return None;
+    }
+    let sel = Selector::parse(plain).ok()?;
+    doc.select(&sel).take(4).find_map(|el| {
+        let own = bounded_text(el, NEARBY_BLOCK_CHARS * 2);
+        let mut ctx = context_of(el);
+        if own.chars().count() >= 3 {
+            ctx.nearby_text = Some(truncate_chars(&own, NEARBY_BLOCK_CHARS));
+        }
+        ctx.nearby_text.is_some().then_some(ctx)
+    })
+}
+
+/// The text of `block` that belongs to picture `el` in it: what follows the
+/// picture up to the next picture (a grid of staff cards gives each photo
+/// its own name, not its neighbours'), after what precedes it when no other
+/// picture does (an article's opening paragraph). About `limit` characters;
+/// page furniture skipped as in [`bounded_text`].
+fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> String {
+    use ego_tree::iter::Edge;
+    const FURNITURE: &[&str] = &[
+        "footer", "header", "nav", "aside", "form", "script", "style", "noscript", "template",
+    ];
+    const PICTURES: &[&str] = &["img", "video", "picture"];
+    let mut before = String::new();
+    let mut after = String::new();
+    let mut passed = false;
+    let mut other_before = false;
+    let mut skipping = 0usize;
+    for edge in block.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if node.id() == el.id() {
+                    passed = true;
+                    continue;
+                }
+                let buf = if passed { &mut after } else { &mut before };
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 || FURNITURE.contains(&e.name()) {
+                        skipping += 1;
+                    } else if PICTURES.contains(&e.name())
+                        && !el.ancestors().any(|a| a.id() == node.id())
+                    {
+                        if passed {
+                            break;
+                        }
+                        before.clear();
+                        other_before = true;
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
+                        buf.push(' ');
+                    }
+                } else if let Some(t) = node.value().as_text() {
+                    if skipping == 0 {
+                        buf.push_str(t);
+                        if after.len() > limit.saturating_mul(4) {
+                            break;
+                        }
+                        if before.len() > limit.saturating_mul(8) {
+                            let cut = before.len() - limit.saturating_mul(4);
+                            let cut = (cut..before.len())
+                                .find(|i| before.is_char_boundary(*i))
+                                .unwrap_or(before.len());
+                            before.drain(..cut);
+                        }
+                    }
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 {
+                        skipping -= 1;
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
+                        if passed { &mut after } else { &mut before }.push(' ');
+                    }
+                }
+            }
+        }
+    }
+    let after = truncate_chars(&clean_text(&after), limit);
+    if other_before {
+        return after;
+    }
+    let before = clean_text(&before);
+    // The end of what precedes it, at a word, then what follows.
+    let keep = limit / 4;
+    let n = before.chars().count();
+    let tail: String = if n > keep {
+        let t: String = before.chars().skip(n - keep).collect();
+        t.split_once(' ')
+            .map_or(t.clone(), |(_, rest)| rest.to_string())
+    } else {
+        before
+    };
+    clean_text(&format!("{tail} {after}"))
 }
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.

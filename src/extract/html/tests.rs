@@ -155,3 +155,56 @@ fn hostile_markup_is_bounded() {
     let e = extract(many.as_bytes(), &Url::parse("http://s.example/").unwrap());
     assert_eq!(e.images.len(), MAX_IMAGES_PER_PAGE);
 }
+
+#[test]
+fn a_style_rules_background_takes_the_text_of_the_elements_it_styles() {
+    // Issue 19, point 5: the governor's photo is a CSS background of a
+    // class; the name is the text of the element with that class.
+    let html = br#"<html><head><style>
+        /* cards */
+        .card { border: 1px solid }
+        .gov-chair { background-image: url("/governors/chair.jpg") }
+        @media (min-width: 600px) { #head-photo:hover, .unused { background: url(/head.jpg) no-repeat } }
+        .nowhere { background: url(/orphan.jpg) }
+        @font-face { src: url(/f.woff2) }
+        </style></head><body>
+        <div class="card"><div class="gov-chair"></div><p>Mrs Kate Morwenna, Chair of Governors</p></div>
+        <div id="head-photo">Mr Rhys Pritchard - Headteacher</div>
+        </body></html>"#;
+    let e = extract(html, &Url::parse("http://s.example/governors/").unwrap());
+    let near = |u: &str| {
+        e.images
+            .iter()
+            .find(|i| i.url.ends_with(u))
+            .unwrap_or_else(|| panic!("{u} not found: {:?}", e.images))
+            .context
+            .nearby_text
+            .clone()
+    };
+    assert!(
+        near("/governors/chair.jpg").is_some_and(|t| t.contains("Kate Morwenna")),
+        "{:?}",
+        near("/governors/chair.jpg")
+    );
+    assert!(
+        near("/head.jpg").is_some_and(|t| t.contains("Rhys Pritchard")),
+        "{:?}",
+        near("/head.jpg")
+    );
+    // A rule for elements the page does not have: still a sighting, no text.
+    assert_eq!(near("/orphan.jpg"), None);
+    assert!(!e.images.iter().any(|i| i.url.ends_with(".woff2")));
+}
+
+#[test]
+fn css_rules_are_split_with_their_selectors() {
+    let rules = css_rules(
+        "a{color:red} /* x{url(/c.jpg)} */ .b, .c:hover { background: url(/b.jpg) } \
+         @import url(/x.css); @media print { .d { background: url(/d.jpg) } } .e{",
+    );
+    let got: Vec<(&str, bool)> = rules
+        .iter()
+        .map(|(s, b)| (*s, b.contains("url(")))
+        .collect();
+    assert_eq!(got, vec![(".b, .c:hover", true), (".d", true)]);
+}
