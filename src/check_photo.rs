@@ -148,6 +148,7 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
             largest_face: picture.largest_face.unwrap_or(0.0),
             withdrawn,
             protected_name,
+            unlinked_only: false,
         },
         &config.risk,
     );

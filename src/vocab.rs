@@ -153,6 +153,8 @@ vocabulary! {
         StaffNamedNearby = "staff_named_nearby" => "staff named next to it",
         AuthorInMetadata = "author_in_metadata" => "photographer named in the file",
         HighResolution = "high_resolution" => "published at high resolution",
+        SeveralFaces = "several_faces" => "a group of three or more people",
+        UnlinkedOnly = "unlinked_only" => "reachable only through an open folder listing or the media API, which the school may not know are public",
         /// Not scored: its pages could not be read this run.
         NotSeenThisRun = "not_seen_this_run" => "not seen this run (page not fetched)",
         /// Not scored: no page links it, but its address still answers.

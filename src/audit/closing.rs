@@ -354,6 +354,12 @@ pub(super) fn score_batch(
                 protected_name: details
                     .iter()
                     .any(|d| d.kind.names_a_person() && c.protected.matches(&d.text)),
+                unlinked_only: sightings.iter().all(|o| {
+                    matches!(
+                        o.found_via,
+                        crate::model::FoundVia::DirectoryListing | crate::model::FoundVia::MediaApi
+                    )
+                }),
                 withdrawn: shas
                     .iter()
                     .filter_map(|s| {

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use crate::model::{
-    Detail, DetailKind, PictureMetadata, Reason, Risk, RobotsVerdicts, Role, Verdict,
+    Detail, DetailKind, PictureMetadata, Reason, Risk, RobotsVerdicts, Role, Verdict, Where,
 };
 
 /// Weight of each reason in the score.
@@ -36,7 +36,12 @@ pub const WEIGHTS: &[(Reason, u32)] = &[
     (Reason::StaffNamedNearby, 5),
     (Reason::AuthorInMetadata, 5),
     (Reason::HighResolution, 10),
+    (Reason::SeveralFaces, 10),
+    (Reason::UnlinkedOnly, 15),
 ];
+
+/// From this many faces a picture is a group: in a school, mostly pupils.
+pub const GROUP_FACES: u32 = 3;
 
 /// Default base score of any publicly reachable picture.
 pub const BASE: u32 = 10;
@@ -83,6 +88,9 @@ pub struct Evidence<'a> {
     pub withdrawn: bool,
     /// A detected name is on the do-not-publish list.
     pub protected_name: bool,
+    /// Every copy was found only where no page links it: an open folder
+    /// listing or the WordPress media API.
+    pub unlinked_only: bool,
 }
 
 /// A face this wide relative to the picture is large enough to recognise.
@@ -109,7 +117,20 @@ fn reason_of(d: &Detail) -> Reason {
 
 /// Score, band and reasons (in order of weight).
 pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
-    let mut reasons: BTreeSet<Reason> = e.details.iter().map(reason_of).collect();
+    // The rest of a document's page is not next to the picture: a name or
+    // a phone number there (a newsletter's other items, its footer) is
+    // listed as a detail but does not raise the score; a pupil number or
+    // a date of birth anywhere on the page still does.
+    let mut reasons: BTreeSet<Reason> = e
+        .details
+        .iter()
+        .map(|d| (d, reason_of(d)))
+        .filter(|(d, r)| {
+            d.location != Where::DocumentText
+                || matches!(r, Reason::IdentifierNearby | Reason::DateOfBirthNearby)
+        })
+        .map(|(_, r)| r)
+        .collect();
     if e.metadata.iter().any(|m| m.author.is_some()) {
         reasons.insert(Reason::AuthorInMetadata);
     }
@@ -135,7 +156,29 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
     if e.copies > 1 {
         reasons.insert(Reason::MultipleCopies);
     }
-    if e.faces.unwrap_or(0) > 0 && e.largest_side > policy.max_published_side {
+    if e.faces.unwrap_or(0) >= GROUP_FACES {
+        reasons.insert(Reason::SeveralFaces);
+    }
+    if e.unlinked_only {
+        reasons.insert(Reason::UnlinkedOnly);
+    }
+    // An adult's portrait (staff named, no one else, at most one face):
+    // its size is not what puts a child at risk.
+    let names: Vec<&Detail> = e
+        .details
+        .iter()
+        .filter(|d| d.kind == DetailKind::PersonName)
+        .collect();
+    let adults_only = !names.is_empty()
+        && names.iter().all(|d| d.role == Some(Role::Staff))
+        && e.faces.unwrap_or(0) <= 1
+        && !e.details.iter().any(|d| {
+            matches!(
+                d.kind,
+                DetailKind::YearGroup | DetailKind::Age | DetailKind::DateOfBirth
+            )
+        });
+    if e.faces.unwrap_or(0) > 0 && e.largest_side > policy.max_published_side && !adults_only {
         reasons.insert(Reason::HighResolution);
     }
     let weight = |r: Reason| policy.weights.get(&r).copied().unwrap_or(0);
@@ -189,6 +232,7 @@ mod tests {
                 largest_face: 0.0,
                 withdrawn: false,
                 protected_name: false,
+                unlinked_only: false,
             },
             &Policy::default(),
         )
@@ -221,6 +265,7 @@ mod tests {
                 largest_face: 0.3,
                 withdrawn: false,
                 protected_name: false,
+                unlinked_only: false,
             },
             &Policy::default(),
         );
@@ -246,6 +291,7 @@ mod tests {
                     largest_face,
                     withdrawn: false,
                     protected_name: false,
+                    unlinked_only: false,
                 },
                 &Policy::default(),
             )
@@ -300,6 +346,7 @@ mod tests {
             largest_face: 0.0,
             withdrawn: false,
             protected_name: false,
+            unlinked_only: false,
         };
         assert_eq!(assess(&e, &Policy::default()).1, Risk::Low);
         assert_eq!(
@@ -317,5 +364,66 @@ mod tests {
         assert_eq!(score(&[], false), (BASE, Risk::Low, vec![]));
         let (_, r, reasons) = score(&[d("person_name", "Mrs Patel", Some(Role::Staff))], false);
         assert_eq!((r, reasons), (Risk::Low, vec![Reason::StaffNamedNearby]));
+    }
+
+    /// Issue 19, point 4, as the real corpus showed it: three pupils in a
+    /// photo only an open folder listing reaches scored low, and a
+    /// governor's large, copied headshot scored medium. Children rank over
+    /// adults, named over unnamed, unlinked copies are raised.
+    #[test]
+    fn children_rank_over_adults_and_unlinked_pictures_are_raised() {
+        let ai: RobotsVerdicts = [("GPTBot".to_string(), Verdict::Allowed)].into();
+        let score = |details: &[Detail], faces: u32, copies: usize, side: u32, unlinked: bool| {
+            assess(
+                &Evidence {
+                    details,
+                    metadata: &[],
+                    copies,
+                    largest_side: side,
+                    verdicts: &[&ai],
+                    faces: Some(faces),
+                    largest_face: 0.3,
+                    withdrawn: false,
+                    protected_name: false,
+                    unlinked_only: unlinked,
+                },
+                &Policy::default(),
+            )
+        };
+        let governor = d("person_name", "Kate Morwenna", Some(Role::Staff));
+        let pupil = d("person_name", "Amelia Jones", Some(Role::Pupil));
+        let headshot = score(std::slice::from_ref(&governor), 1, 3, 2400, false);
+        let group_unlinked = score(&[], 3, 1, 1600, true);
+        let group_linked = score(&[], 3, 1, 1600, false);
+        let named_child = score(std::slice::from_ref(&pupil), 1, 1, 800, false);
+        assert_eq!(headshot.1, Risk::Low, "{headshot:?}");
+        assert!(!headshot.2.contains(&Reason::HighResolution));
+        assert!(
+            matches!(group_unlinked.1, Risk::Medium | Risk::High),
+            "{group_unlinked:?}"
+        );
+        assert!(group_unlinked.2.contains(&Reason::UnlinkedOnly));
+        assert!(group_unlinked.2.contains(&Reason::SeveralFaces));
+        assert_eq!(named_child.1, Risk::High, "{named_child:?}");
+        let order = [named_child.0, group_unlinked.0, group_linked.0, headshot.0];
+        assert!(order.windows(2).all(|w| w[0] > w[1]), "{order:?}");
+    }
+
+    /// A logo in a newsletter shares its page with the week's names; they
+    /// are not next to it and do not make it high risk.
+    #[test]
+    fn names_elsewhere_on_a_document_page_do_not_raise_the_score() {
+        let far = Detail {
+            location: Where::DocumentText,
+            ..d("person_name", "Amelia Jones", None)
+        };
+        let near = Detail {
+            location: Where::Caption,
+            ..far.clone()
+        };
+        let (s_far, _, r_far) = score(std::slice::from_ref(&far), false);
+        let (s_near, _, _) = score(std::slice::from_ref(&near), false);
+        assert!(!r_far.contains(&Reason::FullNameNearby), "{r_far:?}");
+        assert_eq!(s_near - s_far, 40);
     }
 }
