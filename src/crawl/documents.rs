@@ -51,14 +51,19 @@ pub(super) fn parse_doc(
             Ok(Found::Listing {
                 pictures,
                 subfolders,
+                documents: listing::documents(base, &e),
             })
         }
-        DocKind::MediaApi { .. } => Ok(Found::Media {
-            items: wordpress::parse(body, base)?,
-            total_pages: fetched
-                .header("x-wp-totalpages")
-                .and_then(|v| v.trim().parse().ok()),
-        }),
+        DocKind::MediaApi { .. } => {
+            let media = wordpress::parse(body, base)?;
+            Ok(Found::Media {
+                items: media.pictures,
+                documents: media.documents,
+                total_pages: fetched
+                    .header("x-wp-totalpages")
+                    .and_then(|v| v.trim().parse().ok()),
+            })
+        }
         DocKind::Social { platform, page } => parse_social(*platform, *page, fetched, body, since),
         DocKind::Stylesheet => {
             let css = String::from_utf8_lossy(body);

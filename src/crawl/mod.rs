@@ -104,10 +104,16 @@ enum Found {
     Listing {
         pictures: Vec<ImageRef>,
         subfolders: Vec<String>,
+        /// Documents in the folder, read as linked documents are.
+        #[serde(default)]
+        documents: Vec<String>,
     },
     Media {
         items: Vec<(String, ImageRef)>,
         total_pages: Option<u32>,
+        /// Uploaded documents, read as linked documents are.
+        #[serde(default)]
+        documents: Vec<String>,
     },
     Feed(Vec<(String, ImageRef)>),
     /// A page of an account's posts.

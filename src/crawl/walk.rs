@@ -48,6 +48,18 @@ impl Walk {
         }
     }
 
+    /// Documents a listing or the media API names: read as linked ones are
+    /// (the fetch tells a document by its headers), on the allowed hosts.
+    pub(super) fn read_documents(&mut self, documents: &[String]) {
+        for d in documents {
+            if let Ok(u) = Url::parse(d) {
+                if self.frontier.admit(&u, 1).is_ok() {
+                    self.queue.push_back((u, DocKind::Html { depth: 1 }));
+                }
+            }
+        }
+    }
+
     pub(super) fn sight(&mut self, page_url: &str, img: &ImageRef, page_robots: &[String]) {
         if self
             .sighting_keys
@@ -489,7 +501,9 @@ impl Crawl {
             Found::Listing {
                 pictures,
                 subfolders,
+                documents,
             } => {
+                walk.read_documents(&documents);
                 walk.findings.push(SiteFinding {
                     kind: FindingKind::DirectoryListing,
                     url: page.clone(),
@@ -504,7 +518,12 @@ impl Crawl {
                     }
                 }
             }
-            Found::Media { items, total_pages } => {
+            Found::Media {
+                items,
+                total_pages,
+                documents,
+            } => {
+                walk.read_documents(&documents);
                 let DocKind::MediaApi { page: n } = kind else {
                     return;
                 };

@@ -44,6 +44,23 @@ pub fn entries(listing_url: &Url, extract: &PageExtract) -> (Vec<ImageRef>, Vec<
     (pictures, subfolders)
 }
 
+/// The documents a listing shows (PDF, Word, PowerPoint, OpenDocument),
+/// inside its folder: a scraper takes them as it takes the pictures.
+pub fn documents(listing_url: &Url, extract: &PageExtract) -> Vec<String> {
+    const DOCUMENTS: &[&str] = &[".pdf", ".docx", ".pptx", ".ppsx", ".odt", ".odp"];
+    let folder = folder_of(listing_url);
+    extract
+        .links
+        .iter()
+        .filter(|l| l.len() > folder.len() && l.starts_with(folder.as_str()))
+        .filter(|l| {
+            let path = l.split(['?', '#']).next().unwrap_or(l).to_ascii_lowercase();
+            DOCUMENTS.iter().any(|e| path.ends_with(e))
+        })
+        .cloned()
+        .collect()
+}
+
 /// The folder a URL is in, with a trailing slash and no query.
 pub fn folder_of(url: &Url) -> String {
     let mut u = url.clone();

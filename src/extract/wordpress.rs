@@ -84,6 +84,15 @@ pub fn variant_key(url: &str) -> Option<String> {
     ))
 }
 
+/// What one page of the media listing gives.
+#[derive(Debug, Default)]
+pub struct MediaPage {
+    /// (page the upload belongs to, picture), every size of every upload.
+    pub pictures: Vec<(String, ImageRef)>,
+    /// Uploaded documents' addresses.
+    pub documents: Vec<String>,
+}
+
 /// The URL of page `page` (1-based) of the media listing on a site.
 pub fn listing_url(site: &Url, page: u32) -> Url {
     let mut u = site
@@ -96,18 +105,23 @@ pub fn listing_url(site: &Url, page: u32) -> Url {
 }
 
 /// One page of the listing: each upload's picture URLs with its context and
-/// the page it belongs to. `Err` when the body is not a media listing.
-pub fn parse(body: &[u8], base: &Url) -> Result<Vec<(String, ImageRef)>, String> {
+/// the page it belongs to, and the addresses of the documents it lists
+/// (PDF, Word, PowerPoint, OpenDocument uploads), which a scraper reads for
+/// their pictures. `Err` when the body is not a media listing.
+pub fn parse(body: &[u8], base: &Url) -> Result<MediaPage, String> {
     let items: Vec<Item> =
         serde_json::from_slice(body).map_err(|e| format!("not a WordPress media listing: {e}"))?;
     let mut out = Vec::new();
+    let mut documents = Vec::new();
     for item in items {
-        if !item
-            .mime_type
-            .as_deref()
-            .unwrap_or("image/")
-            .starts_with("image/")
-        {
+        let mime = item.mime_type.as_deref().unwrap_or("image/");
+        if crate::fetch::is_read_document(Some(mime)) {
+            if let Some(u) = item.source_url.as_deref().and_then(|s| resolve(base, s)) {
+                documents.push(u.to_string());
+            }
+            continue;
+        }
+        if !mime.starts_with("image/") {
             continue;
         }
         let Some(source) = item.source_url.as_deref().and_then(|s| resolve(base, s)) else {
@@ -172,7 +186,10 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Vec<(String, ImageRef)>, String>
             ));
         }
     }
-    Ok(out)
+    Ok(MediaPage {
+        pictures: out,
+        documents,
+    })
 }
 
 #[cfg(test)]
@@ -219,7 +236,10 @@ mod tests {
             "thumbnail":{"source_url":"https://s.example/wp-content/uploads/2026/06/relay-150x150.jpg"},
             "large":{"source_url":"https://s.example/wp-content/uploads/2026/06/relay-1024x683.jpg"}}}},
           {"id":8,"mime_type":"application/pdf","source_url":"https://s.example/x.pdf"}]"#;
-        let items = parse(body, &Url::parse("https://s.example/").unwrap()).unwrap();
+        let media = parse(body, &Url::parse("https://s.example/").unwrap()).unwrap();
+        // The PDF upload is a document to read, not a picture.
+        assert_eq!(media.documents, vec!["https://s.example/x.pdf"]);
+        let items = media.pictures;
         let urls: Vec<&str> = items.iter().map(|(_, i)| i.url.as_str()).collect();
         assert_eq!(
             urls,

@@ -328,3 +328,57 @@ async fn a_password_protected_document_is_recorded_and_the_run_is_complete() {
         "{errors:?}"
     );
 }
+
+/// Issue 20, point 6: documents no page links are still read when the
+/// WordPress media API lists them (`application/pdf` uploads) or an open
+/// folder listing shows them, as a scraper walking those routes reads them.
+#[tokio::test]
+async fn documents_only_the_media_api_or_a_folder_listing_names_are_read() {
+    let media = br#"[{"id": 7, "mime_type": "application/pdf",
+        "source_url": "/wp-content/uploads/2026/05/newsletter-may.pdf",
+        "link": "/newsletter-may/"}]"#
+        .to_vec();
+    let site = Site::start(vec![
+        (
+            "/",
+            html(
+                "<html><head><link rel='https://api.w.org/' href='/wp-json/'></head><body>\
+                 <img src='/files/2026/photo.jpg' alt='Class photo'></body></html>",
+            ),
+        ),
+        ("/wp-json/wp/v2/media", fixed(200, "application/json", media)),
+        (
+            "/wp-content/uploads/2026/05/newsletter-may.pdf",
+            fixed(200, PDF, document("newsletter.pdf")),
+        ),
+        (
+            "/files/2026/",
+            html(
+                "<html><head><title>Index of /files/2026/</title></head><body>\
+                 <h1>Index of /files/2026/</h1><a href='../'>Parent</a> \
+                 <a href='photo.jpg'>photo.jpg</a> <a href='letter.docx'>letter.docx</a></body></html>",
+            ),
+        ),
+        ("/files/2026/photo.jpg", jpeg(resized_jpeg("astronaut.png", 200, 80))),
+        (
+            "/files/2026/letter.docx",
+            fixed(
+                200,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                document("letter.docx"),
+            ),
+        ),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let got = audit(&config(&config_text(&db, &site.url("/"), ""))).await;
+    let docs: Vec<String> = inside(&got.report).into_iter().map(|(d, _, _)| d).collect();
+    assert!(docs.iter().any(|d| d == "newsletter-may.pdf"), "{docs:?}");
+    assert!(docs.iter().any(|d| d == "letter.docx"), "{docs:?}");
+    assert_eq!(
+        got.report["run"]["documents_fetched"], 2,
+        "{:#}",
+        got.report["run"]
+    );
+}
