@@ -419,6 +419,42 @@ impl Pdf {
         None
     }
 
+    /// An inline image's colour space named in the resources (`/CS /Cs1`)
+    /// is replaced by what the resources say it is.
+    fn named_colour_space(&self, dict: &mut Dictionary, resources: &[Dictionary]) {
+        let key: &[u8] = if dict.has(b"CS") {
+            b"CS"
+        } else {
+            b"ColorSpace"
+        };
+        let Ok(Object::Name(name)) = dict.get(key) else {
+            return;
+        };
+        let device = [
+            b"DeviceGray".as_slice(),
+            b"G",
+            b"DeviceRGB",
+            b"RGB",
+            b"DeviceCMYK",
+            b"CMYK",
+            b"Indexed",
+            b"I",
+        ];
+        if device.contains(&name.as_slice()) {
+            return;
+        }
+        let name = name.clone();
+        let found = resources.iter().find_map(|res| {
+            self.dict_in(res, b"ColorSpace")
+                .ok()
+                .and_then(|d| d.get(&name).ok())
+                .map(|o| self.resolve(o).clone())
+        });
+        if let Some(cs) = found {
+            dict.set(key.to_vec(), cs);
+        }
+    }
+
     fn resolve<'a>(&'a self, o: &'a Object) -> &'a Object {
         self.doc.dereference(o).map_or(o, |(_, o)| o)
     }
@@ -768,6 +804,11 @@ impl<'a> Walker<'a> {
                 MAX_PAGE_CONTENT >> 20
             ));
         }
+        // Inline images are taken out before lopdf reads the stream: its
+        // parser stops the whole stream, silently, at one with a filter.
+        let (lifted_content, inline) = lift_inline_images(content);
+        let mut inline: Vec<Option<Stream>> = inline.into_iter().map(Some).collect();
+        let content: &[u8] = &lifted_content;
         let mut ctm = start;
         let mut stack: Vec<Matrix> = Vec::new();
         let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
@@ -780,7 +821,7 @@ impl<'a> Walker<'a> {
             if self.operations > MAX_OPERATIONS {
                 return Err("too many drawing operations".into());
             }
-            if self.operations % DEADLINE_EVERY == 0 && self.pdf.limits.past_deadline() {
+            if self.operations.is_multiple_of(DEADLINE_EVERY) && self.pdf.limits.past_deadline() {
                 return Err("the time for this document (documents.max_secs) ran out".into());
             }
             let num = |i: usize| {
@@ -915,6 +956,17 @@ impl<'a> Walker<'a> {
                         _ => {}
                     }
                 }
+                INLINE_OPERATOR => {
+                    let n = op
+                        .operands
+                        .first()
+                        .and_then(|o| o.as_i64().ok())
+                        .and_then(|n| usize::try_from(n).ok());
+                    if let Some(mut s) = n.and_then(|n| inline.get_mut(n)).and_then(Option::take) {
+                        self.pdf.named_colour_space(&mut s.dict, resources);
+                        self.place_inline(s, &ctm);
+                    }
+                }
                 "BI" => {
                     if let Some(Object::Stream(s)) = op.operands.first() {
                         let dim = |a: &[u8], b: &[u8]| {
@@ -943,6 +995,27 @@ impl<'a> Walker<'a> {
             }
         }
         Ok(())
+    }
+
+    fn place_inline(&mut self, s: Stream, ctm: &Matrix) {
+        let dim = |a: &[u8], b: &[u8]| {
+            s.dict
+                .get(a)
+                .or_else(|_| s.dict.get(b))
+                .and_then(Object::as_i64)
+                .ok()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0)
+        };
+        let (w, h) = (dim(b"W", b"Width"), dim(b"H", b"Height"));
+        if w.min(h) >= super::document::MIN_PICTURE_SIDE && self.placed.len() < MAX_PLACED {
+            self.placed.push(Placed {
+                source: Source::Inline(Box::new(s)),
+                rect: Some(unit_box(ctm)),
+                width: w,
+                height: h,
+            });
+        }
     }
 
     /// Looks up and keeps the encoding of the font `name`. Fonts are
@@ -984,6 +1057,202 @@ impl<'a> Walker<'a> {
                     }
                 })
                 .collect(),
+        }
+    }
+}
+
+/// The operator an inline image is replaced by, with its place in the
+/// lifted list as operand (letters only, so lopdf reads it as an operator).
+const INLINE_OPERATOR: &str = "EAuditInlineImage";
+
+/// Takes every inline image (`BI <dict> ID <data> EI`) out of a content
+/// stream, leaving `N EAuditInlineImage` in its place, and returns them
+/// parsed (abbreviated keys kept). Strings, hex strings and comments are
+/// skipped, so "BI" inside text is text. An image whose `EI` is never found
+/// ends the stream where it starts, as a reader would.
+fn lift_inline_images(content: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Vec<Stream>) {
+    let is_ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | 0);
+    let is_delim = |b: u8| is_ws(b) || b"()<>[]{}/%".contains(&b);
+    let token_at = |i: usize, t: &[u8]| {
+        content[i..].starts_with(t)
+            && (i == 0 || is_delim(content[i - 1]))
+            && content.get(i + t.len()).is_none_or(|&b| is_delim(b))
+    };
+    if memchr::memmem::find(content, b"BI").is_none() {
+        return (std::borrow::Cow::Borrowed(content), Vec::new());
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(content.len());
+    let mut images: Vec<Stream> = Vec::new();
+    let mut i = 0;
+    let mut copied = 0;
+    while i < content.len() {
+        match content[i] {
+            b'%' => {
+                while i < content.len() && content[i] != b'\n' && content[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                let mut level = 0u32;
+                while i < content.len() {
+                    match content[i] {
+                        b'\\' => i += 1,
+                        b'(' => level += 1,
+                        b')' => {
+                            level -= 1;
+                            if level == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'<' if content.get(i + 1) != Some(&b'<') => {
+                while i < content.len() && content[i] != b'>' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'B' if token_at(i, b"BI") && images.len() < MAX_PLACED => {
+                let start = i;
+                // The dictionary runs to the ID token.
+                let mut j = i + 2;
+                while j < content.len() && !token_at(j, b"ID") {
+                    j += 1;
+                }
+                if j >= content.len() {
+                    break;
+                }
+                let dict = inline_dict(&content[i + 2..j]);
+                // One white-space byte after ID, then the data up to EI.
+                let data_start = (j + 3).min(content.len());
+                let mut k = data_start;
+                let end = loop {
+                    match memchr::memmem::find(&content[k..], b"EI") {
+                        Some(f) => {
+                            let at = k + f;
+                            if at > data_start && is_ws(content[at - 1]) && token_at(at, b"EI") {
+                                break Some(at);
+                            }
+                            k = at + 2;
+                        }
+                        None => break None,
+                    }
+                };
+                let Some(end) = end else {
+                    out.extend_from_slice(&content[copied..start]);
+                    copied = content.len();
+                    break;
+                };
+                let data = content[data_start..end - 1].to_vec();
+                out.extend_from_slice(&content[copied..start]);
+                out.extend_from_slice(format!(" {} {INLINE_OPERATOR} ", images.len()).as_bytes());
+                images.push(Stream::new(dict, data));
+                i = end + 2;
+                copied = i;
+            }
+            _ => i += 1,
+        }
+    }
+    if images.is_empty() && copied == 0 {
+        return (std::borrow::Cow::Borrowed(content), images);
+    }
+    out.extend_from_slice(&content[copied.min(content.len())..]);
+    (std::borrow::Cow::Owned(out), images)
+}
+
+/// An inline image's dictionary: `/W 64 /H 64 /CS /RGB /BPC 8 /F [/AHx /Fl]
+/// /DP << /Predictor 15 >>`. What cannot be read is left out.
+fn inline_dict(bytes: &[u8]) -> Dictionary {
+    let mut tokens = InlineTokens { b: bytes, i: 0 };
+    let mut dict = Dictionary::new();
+    while let Some(Object::Name(key)) = tokens.object(0) {
+        match tokens.object(0) {
+            Some(v) => dict.set(key, v),
+            None => break,
+        }
+    }
+    dict
+}
+
+struct InlineTokens<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl InlineTokens<'_> {
+    fn object(&mut self, depth: u32) -> Option<Object> {
+        let b = self.b;
+        while self.i < b.len() && b[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+        let c = *b.get(self.i)?;
+        let word_end = |mut j: usize| {
+            while j < b.len() && !b[j].is_ascii_whitespace() && !b"/[]<>()".contains(&b[j]) {
+                j += 1;
+            }
+            j
+        };
+        match c {
+            b'/' => {
+                let end = word_end(self.i + 1);
+                let name = b[self.i + 1..end].to_vec();
+                self.i = end;
+                Some(Object::Name(name))
+            }
+            b'[' if depth < 4 => {
+                self.i += 1;
+                let mut items = Vec::new();
+                loop {
+                    while self.i < b.len() && b[self.i].is_ascii_whitespace() {
+                        self.i += 1;
+                    }
+                    if b.get(self.i) == Some(&b']') {
+                        self.i += 1;
+                        return Some(Object::Array(items));
+                    }
+                    items.push(self.object(depth + 1)?);
+                }
+            }
+            b'<' if b.get(self.i + 1) == Some(&b'<') && depth < 4 => {
+                self.i += 2;
+                let mut d = Dictionary::new();
+                loop {
+                    while self.i < b.len() && b[self.i].is_ascii_whitespace() {
+                        self.i += 1;
+                    }
+                    if b[self.i..].starts_with(b">>") {
+                        self.i += 2;
+                        return Some(Object::Dictionary(d));
+                    }
+                    let Some(Object::Name(k)) = self.object(depth + 1) else {
+                        return None;
+                    };
+                    let v = self.object(depth + 1)?;
+                    d.set(k, v);
+                }
+            }
+            _ => {
+                let end = word_end(self.i);
+                if end == self.i {
+                    return None;
+                }
+                let word = &b[self.i..end];
+                self.i = end;
+                let text = std::str::from_utf8(word).ok()?;
+                match text {
+                    "true" => Some(Object::Boolean(true)),
+                    "false" => Some(Object::Boolean(false)),
+                    t => t
+                        .parse::<i64>()
+                        .map(Object::Integer)
+                        .ok()
+                        .or_else(|| t.parse::<f32>().ok().map(Object::Real)),
+                }
+            }
         }
     }
 }

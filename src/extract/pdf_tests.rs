@@ -1,6 +1,7 @@
 //! PDFs made by reportlab and by hand (tests/fixtures/documents/make_documents.py).
 
 use super::super::document::{DocLimits, Format, OpenError, Opened, Payload, Place};
+use super::{lift_inline_images, INLINE_OPERATOR};
 use crate::analysis::{self, HashLimits};
 use lopdf::{dictionary, Document, Object, Stream};
 
@@ -309,4 +310,65 @@ fn a_picture_whose_size_is_a_reference_is_read() {
     assert_eq!(pictures.len(), 1, "{skipped:?}");
     assert_eq!((pictures[0].width, pictures[0].height), (64, 64));
     phash(&doc, &pictures[0].source);
+}
+
+/// Issue 20: inline images with a filter and a colour space named in the
+/// resources. lopdf's content parser stops the stream at such an image
+/// without an error, losing it and everything drawn after it.
+#[test]
+fn compressed_inline_images_are_read_and_the_page_goes_on() {
+    use std::io::Write;
+    let side = 64u32;
+    let raw: Vec<u8> = (0..side * side * 3).map(|i| (i * 13 % 251) as u8).collect();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    let data = z.finish().unwrap();
+    let mut content = b"q 100 0 0 100 40 600 cm BI /W 64 /H 64 /CS /Cs1 /BPC 8 /F /Fl ID ".to_vec();
+    content.extend_from_slice(&data);
+    content.extend_from_slice(
+        b"\nEI Q BT /F1 10 Tf 40 585 Td (Inline photo: Cerys Evans) Tj ET \
+          q 100 0 0 100 300 600 cm /Photo Do Q BT /F1 10 Tf 300 585 Td (Second photo: Rhys Morgan) Tj ET",
+    );
+    let res = dictionary! {
+        "XObject" => dictionary! { "Photo" => Object::Reference((900, 0)) },
+        "ColorSpace" => dictionary! { "Cs1" => "DeviceRGB" },
+    };
+    let pdf = build_pdf(vec![(content, res)], vec![(900, grey_picture(64))]);
+    let doc = Opened::open(Format::Pdf, &pdf, limits()).unwrap();
+    let (_, pictures, skipped) = doc.pictures();
+    assert_eq!(pictures.len(), 2, "{skipped:?}");
+    let captions: Vec<String> = pictures
+        .iter()
+        .map(|p| p.caption.clone().unwrap_or_default())
+        .collect();
+    assert!(
+        captions.iter().any(|c| c.contains("Cerys Evans")),
+        "{captions:?}"
+    );
+    assert!(
+        captions.iter().any(|c| c.contains("Rhys Morgan")),
+        "{captions:?}"
+    );
+    for p in &pictures {
+        phash(&doc, &p.source);
+    }
+}
+
+#[test]
+fn inline_images_are_lifted_without_touching_text() {
+    let content = b"BT (BI is not an image ID EI) Tj ET % BI in a comment\nBI /W 2 /H 1 /CS /G /BPC 8 ID \x01\x02\nEI 1 0 0 1 0 0 cm";
+    let (lifted, images) = lift_inline_images(content);
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].content, vec![1, 2]);
+    assert_eq!(images[0].dict.get(b"W").unwrap().as_i64().unwrap(), 2);
+    let lifted = String::from_utf8_lossy(&lifted);
+    assert!(
+        lifted.starts_with("BT (BI is not an image ID EI) Tj ET"),
+        "{lifted}"
+    );
+    assert!(
+        lifted.contains(&format!(" 0 {INLINE_OPERATOR} ")),
+        "{lifted}"
+    );
+    assert!(lifted.ends_with("1 0 0 1 0 0 cm"), "{lifted}");
 }
