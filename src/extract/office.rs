@@ -98,6 +98,39 @@ impl Office {
             .collect()
     }
 
+    /// The slides' parts in the deck's order (`p:sldIdLst` of
+    /// ppt/presentation.xml through its relationships); empty when the
+    /// package does not say.
+    fn slide_order(&self) -> Vec<String> {
+        let (Ok(xml), Ok(rels)) = (
+            self.entry("ppt/presentation.xml"),
+            self.entry("ppt/_rels/presentation.xml.rels"),
+        ) else {
+            return Vec::new();
+        };
+        let rels = relationships(&rels, "ppt/presentation.xml");
+        let mut out = Vec::new();
+        let mut reader = quick_xml::Reader::from_reader(xml.as_slice());
+        let mut buf = Vec::new();
+        for _ in 0..MAX_ENTRIES {
+            match reader.read_event_into(&mut buf) {
+                Ok(Event::Empty(e) | Event::Start(e)) if e.local_name().as_ref() == "sldId" => {
+                    let rid = e
+                        .attributes()
+                        .flatten()
+                        .find_map(|a| a.key.as_ref().ends_with(":id").then(|| a.value.to_string()));
+                    if let Some(target) = rid.and_then(|r| rels.get(&r)) {
+                        out.push(target.clone());
+                    }
+                }
+                Ok(Event::Eof) | Err(_) => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+        out
+    }
+
     pub fn payload(&self, name: &str) -> Result<Vec<u8>, String> {
         self.entry(name)
     }
@@ -124,6 +157,17 @@ impl Office {
                     })
                     .collect();
                 slides.sort();
+                // The deck's order is presentation.xml's list, which need
+                // not follow the file names (a moved slide keeps its file).
+                let order = self.slide_order();
+                if !order.is_empty() {
+                    slides.sort_by_key(|(num, n)| {
+                        (
+                            order.iter().position(|o| o == n).unwrap_or(usize::MAX),
+                            *num,
+                        )
+                    });
+                }
                 slides
                     .into_iter()
                     .map(|(num, n)| (n, Some(format!("ppt/slides/_rels/slide{num}.xml.rels"))))
@@ -590,6 +634,50 @@ mod tests {
         for p in &pictures {
             is_picture(&doc, &p.source);
         }
+    }
+
+    /// A slide moved in the deck keeps its file name: the order is
+    /// presentation.xml's, so the picture of the slide shown first is on
+    /// slide 1.
+    #[test]
+    fn slides_are_numbered_in_the_decks_order_not_by_file_name() {
+        use std::io::{Read, Write};
+        let path = format!(
+            "{}/tests/fixtures/documents/assembly.pptx",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut src = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..src.len() {
+            let mut f = src.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).unwrap();
+            if name == "ppt/presentation.xml" {
+                let text = String::from_utf8(bytes).unwrap().replace(
+                    r#"<p:sldId id="256" r:id="rId7"/><p:sldId id="257" r:id="rId8"/>"#,
+                    r#"<p:sldId id="257" r:id="rId8"/><p:sldId id="256" r:id="rId7"/>"#,
+                );
+                assert!(text.contains(r#"<p:sldIdLst><p:sldId id="257""#));
+                bytes = text.into_bytes();
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            out.write_all(&bytes).unwrap();
+        }
+        let bytes = out.finish().unwrap().into_inner();
+        let doc = Opened::open(Format::Pptx, &bytes, limits()).unwrap();
+        let (_, pictures, _) = doc.pictures();
+        let by_page: Vec<(u32, Option<&str>)> = pictures
+            .iter()
+            .map(|p| (p.page, p.alt.as_deref()))
+            .collect();
+        assert_eq!(
+            by_page[1],
+            (2, Some("Rhys Williams, Year 6, on the track")),
+            "{by_page:?}"
+        );
+        assert_eq!(by_page[0].0, 1, "{by_page:?}");
     }
 
     #[test]
