@@ -44,6 +44,10 @@ enum Item {
     },
     /// A page or slide starts.
     Page,
+    /// Where Word's own layout started a page when the file was last saved
+    /// (`w:lastRenderedPageBreak`). Word writes one after each explicit page
+    /// break too, so when a document has them, they alone count.
+    RenderedPage,
 }
 
 impl Office {
@@ -205,12 +209,18 @@ impl Office {
         let slides = matches!(self.format, Format::Pptx | Format::Odp);
         let mut out: Vec<DocPicture<String>> = Vec::new();
         let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let rendered = flow.iter().any(|i| matches!(i, Item::RenderedPage));
         // Pages: slides start one; in Word a page break does.
         let mut page = u32::from(!slides);
         let mut starts: Vec<usize> = vec![0];
         let mut page_of: Vec<u32> = Vec::with_capacity(flow.len());
         for (i, item) in flow.iter().enumerate() {
-            if matches!(item, Item::Page) {
+            let starts_page = if rendered {
+                matches!(item, Item::RenderedPage)
+            } else {
+                matches!(item, Item::Page)
+            };
+            if starts_page {
                 page += 1;
                 starts.push(i);
             }
@@ -481,7 +491,7 @@ fn read_flow(
                         caption |= attr(e, "val")
                             .is_some_and(|v| v.to_ascii_lowercase().contains("caption"));
                     }
-                    (Format::Docx, "lastRenderedPageBreak") => flow.push(Item::Page),
+                    (Format::Docx, "lastRenderedPageBreak") => flow.push(Item::RenderedPage),
                     (Format::Docx, "br") if attr(e, "type").as_deref() == Some("page") => {
                         flow.push(Item::Page);
                     }
@@ -581,8 +591,9 @@ fn read_flow(
 
 #[cfg(test)]
 mod tests {
-    use super::super::document::{Format, Opened, Payload};
+    use super::super::document::{Format, Opened, Payload, Skipped};
     use super::super::pdf::tests::limits;
+    use super::{Item, Office};
 
     fn open(name: &str, format: Format) -> Opened {
         let bytes = std::fs::read(format!(
@@ -678,6 +689,40 @@ mod tests {
             "{by_page:?}"
         );
         assert_eq!(by_page[0].0, 1, "{by_page:?}");
+    }
+
+    /// Word writes w:lastRenderedPageBreak after an explicit page break as
+    /// well: one break, one page, not two.
+    #[test]
+    fn a_word_page_break_is_counted_once() {
+        let bytes = std::fs::read(format!(
+            "{}/tests/fixtures/documents/letter.docx",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let office = Office::open(Format::Docx, &bytes, limits()).unwrap();
+        let para = |t: &str| Item::Para {
+            text: t.into(),
+            caption: false,
+        };
+        let picture = || Item::Picture {
+            target: "word/media/image1.png".into(),
+            alt: None,
+        };
+        // Saved by Word: explicit break, then the rendered one.
+        let flow = vec![
+            para("one"),
+            Item::Page,
+            Item::RenderedPage,
+            para("two"),
+            picture(),
+        ];
+        let placed = office.place(&flow, &mut Skipped::default());
+        assert_eq!(placed[0].page, 2);
+        // Written by a library: explicit breaks only.
+        let flow = vec![para("one"), Item::Page, para("two"), Item::Page, picture()];
+        let placed = office.place(&flow, &mut Skipped::default());
+        assert_eq!(placed[0].page, 3);
     }
 
     #[test]
