@@ -41,7 +41,13 @@ pub(super) fn parse_doc(
                 pages: s.pages,
             })
         }
-        DocKind::Feed => Ok(Found::Feed(extract::feed::parse(body, base)?)),
+        DocKind::Feed => {
+            let feed = extract::feed::parse(body, base)?;
+            Ok(Found::Feed {
+                items: feed.pictures,
+                documents: feed.documents,
+            })
+        }
         DocKind::Listing => {
             let e = extract::html::extract(body, base);
             if !listing::is_listing(body, &e) {

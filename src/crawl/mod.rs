@@ -115,7 +115,12 @@ enum Found {
         #[serde(default)]
         documents: Vec<String>,
     },
-    Feed(Vec<(String, ImageRef)>),
+    Feed {
+        items: Vec<(String, ImageRef)>,
+        /// Documents the posts enclose, read as linked documents are.
+        #[serde(default)]
+        documents: Vec<String>,
+    },
     /// A page of an account's posts.
     Posts(social::PostsPage),
     /// Mastodon's account lookup: the statuses address.

@@ -547,7 +547,8 @@ impl Crawl {
                     );
                 }
             }
-            Found::Feed(items) => {
+            Found::Feed { items, documents } => {
+                walk.read_documents(&documents);
                 if !items.is_empty() {
                     walk.findings.push(SiteFinding {
                         kind: FindingKind::FeedListsImages,

@@ -14,11 +14,35 @@ const POST_TEXT_CHARS: usize = 1000;
 const MAX_ENTRIES: usize = 2000;
 
 /// The pictures of a feed, each with the page (entry link) it belongs to.
-pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<(String, ImageRef)>, String> {
+pub fn parse(body: &[u8], feed_url: &Url) -> Result<FeedPage, String> {
     let feed = feed_rs::parser::parse(body).map_err(|e| format!("not an RSS or Atom feed: {e}"))?;
     let mut out = Vec::new();
+    let mut documents = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for entry in feed.entries.into_iter().take(MAX_ENTRIES) {
+        // Enclosed documents (a newsletter PDF with the post): read as
+        // linked documents are.
+        let enclosed = entry
+            .media
+            .iter()
+            .flat_map(|m| m.content.iter())
+            .filter(|c| crate::fetch::is_read_document(c.content_type.as_ref().map(AsRef::as_ref)))
+            .filter_map(|c| c.url.as_ref().map(ToString::to_string))
+            .chain(
+                entry
+                    .links
+                    .iter()
+                    .filter(|l| {
+                        l.rel.as_deref() == Some("enclosure")
+                            && crate::fetch::is_read_document(l.media_type.as_deref())
+                    })
+                    .filter_map(|l| resolve(feed_url, &l.href).map(|u| u.to_string())),
+            );
+        for d in enclosed {
+            if !documents.contains(&d) && documents.len() < MAX_ENTRIES {
+                documents.push(d);
+            }
+        }
         let page = entry
             .links
             .iter()
@@ -84,7 +108,18 @@ pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<(String, ImageRef)>, Str
             }
         }
     }
-    Ok(out)
+    Ok(FeedPage {
+        pictures: out,
+        documents,
+    })
+}
+
+/// What a feed gives: (post, picture) pairs, and the documents its posts
+/// enclose.
+#[derive(Debug, Default)]
+pub struct FeedPage {
+    pub pictures: Vec<(String, ImageRef)>,
+    pub documents: Vec<String>,
 }
 
 #[cfg(test)]
@@ -101,8 +136,17 @@ mod tests {
 </item>
 <item><title>Cup final</title><link>https://s.example/news/sports/</link>
 <enclosure url="https://s.example/up/cup.png" type="image/png" length="10"/>
+</item>
+<item><title>Newsletter</title><link>https://s.example/news/newsletter-12/</link>
+<enclosure url="https://s.example/up/newsletter-12.pdf" type="application/pdf" length="10"/>
 </item></channel></rss>"#;
-        let items = parse(rss, &Url::parse("https://s.example/feed/").unwrap()).unwrap();
+        let feed = parse(rss, &Url::parse("https://s.example/feed/").unwrap()).unwrap();
+        // The enclosed newsletter is a document to read, not a picture.
+        assert_eq!(
+            feed.documents,
+            vec!["https://s.example/up/newsletter-12.pdf"]
+        );
+        let items = feed.pictures;
         let urls: Vec<&str> = items.iter().map(|(_, i)| i.url.as_str()).collect();
         assert!(urls.contains(&"https://s.example/up/relay.jpg"), "{urls:?}");
         assert!(urls.contains(&"https://s.example/up/medal.jpg"), "{urls:?}");
@@ -152,7 +196,8 @@ mod youtube_tests {
             atom,
             &Url::parse("https://www.youtube.com/feeds/videos.xml?channel_id=x").unwrap(),
         )
-        .unwrap();
+        .unwrap()
+        .pictures;
         assert_eq!(items.len(), 1, "{items:?}");
         assert_eq!(items[0].0, "https://www.youtube.com/watch?v=abc");
         assert_eq!(items[0].1.url, "https://i1.ytimg.com/vi/abc/hqdefault.jpg");
