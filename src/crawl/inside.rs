@@ -173,6 +173,15 @@ impl Crawl {
                 Payload::Raster(r) => analysis::analyse_raster(&r, hash_limits),
             };
             match analysed {
+                // An Office package does not say a picture's size before it
+                // is decoded: icons and bullets are left out here, as a
+                // PDF's are when listed.
+                Ok(picture)
+                    if picture.width.min(picture.height)
+                        < crate::extract::document::MIN_PICTURE_SIDE =>
+                {
+                    skipped.add("document decoration", 1);
+                }
                 Ok(picture) => {
                     sight.sha256 = Some(picture.sha256.clone());
                     out.push((sight, Some(picture)));

@@ -382,3 +382,43 @@ async fn documents_only_the_media_api_or_a_folder_listing_names_are_read() {
         got.report["run"]
     );
 }
+
+/// An icon in a Word file (an Office package does not give a picture's
+/// size before it is decoded) is decoration, as a PDF's is: counted, not
+/// reported.
+#[tokio::test]
+async fn an_icon_in_a_word_file_is_not_reported() {
+    use std::io::{Read, Write};
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(document("letter.docx"))).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name == "word/media/image1.jpg" {
+            bytes = resized_jpeg("astronaut.png", 24, 80);
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    let icon_letter = out.finish().unwrap().into_inner();
+    let site = Site::start(vec![
+        ("/", html(r#"<a href="/letter.docx">Letter</a>"#)),
+        (
+            "/letter.docx",
+            fixed(
+                200,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                icon_letter,
+            ),
+        ),
+    ])
+    .await;
+    let dir = tempdir();
+    let db = db_in(&dir);
+    let got = audit(&config(&config_text(&db, &site.url("/"), ""))).await;
+    assert_eq!(got.report["run"]["documents_fetched"], 1);
+    assert_eq!(inside(&got.report), vec![], "{:#}", got.report["exposures"]);
+}
