@@ -967,28 +967,10 @@ impl<'a> Walker<'a> {
                         self.place_inline(s, &ctm);
                     }
                 }
+                // One the lifting above left (past its count), as lopdf read it.
                 "BI" => {
                     if let Some(Object::Stream(s)) = op.operands.first() {
-                        let dim = |a: &[u8], b: &[u8]| {
-                            s.dict
-                                .get(a)
-                                .or_else(|_| s.dict.get(b))
-                                .and_then(Object::as_i64)
-                                .ok()
-                                .and_then(|v| u32::try_from(v).ok())
-                                .unwrap_or(0)
-                        };
-                        let (w, h) = (dim(b"W", b"Width"), dim(b"H", b"Height"));
-                        if w.min(h) >= super::document::MIN_PICTURE_SIDE
-                            && self.placed.len() < MAX_PLACED
-                        {
-                            self.placed.push(Placed {
-                                source: Source::Inline(Box::new(s.clone())),
-                                rect: Some(unit_box(&ctm)),
-                                width: w,
-                                height: h,
-                            });
-                        }
+                        self.place_inline(s.clone(), &ctm);
                     }
                 }
                 _ => {}
