@@ -211,16 +211,25 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
             }
         }
     }
+    let mut selector_lookups = 0usize;
     for el in doc.select(&STYLE_EL) {
         let css: String = el.text().collect();
         // A rule's background is shown on the elements its selector picks:
         // their text goes with the picture, as a scraper rendering the
         // page sees it ("Mrs Kate Morwenna, Chair" in the governor's card).
+        // Each selector is matched against the whole page: a bounded number
+        // of them per page, so a hostile stylesheet cannot cost rules x DOM.
         for (selectors, block) in css_rules(&css) {
             let ctx = selectors
                 .split(',')
-                .take(16)
-                .find_map(|sel| rule_context(&doc, sel))
+                .take(4)
+                .find_map(|sel| {
+                    if selector_lookups >= MAX_SELECTOR_LOOKUPS {
+                        return None;
+                    }
+                    selector_lookups += 1;
+                    rule_context(&doc, sel)
+                })
                 .unwrap_or_default();
             for u in css_urls(block) {
                 push(&mut out, u, FoundVia::Css, &ctx);
@@ -678,6 +687,8 @@ fn listing_row(a: ElementRef<'_>) -> String {
 
 /// Most style rules read from one stylesheet.
 const MAX_CSS_RULES: usize = 2000;
+/// Most CSS selectors matched against one page to give backgrounds text.
+const MAX_SELECTOR_LOOKUPS: usize = 200;
 
 /// The rules of a stylesheet that hold a `url(`: their selector list and
 /// declaration block. Comments are skipped, grouping rules (`@media`,

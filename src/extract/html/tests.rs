@@ -208,3 +208,31 @@ fn css_rules_are_split_with_their_selectors() {
         .collect();
     assert_eq!(got, vec![(".b, .c:hover", true), (".d", true)]);
 }
+
+#[test]
+fn a_stylesheet_of_many_background_rules_is_bounded() {
+    // Each selector is matched against the whole page: only the first
+    // MAX_SELECTOR_LOOKUPS are, so a hostile stylesheet cannot cost
+    // rules x elements. Every picture is still a sighting.
+    let n = MAX_SELECTOR_LOOKUPS + 50;
+    let mut html = String::from("<html><head><style>");
+    for i in 0..n {
+        html.push_str(&format!(".c{i} {{ background: url(/b{i}.jpg) }}\n"));
+    }
+    html.push_str("</style></head><body>");
+    for i in 0..n {
+        html.push_str(&format!("<div class=c{i}>Card number {i}</div>"));
+    }
+    html.push_str("</body></html>");
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(urls(&e, FoundVia::Css).len(), n);
+    let near = |i: usize| {
+        e.images
+            .iter()
+            .find(|im| im.url.ends_with(&format!("/b{i}.jpg")))
+            .and_then(|im| im.context.nearby_text.clone())
+    };
+    assert_eq!(near(0).as_deref(), Some("Card number 0"));
+    assert!(near(MAX_SELECTOR_LOOKUPS - 1).is_some());
+    assert_eq!(near(MAX_SELECTOR_LOOKUPS), None);
+}
