@@ -685,6 +685,13 @@ fn listing_row(a: ElementRef<'_>) -> String {
     )
 }
 
+/// Page furniture (footer address, staff contact lists in the header,
+/// menus, forms, scripts) is page-wide: never part of a picture's nearby
+/// text, in [`bounded_text`] and [`own_text_in`] alike.
+const NOT_NEARBY: &[&str] = &[
+    "footer", "header", "nav", "aside", "form", "script", "style", "noscript", "template",
+];
+
 /// Most style rules read from one stylesheet.
 const MAX_CSS_RULES: usize = 2000;
 /// Most CSS selectors matched against one page to give backgrounds text.
@@ -814,9 +821,6 @@ fn rule_context(doc: &Html, selector: &str) -> Option<Context> {
 /// page furniture skipped as in [`bounded_text`].
 fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> String {
     use ego_tree::iter::Edge;
-    const FURNITURE: &[&str] = &[
-        "footer", "header", "nav", "aside", "form", "script", "style", "noscript", "template",
-    ];
     const PICTURES: &[&str] = &["img", "video", "picture"];
     let mut before = String::new();
     let mut after = String::new();
@@ -832,7 +836,7 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
                 }
                 let buf = if passed { &mut after } else { &mut before };
                 if let Some(e) = node.value().as_element() {
-                    if skipping > 0 || FURNITURE.contains(&e.name()) {
+                    if skipping > 0 || NOT_NEARBY.contains(&e.name()) {
                         skipping += 1;
                     } else if PICTURES.contains(&e.name())
                         && !el.ancestors().any(|a| a.id() == node.id())
@@ -892,12 +896,7 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.
 fn bounded_text(el: ElementRef<'_>, limit: usize) -> String {
-    // Page furniture (footer address, staff contact lists in the header,
-    // menus, forms, scripts) is page-wide: never part of a picture's nearby text.
-    const FURNITURE: &[&str] = &[
-        "footer", "header", "nav", "aside", "form", "script", "style", "noscript", "template",
-    ];
-    super::element_text(el, limit, FURNITURE)
+    super::element_text(el, limit, NOT_NEARBY)
 }
 
 /// URLs in a srcset value: "a.jpg 1x, b.jpg 2x" or "a.jpg 300w, ...".
