@@ -43,6 +43,8 @@ const MAX_RUNS: usize = 20_000;
 const MAX_RUN_TEXT: usize = 1000;
 const MAX_PAGE_TEXT: usize = 1 << 20;
 const MAX_PLACED: usize = 500;
+/// Most fonts read per page.
+const MAX_FONTS: usize = 1000;
 /// The deadline is looked at every this many operations.
 const DEADLINE_EVERY: usize = 4096;
 
@@ -285,7 +287,9 @@ impl Pdf {
             operations: 0,
             content_bytes: 0,
             text_bytes: 0,
-            fonts: HashMap::new(),
+            fonts: Vec::new(),
+            font_at: HashMap::new(),
+            patterns: HashSet::new(),
         };
         let resources = self.page_resources(page_id);
         let walked = self
@@ -293,40 +297,9 @@ impl Pdf {
             .get_page_content_with_limit(page_id, MAX_CONTENT_STREAM)
             .map_err(|e| format!("page content: {e}"))
             .and_then(|content| walker.walk(&content, &resources, IDENTITY, 0));
-        let mut error = walked.err();
-        // Pictures inside tiling patterns: where they are drawn is not
-        // followed, but they are on this page.
-        for res in &resources {
-            if error.is_some() {
-                break;
-            }
-            if let Ok(patterns) = self.dict_in(res, b"Pattern") {
-                for (_, p) in patterns {
-                    let Ok(id) = p.as_reference() else { continue };
-                    let Ok(stream) = self.doc.get_object(id).and_then(Object::as_stream) else {
-                        continue;
-                    };
-                    if stream
-                        .dict
-                        .get(b"PatternType")
-                        .and_then(Object::as_i64)
-                        .ok()
-                        != Some(1)
-                    {
-                        continue;
-                    }
-                    let inner = self.resources_of(&stream.dict, &resources);
-                    let walked = stream
-                        .decompressed_content_with_limit(MAX_CONTENT_STREAM)
-                        .map_err(|e| format!("pattern: {e}"))
-                        .and_then(|bytes| walker.in_pattern(&bytes, &inner));
-                    if let Err(e) = walked {
-                        error = Some(e);
-                        break;
-                    }
-                }
-            }
-        }
+        let error = walked
+            .and_then(|()| walker.patterns_in(&resources, 0))
+            .err();
         (walker.runs, walker.placed, error)
     }
 
@@ -455,6 +428,53 @@ impl Pdf {
         }
     }
 
+    /// Feeds what an object says, not how it is stored, to a hash: a
+    /// reference is followed (so a re-saved file's renumbered objects hash
+    /// alike), a stream is its dictionary and raw bytes.
+    fn identity(&self, o: &Object, h: &mut Sha256, depth: u32) {
+        if depth > 4 {
+            return;
+        }
+        let o = self.resolve(o);
+        match o {
+            Object::Null => h.update(b"n"),
+            Object::Boolean(b) => h.update(if *b { b"t" } else { b"f" }),
+            Object::Integer(i) => h.update(format!("i{i}")),
+            Object::Real(r) => h.update(format!("r{r}")),
+            Object::Name(n) => {
+                h.update(b"/");
+                h.update(n);
+            }
+            Object::String(s, _) => {
+                h.update(format!("s{}:", s.len()));
+                h.update(s);
+            }
+            Object::Array(a) => {
+                h.update(format!("[{}", a.len()));
+                for v in a {
+                    self.identity(v, h, depth + 1);
+                }
+            }
+            Object::Dictionary(d) => self.identity_dict(d, h, depth),
+            Object::Stream(s) => {
+                self.identity_dict(&s.dict, h, depth);
+                h.update(format!("b{}:", s.content.len()));
+                h.update(&s.content);
+            }
+            Object::Reference(_) => h.update(b"R"),
+        }
+    }
+
+    fn identity_dict(&self, d: &Dictionary, h: &mut Sha256, depth: u32) {
+        let mut keys: Vec<(&Vec<u8>, &Object)> = d.iter().collect();
+        keys.sort_by(|a, b| a.0.cmp(b.0));
+        h.update(format!("<{}", keys.len()));
+        for (k, v) in keys {
+            h.update(k);
+            self.identity(v, h, depth + 1);
+        }
+    }
+
     fn resolve<'a>(&'a self, o: &'a Object) -> &'a Object {
         self.doc.dereference(o).map_or(o, |(_, o)| o)
     }
@@ -574,12 +594,7 @@ impl Pdf {
         let alpha = if inline {
             None
         } else {
-            dict.get(b"SMask")
-                .ok()
-                .and_then(|o| o.as_reference().ok())
-                .and_then(|id| self.doc.get_object(id).ok())
-                .and_then(|o| o.as_stream().ok())
-                .and_then(|m| self.soft_mask(m))
+            self.transparency(dict)
         };
         // The same samples under another colour space are another picture.
         let mut h = Sha256::new();
@@ -592,9 +607,11 @@ impl Pdf {
             b"Decode",
             b"D",
             b"SMask",
+            b"Mask",
         ] {
             if let Ok(v) = dict.get(k) {
-                h.update(format!("{k:?}{v:?}").as_bytes());
+                h.update(k);
+                self.identity(v, &mut h, 0);
             }
         }
         Ok(Payload::Raster(Raster {
@@ -609,15 +626,40 @@ impl Pdf {
         }))
     }
 
-    /// A soft mask's grey samples (8-bit only; others are left out).
-    fn soft_mask(&self, m: &Stream) -> Option<(u32, u32, Vec<u8>)> {
-        let w = u32::try_from(m.dict.get(b"Width").ok()?.as_i64().ok()?).ok()?;
-        let h = u32::try_from(m.dict.get(b"Height").ok()?.as_i64().ok()?).ok()?;
-        if m.dict
-            .get(b"BitsPerComponent")
-            .and_then(Object::as_i64)
-            .ok()
-            != Some(8)
+    /// A picture's transparency as 8-bit alpha: its soft mask (`SMask`,
+    /// grey samples of any depth) or its stencil mask (`Mask`, one bit a
+    /// sample, 1 masking out unless its `Decode` is `[1 0]`). A colour-key
+    /// `Mask` (an array of sample ranges) is not applied.
+    fn transparency(&self, dict: &Dictionary) -> Option<(u32, u32, Vec<u8>)> {
+        let stream = |k: &[u8]| {
+            dict.get(k)
+                .ok()
+                .and_then(|o| o.as_reference().ok())
+                .and_then(|id| self.doc.get_object(id).ok())
+                .and_then(|o| o.as_stream().ok())
+        };
+        if let Some(m) = stream(b"SMask") {
+            let bits = m
+                .dict
+                .get(b"BitsPerComponent")
+                .and_then(Object::as_i64)
+                .unwrap_or(8);
+            return self.mask_samples(m, bits, false);
+        }
+        let m = stream(b"Mask")?;
+        let flipped = matches!(
+            m.dict.get(b"Decode").and_then(Object::as_array),
+            Ok(a) if a.first().and_then(|o| o.as_float().ok()) == Some(1.0)
+        );
+        // A stencil sample of 1 is masked out: alpha 0.
+        self.mask_samples(m, 1, !flipped)
+    }
+
+    /// A mask's samples, unpacked to one byte each (0..=255).
+    fn mask_samples(&self, m: &Stream, bits: i64, invert: bool) -> Option<(u32, u32, Vec<u8>)> {
+        let w = u32::try_from(self.resolve(m.dict.get(b"Width").ok()?).as_i64().ok()?).ok()?;
+        let h = u32::try_from(self.resolve(m.dict.get(b"Height").ok()?).as_i64().ok()?).ok()?;
+        if !matches!(bits, 1 | 2 | 4 | 8 | 16)
             || u64::from(w) * u64::from(h) > self.limits.max_pixels
         {
             return None;
@@ -625,7 +667,28 @@ impl Pdf {
         let data = m
             .decompressed_content_with_limit(self.limits.max_decompressed as usize)
             .ok()?;
-        (data.len() as u64 >= u64::from(w) * u64::from(h)).then_some((w, h, data))
+        let bits = bits as usize;
+        let row_bytes = (w as usize * bits).div_ceil(8);
+        if data.len() < row_bytes * h as usize {
+            return None;
+        }
+        let max = (1u32 << bits.min(8)) - 1;
+        let mut out = Vec::with_capacity(w as usize * h as usize);
+        for row in data.chunks_exact(row_bytes).take(h as usize) {
+            for x in 0..w as usize {
+                let v = match bits {
+                    8 => row[x],
+                    16 => row[2 * x],
+                    b => {
+                        let bit = x * b;
+                        let v = (u32::from(row[bit / 8]) >> (8 - b - bit % 8)) & max;
+                        (v * 255 / max) as u8
+                    }
+                };
+                out.push(if invert { 255 - v } else { v });
+            }
+        }
+        Some((w, h, out))
     }
 
     fn colour(&self, cs: &Object, depth: u32) -> Result<Colour, String> {
@@ -760,6 +823,196 @@ fn jpx(bytes: &[u8], max_pixels: u64) -> Result<Raster, String> {
     })
 }
 
+/// What the walk needs of a font: how its bytes read as text, and how far
+/// each glyph moves the pen (its widths), so that words drawn in pieces are
+/// joined and words drawn apart are not.
+struct Font<'a> {
+    encoding: Option<lopdf::Encoding<'a>>,
+    widths: Widths,
+    /// Character codes are two bytes (a composite, Type0, font).
+    two_byte: bool,
+}
+
+/// Glyph widths in thousandths of the font size, by character code.
+#[derive(Default)]
+struct Widths {
+    /// A simple font's `FirstChar` and `Widths`.
+    first: u32,
+    simple: Vec<f32>,
+    /// A composite font's `W` array, as (first, last, width) ranges.
+    ranges: Vec<(u32, u32, f32)>,
+    /// A code not listed: `MissingWidth`, `DW`, or an average glyph.
+    default: f32,
+}
+
+/// Most widths kept per font: a hostile `W` array stays small.
+const MAX_WIDTHS: usize = 65_536;
+
+impl Widths {
+    fn of(&self, code: u32) -> f32 {
+        if let Some(w) = code
+            .checked_sub(self.first)
+            .and_then(|i| self.simple.get(i as usize))
+        {
+            return *w;
+        }
+        // Ranges are sorted by their first code: the last one starting at
+        // or before `code`.
+        let i = self.ranges.partition_point(|r| r.0 <= code);
+        match i.checked_sub(1).map(|i| self.ranges[i]) {
+            Some((_, last, w)) if code <= last => w,
+            _ => self.default,
+        }
+    }
+}
+
+impl<'a> Font<'a> {
+    /// A font whose dictionary is not at hand: its bytes as Latin-1, each
+    /// glyph of average width.
+    const LATIN1: Font<'a> = Font {
+        encoding: None,
+        widths: Widths {
+            first: 0,
+            simple: Vec::new(),
+            ranges: Vec::new(),
+            default: 500.0,
+        },
+        two_byte: false,
+    };
+
+    /// Reads a font dictionary. Nothing in it is trusted: a missing or
+    /// broken entry leaves the average glyph width of 500.
+    fn read(pdf: &'a Pdf, d: &'a Dictionary) -> Font<'a> {
+        let num = |o: &Object| pdf.resolve(o).as_float().ok();
+        let array = |d: &'a Dictionary, k: &[u8]| -> Option<&'a Vec<Object>> {
+            d.get(k)
+                .ok()
+                .map(|o| pdf.resolve(o))
+                .and_then(|o| o.as_array().ok())
+        };
+        let two_byte = d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Type0");
+        let mut widths = Widths {
+            default: 500.0,
+            ..Widths::default()
+        };
+        if two_byte {
+            let descendant = array(d, b"DescendantFonts")
+                .and_then(|a| a.first())
+                .map(|o| pdf.resolve(o))
+                .and_then(|o| o.as_dict().ok());
+            if let Some(cid) = descendant {
+                widths.default = cid.get(b"DW").ok().and_then(num).unwrap_or(1000.0);
+                // [c [w1 w2 ...]] or [first last w].
+                let w = array(cid, b"W").map(Vec::as_slice).unwrap_or_default();
+                let mut i = 0;
+                while i < w.len() && widths.ranges.len() < MAX_WIDTHS {
+                    let Some(start) = num(&w[i]).map(|v| v.max(0.0) as u32) else {
+                        break;
+                    };
+                    match w.get(i + 1).map(|o| pdf.resolve(o)) {
+                        Some(Object::Array(list)) => {
+                            for (k, v) in list.iter().take(MAX_WIDTHS).enumerate() {
+                                let c = start.saturating_add(k as u32);
+                                widths.ranges.push((c, c, num(v).unwrap_or(widths.default)));
+                            }
+                            i += 2;
+                        }
+                        Some(o) => {
+                            let (Some(last), Some(v)) =
+                                (o.as_float().ok(), w.get(i + 2).and_then(num))
+                            else {
+                                break;
+                            };
+                            widths.ranges.push((start, last.max(0.0) as u32, v));
+                            i += 3;
+                        }
+                        None => break,
+                    }
+                }
+                widths.ranges.sort_by_key(|r| r.0);
+            }
+        } else {
+            // Type3 widths are in glyph space, scaled by the font matrix.
+            let scale = array(d, b"FontMatrix")
+                .and_then(|m| m.first())
+                .and_then(num)
+                .map_or(1.0, |a| a * 1000.0);
+            widths.first = d
+                .get(b"FirstChar")
+                .ok()
+                .and_then(num)
+                .map_or(0, |v| v.max(0.0) as u32);
+            widths.simple = array(d, b"Widths")
+                .map(|a| {
+                    a.iter()
+                        .take(256)
+                        .map(|o| num(o).unwrap_or(0.0) * scale)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(m) = d
+                .get(b"FontDescriptor")
+                .ok()
+                .map(|o| pdf.resolve(o))
+                .and_then(|o| o.as_dict().ok())
+                .and_then(|fd| fd.get(b"MissingWidth").ok())
+                .and_then(num)
+                .filter(|m| *m > 0.0)
+            {
+                widths.default = m;
+            }
+        }
+        let encoding = d
+            .get_font_encoding_with_limit(&pdf.doc, pdf.limits.max_decompressed as usize)
+            .ok();
+        Font {
+            encoding,
+            widths,
+            two_byte,
+        }
+    }
+
+    /// The text of a string and its width in thousandths of the font size,
+    /// character and word spacing (in text space units, at `size`) added.
+    fn show(&self, bytes: &[u8], size: f32, char_space: f32, word_space: f32) -> (String, f32) {
+        let text = match &self.encoding {
+            Some(enc) => Document::decode_text(enc, bytes).unwrap_or_default(),
+            // No usable encoding: the bytes as Latin-1, which is what most
+            // simple fonts of office software write.
+            None => bytes
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        ' '
+                    }
+                })
+                .collect(),
+        };
+        let per_em = if size.abs() > 0.001 {
+            1000.0 / size
+        } else {
+            0.0
+        };
+        let mut width = 0.0f32;
+        if self.two_byte {
+            for pair in bytes.chunks(2) {
+                let code = pair.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+                width += self.widths.of(code) + char_space * per_em;
+            }
+        } else {
+            for &b in bytes {
+                width += self.widths.of(u32::from(b)) + char_space * per_em;
+                if b == b' ' {
+                    width += word_space * per_em;
+                }
+            }
+        }
+        (text, width)
+    }
+}
+
 /// The content-stream interpreter: positions of text and pictures.
 struct Walker<'a> {
     pdf: &'a Pdf,
@@ -770,16 +1023,83 @@ struct Walker<'a> {
     content_bytes: usize,
     /// Bytes of text kept on this page so far.
     text_bytes: usize,
-    /// Font encodings by font dictionary object (or name when direct).
-    fonts: HashMap<Vec<u8>, Option<lopdf::Encoding<'a>>>,
+    /// Fonts read so far, and where each is in `fonts` by its object
+    /// (a font written directly into the resources, rare, by its name).
+    fonts: Vec<Font<'a>>,
+    font_at: HashMap<FontKey, usize>,
+    /// Pattern objects walked on this page: one used by many forms once.
+    patterns: HashSet<ObjectId>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+enum FontKey {
+    Object(ObjectId),
+    Direct(Vec<u8>),
+}
+
+/// The text state a `q` saves and a `Q` restores, with the matrix.
+#[derive(Clone, Copy)]
+struct TextState {
+    font: Option<usize>,
+    size: f32,
+    leading: f32,
+    scale: f32,
+    rise: f32,
+    char_space: f32,
+    word_space: f32,
+}
+
+impl Default for TextState {
+    fn default() -> Self {
+        TextState {
+            font: None,
+            size: 1.0,
+            leading: 0.0,
+            scale: 1.0,
+            rise: 0.0,
+            char_space: 0.0,
+            word_space: 0.0,
+        }
+    }
 }
 
 impl<'a> Walker<'a> {
-    fn in_pattern(&mut self, content: &[u8], resources: &[Dictionary]) -> Result<(), String> {
-        let before = self.placed.len();
-        self.walk(content, resources, IDENTITY, 1)?;
-        for p in &mut self.placed[before..] {
-            p.rect = None;
+    /// Pictures inside the tiling patterns of some resources (a page's or
+    /// a form's): where they are drawn is not followed, but they are on
+    /// this page. Each pattern is walked once a page.
+    fn patterns_in(&mut self, resources: &[Dictionary], depth: u32) -> Result<(), String> {
+        let pdf: &'a Pdf = self.pdf;
+        for res in resources {
+            let Ok(patterns) = pdf.dict_in(res, b"Pattern") else {
+                continue;
+            };
+            for (_, p) in patterns {
+                let Ok(id) = p.as_reference() else { continue };
+                if !self.patterns.insert(id) {
+                    continue;
+                }
+                let Ok(stream) = pdf.doc.get_object(id).and_then(Object::as_stream) else {
+                    continue;
+                };
+                if stream
+                    .dict
+                    .get(b"PatternType")
+                    .and_then(Object::as_i64)
+                    .ok()
+                    != Some(1)
+                {
+                    continue;
+                }
+                let inner = pdf.resources_of(&stream.dict, resources);
+                let bytes = stream
+                    .decompressed_content_with_limit(MAX_CONTENT_STREAM)
+                    .map_err(|e| format!("pattern: {e}"))?;
+                let before = self.placed.len();
+                self.walk(&bytes, &inner, IDENTITY, depth + 1)?;
+                for p in &mut self.placed[before..] {
+                    p.rect = None;
+                }
+            }
         }
         Ok(())
     }
@@ -810,10 +1130,9 @@ impl<'a> Walker<'a> {
         let mut inline: Vec<Option<Stream>> = inline.into_iter().map(Some).collect();
         let content: &[u8] = &lifted_content;
         let mut ctm = start;
-        let mut stack: Vec<Matrix> = Vec::new();
+        let mut ts = TextState::default();
+        let mut stack: Vec<(Matrix, TextState)> = Vec::new();
         let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
-        let mut font: Vec<u8> = Vec::new();
-        let (mut size, mut leading, mut scale, mut rise) = (1.0f32, 0.0f32, 1.0f32, 0.0f32);
         // One operation at a time: a page's operations are never all in memory.
         for op in Content::decode_iter(content) {
             let op = op.map_err(|e| format!("content stream: {e}"))?;
@@ -832,29 +1151,30 @@ impl<'a> Walker<'a> {
             };
             let six = || -> Matrix { [num(0), num(1), num(2), num(3), num(4), num(5)] };
             match op.operator.as_str() {
-                "q" if stack.len() < 64 => stack.push(ctm),
-                "Q" => ctm = stack.pop().unwrap_or(start),
+                "q" if stack.len() < 64 => stack.push((ctm, ts)),
+                "Q" => (ctm, ts) = stack.pop().unwrap_or((start, ts)),
                 "cm" => ctm = mul(&six(), &ctm),
                 "BT" => {
                     tm = IDENTITY;
                     tlm = IDENTITY;
                 }
                 "Tf" => {
-                    font = op
+                    let name = op
                         .operands
                         .first()
                         .and_then(|o| o.as_name().ok())
-                        .unwrap_or_default()
-                        .to_vec();
-                    size = num(1);
-                    self.font_encoding(resources, &font);
+                        .unwrap_or_default();
+                    ts.font = self.font(resources, name);
+                    ts.size = num(1);
                 }
-                "TL" => leading = num(0),
-                "Tz" => scale = num(0) / 100.0,
-                "Ts" => rise = num(0),
+                "TL" => ts.leading = num(0),
+                "Tz" => ts.scale = num(0) / 100.0,
+                "Ts" => ts.rise = num(0),
+                "Tc" => ts.char_space = num(0),
+                "Tw" => ts.word_space = num(0),
                 "Td" | "TD" => {
                     if op.operator == "TD" {
-                        leading = -num(1);
+                        ts.leading = -num(1);
                     }
                     tlm = mul(&[1.0, 0.0, 0.0, 1.0, num(0), num(1)], &tlm);
                     tm = tlm;
@@ -864,16 +1184,18 @@ impl<'a> Walker<'a> {
                     tm = tlm;
                 }
                 "T*" => {
-                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -ts.leading], &tlm);
                     tm = tlm;
                 }
                 "Tj" | "'" | "\"" | "TJ" => {
+                    if op.operator == "\"" {
+                        ts.word_space = num(0);
+                        ts.char_space = num(1);
+                    }
                     if op.operator != "Tj" && op.operator != "TJ" {
-                        tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                        tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -ts.leading], &tlm);
                         tm = tlm;
                     }
-                    let mut text = String::new();
-                    let mut chars = 0usize;
                     let parts: Vec<&Object> = match op.operator.as_str() {
                         "TJ" => op
                             .operands
@@ -884,26 +1206,39 @@ impl<'a> Walker<'a> {
                         "\"" => op.operands.get(2).into_iter().collect(),
                         _ => op.operands.first().into_iter().collect(),
                     };
+                    // The pen's travel in thousandths of the font size.
+                    let mut travel = 0.0f32;
+                    let mut text = String::new();
                     for part in parts {
                         match part {
                             Object::String(bytes, _) => {
-                                let s = self.decode(&font, bytes);
-                                chars += s.chars().count();
+                                let (s, w) = match ts.font.and_then(|f| self.fonts.get(f)) {
+                                    Some(f) => f.show(bytes, ts.size, ts.char_space, ts.word_space),
+                                    None => Font::LATIN1.show(
+                                        bytes,
+                                        ts.size,
+                                        ts.char_space,
+                                        ts.word_space,
+                                    ),
+                                };
+                                travel += w;
                                 text.push_str(&s);
                             }
-                            // A large negative adjustment is a word space.
                             o => {
-                                if o.as_float().is_ok_and(|n| n < -180.0) && !text.ends_with(' ') {
+                                let n = o.as_float().unwrap_or(0.0);
+                                travel -= n;
+                                // A large move right is a word space.
+                                if n < -180.0 && !text.ends_with(' ') {
                                     text.push(' ');
                                 }
                             }
                         }
                     }
                     let m = mul(&tm, &ctm);
-                    let (x, y) = apply(&m, 0.0, rise);
-                    let height = size * m[3].hypot(m[1]).max(0.01);
-                    let advance = chars as f32 * size * 0.5 * scale;
-                    let (x1, y1) = apply(&m, advance, rise);
+                    let (x, y) = apply(&m, 0.0, ts.rise);
+                    let height = ts.size * m[3].hypot(m[1]).max(0.01);
+                    let advance = travel / 1000.0 * ts.size * ts.scale;
+                    let (x1, y1) = apply(&m, advance, ts.rise);
                     tm = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);
                     let text = super::truncate_chars(&super::clean_text(&text), MAX_RUN_TEXT);
                     if !text.is_empty()
@@ -952,6 +1287,9 @@ impl<'a> Walker<'a> {
                                 .decompressed_content_with_limit(MAX_CONTENT_STREAM)
                                 .map_err(|e| format!("form: {e}"))?;
                             self.walk(&bytes, &inner, mul(&matrix, &ctm), depth + 1)?;
+                            if stream.dict.has(b"Resources") {
+                                self.patterns_in(&inner, depth + 1)?;
+                            }
                         }
                         _ => {}
                     }
@@ -1000,46 +1338,39 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Looks up and keeps the encoding of the font `name`. Fonts are
-    /// looked up by their object in the document, which outlives the walk;
-    /// a font written directly into a resource dictionary (rare) is read as
-    /// Latin-1.
-    fn font_encoding(&mut self, resources: &[Dictionary], name: &[u8]) {
-        if self.fonts.contains_key(name) {
-            return;
-        }
+    /// The font `name` of the resources, read once per page by its
+    /// object: two forms' `/F1` can be different fonts.
+    fn font(&mut self, resources: &[Dictionary], name: &[u8]) -> Option<usize> {
         let pdf: &'a Pdf = self.pdf;
-        let id = resources.iter().find_map(|res| {
+        let entry = resources.iter().find_map(|res| {
             pdf.dict_in(res, b"Font")
                 .ok()
                 .and_then(|fonts| fonts.get(name).ok())
-                .and_then(|o| o.as_reference().ok())
-        });
-        let found = id
-            .and_then(|id| pdf.doc.get_dictionary(id).ok())
-            .and_then(|d| {
-                d.get_font_encoding_with_limit(&pdf.doc, pdf.limits.max_decompressed as usize)
-                    .ok()
-            });
-        self.fonts.insert(name.to_vec(), found);
-    }
-
-    fn decode(&self, font: &[u8], bytes: &[u8]) -> String {
-        match self.fonts.get(font) {
-            Some(Some(enc)) => Document::decode_text(enc, bytes).unwrap_or_default(),
-            // No usable encoding: the bytes as Latin-1, which is what most
-            // simple fonts of office software write.
-            _ => bytes
-                .iter()
-                .map(|&b| {
-                    if b.is_ascii_graphic() || b == b' ' {
-                        b as char
-                    } else {
-                        ' '
-                    }
-                })
-                .collect(),
+                .cloned()
+        })?;
+        let key = match &entry {
+            Object::Reference(id) => FontKey::Object(*id),
+            _ => FontKey::Direct(name.to_vec()),
+        };
+        if let Some(&i) = self.font_at.get(&key) {
+            return Some(i);
         }
+        if self.fonts.len() >= MAX_FONTS {
+            return None;
+        }
+        let font = match key {
+            // A font by reference lives in the document, as long as the walk.
+            FontKey::Object(id) => pdf
+                .doc
+                .get_dictionary(id)
+                .map_or(Font::LATIN1, |d| Font::read(pdf, d)),
+            // One written into a copied resource dictionary does not: read
+            // as Latin-1 with average widths (rare).
+            FontKey::Direct(_) => Font::LATIN1,
+        };
+        self.fonts.push(font);
+        self.font_at.insert(key, self.fonts.len() - 1);
+        Some(self.fonts.len() - 1)
     }
 }
 

@@ -372,3 +372,97 @@ fn inline_images_are_lifted_without_touching_text() {
     );
     assert!(lifted.ends_with("1 0 0 1 0 0 cm"), "{lifted}");
 }
+
+#[test]
+fn text_drawn_a_glyph_at_a_time_reads_as_words_by_the_fonts_widths() {
+    let doc = Opened::open(Format::Pdf, &fixture("text-layout.pdf"), limits()).unwrap();
+    let (_, pictures, skipped) = doc.pictures();
+    assert!(skipped.errors.is_empty(), "{skipped:?}");
+    let photo = pictures.iter().find(|p| p.page == 1).unwrap();
+    // A composite font, one Td a glyph and spaces only moves (Google Docs).
+    assert_eq!(photo.caption.as_deref(), Some("Amelia Jones, Year 3"));
+    // A simple font's Widths, the line drawn in pieces that split words.
+    let nearby = photo.nearby_text.clone().unwrap_or_default();
+    assert!(
+        nearby.contains("Star of the week: Owen Price"),
+        "{nearby:?}"
+    );
+    let all = format!(
+        "{nearby}\n{}",
+        photo.document_text.clone().unwrap_or_default()
+    );
+    assert!(
+        all.contains("Welcome to Halcyon International School"),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn one_bit_soft_masks_stencil_masks_and_patterns_inside_forms() {
+    let doc = Opened::open(Format::Pdf, &fixture("text-layout.pdf"), limits()).unwrap();
+    let (_, pictures, skipped) = doc.pictures();
+    assert!(skipped.errors.is_empty(), "{skipped:?}");
+    let page2: Vec<_> = pictures.iter().filter(|p| p.page == 2).collect();
+    // The soft-masked picture, the stencil-masked one and the pattern's
+    // picture inside the form.
+    assert_eq!(page2.len(), 3, "{page2:?}");
+    for (p, masked) in page2.iter().zip([true, true, false]) {
+        let Payload::Raster(r) = doc.payload(&p.source).unwrap() else {
+            panic!("a Flate picture is samples");
+        };
+        match (&r.alpha, masked) {
+            (Some((w, h, a)), true) => {
+                assert_eq!((*w, *h), (160, 160));
+                // 16-pixel squares: the first opaque, the next see-through
+                // (a 1 in the soft mask is opaque; in a stencil, masked out).
+                let (first, next) = (a[0], a[16]);
+                assert_eq!(first.min(next), 0, "{first} {next}");
+                assert_eq!(first.max(next), 255, "{first} {next}");
+                assert_ne!(first, next);
+            }
+            (None, false) => {}
+            (alpha, _) => panic!(
+                "page 2 picture {}: alpha {:?}",
+                p.index,
+                alpha.as_ref().map(|a| a.2.len())
+            ),
+        }
+    }
+    // Transparency is part of what the picture is: the masked one does not
+    // hash as the unmasked flipped photo would.
+    let l = HashLimits {
+        max_pixels: 50_000_000,
+    };
+    let Payload::Raster(mut r) = doc.payload(&page2[1].source).unwrap() else {
+        unreachable!()
+    };
+    let with = analysis::analyse_raster(&r, l).unwrap().phash;
+    r.alpha = None;
+    let without = analysis::analyse_raster(&r, l).unwrap().phash;
+    assert_ne!(with, without);
+}
+
+#[test]
+fn a_pictures_identity_survives_renumbering_its_objects() {
+    // The same file with every object renumbered (as a re-save does):
+    // the soft-masked picture keeps its identity.
+    let bytes = fixture("text-layout.pdf");
+    let mut doc = Document::load_mem(&bytes).unwrap();
+    doc.renumber_objects_with(100);
+    let mut renumbered = Vec::new();
+    doc.save_to(&mut renumbered).unwrap();
+    let ids = |bytes: &[u8]| -> Vec<String> {
+        let doc = Opened::open(Format::Pdf, bytes, limits()).unwrap();
+        let (_, pictures, _) = doc.pictures();
+        pictures
+            .iter()
+            .map(|p| match doc.payload(&p.source).unwrap() {
+                Payload::Raster(r) => r.sha256,
+                Payload::Encoded(b) => format!("{}", b.len()),
+            })
+            .collect()
+    };
+    let (a, b) = (ids(&bytes), ids(&renumbered));
+    assert_eq!(a.len(), 4);
+    assert_eq!(a, b);
+}
