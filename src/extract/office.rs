@@ -6,7 +6,7 @@
 //! title) are the document's metadata. Every entry is read under the
 //! decompression bound, and the package as a whole under it too.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Cursor, Read};
 
 use quick_xml::events::{BytesStart, Event};
@@ -15,6 +15,8 @@ use super::document::{DocInfo, DocLimits, DocPicture, Format, Skipped};
 
 /// Most entries a package may have.
 const MAX_ENTRIES: usize = 20_000;
+/// Most headers, footers, layouts and masters read per package.
+const MAX_ASIDES: usize = 200;
 /// Paragraphs on each side of a picture that are its nearby text.
 const AROUND: usize = 2;
 /// Most characters of document text kept per picture.
@@ -44,6 +46,12 @@ enum Item {
     },
     /// A page or slide starts.
     Page,
+    /// A part read apart from the body (a Word header or footer, a slide
+    /// layout or master, an OpenDocument master page): its pictures are
+    /// first shown on `page`, and text is not taken across its edges.
+    Part {
+        page: u32,
+    },
     /// Where Word's own layout started a page when the file was last saved
     /// (`w:lastRenderedPageBreak`). Word writes one after each explicit page
     /// break too, so when a document has them, they alone count.
@@ -135,6 +143,27 @@ impl Office {
         out
     }
 
+    /// Reads one part's paragraphs and pictures into the flow. A part that
+    /// is missing or over the bounds is a recorded error.
+    fn read_part(
+        &self,
+        part: &str,
+        rels: &HashMap<String, String>,
+        flow: &mut Vec<Item>,
+        skipped: &mut Skipped,
+    ) {
+        if self.limits.past_deadline() {
+            skipped.add("documents.max_secs", 1);
+            return;
+        }
+        match self.entry(part) {
+            Ok(xml) => read_flow(&xml, self.format, rels, flow, self.limits.max_depth),
+            // Styles are optional in a package; a listed part is not.
+            Err(_) if part == "styles.xml" => {}
+            Err(e) => skipped.add_error(e),
+        }
+    }
+
     pub fn payload(&self, name: &str) -> Result<Vec<u8>, String> {
         self.entry(name)
     }
@@ -181,24 +210,71 @@ impl Office {
             Format::Pdf => Vec::new(),
         };
         let mut flow: Vec<Item> = Vec::new();
+        // Parts read apart from the body, with the page they first show on
+        // and whether their text is the document's (a Word header's is; a
+        // slide master's placeholders, "Click to edit", are not).
+        let mut asides: Vec<(String, u32, bool)> = Vec::new();
+        let mut slide = 0u32;
         for (part, rels) in parts {
             if self.limits.past_deadline() {
                 skipped.add("documents.max_secs", 1);
                 break;
             }
-            let rels = match rels.map(|r| self.entry(&r)) {
-                Some(Ok(xml)) => relationships(&xml, &part),
-                Some(Err(_)) | None => HashMap::new(),
-            };
-            match self.entry(&part) {
-                Ok(xml) => {
-                    if self.format == Format::Pptx {
-                        flow.push(Item::Page);
-                    }
-                    read_flow(&xml, self.format, &rels, &mut flow, self.limits.max_depth);
+            let rels = rels.and_then(|r| self.entry(&r).ok());
+            let rels = rels.map(|xml| related(&xml, &part)).unwrap_or_default();
+            match self.format {
+                Format::Docx => asides.extend(
+                    rels.iter()
+                        .filter(|r| r.2 == "header" || r.2 == "footer")
+                        .map(|r| (r.1.clone(), 1, true)),
+                ),
+                Format::Pptx => {
+                    slide += 1;
+                    asides.extend(
+                        rels.iter()
+                            .filter(|r| r.2 == "slideLayout")
+                            .map(|r| (r.1.clone(), slide, false)),
+                    );
+                    flow.push(Item::Page);
                 }
-                Err(e) => skipped.add_error(e),
+                Format::Odt | Format::Odp => {
+                    asides.push(("styles.xml".into(), 1, self.format == Format::Odt));
+                }
+                Format::Pdf => {}
             }
+            let rels: HashMap<String, String> = rels.into_iter().map(|(i, t, _)| (i, t)).collect();
+            self.read_part(&part, &rels, &mut flow, &mut skipped);
+        }
+        // A slide layout's master is first shown where the layout is.
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut k = 0;
+        while k < asides.len().min(MAX_ASIDES) {
+            let (part, page, text) = asides[k].clone();
+            k += 1;
+            if !seen.insert(part.clone()) {
+                continue;
+            }
+            let rels = self
+                .entry(&rels_of(&part))
+                .ok()
+                .map(|xml| related(&xml, &part))
+                .unwrap_or_default();
+            if self.format == Format::Pptx {
+                asides.extend(
+                    rels.iter()
+                        .filter(|r| r.2 == "slideMaster")
+                        .map(|r| (r.1.clone(), page, false)),
+                );
+            }
+            let rels: HashMap<String, String> = rels.into_iter().map(|(i, t, _)| (i, t)).collect();
+            flow.push(Item::Part { page });
+            let mut part_flow = Vec::new();
+            self.read_part(&part, &rels, &mut part_flow, &mut skipped);
+            flow.extend(
+                part_flow
+                    .into_iter()
+                    .filter(|i| text || matches!(i, Item::Picture { .. })),
+            );
         }
         let pictures = self.place(&flow, &mut skipped);
         (info, pictures, skipped)
@@ -214,7 +290,15 @@ impl Office {
         let mut page = u32::from(!slides);
         let mut starts: Vec<usize> = vec![0];
         let mut page_of: Vec<u32> = Vec::with_capacity(flow.len());
+        // Which part (body 0, then each header or master) an item is in.
+        let mut part = 0usize;
+        let mut part_of: Vec<usize> = Vec::with_capacity(flow.len());
         for (i, item) in flow.iter().enumerate() {
+            if let Item::Part { page: first } = item {
+                part += 1;
+                page = *first;
+            }
+            part_of.push(part);
             let starts_page = if rendered {
                 matches!(item, Item::RenderedPage)
             } else {
@@ -250,7 +334,7 @@ impl Office {
             let p = page_of[i];
             // On a slide, its text is what is around the picture; in a text
             // document, the paragraphs before and after it.
-            let same_page = |j: usize| !slides || page_of[j] == p;
+            let same_page = |j: usize| part_of[j] == part_of[i] && (!slides || page_of[j] == p);
             let after: Vec<&(usize, &str, bool)> = paras
                 .iter()
                 .filter(|(j, _, _)| *j > i && same_page(*j))
@@ -379,8 +463,17 @@ impl Office {
 
 /// Relationship ids to package paths, from a `.rels` part beside `part`.
 fn relationships(xml: &[u8], part: &str) -> HashMap<String, String> {
+    related(xml, part)
+        .into_iter()
+        .map(|(id, target, _)| (id, target))
+        .collect()
+}
+
+/// A part's relationships in order: id, package path and type (the last
+/// word of its type URI: `image`, `header`, `slideLayout`).
+fn related(xml: &[u8], part: &str) -> Vec<(String, String, String)> {
     let dir = part.rsplit_once('/').map_or("", |(d, _)| d);
-    let mut out = HashMap::new();
+    let mut out = Vec::new();
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut buf = Vec::new();
     loop {
@@ -391,8 +484,13 @@ fn relationships(xml: &[u8], part: &str) -> HashMap<String, String> {
                     attr(&e, "Target"),
                     attr(&e, "TargetMode").as_deref() == Some("External"),
                 );
+                let kind = attr(&e, "Type")
+                    .and_then(|t| t.rsplit('/').next().map(str::to_string))
+                    .unwrap_or_default();
                 if let (Some(id), Some(t), false) = (id, target, external) {
-                    out.insert(id, join_path(dir, &t));
+                    if out.len() < MAX_ENTRIES {
+                        out.push((id, join_path(dir, &t), kind));
+                    }
                 }
             }
             Ok(Event::Eof) | Err(_) => break,
@@ -401,6 +499,15 @@ fn relationships(xml: &[u8], part: &str) -> HashMap<String, String> {
         buf.clear();
     }
     out
+}
+
+/// Where a part's relationships are: `word/header1.xml` has
+/// `word/_rels/header1.xml.rels`.
+fn rels_of(part: &str) -> String {
+    match part.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/_rels/{file}.rels"),
+        None => format!("_rels/{part}.rels"),
+    }
 }
 
 /// `dir` joined with a relative target (`../media/image1.png`).
@@ -516,7 +623,8 @@ fn read_flow(
                         in_desc = true;
                         desc.clear();
                     }
-                    (Format::Odt | Format::Odp, "image") => {
+                    // A picture, or a master page's background fill.
+                    (Format::Odt | Format::Odp, "image" | "fill-image") => {
                         if let Some(href) = attr(e, "href").filter(|h| !h.contains("://")) {
                             flow.push(Item::Picture {
                                 target: href.trim_start_matches("./").to_string(),
@@ -764,5 +872,45 @@ mod tests {
                 .any(|e| e.contains("max_decompressed_bytes")),
             "{skipped:?}"
         );
+    }
+
+    #[test]
+    fn pictures_in_word_headers_and_footers_are_read_with_their_text() {
+        let doc = open("letterhead.docx", Format::Docx);
+        let (_, pictures, skipped) = doc.pictures();
+        assert!(skipped.errors.is_empty(), "{skipped:?}");
+        assert_eq!(pictures.len(), 2, "{pictures:?}");
+        for p in &pictures {
+            assert_eq!(p.page, 1);
+            is_picture(&doc, &p.source);
+        }
+        let texts: Vec<String> = pictures
+            .iter()
+            .map(|p| p.nearby_text.clone().unwrap_or_default())
+            .collect();
+        assert!(texts[0].contains("Pengwern Primary School"), "{texts:?}");
+        assert!(
+            texts[1].contains("Mrs Cerys Hughes, Headteacher"),
+            "{texts:?}"
+        );
+        // A header's text is not the footer picture's, nor the reverse.
+        assert!(!texts[0].contains("Cerys"), "{texts:?}");
+        assert!(!texts[1].contains("Pengwern"), "{texts:?}");
+        assert_ne!(pictures[0].index, pictures[1].index);
+    }
+
+    #[test]
+    fn a_slide_layouts_picture_is_shown_first_where_the_layout_is_used() {
+        let doc = open("deck-with-master.pptx", Format::Pptx);
+        let (_, pictures, skipped) = doc.pictures();
+        assert!(skipped.errors.is_empty(), "{skipped:?}");
+        assert_eq!(pictures.len(), 1, "{pictures:?}");
+        let p = &pictures[0];
+        assert_eq!(p.page, 2);
+        is_picture(&doc, &p.source);
+        // A layout's placeholders are not text beside its picture, and the
+        // slide's own text is not either: the picture is on every slide.
+        assert_eq!(p.nearby_text, None);
+        assert_eq!(p.caption, None);
     }
 }
