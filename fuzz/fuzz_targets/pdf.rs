@@ -11,6 +11,8 @@ fuzz_target!(|data: &[u8]| {
         max_depth: 4,
         max_decompressed: 4 << 20,
         max_pixels: 4_000_000,
+        // No deadline, on purpose: an input that is slow without one is
+        // what libFuzzer's -timeout (fuzz/run.sh) is there to find.
         deadline: None,
     };
     if let Ok(doc) = Opened::open(Format::Pdf, data, limits) {

@@ -477,7 +477,7 @@ fn context_of(el: ElementRef<'_>) -> Context {
         title: attr("title"),
         ..Context::default()
     };
-    let mut nearby = None;
+    let mut nearby = column_text(el);
     let mut whole_block = None;
     for (depth, anc) in el.ancestors().filter_map(ElementRef::wrap).enumerate() {
         let name = anc.value().name();
@@ -821,39 +821,62 @@ fn rule_context(doc: &Html, selector: &str) -> Option<Context> {
 /// page furniture skipped as in [`bounded_text`].
 fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> String {
     use ego_tree::iter::Edge;
-    const PICTURES: &[&str] = &["img", "video", "picture"];
     let mut before = String::new();
     let mut after = String::new();
     let mut passed = false;
     let mut other_before = false;
     let mut skipping = 0usize;
+    // Whether the block's text comes before each picture rather than after
+    // it: text before its first picture and none after its last (a staff
+    // grid of "name, photo, name, photo" with no card around each pair).
+    let mut text_before_first = false;
+    let mut pictures_seen = 0usize;
+    let mut text_since_picture = false;
+    let mut done_after = false;
     for edge in block.traverse() {
         match edge {
             Edge::Open(node) => {
                 if node.id() == el.id() {
                     passed = true;
+                    pictures_seen += 1;
+                    text_since_picture = false;
                     continue;
                 }
-                let buf = if passed { &mut after } else { &mut before };
                 if let Some(e) = node.value().as_element() {
                     if skipping > 0 || NOT_NEARBY.contains(&e.name()) {
                         skipping += 1;
-                    } else if PICTURES.contains(&e.name())
-                        && !el.ancestors().any(|a| a.id() == node.id())
-                    {
+                    } else if is_other_picture(e) && !el.ancestors().any(|a| a.id() == node.id()) {
+                        pictures_seen += 1;
+                        text_since_picture = false;
                         if passed {
-                            break;
+                            done_after = true;
+                        } else {
+                            before.clear();
+                            other_before = true;
                         }
-                        before.clear();
-                        other_before = true;
-                    } else if super::WORD_BREAKS.contains(&e.name()) {
-                        buf.push(' ');
+                    } else if super::WORD_BREAKS.contains(&e.name()) && !done_after {
+                        if passed { &mut after } else { &mut before }.push(' ');
                     }
                 } else if let Some(t) = node.value().as_text() {
                     if skipping == 0 {
+                        if pictures_seen == 0 && !t.trim().is_empty() {
+                            text_before_first = true;
+                        }
+                        if !t.trim().is_empty() {
+                            text_since_picture = true;
+                        }
+                        if done_after {
+                            // Only whether text follows the last picture is
+                            // still wanted: stop once it does.
+                            if text_since_picture && !text_before_first {
+                                break;
+                            }
+                            continue;
+                        }
+                        let buf = if passed { &mut after } else { &mut before };
                         buf.push_str(t);
                         if after.len() > limit.saturating_mul(4) {
-                            break;
+                            done_after = true;
                         }
                         if before.len() > limit.saturating_mul(8) {
                             let cut = before.len() - limit.saturating_mul(4);
@@ -869,12 +892,17 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
                 if let Some(e) = node.value().as_element() {
                     if skipping > 0 {
                         skipping -= 1;
-                    } else if super::WORD_BREAKS.contains(&e.name()) {
+                    } else if super::WORD_BREAKS.contains(&e.name()) && !done_after {
                         if passed { &mut after } else { &mut before }.push(' ');
                     }
                 }
             }
         }
+    }
+    let text_leads = text_before_first && !text_since_picture && pictures_seen >= 2;
+    if text_leads {
+        // Each picture's text is what comes just before it.
+        return truncate_chars(&clean_text(&before), limit);
     }
     let after = truncate_chars(&clean_text(&after), limit);
     if other_before {
@@ -892,6 +920,60 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
         before
     };
     clean_text(&format!("{tail} {after}"))
+}
+
+/// Whether an element is a picture of its own, for splitting a block's
+/// text between pictures: not a placeholder that only holds space (a
+/// framework's sizer, a lazy loader's blank: a `data:` address and nothing
+/// else, or hidden from readers).
+fn is_other_picture(e: &scraper::node::Element) -> bool {
+    if !matches!(e.name(), "img" | "video" | "picture") {
+        return false;
+    }
+    if e.attr("aria-hidden") == Some("true") || e.attr("role") == Some("presentation") {
+        return false;
+    }
+    let src = e.attr("src").unwrap_or("").trim();
+    let real = !src.is_empty() && !src.starts_with("data:");
+    real || e.name() != "img"
+        || e.attrs()
+            .any(|(k, _)| k == "srcset" || k.starts_with("data-"))
+}
+
+/// A picture alone in a table cell whose text is in the same column of
+/// the next row (an old-style staff table: a row of photos, a row of
+/// names): that cell's text.
+fn column_text(el: ElementRef<'_>) -> Option<String> {
+    fn cells(r: ElementRef<'_>) -> Vec<ElementRef<'_>> {
+        r.children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| matches!(c.value().name(), "td" | "th"))
+            .collect()
+    }
+    let cell = el
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(4)
+        .find(|a| matches!(a.value().name(), "td" | "th"))?;
+    if bounded_text(cell, 8).chars().count() >= 3 {
+        return None;
+    }
+    let row = ElementRef::wrap(cell.parent()?)?;
+    if row.value().name() != "tr" {
+        return None;
+    }
+    let column = cells(row).iter().position(|c| c.id() == cell.id())?;
+    let next = row
+        .next_siblings()
+        .filter_map(ElementRef::wrap)
+        .find(|r| r.value().name() == "tr")?;
+    let below = *cells(next).get(column)?;
+    // A row of more photos is not a row of names.
+    if below.select(&IMG).next().is_some() {
+        return None;
+    }
+    let text = bounded_text(below, NEARBY_BLOCK_CHARS);
+    (text.chars().count() >= 3).then(|| truncate_chars(&text, NEARBY_BLOCK_CHARS))
 }
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.

@@ -236,3 +236,64 @@ fn a_stylesheet_of_many_background_rules_is_bounded() {
     assert!(near(MAX_SELECTOR_LOOKUPS - 1).is_some());
     assert_eq!(near(MAX_SELECTOR_LOOKUPS), None);
 }
+
+#[test]
+fn each_photo_of_a_staff_grid_takes_its_own_name_in_every_common_markup() {
+    // Invented names; the shapes are the ones school sites are built with.
+    let shapes = [
+        (
+            "cards below",
+            r#"<div class="grid"><div class="card"><img src="/a.jpg"><h3>Anna Able</h3><p>Teacher</p></div><div class="card"><img src="/b.jpg"><h3>Ben Baker</h3><p>Cook</p></div><div class="card"><img src="/c.jpg"><h3>Cara Cole</h3><p>Head</p></div></div>"#,
+        ),
+        (
+            "cards above",
+            r#"<div class="grid"><div class="card"><h3>Anna Able</h3><img src="/a.jpg"><p>Teacher</p></div><div class="card"><h3>Ben Baker</h3><img src="/b.jpg"><p>Cook</p></div><div class="card"><h3>Cara Cole</h3><img src="/c.jpg"><p>Head</p></div></div>"#,
+        ),
+        (
+            "next image above",
+            r#"<div class="grid"><div class="card"><h3>Anna Able</h3><span style="display:inline-block"><span><img alt="" aria-hidden="true" src="data:image/svg+xml;base64,PHN2Zy8+"></span><img alt="Anna Able" src="/a.jpg" data-nimg="intrinsic"><noscript><img src="/a.jpg"></noscript></span><p>Teacher</p></div><div class="card"><h3>Ben Baker</h3><span style="display:inline-block"><span><img alt="" aria-hidden="true" src="data:image/svg+xml;base64,PHN2Zy8+"></span><img alt="" src="/b.jpg" data-nimg="intrinsic"></span><p>Cook</p></div><div class="card"><h3>Cara Cole</h3><span><span><img alt="" aria-hidden="true" src="data:image/svg+xml;base64,PHN2Zy8+"></span><img src="/c.jpg"></span><p>Head</p></div></div>"#,
+        ),
+        (
+            "next image below",
+            r#"<div class="grid"><div class="card"><span><span><img alt="" aria-hidden="true" src="data:image/svg+xml;base64,PHN2Zy8+"></span><img src="/a.jpg"></span><h3>Anna Able</h3><p>Teacher</p></div><div class="card"><span><span><img alt="" aria-hidden="true" src="data:image/svg+xml;base64,PHN2Zy8+"></span><img src="/b.jpg"></span><h3>Ben Baker</h3><p>Cook</p></div><div class="card"><span><span><img alt="" aria-hidden="true" src="data:image/svg+xml;base64,PHN2Zy8+"></span><img src="/c.jpg"></span><h3>Cara Cole</h3><p>Head</p></div></div>"#,
+        ),
+        (
+            "flat above",
+            r#"<div class="grid"><h3>Anna Able</h3><img src="/a.jpg"><h3>Ben Baker</h3><img src="/b.jpg"><h3>Cara Cole</h3><img src="/c.jpg"></div>"#,
+        ),
+        (
+            "flat below",
+            r#"<div class="grid"><img src="/a.jpg"><h3>Anna Able</h3><img src="/b.jpg"><h3>Ben Baker</h3><img src="/c.jpg"><h3>Cara Cole</h3></div>"#,
+        ),
+        (
+            "table",
+            r#"<table><tr><td><img src="/a.jpg"></td><td><img src="/b.jpg"></td><td><img src="/c.jpg"></td></tr><tr><td>Anna Able</td><td>Ben Baker</td><td>Cara Cole</td></tr></table>"#,
+        ),
+        (
+            "figure-like divs",
+            r#"<div class="grid"><div class="item"><div class="photo"><img src="/a.jpg"></div><div class="text"><h3>Anna Able</h3></div></div><div class="item"><div class="photo"><img src="/b.jpg"></div><div class="text"><h3>Ben Baker</h3></div></div><div class="item"><div class="photo"><img src="/c.jpg"></div><div class="text"><h3>Cara Cole</h3></div></div></div>"#,
+        ),
+        (
+            "link-wrapped",
+            r#"<ul><li><a href="/s/a"><img src="/a.jpg"></a><a href="/s/a">Anna Able</a></li><li><a href="/s/b"><img src="/b.jpg"></a><a href="/s/b">Ben Baker</a></li><li><a href="/s/c"><img src="/c.jpg"></a><a href="/s/c">Cara Cole</a></li></ul>"#,
+        ),
+    ];
+    let names = ["Anna Able", "Ben Baker", "Cara Cole"];
+    for (label, body) in shapes {
+        let html = format!("<html><body><main><h1>Our staff</h1>{body}</main></body></html>");
+        let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+        let photos: Vec<_> = e
+            .images
+            .iter()
+            .filter(|i| !i.url.starts_with("data:"))
+            .collect();
+        assert_eq!(photos.len(), 3, "{label}");
+        for (i, own) in photos.iter().zip(names) {
+            let near = i.context.nearby_text.clone().unwrap_or_default();
+            assert!(near.contains(own), "{label}: {} has {near:?}", i.url);
+            for other in names.iter().filter(|n| **n != own) {
+                assert!(!near.contains(other), "{label}: {} has {near:?}", i.url);
+            }
+        }
+    }
+}
