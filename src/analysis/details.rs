@@ -39,7 +39,30 @@ struct Names {
     /// first name a name ("Park Post" and "Trip To" are not people).
     common_surnames: HashSet<String>,
     ambiguous: HashSet<String>,
+    /// Places that look like names: alone they need a strong cue, and
+    /// regions (Asia, Africa) never end a name.
+    places: HashSet<String>,
 }
+
+/// Regions: "South East Asia" and "North America" are not people.
+const REGIONS: &[&str] = &[
+    "asia",
+    "africa",
+    "europe",
+    "americas",
+    "oceania",
+    "antarctica",
+    "arabia",
+    "scandinavia",
+    "caribbean",
+];
+
+/// Words between a first name and a surname: "Meriel De Vekey", "Anna van
+/// der Berg", "Rhodri ap Gwyn".
+const PARTICLES: &[&str] = &[
+    "de", "del", "della", "der", "di", "da", "du", "van", "von", "le", "la", "ap", "ab", "bin",
+    "al", "el", "dos", "das",
+];
 
 fn list(text: &str) -> HashSet<String> {
     text.lines()
@@ -62,6 +85,7 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
     let first: HashSet<String> = [
         include_str!("../../data/names/first_names.txt"),
         include_str!("../../data/names/first_names_welsh.txt"),
+        include_str!("../../data/names/first_names_irish_scottish.txt"),
         include_str!("../../data/names/first_names_census.txt"),
     ]
     .into_iter()
@@ -80,6 +104,7 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
         surnames,
         common_surnames,
         ambiguous: list(include_str!("../../data/names/ambiguous.txt")),
+        places: list(include_str!("../../data/names/places.txt")),
     }
 });
 
@@ -519,10 +544,25 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                     && !is_common_word(&lower(sn))
                     && !NOT_NAME_AFTER.contains(&lower(sn).as_str());
                 let rest = &text[words[j].0 + sn.len()..];
-                if pair && starts_with_cue(rest) && role_after(rest) == Some(Role::Staff) {
+                // "Meet Oisin Byrne", "I'm Oisin Byrne", "my name is ...".
+                let prev = |k: usize| {
+                    i.checked_sub(k)
+                        .map(|x| lower(words[x].1))
+                        .unwrap_or_default()
+                };
+                let introduced = matches!(prev(1).as_str(), "meet" | "i'm" | "i’m")
+                    || (prev(1) == "is" && prev(2) == "name")
+                    || (prev(1) == "am" && prev(2) == "i");
+                let staff = starts_with_cue(rest) && role_after(rest) == Some(Role::Staff);
+                if pair && (staff || introduced) && !n.places.contains(&key) {
                     used[i] = true;
                     used[j] = true;
-                    out.push((format!("{} {}", bare(w), bare(sn)), Some(Role::Staff)));
+                    let role = if staff {
+                        Some(Role::Staff)
+                    } else {
+                        role_after(rest)
+                    };
+                    out.push((format!("{} {}", bare(w), bare(sn)), role));
                 }
             }
             continue;
@@ -534,9 +574,35 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             let gap = &text[words[j - 1].0 + words[j - 1].1.len()..words[j].0];
             gap.chars().all(|c| c == ' ' || c == '-' || c == '_')
         };
+        // "Meriel De Vekey", "Anna van der Berg": particles, then a surname.
+        let mut k = i + 1;
+        while k < words.len()
+            && k <= i + 2
+            && PARTICLES.contains(&lower(words[k].1).as_str())
+            && adjacent(k)
+        {
+            k += 1;
+        }
+        if k > i + 1 && !possessive(w) {
+            if let Some(sn) = words
+                .get(k)
+                .map(|x| x.1)
+                .filter(|s| cap(s) && adjacent(k) && !is_common_word(&lower(s)))
+            {
+                for u in &mut used[i..=k] {
+                    *u = true;
+                }
+                let end = words[k].0 + bare(sn).len();
+                let rest = &text[words[k].0 + sn.len()..];
+                let role = if filename { None } else { role_after(rest) };
+                out.push((text[words[i].0..end].to_string(), role));
+                continue;
+            }
+        }
         if let Some(sn) = next.filter(|s| cap(s) && adjacent(i + 1) && !possessive(w)) {
             let sn_key = lower(&bare(sn));
             let group_word = NOT_NAME_AFTER.contains(&sn_key.as_str())
+                || REGIONS.contains(&sn_key.as_str())
                 || NOT_NAME_AFTER.contains(&next_after(i + 2).as_str());
             let known_surname = n.surnames.contains(&sn_key);
             // "May Day", "Summer Fair": a word-like first name needs a surname that is not a word.
@@ -580,7 +646,27 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 before.as_str(),
                 "done" | "congratulations" | "to" | "by" | "with" | "from" | "meet" | "thanks"
             );
-        let ambiguous = n.ambiguous.contains(&key);
+        // A place ("a trip to Kenya", "France and Kenya") is a person only
+        // when the text speaks to or of them: "Well done to Georgia!".
+        let place = n.places.contains(&key);
+        let before2 = if i > 1 {
+            words[i - 2].1.to_lowercase()
+        } else {
+            String::new()
+        };
+        let strong = if place {
+            possessive(w)
+                || rest.trim_start().starts_with("(Year")
+                || rest.trim_start().starts_with("(age")
+                || matches!(
+                    before.as_str(),
+                    "done" | "congratulations" | "meet" | "thanks"
+                )
+                || (before == "to" && matches!(before2.as_str(), "done" | "congratulations"))
+        } else {
+            strong
+        };
+        let ambiguous = n.ambiguous.contains(&key) || place;
         if strong
             || (!ambiguous && !sentence_start(i))
             || (!ambiguous && next.is_none_or(|s| !cap(s))) && !sentence_start(i)
@@ -589,6 +675,19 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             out.push((bare(w), None));
         }
     }
+    // "Lisa Hastings - Manager ... Lisa has been with us": the first name
+    // alone is the same person, said once.
+    let full: Vec<String> = out
+        .iter()
+        .filter(|(n, _)| n.contains(' '))
+        .map(|(n, _)| fold(n))
+        .collect();
+    out.retain(|(n, _)| {
+        n.contains(' ')
+            || !full
+                .iter()
+                .any(|f| f.split(' ').next() == Some(fold(n).as_str()))
+    });
     out
 }
 
@@ -860,6 +959,51 @@ mod tests {
 
     fn has(text: &str, kind: &str, what: &str) -> bool {
         kinds(text).iter().any(|(k, t)| k == kind && t == what)
+    }
+
+    fn names_in(text: &str) -> Vec<String> {
+        kinds(text)
+            .into_iter()
+            .filter(|(k, _)| k == "person_name")
+            .map(|(_, t)| t)
+            .collect()
+    }
+
+    #[test]
+    fn introductions_particles_places_and_a_first_name_said_again() {
+        // Names outside every list, introduced.
+        assert_eq!(
+            names_in("Meet Tadgh Quinlivan, our Spanish teacher."),
+            vec!["Tadgh Quinlivan"]
+        );
+        assert_eq!(
+            names_in("Hello, I'm Oisin Byrne. I teach Spanish."),
+            vec!["Oisin Byrne"]
+        );
+        // Irish and Scottish first names are names.
+        assert_eq!(
+            names_in("Siobhan Boakes ran the stall"),
+            vec!["Siobhan Boakes"]
+        );
+        // A surname with its particle.
+        assert_eq!(
+            names_in("Governors: Anna van der Berg and Sophie De Vekey"),
+            vec!["Anna van der Berg", "Sophie De Vekey"]
+        );
+        // Places that are also names, in running text.
+        assert!(names_in("their study of Rwanda, Bosnia, the USA, France and Kenya.").is_empty());
+        assert!(names_in("a charity school, then in South East Asia, then Berlin").is_empty());
+        // ... still names with a surname or a strong cue.
+        assert_eq!(
+            names_in("Georgia Evans won the relay"),
+            vec!["Georgia Evans"]
+        );
+        assert_eq!(names_in("Well done to Georgia!"), vec!["Georgia"]);
+        // "Lisa" after "Lisa Hastings" is the same person: said once.
+        assert_eq!(
+            names_in("Lisa Hastings - Manager. Lisa has been with us since 2011."),
+            vec!["Lisa Hastings"]
+        );
     }
 
     #[test]

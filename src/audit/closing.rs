@@ -14,6 +14,8 @@ pub(super) type Finished = (
 
 /// Exposures assessed per read of their sightings and pictures.
 const SCORE_BATCH: usize = 512;
+/// Most pages a picture may be shown on for their titles to be its details.
+const MAX_PAGES_FOR_TITLE: usize = 2;
 
 /// What assessing one batch of exposures needs, besides the store.
 pub(super) struct Scoring<'a> {
@@ -333,6 +335,14 @@ pub(super) fn score_batch(
                     .flat_map(|m| details::from_metadata(m, first_page)),
             )
             .collect();
+        // A page's title says what the page is about. A picture shown on
+        // many pages (a logo, a placeholder on every staff profile) is not
+        // what each of them is about: their titles are not its details.
+        let mut pages: Vec<&str> = now_places.iter().map(|p| p.0).collect();
+        pages.dedup();
+        if pages.len() > MAX_PAGES_FOR_TITLE {
+            details.retain(|d| d.location != crate::model::Where::PageTitle);
+        }
         details.sort_by(|x, y| {
             (x.kind.as_str(), &x.text, x.location.as_str(), &x.page_url).cmp(&(
                 y.kind.as_str(),

@@ -12,6 +12,7 @@ mod documents;
 mod gone_pages;
 mod hostile;
 mod hostile_review;
+mod names;
 mod report_browser;
 mod run_status;
 mod scope_and_robots;
