@@ -542,7 +542,8 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                     && !filename
                     && !is_common_word(&key)
                     && !is_common_word(&lower(sn))
-                    && !NOT_NAME_AFTER.contains(&lower(sn).as_str());
+                    && !NOT_NAME_AFTER.contains(&lower(sn).as_str())
+                    && !REGIONS.contains(&lower(sn).as_str());
                 let rest = &text[words[j].0 + sn.len()..];
                 // "Meet Oisin Byrne", "I'm Oisin Byrne", "my name is ...".
                 let prev = |k: usize| {
@@ -550,9 +551,17 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                         .map(|x| lower(words[x].1))
                         .unwrap_or_default()
                 };
-                let introduced = matches!(prev(1).as_str(), "meet" | "i'm" | "i’m")
+                // Two words and no more: "Meet Teaching Lab Technician,
+                // Tewolde Hagos" introduces a job first.
+                let two_words = words
+                    .get(j + 1)
+                    .is_none_or(|x| !cap(x.1) || text[words[j].0 + sn.len()..x.0] != *" ");
+                let introduced = (matches!(prev(1).as_str(), "meet" | "i'm" | "i’m")
                     || (prev(1) == "is" && prev(2) == "name")
-                    || (prev(1) == "am" && prev(2) == "i");
+                    || (prev(1) == "am" && prev(2) == "i"))
+                    && two_words
+                    && !STAFF_WORDS.contains(&key.as_str())
+                    && !STAFF_WORDS.contains(&lower(sn).as_str());
                 let staff = starts_with_cue(rest) && role_after(rest) == Some(Role::Staff);
                 if pair && (staff || introduced) && !n.places.contains(&key) {
                     used[i] = true;
@@ -980,6 +989,7 @@ mod tests {
             names_in("Hello, I'm Oisin Byrne. I teach Spanish."),
             vec!["Oisin Byrne"]
         );
+        assert!(names_in("Meet Teaching Lab Technician, our new colleague!").is_empty());
         // Irish and Scottish first names are names.
         assert_eq!(
             names_in("Siobhan Boakes ran the stall"),
@@ -993,6 +1003,7 @@ mod tests {
         // Places that are also names, in running text.
         assert!(names_in("their study of Rwanda, Bosnia, the USA, France and Kenya.").is_empty());
         assert!(names_in("a charity school, then in South East Asia, then Berlin").is_empty());
+        assert!(names_in("while in South East Asia, then later teaching in Berlin").is_empty());
         // ... still names with a surname or a strong cue.
         assert_eq!(
             names_in("Georgia Evans won the relay"),
