@@ -60,21 +60,34 @@ pub fn variant_key(url: &str) -> Option<String> {
     }
     let (folder, file) = path.rsplit_once('/')?;
     let (stem, ext) = file.rsplit_once('.')?;
+    // Peel what WordPress appends to an upload's stem, in any order: a
+    // size (`-300x200`), `-scaled` and `-rotated` (big uploads), and an edit
+    // in the media editor (`-e` and the time in milliseconds:
+    // `photo-e1603377145174.jpg`, `photo-e1603377145174-300x113.jpg`).
     let mut stem = stem;
-    for suffix in ["-scaled", "-rotated", "-e"] {
-        if let Some(s) = stem.strip_suffix(suffix) {
-            stem = s;
+    loop {
+        let before = stem;
+        for suffix in ["-scaled", "-rotated"] {
+            if let Some(s) = stem.strip_suffix(suffix) {
+                stem = s;
+            }
         }
-    }
-    if let Some((base, size)) = stem.rsplit_once('-') {
-        let is_size = size.split_once('x').is_some_and(|(w, h)| {
-            !w.is_empty()
-                && !h.is_empty()
-                && w.bytes().all(|b| b.is_ascii_digit())
-                && h.bytes().all(|b| b.is_ascii_digit())
-        });
-        if is_size {
-            stem = base;
+        if let Some((base, tail)) = stem.rsplit_once('-') {
+            let is_size = tail.split_once('x').is_some_and(|(w, h)| {
+                !w.is_empty()
+                    && !h.is_empty()
+                    && w.bytes().all(|b| b.is_ascii_digit())
+                    && h.bytes().all(|b| b.is_ascii_digit())
+            });
+            let is_edit = tail.strip_prefix('e').is_some_and(|t| {
+                (10..=13).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+            });
+            if (is_size || is_edit) && !base.is_empty() {
+                stem = base;
+            }
+        }
+        if stem == before {
+            break;
         }
     }
     Some(format!(
@@ -210,6 +223,25 @@ mod tests {
         );
         assert_eq!(
             k("https://s.example/wp-content/uploads/2026/06/relay-1024x683.JPG").unwrap(),
+            orig
+        );
+        // An edit in the media editor, and the sizes of the edit.
+        assert_eq!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-e1603377145174.jpg").unwrap(),
+            orig
+        );
+        assert_eq!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-e1603377145174-300x113.jpg")
+                .unwrap(),
+            orig
+        );
+        assert_eq!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-scaled-e1603377145174.jpg")
+                .unwrap(),
+            orig
+        );
+        assert_ne!(
+            k("https://s.example/wp-content/uploads/2026/06/relay-e2.jpg").unwrap(),
             orig
         );
         assert_ne!(
