@@ -358,6 +358,7 @@ fn picture(i: usize, sha: &str, phash: u64) -> Picture {
         metadata: PictureMetadata::default(),
         faces: Some((i % 4) as u32),
         largest_face: Some(0.1),
+        phash_mirror: None,
         thumbnail: None,
     }
 }

@@ -202,6 +202,8 @@ pub struct Picture {
     pub faces: Option<u32>,
     /// Width of the largest face over the picture's width.
     pub largest_face: Option<f32>,
+    /// The pHash of its mirror image (a re-post flipped left to right).
+    pub phash_mirror: Option<u64>,
     /// A small blurred grey JPEG, for reports that show thumbnails. Only
     /// set by analysis; [`crate::store::Store::picture`] leaves it out.
     pub thumbnail: Option<Vec<u8>>,

@@ -75,7 +75,7 @@ pub(super) fn finish(
             by_key.entry(key).or_default().insert(i);
         }
     })?;
-    let links: Vec<(usize, usize)> = by_key
+    let mut links: Vec<(usize, usize)> = by_key
         .values()
         .flat_map(|shas| {
             let first = shas.first().copied().unwrap_or_default();
@@ -83,6 +83,9 @@ pub(super) fn finish(
         })
         .collect();
     drop(by_key);
+    // A re-post flipped left to right: its mirror image's hash is near
+    // another picture's hash.
+    links.extend(mirror_links(&pictures, &store.run_picture_mirrors(run_id)?));
     group::merge_linked(&mut grouping, &links);
 
     // The exposures some page showed this run, and their pictures (a
@@ -509,4 +512,31 @@ pub(super) fn carry_batch(
         out.push(carried);
     }
     Ok(out)
+}
+
+/// Pairs of a run's pictures (by place in `pictures`, sorted by sha256)
+/// where one is the other flipped left to right: the mirror image's hash is
+/// within the grouping threshold of the other's hash and the two hashes
+/// themselves are not (those are grouped already).
+fn mirror_links(pictures: &[(Digest, u64)], mirrors: &[(Digest, u64)]) -> Vec<(usize, usize)> {
+    if mirrors.is_empty() {
+        return Vec::new();
+    }
+    let hashes: Vec<u64> = pictures.iter().map(|p| p.1).collect();
+    let index = group::HammingIndex::new(&hashes);
+    let mut out = Vec::new();
+    for (sha, mirror) in mirrors {
+        let Ok(i) = pictures.binary_search_by(|(s, _)| s.cmp(sha)) else {
+            continue;
+        };
+        index.for_each_within(*mirror, group::SAME_PICTURE_MAX_DISTANCE, |j, _| {
+            let direct = (hashes[i] ^ hashes[j]).count_ones();
+            if j != i && direct > group::SAME_PICTURE_MAX_DISTANCE {
+                out.push((i.min(j), i.max(j)));
+            }
+        });
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }

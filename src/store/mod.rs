@@ -88,6 +88,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0012_run_policy.sql")),
         M::up(include_str!("../../migrations/0013_run_counts.sql")),
         M::up(include_str!("../../migrations/0014_document_pages.sql")),
+        M::up(include_str!("../../migrations/0015_mirror_hash.sql")),
     ])
 }
 
@@ -711,6 +712,8 @@ fn picture_from(r: &rusqlite::Row<'_>) -> Result<Picture, StoreError> {
         metadata: from_json("pictures.metadata", &r.get::<_, String>(6)?)?,
         faces: r.get(7)?,
         largest_face: r.get::<_, Option<f64>>(8)?.map(|f| f as f32),
+        // Grouping reads it on its own (`run_picture_mirrors`).
+        phash_mirror: None,
         thumbnail: None,
     })
 }

@@ -49,6 +49,21 @@ impl Store {
         Ok(out)
     }
 
+    /// The mirror-image hashes of a run's pictures that have one, sorted by
+    /// sha256 (pictures analysed before they were kept have none).
+    pub fn run_picture_mirrors(&self, run_id: i64) -> Result<Vec<(Digest, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT p.sha256, p.phash_mirror FROM images i JOIN pictures p ON p.sha256 = i.sha256
+             WHERE i.run_id = ?1 AND p.phash_mirror IS NOT NULL ORDER BY p.sha256",
+        )?;
+        let mut out = Vec::new();
+        each_row(&mut stmt, params![run_id], |r| {
+            out.push(digest_and_hash(r)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// The last exposure each of `pictures` (sorted by sha256) was assigned
     /// to in an earlier run, if any, as `name` names it (`None`: no longer
     /// known): `out[i]` for `pictures[i]`.

@@ -6,6 +6,7 @@ mod support;
 mod alerts_daemon;
 mod changes;
 mod cli;
+mod copies;
 mod crash;
 mod demo_site;
 mod documents;

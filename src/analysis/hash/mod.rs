@@ -109,7 +109,7 @@ fn finish(
 ) -> Picture {
     // Hashed as decoded (one area-averaging pass down to the working size),
     // then shrunk for the face detector.
-    let phash = hash_grey(&grey);
+    let (phash, mirror) = hash_grey_and_mirror(&grey);
     let grey = fit_within(grey, DETECT_SIDE);
     let faces = super::faces::detect(&grey);
     Picture {
@@ -122,6 +122,7 @@ fn finish(
         metadata,
         faces: Some(faces.count),
         largest_face: Some(faces.largest),
+        phash_mirror: Some(mirror),
         thumbnail: thumbnail(&grey),
     }
 }
@@ -193,9 +194,7 @@ pub fn phash_only(bytes: &[u8], limits: HashLimits) -> Result<u64, AnalysisError
 /// The perceptual hash of a picture and of its mirror image, for looking up
 /// pictures that may have been flipped (no 64-bit hash survives a flip).
 pub fn phash_and_mirror(bytes: &[u8], limits: HashLimits) -> Result<(u64, u64), AnalysisError> {
-    let grey = decode_upright(bytes, limits)?;
-    let mirrored = image::imageops::flip_horizontal(&grey);
-    Ok((hash_grey(&grey), hash_grey(&mirrored)))
+    Ok(hash_grey_and_mirror(&decode_upright(bytes, limits)?))
 }
 
 /// A picture decoded small and grey and turned upright, for the hash alone
@@ -235,15 +234,30 @@ pub fn digest_key(d: &crate::model::Digest) -> u128 {
 
 /// The 64-bit pHash of an upright grey picture of any size.
 pub fn hash_grey(grey: &GrayImage) -> u64 {
+    hash_work(&work_image(grey))
+}
+
+/// The pHash of a picture and of its mirror image, from one working image.
+pub fn hash_grey_and_mirror(grey: &GrayImage) -> (u64, u64) {
+    let work = work_image(grey);
+    let mirrored = image::imageops::flip_horizontal(&work);
+    (hash_work(&work), hash_work(&mirrored))
+}
+
+/// The picture at the working size the hash is taken from.
+fn work_image(grey: &GrayImage) -> GrayImage {
     let (w, h) = grey.dimensions();
-    let work = if (w, h) == (WORK_SIDE, WORK_SIDE) {
+    if (w, h) == (WORK_SIDE, WORK_SIDE) {
         grey.clone()
     } else if w >= WORK_SIDE && h >= WORK_SIDE {
         image::imageops::thumbnail(grey, WORK_SIDE, WORK_SIDE)
     } else {
         image::imageops::resize(grey, WORK_SIDE, WORK_SIDE, FilterType::Triangle)
-    };
-    let h = hasher().hash_image(&work);
+    }
+}
+
+fn hash_work(work: &GrayImage) -> u64 {
+    let h = hasher().hash_image(work);
     let b = h.as_bytes();
     let mut arr = [0u8; 8];
     arr.copy_from_slice(&b[..8]);
