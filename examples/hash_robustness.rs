@@ -142,4 +142,70 @@ fn main() {
         pairs.iter().max().unwrap(),
         pairs.len()
     );
+    // Mirrored copies against the original's mirror-image hash, which the
+    // audit keeps to link them (threshold MIRROR_MAX_DISTANCE, 6 bits), and
+    // different pictures' mirror hashes against each other's hashes.
+    let mirror_of = |bytes: &[u8]| {
+        analyse(
+            bytes,
+            HashLimits {
+                max_pixels: 200_000_000,
+            },
+        )
+        .unwrap()
+        .phash_mirror
+        .unwrap()
+    };
+    let mirrors: Vec<u64> = originals
+        .iter()
+        .map(|(_, img, _)| mirror_of(&encode_jpeg(img, 95)))
+        .collect();
+    let rows: [(&str, Edit); 2] = [
+        (
+            "mirrored, to the mirror hash",
+            Box::new(|i| encode_jpeg(&i.fliph(), 85)),
+        ),
+        (
+            "mirrored, resized to 50%, JPEG q75, to the mirror hash",
+            Box::new(|i| {
+                encode_jpeg(
+                    &i.fliph()
+                        .resize(i.width() / 2, i.height(), FilterType::Triangle),
+                    75,
+                )
+            }),
+        ),
+    ];
+    for (name, edit) in &rows {
+        let d: Vec<u32> = originals
+            .iter()
+            .zip(&mirrors)
+            .map(|((_, img, _), m)| (hash(&edit(img)) ^ m).count_ones())
+            .collect();
+        println!(
+            "| {name} | {} | {:.1} | {} | {}/{} within 6 |",
+            d.iter().min().unwrap(),
+            d.iter().sum::<u32>() as f64 / d.len() as f64,
+            d.iter().max().unwrap(),
+            d.iter().filter(|&&x| x <= 6).count(),
+            d.len()
+        );
+    }
+    let mut cross = Vec::new();
+    for i in 0..originals.len() {
+        for j in 0..originals.len() {
+            if i != j {
+                cross.push((mirrors[i] ^ originals[j].2).count_ones());
+            }
+        }
+    }
+    println!(
+        "| different pictures, one's mirror hash to the other's hash ({} pairs) | {} | {:.1} | {} | {}/{} within 6 (false links) |",
+        cross.len(),
+        cross.iter().min().unwrap(),
+        cross.iter().sum::<u32>() as f64 / cross.len() as f64,
+        cross.iter().max().unwrap(),
+        cross.iter().filter(|&&x| x <= 6).count(),
+        cross.len()
+    );
 }
