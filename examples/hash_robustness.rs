@@ -192,10 +192,10 @@ fn main() {
         );
     }
     let mut cross = Vec::new();
-    for i in 0..originals.len() {
-        for j in 0..originals.len() {
+    for (i, m) in mirrors.iter().enumerate() {
+        for (j, (_, _, h)) in originals.iter().enumerate() {
             if i != j {
-                cross.push((mirrors[i] ^ originals[j].2).count_ones());
+                cross.push((m ^ h).count_ones());
             }
         }
     }
