@@ -260,9 +260,11 @@ impl Office {
                 .map(|xml| related(&xml, &part))
                 .unwrap_or_default();
             if self.format == Format::Pptx {
+                // A layout's master, and a master's every layout (one no
+                // slide uses is still in the package a scraper unzips).
                 asides.extend(
                     rels.iter()
-                        .filter(|r| r.2 == "slideMaster")
+                        .filter(|r| r.2 == "slideMaster" || r.2 == "slideLayout")
                         .map(|r| (r.1.clone(), page, false)),
                 );
             }
@@ -609,8 +611,15 @@ fn read_flow(
                             .map(|s| super::clean_text(&s))
                             .filter(|s| !s.is_empty());
                     }
-                    (Format::Docx | Format::Pptx, "blip") => {
-                        if let Some(t) = attr(e, "embed").and_then(|id| rels.get(&id)) {
+                    // DrawingML's picture, or an older (VML) one: Word still
+                    // writes `v:imagedata` for some pictures and headers.
+                    (Format::Docx | Format::Pptx, "blip" | "imagedata") => {
+                        let id = if name == "blip" {
+                            attr(e, "embed")
+                        } else {
+                            attr(e, "id")
+                        };
+                        if let Some(t) = id.and_then(|id| rels.get(&id)) {
                             flow.push(Item::Picture {
                                 target: t.clone(),
                                 alt: alt.take(),
@@ -904,13 +913,32 @@ mod tests {
         let doc = open("deck-with-master.pptx", Format::Pptx);
         let (_, pictures, skipped) = doc.pictures();
         assert!(skipped.errors.is_empty(), "{skipped:?}");
-        assert_eq!(pictures.len(), 1, "{pictures:?}");
+        assert_eq!(pictures.len(), 2, "{pictures:?}");
+        // The layout no slide uses is reached through the master, which
+        // slide 1's layout shows first.
+        let pages: Vec<u32> = pictures.iter().map(|p| p.page).collect();
+        assert_eq!(pages, vec![2, 1]);
+        is_picture(&doc, &pictures[1].source);
         let p = &pictures[0];
-        assert_eq!(p.page, 2);
         is_picture(&doc, &p.source);
         // A layout's placeholders are not text beside its picture, and the
         // slide's own text is not either: the picture is on every slide.
         assert_eq!(p.nearby_text, None);
         assert_eq!(p.caption, None);
+    }
+
+    #[test]
+    fn an_older_vml_picture_in_a_word_header_is_read() {
+        // Word writes VML (`v:imagedata r:id`) for some pictures, headers
+        // saved by older versions among them.
+        let xml = br#"<w:hdr xmlns:w="w" xmlns:v="v" xmlns:r="r"><w:p><w:r><w:pict><v:shape><v:imagedata r:id="rId2" o:title="logo"/></v:shape></w:pict></w:r><w:r><w:t>Park School</w:t></w:r></w:p></w:hdr>"#;
+        let rels: std::collections::HashMap<String, String> =
+            [("rId2".to_string(), "word/media/image3.png".to_string())].into();
+        let mut flow = Vec::new();
+        super::read_flow(xml, Format::Docx, &rels, &mut flow, 8);
+        assert!(
+            matches!(flow.first(), Some(Item::Picture { target, .. }) if target == "word/media/image3.png"),
+            "{flow:?}"
+        );
     }
 }
