@@ -16,7 +16,7 @@ pub(super) type Finished = (
 const SCORE_BATCH: usize = 512;
 /// Most bits between a picture's mirror hash and another picture's hash for
 /// the two to be one photo, flipped. Tighter than the grouping threshold: a
-/// flipped, resized, recompressed copy sits 0 to 4 bits from the mirror
+/// flipped, resized, recompressed copy sits 0 to 2 bits from the mirror
 /// hash, while on the real corpus two different college logos sat 8 apart
 /// and a staff photo 10 from a silhouette placeholder (docs/hashing.md).
 const MIRROR_MAX_DISTANCE: u32 = 6;

@@ -831,15 +831,12 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
     // grid of "name, photo, name, photo" with no card around each pair).
     let mut text_before_first = false;
     let mut pictures_seen = 0usize;
-    let mut text_since_picture = false;
-    let mut done_after = false;
     for edge in block.traverse() {
         match edge {
             Edge::Open(node) => {
                 if node.id() == el.id() {
                     passed = true;
                     pictures_seen += 1;
-                    text_since_picture = false;
                     continue;
                 }
                 if let Some(e) = node.value().as_element() {
@@ -847,14 +844,12 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
                         skipping += 1;
                     } else if is_other_picture(e) && !el.ancestors().any(|a| a.id() == node.id()) {
                         pictures_seen += 1;
-                        text_since_picture = false;
                         if passed {
-                            done_after = true;
-                        } else {
-                            before.clear();
-                            other_before = true;
+                            break;
                         }
-                    } else if super::WORD_BREAKS.contains(&e.name()) && !done_after {
+                        before.clear();
+                        other_before = true;
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
                         if passed { &mut after } else { &mut before }.push(' ');
                     }
                 } else if let Some(t) = node.value().as_text() {
@@ -862,21 +857,10 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
                         if pictures_seen == 0 && !t.trim().is_empty() {
                             text_before_first = true;
                         }
-                        if !t.trim().is_empty() {
-                            text_since_picture = true;
-                        }
-                        if done_after {
-                            // Only whether text follows the last picture is
-                            // still wanted: stop once it does.
-                            if text_since_picture && !text_before_first {
-                                break;
-                            }
-                            continue;
-                        }
                         let buf = if passed { &mut after } else { &mut before };
                         buf.push_str(t);
                         if after.len() > limit.saturating_mul(4) {
-                            done_after = true;
+                            break;
                         }
                         if before.len() > limit.saturating_mul(8) {
                             let cut = before.len() - limit.saturating_mul(4);
@@ -892,14 +876,14 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
                 if let Some(e) = node.value().as_element() {
                     if skipping > 0 {
                         skipping -= 1;
-                    } else if super::WORD_BREAKS.contains(&e.name()) && !done_after {
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
                         if passed { &mut after } else { &mut before }.push(' ');
                     }
                 }
             }
         }
     }
-    let text_leads = text_before_first && !text_since_picture && pictures_seen >= 2;
+    let text_leads = text_before_first && pictures_seen >= 2 && !text_after_last_picture(block);
     if text_leads {
         // Each picture's text is what comes just before it.
         return truncate_chars(&clean_text(&before), limit);
@@ -920,6 +904,63 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
         before
     };
     clean_text(&format!("{tail} {after}"))
+}
+
+/// Whether any text follows the last picture in `block`: read backwards
+/// from its end, so a gallery of thousands of pictures is not read again
+/// for each of them. Past 10,000 nodes without an answer: yes (what a
+/// block of pictures each followed by its text gives).
+fn text_after_last_picture(block: ElementRef<'_>) -> bool {
+    let mut node = block.last_child();
+    let mut steps = 0usize;
+    while let Some(n) = node {
+        steps += 1;
+        if steps > 10_000 {
+            return true;
+        }
+        // Down to the last leaf first: reverse document order.
+        if let Some(last) = n.last_child() {
+            node = Some(last);
+            continue;
+        }
+        let skipped = || {
+            n.ancestors()
+                .take_while(|a| a.id() != block.id())
+                .filter_map(|a| a.value().as_element())
+                .any(|e| NOT_NEARBY.contains(&e.name()))
+        };
+        if let Some(e) = n.value().as_element() {
+            if is_other_picture(e) && !skipped() {
+                return false;
+            }
+        } else if let Some(t) = n.value().as_text() {
+            if !t.trim().is_empty() && !skipped() {
+                return true;
+            }
+        }
+        // The previous node: the previous sibling's subtree (read from its
+        // end), or, when there is none, up until an ancestor has one.
+        let mut up = n;
+        node = loop {
+            if let Some(p) = up.prev_sibling() {
+                break Some(p);
+            }
+            match up.parent() {
+                Some(parent) if parent.id() != block.id() => {
+                    // The parent element itself comes before its children:
+                    // a picture element (<picture>, <video>) is met here.
+                    if let Some(e) = parent.value().as_element() {
+                        if is_other_picture(e) {
+                            return false;
+                        }
+                    }
+                    up = parent;
+                }
+                _ => break None,
+            }
+        };
+    }
+    false
 }
 
 /// Whether an element is a picture of its own, for splitting a block's
