@@ -143,8 +143,9 @@ fn main() {
         pairs.len()
     );
     // Mirrored copies against the original's mirror-image hash, which the
-    // audit keeps to link them (threshold MIRROR_MAX_DISTANCE, 6 bits), and
-    // different pictures' mirror hashes against each other's hashes.
+    // audit keeps to link them, and different pictures' mirror hashes
+    // against each other's hashes.
+    const MIRROR: u32 = exposure_audit::group::MIRROR_MAX_DISTANCE;
     let mirror_of = |bytes: &[u8]| {
         analyse(
             bytes,
@@ -183,11 +184,11 @@ fn main() {
             .map(|((_, img, _), m)| (hash(&edit(img)) ^ m).count_ones())
             .collect();
         println!(
-            "| {name} | {} | {:.1} | {} | {}/{} within 6 |",
+            "| {name} | {} | {:.1} | {} | {}/{} within {MIRROR} |",
             d.iter().min().unwrap(),
             d.iter().sum::<u32>() as f64 / d.len() as f64,
             d.iter().max().unwrap(),
-            d.iter().filter(|&&x| x <= 6).count(),
+            d.iter().filter(|&&x| x <= MIRROR).count(),
             d.len()
         );
     }
@@ -200,12 +201,12 @@ fn main() {
         }
     }
     println!(
-        "| different pictures, one's mirror hash to the other's hash ({} pairs) | {} | {:.1} | {} | {}/{} within 6 (false links) |",
+        "| different pictures, one's mirror hash to the other's hash ({} pairs) | {} | {:.1} | {} | {}/{} within {MIRROR} (false links) |",
         cross.len(),
         cross.iter().min().unwrap(),
         cross.iter().sum::<u32>() as f64 / cross.len() as f64,
         cross.iter().max().unwrap(),
-        cross.iter().filter(|&&x| x <= 6).count(),
+        cross.iter().filter(|&&x| x <= MIRROR).count(),
         cross.len()
     );
 }

@@ -477,6 +477,51 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
     out
 }
 
+/// Most bits between a picture's mirror hash and another picture's hash for
+/// the two to be one photo, flipped. Tighter than the grouping threshold: a
+/// flipped, resized, recompressed copy sits 0 to 2 bits from the mirror
+/// hash, while on the real corpus two different college logos sat 8 apart
+/// and a staff photo 10 from a silhouette placeholder (docs/hashing.md).
+pub const MIRROR_MAX_DISTANCE: u32 = 6;
+/// Fewest bits a picture's hash must change when it is flipped for its
+/// mirror hash to link it to another picture (different pictures are 28 to
+/// 40 bits apart; a mirrored photograph 30 to 32 from itself).
+pub const MIN_MIRROR_CHANGE: u32 = 20;
+
+/// Pairs of a run's pictures (by place in `pictures`, sorted by sha256)
+/// where one is the other flipped left to right: the mirror image's hash is
+/// within [`MIRROR_MAX_DISTANCE`] of the other's hash and the two hashes
+/// themselves are not within the grouping threshold (those are grouped
+/// already).
+pub fn mirror_links<S: Ord>(pictures: &[(S, u64)], mirrors: &[(S, u64)]) -> Vec<(usize, usize)> {
+    if mirrors.is_empty() {
+        return Vec::new();
+    }
+    let hashes: Vec<u64> = pictures.iter().map(|p| p.1).collect();
+    let index = HammingIndex::new(&hashes);
+    let mut out = Vec::new();
+    for (sha, mirror) in mirrors {
+        let Ok(i) = pictures.binary_search_by(|(s, _)| s.cmp(sha)) else {
+            continue;
+        };
+        // A picture that looks much the same flipped (a silhouette, a
+        // centred logo) says nothing by its mirror: its mirror hash would
+        // only find what its own hash nearly finds, and graphics alike.
+        if (hashes[i] ^ mirror).count_ones() <= MIN_MIRROR_CHANGE {
+            continue;
+        }
+        index.for_each_within(*mirror, MIRROR_MAX_DISTANCE, |j, _| {
+            let direct = (hashes[i] ^ hashes[j]).count_ones();
+            if j != i && direct > SAME_PICTURE_MAX_DISTANCE {
+                out.push((i.min(j), i.max(j)));
+            }
+        });
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Joins pictures known to be one picture whatever their hashes say (for
 /// instance WordPress size variants of one upload, whose square crops can be
 /// far apart in hash): `links` are pairs of pictures, by their place in the
@@ -766,5 +811,31 @@ mod tests {
     fn id_collisions_get_a_suffix() {
         let taken = |s: &str| s == "exp-0000000000000001";
         assert_eq!(exposure_id(1, &taken), "exp-0000000000000001-2");
+    }
+
+    #[test]
+    fn mirror_links_join_a_flipped_copy_only() {
+        // a: a photo; b: a's mirror image re-posted (b's hash is a's mirror
+        // hash, 1 bit off); c: a picture 8 bits from a's mirror hash; d: a
+        // silhouette that hardly changes when flipped.
+        let a = 0x0123_4567_89ab_cdefu64;
+        let a_mirror = 0xfedc_ba98_7654_3210u64;
+        let b = a_mirror ^ 1;
+        let c = a_mirror ^ 0xff;
+        let d = 0x0f0f_0f0f_0f0f_0f0fu64;
+        let pictures = vec![("a", a), ("b", b), ("c", c), ("d", d)];
+        let mirrors = vec![("a", a_mirror), ("d", d ^ 0x7fff)];
+        assert_eq!(mirror_links(&pictures, &mirrors), vec![(0, 1)]);
+        // d's mirror is 15 bits from d itself (under MIN_MIRROR_CHANGE): it
+        // links nothing, even a picture 2 bits from that mirror hash and
+        // 17 from d.
+        let d_mirror = d ^ 0x7fff;
+        let e = d_mirror ^ 0x3_0000;
+        let pictures = vec![("d", d), ("e", e)];
+        assert!(mirror_links(&pictures, &[("d", d_mirror)]).is_empty());
+        // The same pair, were d not nearly symmetric, would be linked.
+        let far_mirror = d ^ 0x00ff_ffff;
+        let pictures = vec![("d", d), ("e", far_mirror ^ 0b11)];
+        assert_eq!(mirror_links(&pictures, &[("d", far_mirror)]), vec![(0, 1)]);
     }
 }

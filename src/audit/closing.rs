@@ -14,16 +14,6 @@ pub(super) type Finished = (
 
 /// Exposures assessed per read of their sightings and pictures.
 const SCORE_BATCH: usize = 512;
-/// Most bits between a picture's mirror hash and another picture's hash for
-/// the two to be one photo, flipped. Tighter than the grouping threshold: a
-/// flipped, resized, recompressed copy sits 0 to 2 bits from the mirror
-/// hash, while on the real corpus two different college logos sat 8 apart
-/// and a staff photo 10 from a silhouette placeholder (docs/hashing.md).
-const MIRROR_MAX_DISTANCE: u32 = 6;
-/// Fewest bits a picture's hash must change when it is flipped for its
-/// mirror hash to link it to another picture (different pictures are 28 to
-/// 40 bits apart; a mirrored photograph 30 to 32 from itself).
-const MIN_MIRROR_CHANGE: u32 = 20;
 /// Most pages a picture may be shown on for their titles to be its details.
 const MAX_PAGES_FOR_TITLE: usize = 2;
 
@@ -95,7 +85,10 @@ pub(super) fn finish(
     drop(by_key);
     // A re-post flipped left to right: its mirror image's hash is near
     // another picture's hash.
-    links.extend(mirror_links(&pictures, &store.run_picture_mirrors(run_id)?));
+    links.extend(group::mirror_links(
+        &pictures,
+        &store.run_picture_mirrors(run_id)?,
+    ));
     group::merge_linked(&mut grouping, &links);
 
     // The exposures some page showed this run, and their pictures (a
@@ -522,38 +515,4 @@ pub(super) fn carry_batch(
         out.push(carried);
     }
     Ok(out)
-}
-
-/// Pairs of a run's pictures (by place in `pictures`, sorted by sha256)
-/// where one is the other flipped left to right: the mirror image's hash is
-/// within [`MIRROR_MAX_DISTANCE`] of the other's hash and the two hashes
-/// themselves are not within the grouping threshold (those are grouped
-/// already).
-fn mirror_links(pictures: &[(Digest, u64)], mirrors: &[(Digest, u64)]) -> Vec<(usize, usize)> {
-    if mirrors.is_empty() {
-        return Vec::new();
-    }
-    let hashes: Vec<u64> = pictures.iter().map(|p| p.1).collect();
-    let index = group::HammingIndex::new(&hashes);
-    let mut out = Vec::new();
-    for (sha, mirror) in mirrors {
-        let Ok(i) = pictures.binary_search_by(|(s, _)| s.cmp(sha)) else {
-            continue;
-        };
-        // A picture that looks much the same flipped (a silhouette, a
-        // centred logo) says nothing by its mirror: its mirror hash would
-        // only find what its own hash nearly finds, and graphics alike.
-        if (hashes[i] ^ mirror).count_ones() <= MIN_MIRROR_CHANGE {
-            continue;
-        }
-        index.for_each_within(*mirror, MIRROR_MAX_DISTANCE, |j, _| {
-            let direct = (hashes[i] ^ hashes[j]).count_ones();
-            if j != i && direct > group::SAME_PICTURE_MAX_DISTANCE {
-                out.push((i.min(j), i.max(j)));
-            }
-        });
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
 }

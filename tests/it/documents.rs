@@ -63,24 +63,6 @@ fn inside(report: &Value) -> Vec<(String, u64, String)> {
     out
 }
 
-fn names_on(exposure: &Value) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = exposure["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["kind"] == "person_name")
-        .map(|d| {
-            (
-                d["text"].as_str().unwrap().to_string(),
-                d["where"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 #[tokio::test]
 async fn a_web_photo_and_its_copy_in_the_newsletter_are_one_exposure_with_the_names_beside_it() {
     let site = Site::start(vec![

@@ -1,24 +1,7 @@
 //! Issue 19: names beside pictures as real school sites write them, each
 //! shape on a small site of invented names.
 
-use serde_json::Value;
-
 use crate::support::*;
-
-fn names_of(e: &Value) -> Vec<(String, String)> {
-    e["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["kind"] == "person_name")
-        .map(|d| {
-            (
-                d["text"].as_str().unwrap().to_string(),
-                d["where"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn a_placeholder_on_every_staff_profile_is_not_named_by_their_titles() {
@@ -51,12 +34,12 @@ async fn a_placeholder_on_every_staff_profile_is_not_named_by_their_titles() {
     let dir = tempdir();
     let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
     let a = audit(&cfg).await;
-    let placeholder = names_of(exposure_with(&a.report, "/img/placeholder.png"));
+    let placeholder = names_on(exposure_with(&a.report, "/img/placeholder.png"));
     assert!(
         placeholder.iter().all(|(_, w)| w != "page_title"),
         "{placeholder:?}"
     );
-    let dylan = names_of(exposure_with(&a.report, "/img/dylan.jpg"));
+    let dylan = names_on(exposure_with(&a.report, "/img/dylan.jpg"));
     assert!(
         dylan.contains(&("Dylan Rees".to_string(), "page_title".to_string())),
         "{dylan:?}"

@@ -442,3 +442,23 @@ pub fn expect(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, Stri
         .map(|(p, c)| (p.to_string(), c.to_string()))
         .collect()
 }
+
+/// The person names of an exposure's details, with where each was found,
+/// sorted and without repeats.
+pub fn names_on(exposure: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = exposure["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "person_name")
+        .map(|d| {
+            (
+                d["text"].as_str().unwrap().to_string(),
+                d["where"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
