@@ -112,16 +112,11 @@ fn main() {
             .iter()
             .map(|(_, img, h)| (hash(&edit(img)) ^ h).count_ones())
             .collect();
-        let within = d
-            .iter()
-            .filter(|&&x| x <= exposure_audit::group::SAME_PICTURE_MAX_DISTANCE)
-            .count();
-        println!(
-            "| {name} | {} | {:.1} | {} | {within}/{} |",
-            d.iter().min().unwrap(),
-            d.iter().sum::<u32>() as f64 / d.len() as f64,
-            d.iter().max().unwrap(),
-            d.len()
+        row(
+            name,
+            &d,
+            exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
+            "",
         );
     }
     let mut pairs = Vec::new();
@@ -130,17 +125,11 @@ fn main() {
             pairs.push((originals[i].2 ^ originals[j].2).count_ones());
         }
     }
-    let false_matches = pairs
-        .iter()
-        .filter(|&&x| x <= exposure_audit::group::SAME_PICTURE_MAX_DISTANCE)
-        .count();
-    println!(
-        "| different pictures ({} pairs) | {} | {:.1} | {} | {false_matches}/{} (false matches) |",
-        pairs.len(),
-        pairs.iter().min().unwrap(),
-        pairs.iter().sum::<u32>() as f64 / pairs.len() as f64,
-        pairs.iter().max().unwrap(),
-        pairs.len()
+    row(
+        &format!("different pictures ({} pairs)", pairs.len()),
+        &pairs,
+        exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
+        " (false matches)",
     );
     // Mirrored copies against the original's mirror-image hash, which the
     // audit keeps to link them, and different pictures' mirror hashes
@@ -183,14 +172,7 @@ fn main() {
             .zip(&mirrors)
             .map(|((_, img, _), m)| (hash(&edit(img)) ^ m).count_ones())
             .collect();
-        println!(
-            "| {name} | {} | {:.1} | {} | {}/{} within {MIRROR} |",
-            d.iter().min().unwrap(),
-            d.iter().sum::<u32>() as f64 / d.len() as f64,
-            d.iter().max().unwrap(),
-            d.iter().filter(|&&x| x <= MIRROR).count(),
-            d.len()
-        );
+        row(name, &d, MIRROR, &format!(" within {MIRROR}"));
     }
     let mut cross = Vec::new();
     for (i, m) in mirrors.iter().enumerate() {
@@ -200,13 +182,26 @@ fn main() {
             }
         }
     }
+    row(
+        &format!(
+            "different pictures, one's mirror hash to the other's hash ({} pairs)",
+            cross.len()
+        ),
+        &cross,
+        MIRROR,
+        &format!(" within {MIRROR} (false links)"),
+    );
+}
+
+/// One table row: the least, mean and most distance, and how many are
+/// within `threshold` (`note` follows that count).
+fn row(name: &str, d: &[u32], threshold: u32, note: &str) {
     println!(
-        "| different pictures, one's mirror hash to the other's hash ({} pairs) | {} | {:.1} | {} | {}/{} within {MIRROR} (false links) |",
-        cross.len(),
-        cross.iter().min().unwrap(),
-        cross.iter().sum::<u32>() as f64 / cross.len() as f64,
-        cross.iter().max().unwrap(),
-        cross.iter().filter(|&&x| x <= MIRROR).count(),
-        cross.len()
+        "| {name} | {} | {:.1} | {} | {}/{}{note} |",
+        d.iter().min().unwrap(),
+        f64::from(d.iter().sum::<u32>()) / d.len() as f64,
+        d.iter().max().unwrap(),
+        d.iter().filter(|&&x| x <= threshold).count(),
+        d.len()
     );
 }

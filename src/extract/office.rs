@@ -709,15 +709,11 @@ fn read_flow(
 #[cfg(test)]
 mod tests {
     use super::super::document::{Format, Opened, Payload, Skipped};
-    use super::super::pdf::tests::limits;
+    use super::super::pdf::tests::{fixture, limits};
     use super::{Item, Office};
 
     fn open(name: &str, format: Format) -> Opened {
-        let bytes = std::fs::read(format!(
-            "{}/tests/fixtures/documents/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let bytes = fixture(name);
         assert_eq!(Format::of(None, &bytes, name), Some(format), "{name}");
         Opened::open(format, &bytes, limits()).unwrap()
     }
@@ -812,11 +808,7 @@ mod tests {
     /// well: one break, one page, not two.
     #[test]
     fn a_word_page_break_is_counted_once() {
-        let bytes = std::fs::read(format!(
-            "{}/tests/fixtures/documents/letter.docx",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let bytes = fixture("letter.docx");
         let office = Office::open(Format::Docx, &bytes, limits()).unwrap();
         let para = |t: &str| Item::Para {
             text: t.into(),
@@ -866,11 +858,7 @@ mod tests {
 
     #[test]
     fn a_zip_bomb_stops_at_the_decompression_bound() {
-        let bytes = std::fs::read(format!(
-            "{}/tests/fixtures/documents/hostile/zip-bomb.docx",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let bytes = fixture("hostile/zip-bomb.docx");
         let doc = Opened::open(Format::Docx, &bytes, limits()).unwrap();
         let (_, pictures, skipped) = doc.pictures();
         assert!(pictures.is_empty());

@@ -5,7 +5,8 @@ use super::{lift_inline_images, INLINE_OPERATOR};
 use crate::analysis::{self, HashLimits};
 use lopdf::{dictionary, Document, Object, Stream};
 
-fn fixture(name: &str) -> Vec<u8> {
+/// A document fixture's bytes (tests/fixtures/documents/NAME).
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/documents/{name}",
         env!("CARGO_MANIFEST_DIR")
