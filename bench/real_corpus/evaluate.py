@@ -67,6 +67,7 @@ PHP_RE = re.compile(r"<\?php.*?\?>", re.S)
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Serves one site folder. Directory listings only when asked."""
     php_includes = False
+    php_extensionless = False
     listings = False
 
     def log_message(self, *args):  # quiet
@@ -90,6 +91,8 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                     self.send_error(404, "Not Found")
                     return None
                 return super().send_head()
+        if self.php_extensionless and not os.path.exists(path) and os.path.isfile(path + ".php"):
+            path += ".php"  # the school's .htaccess: RewriteRule ^(.*)$ $1.php when $1.php exists
         if path.lower().endswith(".php") and os.path.isfile(path):
             if not self.php_includes:
                 self.send_error(404, "Not Found")
@@ -116,7 +119,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         return PHP_RE.sub("", INCLUDE_RE.sub(repl, text))
 
     def guess_type(self, path):
-        if path.lower().endswith((".htm", ".html")):
+        if path.lower().endswith((".htm", ".html")) or re.search(r"\.html?@[^/]*$", path, re.I):
             return "text/html"
         return super().guess_type(path)
 
@@ -146,8 +149,9 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 @contextlib.contextmanager
-def serve(site_dir, php_includes, listings):
-    handler = type("H", (SiteHandler,), {"php_includes": php_includes, "listings": listings})
+def serve(site_dir, php_includes, listings, php_extensionless=False):
+    handler = type("H", (SiteHandler,), {"php_includes": php_includes, "listings": listings,
+                                         "php_extensionless": php_extensionless})
     httpd = _Server(("127.0.0.1", 0), functools.partial(handler, directory=site_dir))
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
@@ -238,11 +242,12 @@ def rel_path(url, port):
 
 def page_rel(url, port, site_dir):
     """A page address -> the file that answered it, relative to the site
-    root ('governors' and 'governors/' -> 'governors/index.html')."""
+    root ('governors' and 'governors/' -> 'governors/index.html'; 'staff' ->
+    'staff.php' where the site's server added .php)."""
     p = rel_path(url, port) if url else None
     if p is None:
         return None
-    for c in (p, p.rstrip("/") + "/index.html", p.rstrip("/") + "/index.htm", p.rstrip("/") + "/index.php"):
+    for c in (p, p.rstrip("/") + "/index.html", p.rstrip("/") + "/index.htm", p.rstrip("/") + "/index.php", p + ".php"):
         c = c.lstrip("/")
         if c and os.path.isfile(os.path.join(site_dir, c)):
             return c
@@ -533,7 +538,8 @@ def main():
             labels = json.load(f)
         work = tempfile.mkdtemp(prefix=f"real-corpus-{s['name']}-")
         try:
-            with serve(os.path.join(CORPUS, s["name"]), bool(s.get("php_includes")), args.listings) as port:
+            with serve(os.path.join(CORPUS, s["name"]), bool(s.get("php_includes")), args.listings,
+                       bool(s.get("php_extensionless"))) as port:
                 report, secs, code, _ = run_audit(args.bin, s, port, work, args.timeout)
                 r = compare(s, labels, report, port)
             r["secs"], r["exit"] = secs, code

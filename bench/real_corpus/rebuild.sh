@@ -64,7 +64,9 @@ find_mirror() {
 
 # Which paths of a tree are site files (NUL-separated on stdout).
 wanted_paths() {
-    grep -z -i -E '\.(html?|xhtml|php|css|jpe?g|png|gif|webp|avif|svg|bmp|tiff?|ico|pdf|docx?|pptx?|odt|odp|rtf|xml|rss|atom|json|txt)$' \
+    # (and a wget mirror's query-string pages: "index.html?p=977" saved as
+    # "index.html@p=977", which the site's menus link to)
+    grep -z -i -E '\.(html?|xhtml|php|css|jpe?g|png|gif|webp|avif|svg|bmp|tiff?|ico|pdf|docx?|pptx?|odt|odp|rtf|xml|rss|atom|json|txt)$|\.html?@[^/]*$' \
         | grep -z -v -i -E '(^|/)(Thumbs\.db|\.DS_Store)$|(^|/)(node_modules|\.git|\.github|_next/static/chunks)/|(^|/)(package(-lock)?|tsconfig|composer|manifest|asset-manifest)\.json$|\.map$' \
         || true
 }
