@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 use url::Url;
 
+mod rows;
+
 use super::{clean_text, element_text, is_picture_url, truncate_chars, ImageRef};
 use crate::model::{Context, FoundVia};
 use crate::urls::resolve;
@@ -124,8 +126,20 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         }
     };
 
+    // A row of photos with a spaced-out line of names under it: each
+    // photo's own name, as the page shows it (rows.rs).
+    let rows = rows::row_captions(&doc);
+    let row_caption = |el: ElementRef<'_>| {
+        std::iter::once(el)
+            .chain(el.select(&IMG))
+            .find_map(|e| rows.get(&e.id()))
+            .cloned()
+    };
     for img in doc.select(&IMG) {
-        let ctx = context_of(img);
+        let mut ctx = context_of(img);
+        if let Some(part) = row_caption(img) {
+            ctx.nearby_text = Some(part);
+        }
         let el = img.value();
         if let Some(src) = el.attr("src") {
             if !is_placeholder(src) {
@@ -372,6 +386,13 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
             push(&mut out, href, FoundVia::Link, &ctx);
         } else if is_picture_url(&url) {
             let mut ctx = context_of(a);
+            if let Some(part) = row_caption(a) {
+                ctx.nearby_text = Some(part);
+            } else if a.select(&IMG).next().is_none() && element_text(a, 8, &[]).is_empty() {
+                // An empty link (an editor's leftover) shows nothing: the
+                // text around it is not beside any picture on screen.
+                ctx.nearby_text = None;
+            }
             if ctx.caption.is_none() {
                 let text = element_text(a, TEXT_CHARS, &[]);
                 if !text.is_empty() {

@@ -274,6 +274,10 @@ fn each_photo_of_a_staff_grid_takes_its_own_name_in_every_common_markup() {
             r#"<div class="grid"><div class="item"><div class="photo"><img src="/a.jpg"></div><div class="text"><h3>Anna Able</h3></div></div><div class="item"><div class="photo"><img src="/b.jpg"></div><div class="text"><h3>Ben Baker</h3></div></div><div class="item"><div class="photo"><img src="/c.jpg"></div><div class="text"><h3>Cara Cole</h3></div></div></div>"#,
         ),
         (
+            "a row of photos over a spaced-out line of names",
+            r#"<div><h3><img src="/a.jpg">&nbsp; <img src="/b.jpg"><span>&nbsp;</span><img src="/c.jpg"></h3><h3><span>&nbsp; Anna Able&nbsp; &nbsp; Ben Baker&nbsp;&nbsp;&nbsp; Cara Cole</span></h3><h3>Teachers and cooks: Anna Able&nbsp;&nbsp;Ben Baker&nbsp;&nbsp;Cara Cole</h3></div>"#,
+        ),
+        (
             "link-wrapped",
             r#"<ul><li><a href="/s/a"><img src="/a.jpg"></a><a href="/s/a">Anna Able</a></li><li><a href="/s/b"><img src="/b.jpg"></a><a href="/s/b">Ben Baker</a></li><li><a href="/s/c"><img src="/c.jpg"></a><a href="/s/c">Cara Cole</a></li></ul>"#,
         ),
@@ -296,4 +300,27 @@ fn each_photo_of_a_staff_grid_takes_its_own_name_in_every_common_markup() {
             }
         }
     }
+}
+
+#[test]
+fn lightbox_links_take_their_rows_name_and_empty_links_take_none() {
+    // A CMS staff page: each photo in a lightbox link, names spaced out
+    // under the row, and an editor's leftover empty link to another photo.
+    let html = r#"<html><body><div><h3><a href="/a.jpg"><img src="/a.jpg"></a>&nbsp;&nbsp;<a href="/b.jpg"><img src="/b.jpg"></a></h3>
+        <h3>Mrs Anna Able&nbsp; &nbsp; Mr Ben Baker<a href="/old.jpg">&nbsp;</a></h3></div></body></html>"#;
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    let near = |url: &str, via: FoundVia| {
+        e.images
+            .iter()
+            .find(|i| i.url == format!("http://s.example{url}") && i.found_via == via)
+            .map_or_else(
+                || panic!("{url} {via:?} in {:?}", e.images),
+                |i| i.context.nearby_text.clone(),
+            )
+    };
+    for via in [FoundVia::Img, FoundVia::Link] {
+        assert_eq!(near("/a.jpg", via).as_deref(), Some("Mrs Anna Able"));
+        assert_eq!(near("/b.jpg", via).as_deref(), Some("Mr Ben Baker"));
+    }
+    assert_eq!(near("/old.jpg", FoundVia::Link), None);
 }
