@@ -543,7 +543,10 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                     && !is_common_word(&key)
                     && !is_common_word(&lower(sn))
                     && !NOT_NAME_AFTER.contains(&lower(sn).as_str())
-                    && !REGIONS.contains(&lower(sn).as_str());
+                    && !REGIONS.contains(&lower(sn).as_str())
+                    // A job is not a name: "Parent Governor", "Pastoral Manager".
+                    && !STAFF_WORDS.contains(&key.as_str())
+                    && !STAFF_WORDS.contains(&lower(sn).as_str());
                 let rest = &text[words[j].0 + sn.len()..];
                 // "Meet Oisin Byrne", "I'm Oisin Byrne", "my name is ...".
                 let prev = |k: usize| {
@@ -1114,6 +1117,9 @@ mod tests {
             "Willow Class assembly",
             "May Day dancing",
             "Jack Russell Road fun run",
+            // Jobs, outside every list, before a role: not people.
+            "Parent Governor, term of office: 2024-2028",
+            "shortlisting by our Pastoral Manager, Wellbeing Lead and Link Governor.",
         ] {
             let names: Vec<_> = kinds(t)
                 .into_iter()
