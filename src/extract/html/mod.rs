@@ -108,13 +108,34 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         .map(|t| element_text(t, TEXT_CHARS, &[]))
         .filter(|t| !t.is_empty());
     let page_title = out.title.clone();
-    let mut seen = std::collections::HashSet::new();
+    // Each picture's entry, and how many places on the page show it.
+    let mut seen: std::collections::HashMap<(String, FoundVia), (usize, usize)> =
+        std::collections::HashMap::new();
     let mut push = |out: &mut PageExtract, raw: &str, via: FoundVia, ctx: &Context| {
-        if out.images.len() >= MAX_IMAGES_PER_PAGE {
+        let Some(url) = resolve(&base, raw) else {
             return;
-        }
-        if let Some(url) = resolve(&base, raw) {
-            if seen.insert((url.to_string(), via)) {
+        };
+        match seen.entry((url.to_string(), via)) {
+            // The same picture shown again on the page (one group photo
+            // above each staff member's paragraph): each place's text is
+            // beside it. Shown in many places, it is furniture (a
+            // placeholder silhouette for every name on a staff list, an
+            // icon), and none of their texts is its own.
+            std::collections::hash_map::Entry::Occupied(mut at) => {
+                let (i, places) = at.get_mut();
+                *places += 1;
+                let context = &mut out.images[*i].context;
+                if *places > MAX_PLACES_WITH_TEXT {
+                    context.nearby_text = None;
+                } else {
+                    join_context(context, ctx);
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(at) => {
+                if out.images.len() >= MAX_IMAGES_PER_PAGE {
+                    return;
+                }
+                at.insert((out.images.len(), 1));
                 let mut context = ctx.clone();
                 context.page_title.clone_from(&page_title);
                 out.images.push(ImageRef {
@@ -427,6 +448,29 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
     }
     out.furniture_text = Some(furniture).filter(|f| !f.trim_matches([' ', '.']).is_empty());
     out
+}
+
+/// Most places on one page a picture may be shown in for their texts to be
+/// its own: a group photo repeated beside each of five staff members'
+/// paragraphs is theirs; a placeholder beside every name of a staff list
+/// of eleven is no one's (both seen on the real corpus's tune sites).
+const MAX_PLACES_WITH_TEXT: usize = 6;
+/// Most nearby text kept for one picture shown several times on a page.
+const JOINED_NEARBY_CHARS: usize = NEARBY_BLOCK_CHARS * 3;
+
+/// Adds the context of another place a page shows a picture to the first
+/// one's: its nearby text after the first's (up to
+/// [`JOINED_NEARBY_CHARS`]), and whatever the first lacks.
+fn join_context(first: &mut Context, again: &Context) {
+    if let (Some(have), Some(more)) = (first.nearby_text.as_mut(), again.nearby_text.as_ref()) {
+        if !have.contains(more.as_str())
+            && have.chars().count() + more.chars().count() < JOINED_NEARBY_CHARS
+        {
+            have.push_str(" … ");
+            have.push_str(more);
+        }
+    }
+    first.merge_missing(again);
 }
 
 /// Picture URLs under `image`, `thumbnailUrl` and `contentUrl` keys of

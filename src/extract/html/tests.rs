@@ -324,3 +324,35 @@ fn lightbox_links_take_their_rows_name_and_empty_links_take_none() {
     }
     assert_eq!(near("/old.jpg", FoundVia::Link), None);
 }
+
+#[test]
+fn a_picture_shown_again_takes_the_text_beside_each_place() {
+    // One placeholder photo above each staff member's paragraph.
+    let html = r#"<html><body><div id="page">
+        <div class="left"><img src="/staff.jpg"><p><b>Anna Able</b> - Manager</p></div>
+        <div class="right"><img src="/staff.jpg"><p><b>Ben Baker</b> - Key Person</p></div>
+        <div class="left"><img src="/staff.jpg"><p><b>Cara Cole</b> - Cook</p></div>
+        </div></body></html>"#;
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    let found: Vec<_> = e
+        .images
+        .iter()
+        .filter(|i| i.found_via == FoundVia::Img)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let near = found[0].context.nearby_text.clone().unwrap_or_default();
+    for name in ["Anna Able", "Ben Baker", "Cara Cole"] {
+        assert!(near.contains(name), "{near:?}");
+    }
+    // A placeholder beside every name of a long staff list is no one's.
+    let mut list = String::new();
+    for i in 0..12 {
+        list.push_str(&format!(
+            r#"<li><img src="/placeholder.png"><p>Person{i} Surname{i}</p></li>"#
+        ));
+    }
+    let html = format!("<html><body><ul>{list}</ul></body></html>");
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(e.images.len(), 1);
+    assert_eq!(e.images[0].context.nearby_text, None);
+}
