@@ -209,6 +209,17 @@ const NOT_NAME_AFTER: &[&str] = &[
     "federation",
     "county",
     "borough",
+    // Universities, prizes and publications in news of leavers and staff:
+    // "Queen Mary University", "Ivy League", "Schools Magazine".
+    "university",
+    "universities",
+    "institute",
+    "hospital",
+    "league",
+    "magazine",
+    "programme",
+    "programmes",
+    "brothers",
 ];
 /// Titles that mark staff (adults), not children.
 const TITLES: &[&str] = &[
@@ -623,7 +634,11 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             } else {
                 known_surname || (!n.first.contains(&sn_key) && !is_common_word(&sn_key))
             };
-            if !group_word && plausible && (known_surname || !filename) {
+            // "Queen Mary University": neither a pair nor a first name.
+            if group_word {
+                continue;
+            }
+            if plausible && (known_surname || !filename) {
                 used[i] = true;
                 used[i + 1] = true;
                 let rest = &text[words[i + 1].0 + sn.len()..];
@@ -1120,6 +1135,8 @@ mod tests {
             // Jobs, outside every list, before a role: not people.
             "Parent Governor, term of office: 2024-2028",
             "shortlisting by our Pastoral Manager, Wellbeing Lead and Link Governor.",
+            "offers from Queen Mary University of London and the Ivy League",
+            "featured in the Schools Magazine; the Middle Years Programmes",
         ] {
             let names: Vec<_> = kinds(t)
                 .into_iter()
