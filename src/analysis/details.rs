@@ -537,7 +537,11 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                     used[i] = true;
                     used[i + 1] = true;
                     let rest = &text[words[i + 1].0 + sn.len()..];
-                    let role = if filename { None } else { role_after(rest) };
+                    let role = if filename {
+                        None
+                    } else {
+                        role_around(&text[..words[i].0], rest)
+                    };
                     out.push((format!("{} {}", bare(w), bare(sn)), role));
                     continue;
                 }
@@ -576,14 +580,35 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                     && two_words
                     && !STAFF_WORDS.contains(&key.as_str())
                     && !STAFF_WORDS.contains(&lower(sn).as_str());
-                let staff = starts_with_cue(rest) && role_after(rest) == Some(Role::Staff);
+                // "- Parent Governor" after, or "Designated Safeguarding
+                // Lead Asil Al-Shammari", "our Lab Technician, Tewolde
+                // Hagos" before.
+                // Before, the job must be set off by a comma or be two job
+                // words, and the pair must stand alone: not "Governor
+                // Profile Image", "Teacher Assessed Grades".
+                let before = &text[..words[i].0];
+                let job_words = (1..=2)
+                    .filter(|k| {
+                        i.checked_sub(*k).is_some_and(|x| {
+                            let word = lower(words[x].1);
+                            let singular = word.strip_suffix('s').unwrap_or(&word);
+                            STAFF_WORDS.contains(&word.as_str()) || STAFF_WORDS.contains(&singular)
+                        })
+                    })
+                    .count();
+                let staff_before = role_before(before) == Some(Role::Staff)
+                    && (before.trim_end().ends_with(',') || job_words == 2)
+                    && two_words
+                    && !n.first.contains(&lower(sn));
+                let staff = (starts_with_cue(rest) && role_after(rest) == Some(Role::Staff))
+                    || staff_before;
                 if pair && (staff || introduced) && !n.places.contains(&key) {
                     used[i] = true;
                     used[j] = true;
                     let role = if staff {
                         Some(Role::Staff)
                     } else {
-                        role_after(rest)
+                        role_around(&text[..words[i].0], rest)
                     };
                     out.push((format!("{} {}", bare(w), bare(sn)), role));
                 }
@@ -617,16 +642,23 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 }
                 let end = words[k].0 + bare(sn).len();
                 let rest = &text[words[k].0 + sn.len()..];
-                let role = if filename { None } else { role_after(rest) };
+                let role = if filename {
+                    None
+                } else {
+                    role_around(&text[..words[i].0], rest)
+                };
                 out.push((text[words[i].0..end].to_string(), role));
                 continue;
             }
         }
         if let Some(sn) = next.filter(|s| cap(s) && adjacent(i + 1) && !possessive(w)) {
             let sn_key = lower(&bare(sn));
+            // "Queen Mary University", but not "Owen Pritchard (Class of 2022)".
             let group_word = NOT_NAME_AFTER.contains(&sn_key.as_str())
                 || REGIONS.contains(&sn_key.as_str())
-                || NOT_NAME_AFTER.contains(&next_after(i + 2).as_str());
+                || (i + 2 < words.len()
+                    && adjacent(i + 2)
+                    && NOT_NAME_AFTER.contains(&next_after(i + 2).as_str()));
             let known_surname = n.surnames.contains(&sn_key);
             // "May Day", "Summer Fair": a word-like first name needs a surname that is not a word.
             let plausible = if n.ambiguous.contains(&key) {
@@ -642,7 +674,11 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 used[i] = true;
                 used[i + 1] = true;
                 let rest = &text[words[i + 1].0 + sn.len()..];
-                let role = if filename { None } else { role_after(rest) };
+                let role = if filename {
+                    None
+                } else {
+                    role_around(&text[..words[i].0], rest)
+                };
                 out.push((format!("{} {}", bare(w), bare(sn)), role));
                 continue;
             }
@@ -699,7 +735,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             || (!ambiguous && next.is_none_or(|s| !cap(s))) && !sentence_start(i)
         {
             used[i] = true;
-            out.push((bare(w), None));
+            out.push((bare(w), role_around(&text[..words[i].0], rest)));
         }
     }
     // "Lisa Hastings - Manager ... Lisa has been with us": the first name
@@ -798,9 +834,11 @@ fn role_after(rest: &str) -> Option<Role> {
         .filter(|w| !w.is_empty())
         .take(5)
         .collect();
+    // "(Year 3)", "(aged 7)", "(Class of 2022)": a pupil, now or once.
     if first_words
         .first()
         .is_some_and(|w| matches!(*w, "year" | "yr" | "reception" | "nursery" | "aged" | "age"))
+        || first_words.starts_with(&["class", "of"])
     {
         return Some(Role::Pupil);
     }
@@ -809,6 +847,40 @@ fn role_after(rest: &str) -> Option<Role> {
         .any(|w| STAFF_WORDS.contains(w))
         .then_some(Role::Staff)
 }
+
+/// The role the words right before a name give it, when nothing but a
+/// space or a comma stands between: staff for "our Catering Manager,
+/// Jackie", "Designated Safeguarding Lead Asil Al-Shammari", "one of our
+/// Mathematics teachers, Guillermo Afonso"; a pupil for "Year 6 pupil
+/// Amelia", "our student, Linus", "Head Girl Ffion".
+fn role_before(before: &str) -> Option<Role> {
+    let b = before.trim_end();
+    let b = b.strip_suffix(',').unwrap_or(b).trim_end();
+    let last = b
+        .rsplit(|c: char| !c.is_alphanumeric() && c != '-')
+        .next()
+        .filter(|w| !w.is_empty())?
+        .to_lowercase();
+    let singular = last.strip_suffix('s').unwrap_or(&last);
+    if PUPIL_WORDS.contains(&singular) {
+        Some(Role::Pupil)
+    } else if STAFF_WORDS.contains(&last.as_str()) || STAFF_WORDS.contains(&singular) {
+        Some(Role::Staff)
+    } else {
+        None
+    }
+}
+
+/// The role the text after a name gives it, else the words before it.
+fn role_around(before: &str, rest: &str) -> Option<Role> {
+    role_after(rest).or_else(|| role_before(before))
+}
+
+/// Words that, right before a name, say it is a child's (singular forms).
+const PUPIL_WORDS: &[&str] = &[
+    "pupil", "student", "girl", "boy", "prefect", "graduate", "alumnus", "alumna", "leaver",
+    "learner",
+];
 
 /// Capitalised words that follow a first name without being a surname.
 fn is_common_word(w: &str) -> bool {
@@ -1114,6 +1186,44 @@ mod tests {
             role_of("Poppy Clarke (Year 3) won the relay", "Poppy Clarke"),
             Some(Some(Role::Pupil))
         );
+        // The job written before the name: staff.
+        for (text, name) in [
+            (
+                "Meet one of our Mathematics teachers, Tomos Penberthy! He joined",
+                "Tomos Penberthy",
+            ),
+            ("our Catering Manager, Jackie, explains the menu", "Jackie"),
+            (
+                "Designated Safeguarding Lead Ifeoma Adeyemi-Clarke ifeoma@school.example",
+                "Ifeoma Adeyemi-Clarke",
+            ),
+            (
+                "Meet Teaching Lab Technician, Tewodros Gebre",
+                "Tewodros Gebre",
+            ),
+        ] {
+            assert_eq!(role_of(text, name), Some(Some(Role::Staff)), "{text}");
+        }
+        // ... or a pupil's place.
+        assert_eq!(
+            role_of("Well done to Year 6 pupil Amelia Jones", "Amelia Jones"),
+            Some(Some(Role::Pupil))
+        );
+        assert_eq!(
+            role_of(
+                "Megan Rowe and Owen Pritchard (Class of 2022) came back",
+                "Owen Pritchard"
+            ),
+            Some(Some(Role::Pupil))
+        );
+        // A sentence's end between the job and the name says nothing.
+        assert_eq!(
+            role_of(
+                "Ask our teacher. Amelia Jones won the relay",
+                "Amelia Jones"
+            ),
+            Some(None)
+        );
         // The EYFS lead is a member of staff, not a pupil's year group.
         assert!(!has(
             "I worked as a teaching assistant and the EYFS lead",
@@ -1136,6 +1246,10 @@ mod tests {
             "Parent Governor, term of office: 2024-2028",
             "shortlisting by our Pastoral Manager, Wellbeing Lead and Link Governor.",
             "offers from Queen Mary University of London and the Ivy League",
+            // A job before two capitalised words that are not a name.
+            "Parent Governor Profile Image",
+            "Our Governors Need You",
+            "Class Teacher Assessed Grades were sent home",
             "featured in the Schools Magazine; the Middle Years Programmes",
         ] {
             let names: Vec<_> = kinds(t)

@@ -141,12 +141,6 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
     if ai_allowed {
         reasons.insert(Reason::AiCrawlersAllowed);
     }
-    if e.faces.unwrap_or(0) > 0 {
-        reasons.insert(Reason::Faces);
-        if e.largest_face >= IDENTIFIABLE_FACE {
-            reasons.insert(Reason::IdentifiableFace);
-        }
-    }
     if e.withdrawn {
         reasons.insert(Reason::WithdrawnPictureStillPublic);
     }
@@ -178,6 +172,14 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
                 DetailKind::YearGroup | DetailKind::Age | DetailKind::DateOfBirth
             )
         });
+    // Nor is being recognisable: an adult's named portrait is made to be
+    // recognised, usually with consent; a child's face is not.
+    if e.faces.unwrap_or(0) > 0 {
+        reasons.insert(Reason::Faces);
+        if e.largest_face >= IDENTIFIABLE_FACE && !adults_only {
+            reasons.insert(Reason::IdentifiableFace);
+        }
+    }
     if e.faces.unwrap_or(0) > 0 && e.largest_side > policy.max_published_side && !adults_only {
         reasons.insert(Reason::HighResolution);
     }
@@ -407,6 +409,20 @@ mod tests {
         assert_eq!(named_child.1, Risk::High, "{named_child:?}");
         let order = [named_child.0, group_unlinked.0, group_linked.0, headshot.0];
         assert!(order.windows(2).all(|w| w[0] > w[1]), "{order:?}");
+        // An adult's named portrait is made to be recognised: it gains
+        // nothing for a large face, and ranks no higher than the same
+        // portrait of someone unnamed.
+        let portrait = score(std::slice::from_ref(&governor), 1, 1, 800, false);
+        let unnamed_face = score(&[], 1, 1, 800, false);
+        assert!(
+            !portrait.2.contains(&Reason::IdentifiableFace),
+            "{portrait:?}"
+        );
+        assert!(unnamed_face.2.contains(&Reason::IdentifiableFace));
+        assert!(
+            portrait.0 <= unnamed_face.0,
+            "{portrait:?} {unnamed_face:?}"
+        );
     }
 
     /// A logo in a newsletter shares its page with the week's names; they
