@@ -97,6 +97,11 @@ fn main() {
     );
     let (mut seeta, mut lbp_t) = (Tally::default(), Tally::default());
     let only = std::env::var("ONLY").ok();
+    // DUMP=FILE writes `file,labelled,seetaface` per picture, to combine
+    // with bench/faces_cnn's dump (bench/real_corpus/faces_combined.py).
+    let mut dump = std::env::var("DUMP")
+        .ok()
+        .map(|p| std::fs::File::create(p).expect("the DUMP file"));
     for line in labels.lines().filter(|l| !l.trim().is_empty()) {
         let mut cols = line.split(',');
         let (file, faces) = (cols.next().expect("file"), cols.next().expect("faces"));
@@ -138,6 +143,10 @@ fn main() {
             .collect();
         seeta.seconds += t.elapsed().as_secs_f64();
         seeta.add(truth, found.len() as u32);
+        if let Some(d) = dump.as_mut() {
+            use std::io::Write;
+            writeln!(d, "{file},{truth},{}", found.len()).expect("writing the DUMP file");
+        }
         let t = std::time::Instant::now();
         let found_lbp: Vec<(i32, i32, i32)> = cascade
             .detect(&grey, 3)

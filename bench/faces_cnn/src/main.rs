@@ -68,6 +68,8 @@ fn main() -> TractResult<()> {
     let mut pictures = 0;
     // LIST_AT=0.7 lists the pictures a threshold gets wrong.
     let list_at: Option<f32> = std::env::var("LIST_AT").ok().and_then(|v| v.parse().ok());
+    // DUMP=FILE writes `file,labelled,found at each threshold` per picture.
+    let mut dump = std::env::var("DUMP").ok().map(|p| std::fs::File::create(p).expect("DUMP file"));
     for line in labels.lines().filter(|l| !l.trim().is_empty()) {
         let mut cols = line.split(',');
         let (file, truth) = (cols.next().unwrap(), cols.next().unwrap());
@@ -108,6 +110,11 @@ fn main() -> TractResult<()> {
             if (found > 0) != (truth > 0) || found < truth {
                 eprintln!("{file}: labelled {truth}, found {found}");
             }
+        }
+        if let Some(d) = dump.as_mut() {
+            use std::io::Write;
+            let counts: Vec<String> = THRESHOLDS.iter().map(|&th| faces(&scored, th).to_string()).collect();
+            writeln!(d, "{file},{truth},{}", counts.join(",")).expect("writing DUMP");
         }
         for (k, &th) in THRESHOLDS.iter().enumerate() {
             let found = faces(&scored, th) as u32;
