@@ -158,6 +158,9 @@ re!(
 
 /// Words that, after a capitalised word, say it is not a person's name.
 const NOT_NAME_AFTER: &[&str] = &[
+    // "the Allen report", "the Taylor Review": named after a person, not one.
+    "report",
+    "review",
     "class",
     "house",
     "team",
@@ -1248,6 +1251,7 @@ mod tests {
             "offers from Queen Mary University of London and the Ivy League",
             // A job before two capitalised words that are not a name.
             "Parent Governor Profile Image",
+            "(The Allen report 2011) on nurture",
             "Our Governors Need You",
             "Class Teacher Assessed Grades were sent home",
             "featured in the Schools Magazine; the Middle Years Programmes",

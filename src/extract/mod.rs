@@ -53,13 +53,32 @@ pub fn clean_text(s: &str) -> String {
     out
 }
 
-/// At most `n` characters of `s`, cut on a character boundary.
+/// At most `n` characters of `s`, cut between words: half a word at the
+/// end ("... Team advisor: Beverley H") would read as another word, or a
+/// name's initial. A word longer than [`LONGEST_WORD_KEPT`] (a URL) is cut
+/// where it is.
 pub fn truncate_chars(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
-        Some((i, _)) => s[..i].to_string(),
+        Some((i, c)) => {
+            let kept = &s[..i];
+            let mid_word =
+                !c.is_whitespace() && kept.chars().next_back().is_some_and(|p| !p.is_whitespace());
+            if mid_word {
+                if let Some(space) = kept.rfind(char::is_whitespace) {
+                    let word = s[space..].split_whitespace().next().unwrap_or_default();
+                    if word.chars().count() <= LONGEST_WORD_KEPT {
+                        return kept[..space].trim_end().to_string();
+                    }
+                }
+            }
+            kept.trim_end().to_string()
+        }
         None => s.to_string(),
     }
 }
+
+/// Longest part-word [`truncate_chars`] drops to end on a whole word.
+const LONGEST_WORD_KEPT: usize = 40;
 
 /// Elements a browser lays out as their own block or line: where one
 /// starts or ends, words are apart even with no space in the source
@@ -170,6 +189,21 @@ pub fn xml_reference(name: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::truncate_chars;
+
+    #[test]
+    fn text_is_cut_between_words() {
+        let t = "Early Help Team advisor: Beverley Hooper: beverley@example.org";
+        assert_eq!(truncate_chars(t, 35), "Early Help Team advisor: Beverley");
+        assert_eq!(truncate_chars(t, 34), "Early Help Team advisor: Beverley");
+        assert_eq!(truncate_chars(t, 200), t);
+        assert_eq!(truncate_chars("Amelia Jones", 7), "Amelia");
+        // A long word (a URL) is cut where it is; a single word too.
+        let url = format!("see {}", "x".repeat(60));
+        assert_eq!(truncate_chars(&url, 30).chars().count(), 30);
+        assert_eq!(truncate_chars("Beverley", 3), "Bev");
+    }
+
     use super::*;
 
     #[test]
