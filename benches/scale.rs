@@ -359,6 +359,7 @@ fn picture(i: usize, sha: &str, phash: u64) -> Picture {
         faces: Some((i % 4) as u32),
         largest_face: Some(0.1),
         phash_mirror: None,
+        phash_detail: None,
         thumbnail: None,
     }
 }

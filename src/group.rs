@@ -10,7 +10,7 @@
 //! grouping a run was quadratic. The BK-tree stays for the small sets
 //! (takedown register, lookups).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::ExposureList;
 
@@ -477,6 +477,120 @@ pub fn group<S>(pictures: &[(S, u64)], known: Known, known_pictures: &[Option<u3
     out
 }
 
+/// Most bits two pictures' 256-bit detail hashes may differ by for a pHash
+/// match between them to stand (`analysis::hash::detail_hash`). Chosen on
+/// the real corpus's tune sites (docs/hashing.md): sizes and
+/// recompressions of one photo differ by 0 to 8 bits, crops 22 to 46;
+/// staff portraits on one backdrop, within 10 pHash bits of each other, by
+/// 58 to 90, and unrelated pictures by about 128.
+pub const DETAIL_MAX_DISTANCE: u32 = 46;
+
+/// Takes out of each exposure the run's new pictures that its detail hash
+/// says are another photo: the pHash alone put them there (staff portraits
+/// on one backdrop sit within its threshold of each other). A member is
+/// checked against the exposure's anchors: its copies whose bytes were
+/// grouped there before, else the copy the exposure is named after, else
+/// its first copy with a detail hash. Pictures without a detail hash
+/// (analysed before it was kept) are never taken out. Those taken out are
+/// grouped again among themselves, each joining the first new exposure
+/// whose leader both hashes match, else leading one of its own.
+/// `details[i]` and `known_pictures[i]` are `pictures[i]`'s, as given to
+/// [`group`]. Returns how many pictures moved.
+pub fn split_unverified<S>(
+    grouping: &mut Grouping,
+    pictures: &[(S, u64)],
+    details: &[Option<[u64; 4]>],
+    known_pictures: &[Option<u32>],
+) -> usize {
+    use crate::analysis::hash::detail_distance;
+    let detail = |i: usize| details.get(i).copied().flatten();
+    let known_bytes = |i: usize| known_pictures.get(i).is_some_and(Option::is_some);
+    let mut order: Vec<u32> = (0..grouping.of.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| (grouping.of[i as usize], i));
+    let mut outcasts: Vec<usize> = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let e = grouping.of[order[start] as usize];
+        let mut end = start + 1;
+        while end < order.len() && grouping.of[order[end] as usize] == e {
+            end += 1;
+        }
+        let members: Vec<usize> = order[start..end].iter().map(|&i| i as usize).collect();
+        start = end;
+        if members.len() < 2 {
+            continue;
+        }
+        let reference = {
+            let e = e as usize;
+            match e.checked_sub(grouping.known.len()) {
+                None => grouping.known.list.hash(e),
+                Some(new) => grouping.new_exposures.hash(new),
+            }
+        };
+        let mut anchors: Vec<[u64; 4]> = members
+            .iter()
+            .filter(|&&i| known_bytes(i))
+            .filter_map(|&i| detail(i))
+            .collect();
+        if anchors.is_empty() {
+            let named_after = members
+                .iter()
+                .find(|&&i| pictures[i].1 == reference && detail(i).is_some())
+                .or_else(|| members.iter().find(|&&i| detail(i).is_some()));
+            anchors.extend(named_after.and_then(|&i| detail(i)));
+        }
+        if anchors.is_empty() {
+            continue;
+        }
+        for &i in &members {
+            if known_bytes(i) {
+                continue;
+            }
+            if let Some(d) = detail(i) {
+                if !anchors
+                    .iter()
+                    .any(|a| detail_distance(a, &d) <= DETAIL_MAX_DISTANCE)
+                {
+                    outcasts.push(i);
+                }
+            }
+        }
+    }
+    if outcasts.is_empty() {
+        return 0;
+    }
+    let mut taken: HashSet<String> = grouping
+        .new_exposures
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    // (leader, its exposure number)
+    let mut leaders: Vec<(usize, u32)> = Vec::new();
+    for &i in &outcasts {
+        let (h, d) = (
+            pictures[i].1,
+            detail(i).expect("outcasts have a detail hash"),
+        );
+        let joined = leaders.iter().find(|(l, _)| {
+            (pictures[*l].1 ^ h).count_ones() <= SAME_PICTURE_MAX_DISTANCE
+                && detail(*l).is_some_and(|ld| detail_distance(&ld, &d) <= DETAIL_MAX_DISTANCE)
+        });
+        if let Some(&(_, number)) = joined {
+            grouping.of[i] = number;
+            continue;
+        }
+        let id = exposure_id(h, &|c| {
+            grouping.known.place(c).is_some() || taken.contains(c)
+        });
+        taken.insert(id.clone());
+        let number = grouping.exposures() as u32;
+        grouping.new_exposures.push(&id, h);
+        grouping.of[i] = number;
+        leaders.push((i, number));
+    }
+    outcasts.len()
+}
+
 /// Most bits between a picture's mirror hash and another picture's hash for
 /// the two to be one photo, flipped. Tighter than the grouping threshold: a
 /// flipped, resized, recompressed copy sits 0 to 2 bits from the mirror
@@ -703,6 +817,57 @@ mod tests {
             assert!(!want.is_empty(), "max {max}: no pairs to test");
             assert_eq!(got, want, "max {max}");
         }
+    }
+
+    #[test]
+    fn a_phash_match_the_detail_hash_denies_is_undone() {
+        let a = 0xf0f0_f0f0_0f0f_0f0fu64;
+        // The portrait is the best connected (it leads): 4, 5 and 1 bits
+        // from the others.
+        let (portrait, other, other_small) = (a, a ^ 0xf0, a ^ 0xf8);
+        let d_a = [1u64, 2, 3, 4];
+        // 60 detail bits away: another sitter on the same backdrop.
+        let d_b = [1u64 ^ ((1 << 60) - 1), 2, 3, 4];
+        let pics = vec![
+            ("s1".to_string(), portrait),
+            ("s2".to_string(), other),
+            ("s3".to_string(), other_small),
+            ("s4".to_string(), a ^ 0b1),
+        ];
+        // s4 has no detail hash (analysed before it was kept): never moved.
+        let details = [Some(d_a), Some(d_b), Some([d_b[0] ^ 0b111, 2, 3, 4]), None];
+        let mut g = group(&pics, Known::default(), &[]);
+        assert_eq!(g.new_exposures.len(), 1, "the pHash alone makes one");
+        assert_eq!(split_unverified(&mut g, &pics, &details, &[]), 2);
+        assert_ne!(g.exposure(0), g.exposure(1));
+        assert_eq!(
+            g.exposure(1),
+            g.exposure(2),
+            "the other's copies stay together"
+        );
+        assert_eq!(g.exposure(0), g.exposure(3));
+        // Next run: a new portrait joins the known exposure by its pHash and
+        // is taken out again, checked against the copy known by its bytes.
+        let known = Known::new(g.new_exposures.clone());
+        let of_a = known.place(g.exposure(0));
+        let next = vec![("s1".to_string(), portrait), ("s5".to_string(), a ^ 0b111)];
+        let mut g2 = group(&next, known, &[of_a, None]);
+        assert_eq!(g2.exposure(0), g2.exposure(1));
+        assert_eq!(
+            split_unverified(&mut g2, &next, &[Some(d_a), Some(d_b)], &[of_a, None]),
+            1
+        );
+        assert_ne!(g2.exposure(0), g2.exposure(1));
+        assert_eq!(g2.exposure(0), g.exposure(0));
+        // A copy whose detail hash is near stays.
+        let known = Known::new(g.new_exposures.clone());
+        let mut g3 = group(&next, known, &[of_a, None]);
+        let near = [d_a[0] ^ 0xff, 2, 3, 4];
+        assert_eq!(
+            split_unverified(&mut g3, &next, &[Some(d_a), Some(near)], &[of_a, None]),
+            0
+        );
+        assert_eq!(g3.exposure(1), g.exposure(0));
     }
 
     #[test]

@@ -204,6 +204,10 @@ pub struct Picture {
     pub largest_face: Option<f32>,
     /// The pHash of its mirror image (a re-post flipped left to right).
     pub phash_mirror: Option<u64>,
+    /// The 256-bit detail hash that checks a pHash match
+    /// (`analysis::hash::detail_hash`); `None` for pictures analysed
+    /// before it was kept.
+    pub phash_detail: Option<[u64; 4]>,
     /// A small blurred grey JPEG, for reports that show thumbnails. Only
     /// set by analysis; [`crate::store::Store::picture`] leaves it out.
     pub thumbnail: Option<Vec<u8>>,
@@ -354,6 +358,27 @@ impl<'a> FromIterator<(&'a str, u64)> for ExposureList {
 /// Formats a 64-bit perceptual hash as the report's hex string.
 pub fn phash_hex(h: u64) -> String {
     format!("{h:016x}")
+}
+
+/// A detail hash as stored: 64 hex digits, its first word first.
+pub fn detail_hex(h: &[u64; 4]) -> String {
+    use std::fmt::Write;
+    h.iter().fold(String::with_capacity(64), |mut out, w| {
+        let _ = write!(out, "{w:016x}");
+        out
+    })
+}
+
+/// The detail hash [`detail_hex`] wrote, or `None` for anything else.
+pub fn parse_detail_hex(s: &str) -> Option<[u64; 4]> {
+    if s.len() != 64 || !s.is_ascii() {
+        return None;
+    }
+    let mut out = [0u64; 4];
+    for (k, w) in out.iter_mut().enumerate() {
+        *w = u64::from_str_radix(&s[k * 16..(k + 1) * 16], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// One reason an exposure is `changed`, with the address or detail concerned.

@@ -57,7 +57,14 @@ pub(super) fn finish(
     let known = group::Known::new(store.known_exposures()?);
     let known_pictures = store.known_picture_exposures(&pictures, |id| known.place(id))?;
     let mut grouping = group::group(&pictures, known, &known_pictures);
-    drop(known_pictures);
+    // A pHash match the detail hash says is another photo (portraits on
+    // one backdrop) is undone.
+    let details = store.run_picture_details(run_id, &pictures)?;
+    let moved = group::split_unverified(&mut grouping, &pictures, &details, &known_pictures);
+    if moved > 0 {
+        tracing::debug!(moved, "pictures the detail hash took out of a pHash group");
+    }
+    drop((known_pictures, details));
 
     // WordPress size variants of one upload are one picture even where a
     // square crop moves the hash too far. Sorted, so links do not depend on

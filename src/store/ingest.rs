@@ -18,11 +18,12 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             let mut picture = tx.prepare_cached(
-                "INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at, faces, largest_face, thumbnail, phash_mirror)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                "INSERT INTO pictures (sha256, phash, width, height, format, bytes, metadata, analysed_at, faces, largest_face, thumbnail, phash_mirror, phash_detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT (sha256) DO UPDATE SET faces = excluded.faces, largest_face = excluded.largest_face,
                      metadata = excluded.metadata, analysed_at = excluded.analysed_at, thumbnail = excluded.thumbnail,
-                     phash_mirror = COALESCE(excluded.phash_mirror, pictures.phash_mirror)",
+                     phash_mirror = COALESCE(excluded.phash_mirror, pictures.phash_mirror),
+                     phash_detail = COALESCE(excluded.phash_detail, pictures.phash_detail)",
             )?;
             let mut image = tx.prepare_cached(
                 "INSERT INTO images (run_id, url, status, error, etag, last_modified, sha256, bytes, x_robots_tag, fetched_at)
@@ -76,7 +77,8 @@ impl Store {
                             p.faces,
                             p.largest_face,
                             p.thumbnail,
-                            p.phash_mirror.map(crate::model::phash_hex)
+                            p.phash_mirror.map(crate::model::phash_hex),
+                            p.phash_detail.as_ref().map(crate::model::detail_hex)
                         ])?;
                     }
                     Record::Image(i) => {

@@ -89,6 +89,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0013_run_counts.sql")),
         M::up(include_str!("../../migrations/0014_document_pages.sql")),
         M::up(include_str!("../../migrations/0015_mirror_hash.sql")),
+        M::up(include_str!("../../migrations/0016_detail_hash.sql")),
     ])
 }
 
@@ -714,6 +715,7 @@ fn picture_from(r: &rusqlite::Row<'_>) -> Result<Picture, StoreError> {
         largest_face: r.get::<_, Option<f64>>(8)?.map(|f| f as f32),
         // Grouping reads it on its own (`run_picture_mirrors`).
         phash_mirror: None,
+        phash_detail: None,
         thumbnail: None,
     })
 }

@@ -64,6 +64,32 @@ impl Store {
         Ok(out)
     }
 
+    /// The detail hash of each of `pictures` (sorted by sha256, as
+    /// [`Store::run_pictures`] gives them) where one is stored: `out[i]`
+    /// for `pictures[i]`.
+    pub fn run_picture_details(
+        &self,
+        run_id: i64,
+        pictures: &[(Digest, u64)],
+    ) -> Result<Vec<Option<[u64; 4]>>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT p.sha256, p.phash_detail FROM images i JOIN pictures p ON p.sha256 = i.sha256
+             WHERE i.run_id = ?1 AND p.phash_detail IS NOT NULL ORDER BY p.sha256",
+        )?;
+        let mut out = vec![None; pictures.len()];
+        each_row(&mut stmt, params![run_id], |r| {
+            let sha: String = r.get(0)?;
+            let detail: String = r.get(1)?;
+            if let Some(i) = crate::model::parse_digest(&sha)
+                .and_then(|d| pictures.binary_search_by(|(s, _)| s.cmp(&d)).ok())
+            {
+                out[i] = crate::model::parse_detail_hex(&detail);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// The last exposure each of `pictures` (sorted by sha256) was assigned
     /// to in an earlier run, if any, as `name` names it (`None`: no longer
     /// known): `out[i]` for `pictures[i]`.

@@ -289,3 +289,45 @@ fn garbage_and_truncation_are_errors() {
     }
     let _ = analyse(&corrupt, limits()); // must not panic; may or may not decode
 }
+
+/// The detail hash tells copies of a photo from other photos: sizes and
+/// recompressions a few bits apart, different fixture photos far.
+#[test]
+fn detail_hashes_of_copies_are_near_and_of_other_photos_far() {
+    let detail = |bytes: &[u8]| analyse(bytes, limits()).unwrap().phash_detail.unwrap();
+    let names = [
+        "grace_hopper.jpg",
+        "coffee.png",
+        "chelsea.png",
+        "astronaut.png",
+        "rocket.jpg",
+    ];
+    let mut originals = Vec::new();
+    for name in names {
+        let img = image::load_from_memory(&fixture(name)).unwrap();
+        let d = detail(&fixture(name));
+        let half = img.resize(
+            img.width() / 2,
+            img.height() / 2,
+            image::imageops::FilterType::Triangle,
+        );
+        let half = DynamicImage::ImageRgb8(half.to_rgb8());
+        let near = detail_distance(&d, &detail(&encode(&half, ImageFormat::Jpeg)));
+        assert!(
+            near <= 12,
+            "{name}: a half-size JPEG copy is {near} bits away"
+        );
+        // As stored and read back.
+        let stored = crate::model::detail_hex(&d);
+        assert_eq!(stored.len(), 64);
+        assert_eq!(crate::model::parse_detail_hex(&stored), Some(d));
+        originals.push(d);
+    }
+    assert_eq!(crate::model::parse_detail_hex("not hex"), None);
+    for (i, a) in originals.iter().enumerate() {
+        for b in &originals[i + 1..] {
+            let far = detail_distance(a, b);
+            assert!(far > crate::group::DETAIL_MAX_DISTANCE, "{far}");
+        }
+    }
+}
