@@ -183,6 +183,12 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
     if e.faces.unwrap_or(0) > 0 && e.largest_side > policy.max_published_side && !adults_only {
         reasons.insert(Reason::HighResolution);
     }
+    // Nor is a contact beside it: a member of staff's work email or the
+    // school's phone under their portrait is published on purpose. The
+    // details are still listed.
+    if adults_only {
+        reasons.remove(&Reason::ContactDetailsNearby);
+    }
     let weight = |r: Reason| policy.weights.get(&r).copied().unwrap_or(0);
     let score = (policy.base + reasons.iter().map(|r| weight(*r)).sum::<u32>()).min(100);
     let risk = if score >= policy.high_from {
@@ -412,7 +418,14 @@ mod tests {
         // An adult's named portrait is made to be recognised: it gains
         // nothing for a large face, and ranks no higher than the same
         // portrait of someone unnamed.
-        let portrait = score(std::slice::from_ref(&governor), 1, 1, 800, false);
+        let email = d("email", "k.morwenna@school.example", None);
+        let portrait = score(&[governor.clone(), email.clone()], 1, 1, 800, false);
+        assert!(
+            !portrait.2.contains(&Reason::ContactDetailsNearby),
+            "{portrait:?}"
+        );
+        let child_contact = score(&[pupil.clone(), email], 1, 1, 800, false);
+        assert!(child_contact.2.contains(&Reason::ContactDetailsNearby));
         let unnamed_face = score(&[], 1, 1, 800, false);
         assert!(
             !portrait.2.contains(&Reason::IdentifiableFace),
