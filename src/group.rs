@@ -10,7 +10,7 @@
 //! grouping a run was quadratic. The BK-tree stays for the small sets
 //! (takedown register, lookups).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::model::ExposureList;
 
@@ -487,15 +487,21 @@ pub const DETAIL_MAX_DISTANCE: u32 = 46;
 
 /// Takes out of each exposure the run's new pictures that its detail hash
 /// says are another photo: the pHash alone put them there (staff portraits
-/// on one backdrop sit within its threshold of each other). A member is
-/// checked against the exposure's anchors: its copies whose bytes were
-/// grouped there before, else the copy the exposure is named after, else
-/// its first copy with a detail hash. Pictures without a detail hash
-/// (analysed before it was kept) are never taken out. Those taken out are
-/// grouped again among themselves, each joining the first new exposure
-/// whose leader both hashes match, else leading one of its own.
-/// `details[i]` and `known_pictures[i]` are `pictures[i]`'s, as given to
-/// [`group`]. Returns how many pictures moved.
+/// on one backdrop sit within its threshold of each other).
+///
+/// A member is checked against the exposure's anchors: its copies whose
+/// bytes were grouped there before; for an exposure made this run, else the
+/// copy it is named after (its leader). A known exposure none of whose
+/// earlier copies is in this run with a detail hash is not checked: nothing
+/// says which photo it is. Pictures without a detail hash (analysed before
+/// it was kept) are never taken out.
+///
+/// A picture taken out joins the exposure whose reference hash is within
+/// the pHash threshold and one of whose anchors is within
+/// [`DETAIL_MAX_DISTANCE`], the nearest first; failing that, the first
+/// picture taken out that both hashes match; else it leads an exposure of
+/// its own. `details[i]` and `known_pictures[i]` are `pictures[i]`'s, as
+/// given to [`group`]. Returns how many pictures moved.
 pub fn split_unverified<S>(
     grouping: &mut Grouping,
     pictures: &[(S, u64)],
@@ -505,44 +511,38 @@ pub fn split_unverified<S>(
     use crate::analysis::hash::detail_distance;
     let detail = |i: usize| details.get(i).copied().flatten();
     let known_bytes = |i: usize| known_pictures.get(i).is_some_and(Option::is_some);
+    let reference = |g: &Grouping, e: u32| {
+        let e = e as usize;
+        match e.checked_sub(g.known.len()) {
+            None => g.known.list.hash(e),
+            Some(new) => g.new_exposures.hash(new),
+        }
+    };
     let mut order: Vec<u32> = (0..grouping.of.len() as u32).collect();
     order.sort_unstable_by_key(|&i| (grouping.of[i as usize], i));
+    // Exposures with anchors: (number, reference hash, anchors).
+    let mut anchored: Vec<(u32, u64, Vec<[u64; 4]>)> = Vec::new();
     let mut outcasts: Vec<usize> = Vec::new();
-    let mut start = 0;
-    while start < order.len() {
-        let e = grouping.of[order[start] as usize];
-        let mut end = start + 1;
-        while end < order.len() && grouping.of[order[end] as usize] == e {
-            end += 1;
-        }
-        let members: Vec<usize> = order[start..end].iter().map(|&i| i as usize).collect();
-        start = end;
-        if members.len() < 2 {
-            continue;
-        }
-        let reference = {
-            let e = e as usize;
-            match e.checked_sub(grouping.known.len()) {
-                None => grouping.known.list.hash(e),
-                Some(new) => grouping.new_exposures.hash(new),
-            }
-        };
-        let mut anchors: Vec<[u64; 4]> = members
-            .iter()
-            .filter(|&&i| known_bytes(i))
-            .filter_map(|&i| detail(i))
+    for run in order.chunk_by(|&a, &b| grouping.of[a as usize] == grouping.of[b as usize]) {
+        let e = grouping.of[run[0] as usize];
+        let members = || run.iter().map(|&i| i as usize);
+        let reference_hash = reference(grouping, e);
+        let mut anchors: Vec<[u64; 4]> = members()
+            .filter(|&i| known_bytes(i))
+            .filter_map(detail)
             .collect();
-        if anchors.is_empty() {
-            let named_after = members
-                .iter()
-                .find(|&&i| pictures[i].1 == reference && detail(i).is_some())
-                .or_else(|| members.iter().find(|&&i| detail(i).is_some()));
-            anchors.extend(named_after.and_then(|&i| detail(i)));
+        let new_exposure = e as usize >= grouping.known.len();
+        if anchors.is_empty() && new_exposure {
+            anchors.extend(
+                members()
+                    .find(|&i| pictures[i].1 == reference_hash && detail(i).is_some())
+                    .and_then(detail),
+            );
         }
         if anchors.is_empty() {
             continue;
         }
-        for &i in &members {
+        for i in members() {
             if known_bytes(i) {
                 continue;
             }
@@ -555,38 +555,69 @@ pub fn split_unverified<S>(
                 }
             }
         }
+        anchored.push((e, reference_hash, anchors));
     }
+    drop(order);
     if outcasts.is_empty() {
         return 0;
     }
-    let mut taken: HashSet<String> = grouping
-        .new_exposures
-        .iter()
-        .map(|(id, _)| id.to_string())
-        .collect();
-    // (leader, its exposure number)
-    let mut leaders: Vec<(usize, u32)> = Vec::new();
+    let index = HammingIndex::new(&anchored.iter().map(|a| a.1).collect::<Vec<_>>());
+    let mut taken = crate::urls::Fingerprints::default();
+    for (id, _) in grouping.new_exposures.iter() {
+        taken.insert(id);
+    }
+    // The exposures made here, by their leader's pHash: (leader, number).
+    let mut leaders = BkTree::new();
+    let mut made: Vec<(usize, u32)> = Vec::new();
     for &i in &outcasts {
         let (h, d) = (
             pictures[i].1,
             detail(i).expect("outcasts have a detail hash"),
         );
-        let joined = leaders.iter().find(|(l, _)| {
-            (pictures[*l].1 ^ h).count_ones() <= SAME_PICTURE_MAX_DISTANCE
-                && detail(*l).is_some_and(|ld| detail_distance(&ld, &d) <= DETAIL_MAX_DISTANCE)
+        let current = grouping.of[i];
+        // The nearest other exposure both hashes match.
+        let mut best: Option<(u32, u32, u32)> = None;
+        index.for_each_within(h, SAME_PICTURE_MAX_DISTANCE, |k, dh| {
+            let (e, _, anchors) = &anchored[k];
+            if *e == current {
+                return;
+            }
+            if let Some(dd) = anchors
+                .iter()
+                .map(|a| detail_distance(a, &d))
+                .filter(|&dd| dd <= DETAIL_MAX_DISTANCE)
+                .min()
+            {
+                if best.is_none_or(|(bh, bd, be)| (dh, dd, *e) < (bh, bd, be)) {
+                    best = Some((dh, dd, *e));
+                }
+            }
         });
-        if let Some(&(_, number)) = joined {
-            grouping.of[i] = number;
+        if let Some((_, _, e)) = best {
+            grouping.of[i] = e;
+            continue;
+        }
+        let joined = leaders
+            .find(h, SAME_PICTURE_MAX_DISTANCE)
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|&k| {
+                detail(made[k].0).is_some_and(|ld| detail_distance(&ld, &d) <= DETAIL_MAX_DISTANCE)
+            })
+            .min();
+        if let Some(k) = joined {
+            grouping.of[i] = made[k].1;
             continue;
         }
         let id = exposure_id(h, &|c| {
             grouping.known.place(c).is_some() || taken.contains(c)
         });
-        taken.insert(id.clone());
+        taken.insert(id.as_str());
         let number = grouping.exposures() as u32;
         grouping.new_exposures.push(&id, h);
         grouping.of[i] = number;
-        leaders.push((i, number));
+        leaders.insert(h, made.len());
+        made.push((i, number));
     }
     outcasts.len()
 }
@@ -859,6 +890,24 @@ mod tests {
         );
         assert_ne!(g2.exposure(0), g2.exposure(1));
         assert_eq!(g2.exposure(0), g.exposure(0));
+        // A copy of the other sitter that the pHash put with the portrait
+        // joins the other sitter's exposure, not one of its own.
+        let known = Known::new(g.new_exposures.clone());
+        let of_other = known.place(g.exposure(1));
+        let run = vec![
+            ("s1".to_string(), portrait),
+            ("s2".to_string(), other),
+            ("s6".to_string(), a ^ 0b11),
+        ];
+        let bytes = [of_a, of_other, None];
+        let mut g4 = group(&run, known, &bytes);
+        assert_eq!(g4.exposure(2), g.exposure(0), "nearest by pHash");
+        assert_eq!(
+            split_unverified(&mut g4, &run, &[Some(d_a), Some(d_b), Some(d_b)], &bytes),
+            1
+        );
+        assert_eq!(g4.exposure(2), g.exposure(1));
+        assert!(g4.new_exposures.is_empty());
         // A copy whose detail hash is near stays.
         let known = Known::new(g.new_exposures.clone());
         let mut g3 = group(&next, known, &[of_a, None]);

@@ -3,10 +3,10 @@
 
 Both detectors' per-picture counts come from their own tools' dumps:
 
-    DUMP=/tmp/seeta_tune.csv target/release/examples/faces_eval bench/out/real-faces/tune
-    DUMP=/tmp/cnn_tune.csv bench/out/faces_cnn_target/release/faces_cnn \
+    DUMP=bench/out/seeta_tune.csv target/release/examples/faces_eval bench/out/real-faces/tune
+    DUMP=bench/out/cnn_tune.csv bench/out/faces_cnn_target/release/faces_cnn \
         bench/out/real-faces/tune version-RFB-640.onnx
-    python3 bench/real_corpus/faces_combined.py /tmp/seeta_tune.csv /tmp/cnn_tune.csv
+    python3 bench/real_corpus/faces_combined.py bench/out/seeta_tune.csv bench/out/cnn_tune.csv
 
 The rule (chosen on the tune sites, docs/faces.md):
   - a picture has faces when SeetaFace finds one and UltraFace finds one at

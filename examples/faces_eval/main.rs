@@ -99,9 +99,17 @@ fn main() {
     let only = std::env::var("ONLY").ok();
     // DUMP=FILE writes `file,labelled,seetaface` per picture, to combine
     // with bench/faces_cnn's dump (bench/real_corpus/faces_combined.py).
-    let mut dump = std::env::var("DUMP")
-        .ok()
-        .map(|p| std::fs::File::create(p).expect("the DUMP file"));
+    // Real pictures' file names can name children: private to the user.
+    let mut dump = std::env::var("DUMP").ok().map(|p| {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(p)
+            .expect("the DUMP file")
+    });
     for line in labels.lines().filter(|l| !l.trim().is_empty()) {
         let mut cols = line.split(',');
         let (file, faces) = (cols.next().expect("file"), cols.next().expect("faces"));

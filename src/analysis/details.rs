@@ -515,7 +515,29 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             if names > 0 {
                 used[i] = true;
                 let end = words[j - 1].0 + bare(words[j - 1].1).len();
-                out.push((text[words[i].0..end].to_string(), Some(Role::Staff)));
+                let mut name = text[words[i].0..end].to_string();
+                // "Miss Romero - Garcia": a double surname spaced out, when
+                // the second part is a known surname and not a job.
+                if let Some(&(at, second)) = words.get(j) {
+                    let gap = &text[end..at];
+                    let key = lower(second);
+                    let alone = words
+                        .get(j + 1)
+                        .is_none_or(|x| !cap(x.1) || text[at + second.len()..x.0].trim() != "");
+                    if matches!(gap, " - " | " – ")
+                        && cap(second)
+                        && !possessive(words[j - 1].1)
+                        && n.surnames.contains(&key)
+                        && !STAFF_WORDS.contains(&key.as_str())
+                        && !is_common_word(&key)
+                        && !is_title(second)
+                        && alone
+                    {
+                        used[j] = true;
+                        name = format!("{name}-{}", bare(second));
+                    }
+                }
+                out.push((name, Some(Role::Staff)));
             } else {
                 for u in &mut used[i + 1..j] {
                     *u = false;
@@ -656,11 +678,14 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         }
         if let Some(sn) = next.filter(|s| cap(s) && adjacent(i + 1) && !possessive(w)) {
             let sn_key = lower(&bare(sn));
-            // "Queen Mary University", but not "Owen Pritchard (Class of 2022)".
+            // "Queen Mary University", but not "Owen Pritchard (Class of
+            // 2022)", "Owen Pritchard - Class Teacher" or "Amelia Jones's
+            // report".
             let group_word = NOT_NAME_AFTER.contains(&sn_key.as_str())
                 || REGIONS.contains(&sn_key.as_str())
                 || (i + 2 < words.len()
-                    && adjacent(i + 2)
+                    && text[words[i + 1].0 + sn.len()..words[i + 2].0] == *" "
+                    && !possessive(sn)
                     && NOT_NAME_AFTER.contains(&next_after(i + 2).as_str()));
             let known_surname = n.surnames.contains(&sn_key);
             // "May Day", "Summer Fair": a word-like first name needs a surname that is not a word.
@@ -691,7 +716,8 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             continue;
         }
         let after = next.map(str::to_lowercase).unwrap_or_default();
-        if NOT_NAME_AFTER.contains(&after.as_str()) {
+        // "the Allen report", but "Amelia's report" is Amelia's.
+        if NOT_NAME_AFTER.contains(&after.as_str()) && !possessive(w) {
             continue;
         }
         let before = if i > 0 {
@@ -855,24 +881,120 @@ fn role_after(rest: &str) -> Option<Role> {
 /// space or a comma stands between: staff for "our Catering Manager,
 /// Jackie", "Designated Safeguarding Lead Asil Al-Shammari", "one of our
 /// Mathematics teachers, Guillermo Afonso"; a pupil for "Year 6 pupil
-/// Amelia", "our student, Linus", "Head Girl Ffion".
+/// Amelia", "our student, Linus", "Head Girl Ffion". Only plain adult jobs
+/// count ([`JOBS_BEFORE`]); a word that children hold too ("Digital Leader",
+/// "School Council member", "Sports Captain") counts only after another
+/// job word ("Safeguarding Lead", "Teaching Assistant"), and never after a
+/// pupil's word ("Pupil Librarian", "Play Leaders").
 fn role_before(before: &str) -> Option<Role> {
     let b = before.trim_end();
     let b = b.strip_suffix(',').unwrap_or(b).trim_end();
-    let last = b
-        .rsplit(|c: char| !c.is_alphanumeric() && c != '-')
-        .next()
-        .filter(|w| !w.is_empty())?
-        .to_lowercase();
-    let singular = last.strip_suffix('s').unwrap_or(&last);
-    if PUPIL_WORDS.contains(&singular) {
-        Some(Role::Pupil)
-    } else if STAFF_WORDS.contains(&last.as_str()) || STAFF_WORDS.contains(&singular) {
-        Some(Role::Staff)
-    } else {
-        None
+    // The words before the name, nearest first, up to a sentence's end.
+    let mut words = b
+        .rsplit(char::is_whitespace)
+        .take(4)
+        .take_while(|w| !w.is_empty())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
+                .to_lowercase()
+        });
+    let last = words.next().filter(|w| !w.is_empty())?;
+    // The text between the job and the name must be the gap alone: "our
+    // teacher. Amelia" ends a sentence.
+    if !b.ends_with(|c: char| c.is_alphanumeric()) {
+        return None;
     }
+    let singular = last.strip_suffix('s').unwrap_or(&last).to_string();
+    if PUPIL_WORDS.contains(&singular.as_str()) {
+        return Some(Role::Pupil);
+    }
+    let earlier: Vec<String> = words.collect();
+    let pupil_cue = earlier.iter().take(2).any(|w| {
+        let w = w.strip_suffix('s').unwrap_or(w);
+        PUPIL_WORDS.contains(&w) || CHILDREN_HOLD.contains(&w)
+    });
+    if pupil_cue {
+        return None;
+    }
+    let plain_job =
+        JOBS_BEFORE.contains(&last.as_str()) || JOBS_BEFORE.contains(&singular.as_str());
+    let after_job = SHARED_JOBS.contains(&singular.as_str())
+        && earlier.first().is_some_and(|w| {
+            STAFF_WORDS.contains(&w.as_str()) && !SHARED_JOBS.contains(&w.as_str())
+        });
+    (plain_job || after_job).then_some(Role::Staff)
 }
+
+/// Jobs that, right before a name, make it an adult's.
+const JOBS_BEFORE: &[&str] = &[
+    "teacher",
+    "headteacher",
+    "headmaster",
+    "headmistress",
+    "governor",
+    "trustee",
+    "clerk",
+    "manager",
+    "administrator",
+    "bursar",
+    "caretaker",
+    "secretary",
+    "receptionist",
+    "cook",
+    "chef",
+    "practitioner",
+    "technician",
+    "counsellor",
+    "nurse",
+    "senco",
+    "sendco",
+    "dsl",
+    "principal",
+    "director",
+    "treasurer",
+    "hlta",
+];
+
+/// Job words children hold too: staff before a name only after another
+/// job word ("Safeguarding Lead", "Teaching Assistant", "Deputy Head").
+const SHARED_JOBS: &[&str] = &[
+    "lead",
+    "leader",
+    "assistant",
+    "head",
+    "officer",
+    "coordinator",
+    "co-ordinator",
+    "member",
+    "mentor",
+    "tutor",
+    "supervisor",
+    "librarian",
+    "coach",
+    "chair",
+];
+
+/// Words before a job that make it a child's: "Digital Leader", "School
+/// Council member", "Play Leaders", "Eco Warrior".
+const CHILDREN_HOLD: &[&str] = &[
+    "digital",
+    "sport",
+    "sports",
+    "play",
+    "council",
+    "junior",
+    "young",
+    "eco",
+    "house",
+    "child",
+    "children",
+    "reading",
+    "playground",
+    "peer",
+    "anti-bullying",
+    "class",
+    "form",
+];
 
 /// The role the text after a name gives it, else the words before it.
 fn role_around(before: &str, rest: &str) -> Option<Role> {
@@ -1189,6 +1311,15 @@ mod tests {
             role_of("Poppy Clarke (Year 3) won the relay", "Poppy Clarke"),
             Some(Some(Role::Pupil))
         );
+        // A double surname spaced out; a job after a dash is not one.
+        assert_eq!(
+            role_of("Miss Romero - Garcia", "Miss Romero-Garcia"),
+            Some(Some(Role::Staff))
+        );
+        assert_eq!(
+            role_of("Mrs Penhallow - Teacher", "Mrs Penhallow"),
+            Some(Some(Role::Staff))
+        );
         // The job written before the name: staff.
         for (text, name) in [
             (
@@ -1206,6 +1337,41 @@ mod tests {
             ),
         ] {
             assert_eq!(role_of(text, name), Some(Some(Role::Staff)), "{text}");
+        }
+        // A possessive or a dash before a word that follows group names.
+        assert!(has(
+            "Read Amelia's report on the trip",
+            "person_name",
+            "Amelia"
+        ));
+        assert!(has(
+            "Amelia Jones's report on the trip",
+            "person_name",
+            "Amelia Jones"
+        ));
+        assert_eq!(
+            role_of("Owen Pritchard - Class Teacher", "Owen Pritchard"),
+            Some(Some(Role::Staff))
+        );
+        // A job children hold too, or a verb, says nothing of the name.
+        for (text, name) in [
+            (
+                "Our Digital Leader Amelia Jones showed parents",
+                "Amelia Jones",
+            ),
+            ("School Council member Poppy Clarke spoke", "Poppy Clarke"),
+            ("Pupil Librarian Poppy Clarke", "Poppy Clarke"),
+            (
+                "Well done to our Play Leaders, Amelia Jones and friends",
+                "Amelia Jones",
+            ),
+            (
+                "Mr Penhallow has been teaching Amelia Jones to swim",
+                "Amelia Jones",
+            ),
+            ("On the coach Amelia Jones sang", "Amelia Jones"),
+        ] {
+            assert_eq!(role_of(text, name), Some(None), "{text}");
         }
         // ... or a pupil's place.
         assert_eq!(

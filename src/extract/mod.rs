@@ -62,7 +62,7 @@ pub fn truncate_chars(s: &str, n: usize) -> String {
         Some((i, c)) => {
             let kept = &s[..i];
             let mid_word =
-                !c.is_whitespace() && kept.chars().next_back().is_some_and(|p| !p.is_whitespace());
+                c.is_alphanumeric() && kept.chars().next_back().is_some_and(char::is_alphanumeric);
             if mid_word {
                 if let Some(space) = kept.rfind(char::is_whitespace) {
                     let word = s[space..].split_whitespace().next().unwrap_or_default();
@@ -198,6 +198,8 @@ mod tests {
         assert_eq!(truncate_chars(t, 34), "Early Help Team advisor: Beverley");
         assert_eq!(truncate_chars(t, 200), t);
         assert_eq!(truncate_chars("Amelia Jones", 7), "Amelia");
+        // A word that ends at the limit is whole.
+        assert_eq!(truncate_chars("Amelia Jones, Year 6", 12), "Amelia Jones");
         // A long word (a URL) is cut where it is; a single word too.
         let url = format!("see {}", "x".repeat(60));
         assert_eq!(truncate_chars(&url, 30).chars().count(), 30);

@@ -158,10 +158,11 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
     }
     // An adult's portrait (staff named, no one else, at most one face):
     // its size is not what puts a child at risk.
+    // Names next to it: the rest of a document's page is not (above).
     let names: Vec<&Detail> = e
         .details
         .iter()
-        .filter(|d| d.kind == DetailKind::PersonName)
+        .filter(|d| d.kind == DetailKind::PersonName && d.location != Where::DocumentText)
         .collect();
     let adults_only = !names.is_empty()
         && names.iter().all(|d| d.role == Some(Role::Staff))
@@ -424,8 +425,20 @@ mod tests {
             !portrait.2.contains(&Reason::ContactDetailsNearby),
             "{portrait:?}"
         );
-        let child_contact = score(&[pupil.clone(), email], 1, 1, 800, false);
+        let child_contact = score(&[pupil.clone(), email.clone()], 1, 1, 800, false);
         assert!(child_contact.2.contains(&Reason::ContactDetailsNearby));
+        // A staff name elsewhere in a newsletter does not make a child's
+        // photo an adult's portrait.
+        let far_staff = Detail {
+            location: Where::DocumentText,
+            ..governor.clone()
+        };
+        let newsletter = score(&[far_staff, email], 1, 1, 800, false);
+        assert!(
+            newsletter.2.contains(&Reason::IdentifiableFace),
+            "{newsletter:?}"
+        );
+        assert!(newsletter.2.contains(&Reason::ContactDetailsNearby));
         let unnamed_face = score(&[], 1, 1, 800, false);
         assert!(
             !portrait.2.contains(&Reason::IdentifiableFace),

@@ -127,11 +127,13 @@ impl Store {
     }
 
     /// Every picture ever analysed, as [`crate::analysis::hash::sha256_key`]
-    /// keys, so identical bytes are analysed once.
+    /// keys, so identical bytes are analysed once. A picture analysed before
+    /// faces or the detail hash were kept is not among them: its bytes,
+    /// fetched again, are analysed again once.
     pub fn known_picture_keys(&self) -> Result<std::collections::HashSet<u128>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT sha256 FROM pictures WHERE faces IS NOT NULL")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT sha256 FROM pictures WHERE faces IS NOT NULL AND phash_detail IS NOT NULL",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(crate::analysis::hash::sha256_key(&r.get::<_, String>(0)?))
         })?;

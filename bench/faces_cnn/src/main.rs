@@ -69,7 +69,11 @@ fn main() -> TractResult<()> {
     // LIST_AT=0.7 lists the pictures a threshold gets wrong.
     let list_at: Option<f32> = std::env::var("LIST_AT").ok().and_then(|v| v.parse().ok());
     // DUMP=FILE writes `file,labelled,found at each threshold` per picture.
-    let mut dump = std::env::var("DUMP").ok().map(|p| std::fs::File::create(p).expect("DUMP file"));
+    // Real pictures' file names can name children: private to the user.
+    let mut dump = std::env::var("DUMP").ok().map(|p| {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(p).expect("DUMP file")
+    });
     for line in labels.lines().filter(|l| !l.trim().is_empty()) {
         let mut cols = line.split(',');
         let (file, truth) = (cols.next().unwrap(), cols.next().unwrap());

@@ -265,9 +265,10 @@ const DETAIL_SIDE: usize = 16;
 /// See [`DetailHash`]: the orthonormal 2-D DCT-II of the 64x64 working
 /// image, its top-left 16x16 coefficients (the constant one included),
 /// each compared with their median.
-pub fn detail_hash(work: &GrayImage) -> DetailHash {
+fn detail_hash(work: &GrayImage) -> DetailHash {
+    // The working image: square (`work_image`).
     let n = work.width() as usize;
-    debug_assert_eq!(work.height() as usize, n);
+    assert_eq!(work.height() as usize, n, "a square working image");
     let nf = n as f64;
     let scale = |k: usize| {
         if k == 0 {
