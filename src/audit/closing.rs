@@ -71,15 +71,22 @@ pub(super) fn finish(
     // fetch order.
     let mut by_key: std::collections::BTreeMap<String, BTreeSet<usize>> =
         std::collections::BTreeMap::new();
+    // Pictures sharing a file name in any folder: crops of one photo saved
+    // as another upload are checked by their thumbnails below.
+    let mut by_name: std::collections::BTreeMap<String, BTreeSet<usize>> =
+        std::collections::BTreeMap::new();
     store.for_each_run_image(run_id, |url, sha| {
-        let Some(key) = crate::extract::wordpress::variant_key(url) else {
+        // `pictures` is sorted by sha256 and holds every picture of the run.
+        let Some(i) =
+            parse_digest(sha).and_then(|d| pictures.binary_search_by(|(s, _)| s.cmp(&d)).ok())
+        else {
             return;
         };
-        // `pictures` is sorted by sha256 and holds every picture of the run.
-        let found =
-            parse_digest(sha).and_then(|d| pictures.binary_search_by(|(s, _)| s.cmp(&d)).ok());
-        if let Some(i) = found {
+        if let Some(key) = crate::extract::wordpress::variant_key(url) {
             by_key.entry(key).or_default().insert(i);
+        }
+        if let Some(key) = crate::extract::wordpress::name_key(url) {
+            by_name.entry(key).or_default().insert(i);
         }
     })?;
     let mut links: Vec<(usize, usize)> = by_key
@@ -90,6 +97,8 @@ pub(super) fn finish(
         })
         .collect();
     drop(by_key);
+    links.extend(crop_links(store, &pictures, &grouping, &by_name)?);
+    drop(by_name);
     // A re-post flipped left to right: its mirror image's hash is near
     // another picture's hash.
     links.extend(group::mirror_links(
@@ -522,4 +531,51 @@ pub(super) fn carry_batch(
         out.push(carried);
     }
     Ok(out)
+}
+
+/// Most pictures of one file name whose thumbnails are compared pairwise:
+/// a name shared more widely ("image.jpg", "logo.png") says nothing.
+const MAX_SAME_NAME: usize = 8;
+
+/// Pairs of the run's pictures (places in `pictures`) that share a file
+/// name, sit in different exposures, and whose stored thumbnails show one
+/// is a crop of the other (`analysis::hash::crop`): another upload of one
+/// photo at another crop, which no 64-bit hash follows.
+fn crop_links(
+    store: &Store,
+    pictures: &[(Digest, u64)],
+    grouping: &group::Grouping,
+    by_name: &std::collections::BTreeMap<String, BTreeSet<usize>>,
+) -> Result<Vec<(usize, usize)>, StoreError> {
+    use crate::analysis::hash::crop;
+    let mut links = Vec::new();
+    let mut thumbs: HashMap<usize, Option<image::GrayImage>> = HashMap::new();
+    for shas in by_name.values() {
+        if shas.len() < 2 || shas.len() > MAX_SAME_NAME {
+            continue;
+        }
+        let shas: Vec<usize> = shas.iter().copied().collect();
+        for (k, &a) in shas.iter().enumerate() {
+            for &b in &shas[k + 1..] {
+                if grouping.of[a] == grouping.of[b] {
+                    continue;
+                }
+                for i in [a, b] {
+                    if let std::collections::hash_map::Entry::Vacant(v) = thumbs.entry(i) {
+                        let jpeg = store.thumbnail(&digest_hex(&pictures[i].0))?;
+                        v.insert(
+                            jpeg.and_then(|j| image::load_from_memory(&j).ok())
+                                .map(|t| t.to_luma8()),
+                        );
+                    }
+                }
+                if let (Some(Some(ta)), Some(Some(tb))) = (thumbs.get(&a), thumbs.get(&b)) {
+                    if crop::crop_similarity(ta, tb) >= crop::CROP_MATCH {
+                        links.push((a, b));
+                    }
+                }
+            }
+        }
+    }
+    Ok(links)
 }

@@ -60,6 +60,16 @@ pub fn variant_key(url: &str) -> Option<String> {
     }
     let (folder, file) = path.rsplit_once('/')?;
     let (stem, ext) = file.rsplit_once('.')?;
+    let stem = upload_stem(stem);
+    Some(format!(
+        "{}{folder}/{stem}.{}",
+        u.host_str()?,
+        ext.to_ascii_lowercase()
+    ))
+}
+
+/// A file stem without what WordPress appends to an upload's name.
+fn upload_stem(stem: &str) -> &str {
     // Peel what WordPress appends to an upload's stem, in any order: a
     // size (`-300x200`), `-scaled` and `-rotated` (big uploads), and an edit
     // in the media editor (`-e` and the time in milliseconds:
@@ -90,10 +100,39 @@ pub fn variant_key(url: &str) -> Option<String> {
             break;
         }
     }
+    stem
+}
+
+/// The name copies of one photo share on any site, across folders: the
+/// host, the file's stem without WordPress's suffixes or a trailing `-1`,
+/// `-2` (`photo.jpg`, `2021/09/photo-2-e1612888376581.jpg`), lower-cased,
+/// and whether it is a JPEG. Only a hint: different pictures share names
+/// ("logo.png"), so a pair it points at is checked by its pixels
+/// (`analysis::hash::crop`). `None` for addresses without a file name.
+pub fn name_key(url: &str) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    let file = u.path().rsplit_once('/')?.1;
+    let (stem, ext) = file.rsplit_once('.')?;
+    let stem = upload_stem(stem);
+    let stem = match stem.rsplit_once('-') {
+        Some((base, n))
+            if !base.is_empty()
+                && (1..=2).contains(&n.len())
+                && n.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => stem,
+    };
+    if stem.is_empty() {
+        return None;
+    }
+    let jpeg = matches!(ext.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "jpe");
     Some(format!(
-        "{}{folder}/{stem}.{}",
+        "{}/{}.{}",
         u.host_str()?,
-        ext.to_ascii_lowercase()
+        stem.to_lowercase(),
+        if jpeg { "jpeg" } else { "other" }
     ))
 }
 
@@ -208,6 +247,34 @@ pub fn parse(body: &[u8], base: &Url) -> Result<MediaPage, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_share_a_name_key_across_folders() {
+        let k = |u: &str| name_key(u).unwrap();
+        let a = k("https://s.example/wp-content/uploads/2021/05/VB_20_Photo_V1-2.jpg");
+        assert_eq!(
+            a,
+            k("https://s.example/wp-content/uploads/2021/09/VB_20_Photo_V1-2-e1612888376581.jpeg")
+        );
+        assert_eq!(
+            a,
+            k("https://s.example/wp-content/uploads/2021/05/vb_20_photo_v1-1024x459.jpg")
+        );
+        assert_eq!(
+            k("https://s.example/images/index/farm.jpg"),
+            k("https://s.example/images/farm/farm.JPG")
+        );
+        // A JPEG and a PNG of one name are not pointed at each other.
+        assert_ne!(
+            k("https://s.example/a/logo.jpg"),
+            k("https://s.example/b/logo.png")
+        );
+        assert_ne!(
+            a,
+            k("https://other.example/wp-content/uploads/2021/05/VB_20_Photo_V1-2.jpg")
+        );
+        assert_eq!(name_key("https://s.example/"), None);
+    }
 
     #[test]
     fn size_variants_share_a_key() {

@@ -133,3 +133,73 @@ async fn portraits_on_one_backdrop_are_different_exposures() {
         second["id"]
     );
 }
+
+/// `width` pixels wide, of the middle `keep` of a fixture photo: a crop
+/// saved as another upload.
+fn cropped_jpeg(name: &str, keep: f64, width: u32) -> Vec<u8> {
+    let img = image::load_from_memory(&fixture(name)).unwrap();
+    let (w, h) = (
+        (f64::from(img.width()) * keep) as u32,
+        (f64::from(img.height()) * keep) as u32,
+    );
+    let cut = img.crop_imm((img.width() - w) / 3, (img.height() - h) / 2, w, h);
+    let small = cut.resize(width, width * h / w, image::imageops::FilterType::Triangle);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&small.to_rgb8())
+        .unwrap();
+    out
+}
+
+/// Halcyon (issue 19): one photo uploaded again months later at another
+/// crop, under its own name in another folder, was two exposures: the crop
+/// moves the 64-bit hash 16 to 36 bits. One name and thumbnails that show
+/// one is a crop of the other make it one; a different photo that shares a
+/// name stays apart.
+#[tokio::test]
+async fn a_crop_uploaded_again_is_the_same_exposure_and_a_namesake_is_not() {
+    let whole = resized_jpeg("chelsea.png", 450, 85);
+    let crop = cropped_jpeg("chelsea.png", 0.7, 400);
+    let limits = exposure_audit::analysis::hash::HashLimits {
+        max_pixels: 50_000_000,
+    };
+    let (a, b) = (
+        exposure_audit::analysis::hash::analyse(&whole, limits).unwrap(),
+        exposure_audit::analysis::hash::analyse(&crop, limits).unwrap(),
+    );
+    // The case this test is about: too far for the pHash.
+    assert!(
+        (a.phash ^ b.phash).count_ones() > exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
+        "{:016x} {:016x}",
+        a.phash,
+        b.phash
+    );
+    let site = Site::start(vec![
+        (
+            "/",
+            html(
+                "<html><body><img src='/wp-content/uploads/2021/05/club-day.jpg' alt='Club day'>\
+                 <img src='/wp-content/uploads/2021/09/club-day-2.jpg' alt='Club day again'>\
+                 <img src='/news/team.jpg' alt='Team'><img src='/sport/team.jpg' alt='Team'></body></html>",
+            ),
+        ),
+        ("/wp-content/uploads/2021/05/club-day.jpg", jpeg(whole)),
+        ("/wp-content/uploads/2021/09/club-day-2.jpg", jpeg(crop)),
+        ("/news/team.jpg", jpeg(resized_jpeg("coffee.png", 400, 85))),
+        ("/sport/team.jpg", jpeg(cropped_jpeg("rocket.jpg", 0.8, 400))),
+    ])
+    .await;
+    let dir = tempdir();
+    let cfg = config(&config_text(&db_in(&dir), &site.url("/"), ""));
+    let run = audit(&cfg).await;
+    assert_eq!(
+        exposure_with(&run.report, "/2021/05/club-day.jpg")["id"],
+        exposure_with(&run.report, "/2021/09/club-day-2.jpg")["id"],
+        "{}",
+        run.report["exposures"]
+    );
+    assert_ne!(
+        exposure_with(&run.report, "/news/team.jpg")["id"],
+        exposure_with(&run.report, "/sport/team.jpg")["id"]
+    );
+}

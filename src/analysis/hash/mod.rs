@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::{budget, metadata};
 use crate::model::{Picture, Raster};
 
+pub mod crop;
 mod raster;
 
 /// Side of the grey working image every decoding path is brought to for hashing.
