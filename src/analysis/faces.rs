@@ -54,6 +54,38 @@ pub fn boxes(grey: &GrayImage) -> Vec<(i32, i32, u32, u32)> {
     if w < MIN_FACE || h < MIN_FACE {
         return Vec::new();
     }
+    // A small picture (a staff card's 130-pixel photo) is looked at larger,
+    // so that faces smaller than MIN_FACE in it are found; boxes are given
+    // back in its own pixels.
+    let long = w.max(h);
+    if long < SMALL_SIDE {
+        let k = f64::from(SMALL_SIDE) / f64::from(long);
+        let (bw, bh) = (
+            ((f64::from(w) * k).round() as u32).max(1),
+            ((f64::from(h) * k).round() as u32).max(1),
+        );
+        let big = image::imageops::resize(grey, bw, bh, image::imageops::FilterType::Triangle);
+        return boxes_at_size(&big)
+            .into_iter()
+            .map(|(x, y, bw, bh)| {
+                (
+                    (f64::from(x) / k).round() as i32,
+                    (f64::from(y) / k).round() as i32,
+                    ((f64::from(bw) / k).round() as u32).max(1),
+                    ((f64::from(bh) / k).round() as u32).max(1),
+                )
+            })
+            .collect();
+    }
+    boxes_at_size(grey)
+}
+
+/// Pictures whose long side is under this are looked at this large.
+const SMALL_SIDE: u32 = 320;
+
+/// [`boxes`] at the picture's own size.
+fn boxes_at_size(grey: &GrayImage) -> Vec<(i32, i32, u32, u32)> {
+    let (w, _) = grey.dimensions();
     let (strong, weak): (Vec<Scored>, Vec<Scored>) = detect_scored(grey, VERIFY_THRESHOLD)
         .into_iter()
         .partition(|f| f.score >= SCORE_THRESHOLD);
@@ -295,6 +327,25 @@ mod tests {
         );
         assert!(pr >= 0.75, "recall per picture {pr:.2}");
         assert!(fr >= 0.40, "recall per face {fr:.2}");
+    }
+
+    /// Holmes Chapel's staff cards (issue 19): 130-pixel photos whose
+    /// faces are under MIN_FACE were never found.
+    #[test]
+    fn faces_smaller_than_the_minimum_are_found_in_a_small_picture() {
+        let face = fit(&fixture("grace_hopper.jpg"), 44);
+        let mut card = GrayImage::from_pixel(130, 100, Luma([170]));
+        card.copy_from(&face, 40, 30).unwrap();
+        let found = boxes(&card);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (x, y, w, _) = found[0];
+        assert!(w < MIN_FACE, "a face {w} pixels wide, in the card's pixels");
+        assert!(
+            (35..=75).contains(&x) && (25..=70).contains(&y),
+            "{found:?}"
+        );
+        // At its own size the detector cannot see it.
+        assert!(boxes_at_size(&card).is_empty());
     }
 
     #[test]
