@@ -161,6 +161,10 @@ const NOT_NAME_AFTER: &[&str] = &[
     // "the Allen report", "the Taylor Review": named after a person, not one.
     "report",
     "review",
+    // "Amber Valley", "Derbyshire Dales": places.
+    "valley",
+    "vale",
+    "dales",
     "class",
     "house",
     "team",
@@ -1418,6 +1422,7 @@ mod tests {
             // A job before two capitalised words that are not a name.
             "Parent Governor Profile Image",
             "(The Allen report 2011) on nurture",
+            "schools in Erewash and Amber Valley localities",
             "Our Governors Need You",
             "Class Teacher Assessed Grades were sent home",
             "featured in the Schools Magazine; the Middle Years Programmes",
