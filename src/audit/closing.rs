@@ -549,11 +549,13 @@ fn crop_links(
 ) -> Result<Vec<(usize, usize)>, StoreError> {
     use crate::analysis::hash::crop;
     let mut links = Vec::new();
-    let mut thumbs: HashMap<usize, Option<image::GrayImage>> = HashMap::new();
     for shas in by_name.values() {
         if shas.len() < 2 || shas.len() > MAX_SAME_NAME {
             continue;
         }
+        // One name's thumbnails at a time (at most MAX_SAME_NAME of 96x96
+        // grey), so memory stays bounded however many names the run holds.
+        let mut thumbs: HashMap<usize, Option<image::GrayImage>> = HashMap::new();
         let shas: Vec<usize> = shas.iter().copied().collect();
         for (k, &a) in shas.iter().enumerate() {
             for &b in &shas[k + 1..] {
