@@ -734,10 +734,13 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             || after == "and"
             || rest.trim_start().starts_with(',')
                 && next.is_some_and(|s| n.first.contains(&lower(s)));
+        // "Gabriel (Grade 9)", "Ffion, Y6,": the text says who, and how
+        // old; a word-like name ("May, Year 6 went ...") only in brackets.
+        let aged = role_after(rest) == Some(Role::Pupil)
+            && (rest.trim_start().starts_with('(') || !n.ambiguous.contains(&key));
         let strong = possessive(w)
             || listed
-            || rest.trim_start().starts_with("(Year")
-            || rest.trim_start().starts_with("(age")
+            || aged
             || matches!(
                 before.as_str(),
                 "done" | "congratulations" | "to" | "by" | "with" | "from" | "meet" | "thanks"
@@ -752,8 +755,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         };
         let strong = if place {
             possessive(w)
-                || rest.trim_start().starts_with("(Year")
-                || rest.trim_start().starts_with("(age")
+                || aged
                 || matches!(
                     before.as_str(),
                     "done" | "congratulations" | "meet" | "thanks"
@@ -867,10 +869,17 @@ fn role_after(rest: &str) -> Option<Role> {
         .filter(|w| !w.is_empty())
         .take(5)
         .collect();
-    // "(Year 3)", "(aged 7)", "(Class of 2022)": a pupil, now or once.
-    if first_words
-        .first()
-        .is_some_and(|w| matches!(*w, "year" | "yr" | "reception" | "nursery" | "aged" | "age"))
+    // "(Year 3)", "(Y6)", "(Grade 9)", "(aged 7)", "(Class of 2022)": a
+    // pupil, now or once.
+    let year_word = |w: &str| {
+        matches!(
+            w,
+            "year" | "yr" | "grade" | "reception" | "nursery" | "aged" | "age"
+        ) || w
+            .strip_prefix('y')
+            .is_some_and(|n| matches!(n.parse::<u8>(), Ok(1..=13)))
+    };
+    if first_words.first().is_some_and(|w| year_word(w))
         || first_words.starts_with(&["class", "of"])
     {
         return Some(Role::Pupil);
@@ -1315,6 +1324,28 @@ mod tests {
             role_of("Poppy Clarke (Year 3) won the relay", "Poppy Clarke"),
             Some(Some(Role::Pupil))
         );
+        // A first name alone at a sentence's start, aged by its bracket:
+        // an international school's "Grade", a "Y6".
+        assert_eq!(
+            role_of(
+                "They found them themselves. Gabriel (Grade 9) kicked off the session.",
+                "Gabriel"
+            ),
+            Some(Some(Role::Pupil))
+        );
+        assert_eq!(
+            role_of("Ffion (Y6) read her poem", "Ffion"),
+            Some(Some(Role::Pupil))
+        );
+        assert_eq!(
+            role_of(
+                "Gabriel, Grade 9, is an avid student of archaeology",
+                "Gabriel"
+            ),
+            Some(Some(Role::Pupil))
+        );
+        // Without the bracket nothing says the sentence's first word is a name.
+        assert_eq!(role_of("Gabriel kicked off the session.", "Gabriel"), None);
         // A double surname spaced out; a job after a dash is not one.
         assert_eq!(
             role_of("Miss Romero - Garcia", "Miss Romero-Garcia"),
