@@ -150,6 +150,7 @@ vocabulary! {
         LocationNamedNearby = "location_named_nearby" => "a named place next to it",
         AiCrawlersAllowed = "ai_crawlers_allowed" => "AI crawlers may take it",
         MultipleCopies = "multiple_copies" => "published more than once",
+        PupilNamedNearby = "pupil_named_nearby" => "a pupil named next to it",
         StaffNamedNearby = "staff_named_nearby" => "staff named next to it",
         AuthorInMetadata = "author_in_metadata" => "photographer named in the file",
         HighResolution = "high_resolution" => "published at high resolution",

@@ -27,6 +27,7 @@ pub const WEIGHTS: &[(Reason, u32)] = &[
     (Reason::PersonNamedInMetadata, 35),
     (Reason::DateOfBirthNearby, 40),
     (Reason::FirstNameNearby, 15),
+    (Reason::PupilNamedNearby, 15),
     (Reason::ContactDetailsNearby, 15),
     (Reason::YearGroupNearby, 10),
     (Reason::AgeNearby, 10),
@@ -96,10 +97,10 @@ pub struct Evidence<'a> {
 /// A face this wide relative to the picture is large enough to recognise.
 pub const IDENTIFIABLE_FACE: f32 = 0.15;
 
-/// The reason a detail gives.
-fn reason_of(d: &Detail) -> Reason {
+/// The reason a detail gives, `role` being the role its person is known by.
+fn reason_of(d: &Detail, role: Option<Role>) -> Reason {
     match d.kind {
-        DetailKind::PersonName if d.role == Some(Role::Staff) => Reason::StaffNamedNearby,
+        DetailKind::PersonName if role == Some(Role::Staff) => Reason::StaffNamedNearby,
         DetailKind::PersonName if d.text.contains(' ') => Reason::FullNameNearby,
         DetailKind::PersonName => Reason::FirstNameNearby,
         DetailKind::MetadataPerson => Reason::PersonNamedInMetadata,
@@ -115,8 +116,32 @@ fn reason_of(d: &Detail) -> Reason {
     }
 }
 
+/// The role of the person a detail names, as any of the exposure's details
+/// gives it: "jo-smith.jpg" (a file name says no role) is the "Jo Smith -
+/// Teacher" of the caption, and "Lisa" further down the page the "Lisa
+/// Hastings, Manager" above. A pupil wins over staff when both are said.
+fn known_role(d: &Detail, all: &[Detail]) -> Option<Role> {
+    if d.kind != DetailKind::PersonName || d.role.is_some() {
+        return d.role;
+    }
+    let text = d.text.to_lowercase();
+    let alone = !text.contains(' ');
+    let same = |o: &&Detail| {
+        let other = o.text.to_lowercase();
+        o.kind == DetailKind::PersonName
+            && (other == text || (alone && other.split(' ').next() == Some(text.as_str())))
+    };
+    let roles: Vec<Role> = all.iter().filter(same).filter_map(|o| o.role).collect();
+    if roles.contains(&Role::Pupil) {
+        Some(Role::Pupil)
+    } else {
+        roles.first().copied()
+    }
+}
+
 /// Score, band and reasons (in order of weight).
 pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
+    let roles: Vec<Option<Role>> = e.details.iter().map(|d| known_role(d, e.details)).collect();
     // The rest of a document's page is not next to the picture: a name or
     // a phone number there (a newsletter's other items, its footer) is
     // listed as a detail but does not raise the score; a pupil number or
@@ -124,7 +149,8 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
     let mut reasons: BTreeSet<Reason> = e
         .details
         .iter()
-        .map(|d| (d, reason_of(d)))
+        .zip(&roles)
+        .map(|(d, role)| (d, reason_of(d, *role)))
         .filter(|(d, r)| {
             d.location != Where::DocumentText
                 || matches!(r, Reason::IdentifierNearby | Reason::DateOfBirthNearby)
@@ -156,16 +182,29 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
     if e.unlinked_only {
         reasons.insert(Reason::UnlinkedOnly);
     }
+    // A name the text says is a pupil's ("Gabriel (Grade 9)", "Year 6
+    // pupil Amelia"): a named child, whatever else is known. On top of the
+    // name's own weight, so a child's first name ranks over an unnamed
+    // group and a child's full name over everything but GPS and the lists.
+    if e.details.iter().zip(&roles).any(|(d, role)| {
+        d.kind == DetailKind::PersonName
+            && *role == Some(Role::Pupil)
+            && d.location != Where::DocumentText
+    }) {
+        reasons.insert(Reason::PupilNamedNearby);
+    }
     // An adult's portrait (staff named, no one else, at most one face):
     // its size is not what puts a child at risk.
     // Names next to it: the rest of a document's page is not (above).
-    let names: Vec<&Detail> = e
+    let names: Vec<Option<Role>> = e
         .details
         .iter()
-        .filter(|d| d.kind == DetailKind::PersonName && d.location != Where::DocumentText)
+        .zip(&roles)
+        .filter(|(d, _)| d.kind == DetailKind::PersonName && d.location != Where::DocumentText)
+        .map(|(_, role)| *role)
         .collect();
     let adults_only = !names.is_empty()
-        && names.iter().all(|d| d.role == Some(Role::Staff))
+        && names.iter().all(|role| *role == Some(Role::Staff))
         && e.faces.unwrap_or(0) <= 1
         && !e.details.iter().any(|d| {
             matches!(
@@ -338,6 +377,17 @@ mod tests {
             assert_eq!(band(&[], 1, face), Risk::Low, "a face alone");
         }
         assert_eq!(band(&[], 0, 0.0), Risk::Low, "no face, no details");
+        let pupil = d("person_name", "Amelia", Some(Role::Pupil));
+        assert_eq!(
+            band(std::slice::from_ref(&pupil), 1, 0.05),
+            Risk::Medium,
+            "face with a pupil's first name"
+        );
+        assert_eq!(
+            band(&[pupil, year], 1, 0.05),
+            Risk::High,
+            "face with a pupil's first name and year group"
+        );
     }
 
     #[test]
@@ -414,6 +464,38 @@ mod tests {
         assert!(group_unlinked.2.contains(&Reason::UnlinkedOnly));
         assert!(group_unlinked.2.contains(&Reason::SeveralFaces));
         assert_eq!(named_child.1, Risk::High, "{named_child:?}");
+        assert!(named_child.2.contains(&Reason::PupilNamedNearby));
+        // A child's first name, when the text says it is a pupil's, ranks
+        // over an unnamed group on a page and over an adult's portrait; the
+        // same first name with nothing saying whose ranks lower.
+        let first = d("person_name", "Gabriel", Some(Role::Pupil));
+        let named_first = score(std::slice::from_ref(&first), 1, 1, 800, false);
+        let unknown_first = score(&[d("person_name", "Gabriel", None)], 1, 1, 800, false);
+        assert!(
+            named_first.0 > group_linked.0,
+            "{named_first:?} {group_linked:?}"
+        );
+        assert!(named_first.0 > headshot.0);
+        assert!(named_first.0 > unknown_first.0);
+        assert!(!unknown_first.2.contains(&Reason::PupilNamedNearby));
+        // A name with no role of its own (a file name's) is the person the
+        // caption gives a role: a portrait named twice is still an adult's.
+        let file_name = Detail {
+            location: Where::Filename,
+            ..d("person_name", "Kate Morwenna", None)
+        };
+        let first_later = d("person_name", "Kate", None);
+        let twice = score(
+            &[file_name.clone(), governor.clone(), first_later],
+            1,
+            3,
+            2400,
+            false,
+        );
+        assert_eq!(twice.0, headshot.0, "{twice:?} {headshot:?}");
+        assert!(!twice.2.contains(&Reason::FullNameNearby));
+        let file_name_alone = score(&[file_name], 1, 3, 2400, false);
+        assert!(file_name_alone.2.contains(&Reason::FullNameNearby));
         let order = [named_child.0, group_unlinked.0, group_linked.0, headshot.0];
         assert!(order.windows(2).all(|w| w[0] > w[1]), "{order:?}");
         // An adult's named portrait is made to be recognised: it gains
