@@ -64,7 +64,7 @@ pub(super) fn finish(
     if moved > 0 {
         tracing::debug!(moved, "pictures the detail hash took out of a pHash group");
     }
-    drop((known_pictures, details));
+    drop(details);
 
     // WordPress size variants of one upload are one picture even where a
     // square crop moves the hash too far. Sorted, so links do not depend on
@@ -97,8 +97,14 @@ pub(super) fn finish(
         })
         .collect();
     drop(by_key);
-    links.extend(crop_links(store, &pictures, &grouping, &by_name)?);
-    drop(by_name);
+    links.extend(crop_links(
+        store,
+        &pictures,
+        &grouping,
+        &by_name,
+        &known_pictures,
+    )?);
+    drop((by_name, known_pictures));
     // A re-post flipped left to right: its mirror image's hash is near
     // another picture's hash.
     links.extend(group::mirror_links(
@@ -541,13 +547,22 @@ const MAX_SAME_NAME: usize = 8;
 /// name, sit in different exposures, and whose stored thumbnails show one
 /// is a crop of the other (`analysis::hash::crop`): another upload of one
 /// photo at another crop, which no 64-bit hash follows.
+///
+/// Not compared: a pair within the pHash threshold (the hashes already
+/// said what they could, and the detail hash took them apart: two
+/// portraits on one backdrop, `portrait-1.jpg` and `portrait-2.jpg`), and
+/// a pair both of whose bytes were grouped in an earlier run (compared
+/// then; their exposures keep what was decided), so a run pays only for
+/// its new pictures.
 fn crop_links(
     store: &Store,
     pictures: &[(Digest, u64)],
     grouping: &group::Grouping,
     by_name: &std::collections::BTreeMap<String, BTreeSet<usize>>,
+    known_pictures: &[Option<u32>],
 ) -> Result<Vec<(usize, usize)>, StoreError> {
     use crate::analysis::hash::crop;
+    let known = |i: usize| known_pictures.get(i).is_some_and(Option::is_some);
     let mut links = Vec::new();
     for shas in by_name.values() {
         if shas.len() < 2 || shas.len() > MAX_SAME_NAME {
@@ -559,7 +574,11 @@ fn crop_links(
         let shas: Vec<usize> = shas.iter().copied().collect();
         for (k, &a) in shas.iter().enumerate() {
             for &b in &shas[k + 1..] {
-                if grouping.of[a] == grouping.of[b] {
+                if grouping.of[a] == grouping.of[b]
+                    || (known(a) && known(b))
+                    || (pictures[a].1 ^ pictures[b].1).count_ones()
+                        <= group::SAME_PICTURE_MAX_DISTANCE
+                {
                     continue;
                 }
                 for i in [a, b] {
