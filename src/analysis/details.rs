@@ -283,13 +283,18 @@ pub fn detect(text: &str, location: Where, page_url: &str) -> Vec<Detail> {
                 continue;
             }
         }
-        // "the EYFS lead", "Reception teacher": a member of staff's job.
-        let next_word = text[m.end()..]
+        // "the EYFS lead", "Reception teacher", "Year 6 Class Teacher": a
+        // member of staff's job.
+        let job = text[m.end()..]
             .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_lowercase();
-        if STAFF_WORDS.contains(&next_word.trim_matches(|c: char| !c.is_alphanumeric())) {
+            .take(2)
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .take_while(|w| !w.is_empty())
+            .any(|w| STAFF_WORDS.contains(&w.as_str()));
+        if job {
             continue;
         }
         push(DetailKind::YearGroup, s, None);
@@ -882,7 +887,16 @@ fn role_after(rest: &str) -> Option<Role> {
     if first_words.first().is_some_and(|w| year_word(w))
         || first_words.starts_with(&["class", "of"])
     {
-        return Some(Role::Pupil);
+        // "- Year 6 Teacher", "(Reception Class Teacher)": a job with a
+        // year group in it. Only this clause counts: "(Year 6), head girl".
+        let clause: String = head
+            .chars()
+            .take_while(|c| !matches!(c, ')' | ',' | '.' | ';'))
+            .collect();
+        let job = clause
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .any(|w| STAFF_WORDS.contains(&w));
+        return Some(if job { Role::Staff } else { Role::Pupil });
     }
     first_words
         .iter()
@@ -1139,6 +1153,14 @@ fn is_common_word(w: &str) -> bool {
         "graduation",
         "graduates",
         "banner",
+        // Words that introduce a name: "Meet Sarah, Y6 Teacher".
+        "meet",
+        "welcome",
+        "introducing",
+        "congratulations",
+        "thanks",
+        "dear",
+        "hello",
         "programme",
         "blog",
         "web",
@@ -1342,6 +1364,29 @@ mod tests {
                 "Gabriel, Grade 9, is an avid student of archaeology",
                 "Gabriel"
             ),
+            Some(Some(Role::Pupil))
+        );
+        // A job with a year group in it is a job.
+        assert_eq!(
+            role_of("Sarah Penrose – Year 6 Teacher", "Sarah Penrose"),
+            Some(Some(Role::Staff))
+        );
+        assert_eq!(
+            role_of("Joanne Harris, Reception Class Teacher", "Joanne Harris"),
+            Some(Some(Role::Staff))
+        );
+        // Nor is the year group in that job a child's.
+        assert!(
+            !detect("Joanne Harris, Reception Class Teacher", Where::Alt, "p")
+                .iter()
+                .any(|d| d.kind == DetailKind::YearGroup)
+        );
+        assert_eq!(
+            role_of("Meet Sarah, Y6 Teacher, who runs the choir", "Sarah"),
+            Some(Some(Role::Staff))
+        );
+        assert_eq!(
+            role_of("Ffion Jones (Year 6), head girl", "Ffion Jones"),
             Some(Some(Role::Pupil))
         );
         // Without the bracket nothing says the sentence's first word is a name.

@@ -126,9 +126,12 @@ fn known_role(d: &Detail, all: &[Detail]) -> Option<Role> {
     }
     let text = d.text.to_lowercase();
     let alone = !text.contains(' ');
+    // Not from the rest of a document's page (a newsletter's "Oliver Reed,
+    // Chair of Governors" does not make the "Oliver" of a caption an adult).
     let same = |o: &&Detail| {
         let other = o.text.to_lowercase();
         o.kind == DetailKind::PersonName
+            && (o.location != Where::DocumentText || d.location == Where::DocumentText)
             && (other == text || (alone && other.split(' ').next() == Some(text.as_str())))
     };
     let roles: Vec<Role> = all.iter().filter(same).filter_map(|o| o.role).collect();
@@ -496,6 +499,15 @@ mod tests {
         assert!(!twice.2.contains(&Reason::FullNameNearby));
         let file_name_alone = score(&[file_name], 1, 3, 2400, false);
         assert!(file_name_alone.2.contains(&Reason::FullNameNearby));
+        // But not a role written elsewhere in a newsletter.
+        let caption_first = d("person_name", "Kate", None);
+        let newsletter_governor = Detail {
+            location: Where::DocumentText,
+            ..governor.clone()
+        };
+        let child = score(&[caption_first, newsletter_governor], 1, 1, 800, false);
+        assert!(child.2.contains(&Reason::FirstNameNearby), "{child:?}");
+        assert!(child.2.contains(&Reason::IdentifiableFace), "{child:?}");
         let order = [named_child.0, group_unlinked.0, group_linked.0, headshot.0];
         assert!(order.windows(2).all(|w| w[0] > w[1]), "{order:?}");
         // An adult's named portrait is made to be recognised: it gains
