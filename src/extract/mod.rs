@@ -66,8 +66,9 @@ pub fn truncate_chars(s: &str, n: usize) -> String {
             if mid_word {
                 if let Some(space) = kept.rfind(char::is_whitespace) {
                     let word = s[space..].split_whitespace().next().unwrap_or_default();
-                    if word.chars().count() <= LONGEST_WORD_KEPT {
-                        return kept[..space].trim_end().to_string();
+                    let whole = kept[..space].trim_end();
+                    if word.chars().count() <= LONGEST_WORD_KEPT && !whole.is_empty() {
+                        return whole.to_string();
                     }
                 }
             }
@@ -204,6 +205,8 @@ mod tests {
         let url = format!("see {}", "x".repeat(60));
         assert_eq!(truncate_chars(&url, 30).chars().count(), 30);
         assert_eq!(truncate_chars("Beverley", 3), "Bev");
+        // A leading space is not a place to cut at.
+        assert_eq!(truncate_chars(" Beverley", 3), " Be");
     }
 
     use super::*;
