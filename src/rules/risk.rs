@@ -116,35 +116,83 @@ fn reason_of(d: &Detail, role: Option<Role>) -> Reason {
     }
 }
 
-/// The role of the person a detail names, as any of the exposure's details
-/// gives it: "jo-smith.jpg" (a file name says no role) is the "Jo Smith -
-/// Teacher" of the caption, and "Lisa" further down the page the "Lisa
-/// Hastings, Manager" above. A pupil wins over staff when both are said.
-fn known_role(d: &Detail, all: &[Detail]) -> Option<Role> {
-    if d.kind != DetailKind::PersonName || d.role.is_some() {
-        return d.role;
+/// The roles the exposure's details give people, by lower-cased name and
+/// by the first word of a full name; a pupil wins over staff when both are
+/// said. Built once, so an exposure with many names costs one pass.
+#[derive(Default)]
+struct Roles {
+    by_name: std::collections::HashMap<String, Role>,
+    by_first: std::collections::HashMap<String, Role>,
+}
+
+impl Roles {
+    fn of<'a>(details: impl Iterator<Item = &'a Detail>) -> Roles {
+        let mut r = Roles::default();
+        let note = |map: &mut std::collections::HashMap<String, Role>, key: String, role| {
+            let at = map.entry(key).or_insert(role);
+            if role == Role::Pupil {
+                *at = Role::Pupil;
+            }
+        };
+        for d in details {
+            let Some(role) = d.role.filter(|_| d.kind == DetailKind::PersonName) else {
+                continue;
+            };
+            let name = d.text.to_lowercase();
+            if let Some((first, _)) = name.split_once(' ') {
+                note(&mut r.by_first, first.to_string(), role);
+            }
+            note(&mut r.by_name, name, role);
+        }
+        r
     }
-    let text = d.text.to_lowercase();
-    let alone = !text.contains(' ');
-    // Not from the rest of a document's page (a newsletter's "Oliver Reed,
-    // Chair of Governors" does not make the "Oliver" of a caption an adult).
-    let same = |o: &&Detail| {
-        let other = o.text.to_lowercase();
-        o.kind == DetailKind::PersonName
-            && (o.location != Where::DocumentText || d.location == Where::DocumentText)
-            && (other == text || (alone && other.split(' ').next() == Some(text.as_str())))
-    };
-    let roles: Vec<Role> = all.iter().filter(same).filter_map(|o| o.role).collect();
-    if roles.contains(&Role::Pupil) {
-        Some(Role::Pupil)
-    } else {
-        roles.first().copied()
+
+    /// The role of the person `d` names: its own, else what another
+    /// mention gives ("jo-smith.jpg", whose file name says no role, is the
+    /// "Jo Smith - Teacher" of the caption; "Lisa" further down the page
+    /// the "Lisa Hastings, Manager" above).
+    fn role(&self, d: &Detail) -> Option<Role> {
+        if d.kind != DetailKind::PersonName || d.role.is_some() {
+            return d.role;
+        }
+        let name = d.text.to_lowercase();
+        let whole = self.by_name.get(&name).copied();
+        let first = if name.contains(' ') {
+            None
+        } else {
+            self.by_first.get(&name).copied()
+        };
+        if whole == Some(Role::Pupil) || first == Some(Role::Pupil) {
+            Some(Role::Pupil)
+        } else {
+            whole.or(first)
+        }
     }
 }
 
 /// Score, band and reasons (in order of weight).
 pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
-    let roles: Vec<Option<Role>> = e.details.iter().map(|d| known_role(d, e.details)).collect();
+    // Roles from mentions next to the picture; a name elsewhere in a
+    // document may also take them from the rest of the document (a
+    // newsletter's "Oliver Reed, Chair of Governors" does not make the
+    // "Oliver" of a caption an adult).
+    let near = Roles::of(
+        e.details
+            .iter()
+            .filter(|d| d.location != Where::DocumentText),
+    );
+    let anywhere = Roles::of(e.details.iter());
+    let roles: Vec<Option<Role>> = e
+        .details
+        .iter()
+        .map(|d| {
+            if d.location == Where::DocumentText {
+                anywhere.role(d)
+            } else {
+                near.role(d)
+            }
+        })
+        .collect();
     // The rest of a document's page is not next to the picture: a name or
     // a phone number there (a newsletter's other items, its footer) is
     // listed as a detail but does not raise the score; a pupil number or
