@@ -263,13 +263,11 @@ pub type DetailHash = [u64; 4];
 /// Side of the block of DCT frequencies the detail hash keeps.
 const DETAIL_SIDE: usize = 16;
 
-/// See [`DetailHash`]: the orthonormal 2-D DCT-II of the 64x64 working
-/// image, its top-left 16x16 coefficients (the constant one included),
-/// each compared with their median.
-fn detail_hash(work: &GrayImage) -> DetailHash {
-    // The working image: square (`work_image`).
-    let n = work.width() as usize;
-    assert_eq!(work.height() as usize, n, "a square working image");
+/// `cos[k * n + x] = scale(k) * cos(pi (2x + 1) k / 2n)` for the first
+/// DETAIL_SIDE frequencies over the WORK_SIDE (`n`) pixels of a row: the
+/// orthonormal DCT-II's basis, computed once.
+static DETAIL_COS: std::sync::LazyLock<Vec<f64>> = std::sync::LazyLock::new(|| {
+    let n = WORK_SIDE as usize;
     let nf = n as f64;
     let scale = |k: usize| {
         if k == 0 {
@@ -278,14 +276,27 @@ fn detail_hash(work: &GrayImage) -> DetailHash {
             (2.0 / nf).sqrt()
         }
     };
-    // cos[k][x] = scale(k) * cos(pi (2x + 1) k / 2n)
-    let cos: Vec<f64> = (0..DETAIL_SIDE)
+    (0..DETAIL_SIDE)
         .flat_map(|k| {
             (0..n).map(move |x| {
                 scale(k) * (std::f64::consts::PI * (2 * x + 1) as f64 * k as f64 / (2.0 * nf)).cos()
             })
         })
-        .collect();
+        .collect()
+});
+
+/// See [`DetailHash`]: the orthonormal 2-D DCT-II of the 64x64 working
+/// image, its top-left 16x16 coefficients (the constant one included),
+/// each compared with their median.
+fn detail_hash(work: &GrayImage) -> DetailHash {
+    // The working image: square (`work_image`), WORK_SIDE wide.
+    let n = work.width() as usize;
+    assert_eq!(
+        (n, work.height() as usize),
+        (WORK_SIDE as usize, WORK_SIDE as usize),
+        "the working image"
+    );
+    let cos = &*DETAIL_COS;
     let px = work.as_raw();
     // Rows first: rows[y][k], the k-th horizontal frequency of row y.
     let mut rows = vec![0.0f64; n * DETAIL_SIDE];
