@@ -55,6 +55,10 @@ async fn a_mirrored_repost_is_the_same_exposure_and_another_photo_is_not() {
 /// backdrop (a blurred photo) fills the frame, the sitter (a fixture
 /// picture) the middle.
 fn portrait_on_backdrop(sitter: &str, width: u32) -> Vec<u8> {
+    portrait_sized(sitter, width, 160)
+}
+
+fn portrait_sized(sitter: &str, width: u32, face_w: u32) -> Vec<u8> {
     use image::imageops::{self, FilterType};
     let backdrop = image::load_from_memory(&fixture("coffee.png"))
         .unwrap()
@@ -66,9 +70,9 @@ fn portrait_on_backdrop(sitter: &str, width: u32) -> Vec<u8> {
     let face = image::load_from_memory(&fixture(sitter)).unwrap().to_rgb8();
     imageops::overlay(
         &mut frame,
-        &imageops::resize(&face, 160, 200, FilterType::Triangle),
-        120,
-        150,
+        &imageops::resize(&face, face_w, face_w * 5 / 4, FilterType::Triangle),
+        i64::from(200 - face_w / 2),
+        i64::from(150),
     );
     let frame = imageops::resize(&frame, width, width * 5 / 4, FilterType::Triangle);
     let mut out = Vec::new();
@@ -102,8 +106,8 @@ async fn portraits_on_one_backdrop_are_different_exposures() {
         pb.phash
     );
     // Named as WordPress names a second upload of a file, so the crop
-    // check (which compares pictures sharing a name) sees the pair too and
-    // must not join what the detail hash took apart.
+    // check (which compares pictures sharing a name) sees the pair too: it
+    // leaves a pair the pHash matched to the detail hash.
     let site = Site::start(vec![
         (
             "/",
@@ -135,6 +139,94 @@ async fn portraits_on_one_backdrop_are_different_exposures() {
         exposure_with(&again.report, "/staff/portrait-2.jpg")["id"],
         second["id"]
     );
+}
+
+/// Two sitters framed alike on one backdrop, 12 pHash bits apart (so no
+/// hash joins them) and sharing a file name: their thumbnails correlate at
+/// 0.96 compared whole, over the crop check's 0.93. Two pictures of one
+/// shape are not compared whole, and they stay two exposures; under
+/// 0.93 once the whole is left out (0.92).
+#[tokio::test]
+async fn portraits_framed_alike_under_one_name_are_not_a_crop() {
+    let (a, b) = (
+        portrait_sized("astronaut.png", 400, 120),
+        portrait_sized("chelsea.png", 400, 120),
+    );
+    let limits = exposure_audit::analysis::hash::HashLimits {
+        max_pixels: 50_000_000,
+    };
+    let (pa, pb) = (
+        exposure_audit::analysis::hash::analyse(&a, limits).unwrap(),
+        exposure_audit::analysis::hash::analyse(&b, limits).unwrap(),
+    );
+    assert!(
+        (pa.phash ^ pb.phash).count_ones() > exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
+        "the case is a pair no hash joins"
+    );
+    let site = Site::start(vec![
+        (
+            "/",
+            html(
+                "<html><body><img src='/staff/jo-1.jpg' alt='Staff'>\
+                 <img src='/staff/jo-2.jpg' alt='Staff'></body></html>",
+            ),
+        ),
+        ("/staff/jo-1.jpg", jpeg(a)),
+        ("/staff/jo-2.jpg", jpeg(b)),
+    ])
+    .await;
+    let dir = tempdir();
+    let run = audit(&config(&config_text(&db_in(&dir), &site.url("/"), ""))).await;
+    assert_ne!(
+        exposure_with(&run.report, "/staff/jo-1.jpg")["id"],
+        exposure_with(&run.report, "/staff/jo-2.jpg")["id"],
+        "{}",
+        run.report["exposures"]
+    );
+}
+
+/// The figures docs/hashing.md quotes for sitters of each size on one
+/// backdrop: pHash bits, detail bits and the crop check's correlation of
+/// each pair. Run with
+/// `cargo test --test it -- --ignored --nocapture sitter_sizes`. Checks
+/// what the docs say: apart by the detail hash from 25% of the frame's
+/// width, not at 15%.
+#[test]
+#[ignore = "a measurement for docs/hashing.md"]
+fn sitter_sizes_on_one_backdrop() {
+    use exposure_audit::analysis::hash::{analyse, crop, detail_distance, HashLimits};
+    let limits = HashLimits {
+        max_pixels: 50_000_000,
+    };
+    let grey = |jpeg: &Option<Vec<u8>>| {
+        image::load_from_memory(jpeg.as_ref().unwrap())
+            .unwrap()
+            .to_luma8()
+    };
+    let pairs = [
+        ("astronaut.png", "chelsea.png"),
+        ("grace_hopper.jpg", "astronaut.png"),
+        ("grace_hopper.jpg", "chelsea.png"),
+    ];
+    for face in [160u32, 140, 120, 100, 80, 60] {
+        for (x, y) in pairs {
+            let a = analyse(&portrait_sized(x, 400, face), limits).unwrap();
+            let b = analyse(&portrait_sized(y, 400, face), limits).unwrap();
+            let detail = detail_distance(&a.phash_detail.unwrap(), &b.phash_detail.unwrap());
+            println!(
+                "sitter {}% {x} {y}: pHash {} detail {detail} crop {:.3}",
+                face * 100 / 400,
+                (a.phash ^ b.phash).count_ones(),
+                crop::crop_similarity(&grey(&a.thumbnail), &grey(&b.thumbnail))
+            );
+            if face >= 100 {
+                assert!(detail > exposure_audit::group::DETAIL_MAX_DISTANCE);
+            }
+            if face <= 60 {
+                assert!(detail <= exposure_audit::group::DETAIL_MAX_DISTANCE);
+            }
+        }
+    }
 }
 
 /// `width` pixels wide, of the middle `keep` of a fixture photo: a crop
