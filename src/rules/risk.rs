@@ -263,11 +263,13 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
                 DetailKind::YearGroup | DetailKind::Age | DetailKind::DateOfBirth
             )
         });
-    // Nor is being recognisable: an adult's named portrait is made to be
-    // recognised, usually with consent; a child's face is not.
-    if e.faces.unwrap_or(0) > 0 {
+    // Nor is the face in it, or being recognisable: an adult's named
+    // portrait is made to be recognised, usually with consent, and the face
+    // is the named adult's; a child's face is not. So any unnamed face
+    // (it may be a child's) ranks over an adult's named portrait.
+    if e.faces.unwrap_or(0) > 0 && !adults_only {
         reasons.insert(Reason::Faces);
-        if e.largest_face >= IDENTIFIABLE_FACE && !adults_only {
+        if e.largest_face >= IDENTIFIABLE_FACE {
             reasons.insert(Reason::IdentifiableFace);
         }
     }
@@ -587,9 +589,28 @@ mod tests {
             "{portrait:?}"
         );
         assert!(unnamed_face.2.contains(&Reason::IdentifiableFace));
+        assert!(!portrait.2.contains(&Reason::Faces), "{portrait:?}");
+        // Any unnamed face, even a small one, may be a child's: it ranks
+        // over an adult's named portrait.
+        let small_face = assess(
+            &Evidence {
+                details: &[],
+                metadata: &[],
+                copies: 1,
+                largest_side: 800,
+                verdicts: &[&ai],
+                faces: Some(1),
+                largest_face: 0.05,
+                withdrawn: false,
+                protected_name: false,
+                unlinked_only: false,
+            },
+            &Policy::default(),
+        );
+        assert!(!small_face.2.contains(&Reason::IdentifiableFace));
         assert!(
-            portrait.0 <= unnamed_face.0,
-            "{portrait:?} {unnamed_face:?}"
+            portrait.0 < small_face.0 && small_face.0 < unnamed_face.0,
+            "{portrait:?} {small_face:?} {unnamed_face:?}"
         );
     }
 
