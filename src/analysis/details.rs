@@ -235,6 +235,11 @@ const TITLES: &[&str] = &[
 
 /// All details in one text.
 pub fn detect(text: &str, location: Where, page_url: &str) -> Vec<Detail> {
+    detect_in(text, location, page_url, location == Where::Filename)
+}
+
+/// `detect`, reading `text` as a file name's words (`filename`) or as prose.
+fn detect_in(text: &str, location: Where, page_url: &str, filename: bool) -> Vec<Detail> {
     let mut out = Vec::new();
     let mut push = |kind: DetailKind, t: &str, role: Option<Role>| {
         let t = t.trim().trim_end_matches(['.', ',']).to_string();
@@ -317,7 +322,7 @@ pub fn detect(text: &str, location: Where, page_url: &str) -> Vec<Detail> {
             push(DetailKind::NiNumber, m.as_str(), None);
         }
     }
-    for (name, role) in names(text, location == Where::Filename) {
+    for (name, role) in names(text, filename) {
         push(DetailKind::PersonName, &name, role);
     }
     out
@@ -336,8 +341,21 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         (Where::DocumentText, &ctx.document_text),
     ];
     for (location, text) in fields {
-        if let Some(t) = text {
-            out.extend(detect(t, location, page_url));
+        let Some(t) = text else { continue };
+        // An alt text or title that is only a file name, left by the
+        // editor ("Lucy_Hibburt.jpg", "K_Clayton.jpg"), is read as its
+        // words; as the editor typed them when they have capitals, else
+        // as a file name is.
+        match (location, file_name_text(t)) {
+            (Where::Alt | Where::Title, Some(words)) if words.chars().any(char::is_uppercase) => {
+                out.extend(detect(&words, location, page_url));
+            }
+            (Where::Alt | Where::Title, Some(_)) => {
+                if let Some(words) = filename_words(t) {
+                    out.extend(file_name_details(&words, location, page_url));
+                }
+            }
+            _ => out.extend(detect(t, location, page_url)),
         }
     }
     // The people a document's properties name wrote or edited it: staff.
@@ -352,16 +370,7 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         }
     }
     if let Some(name) = filename_words(image_url) {
-        let mut found = detect(&name, Where::Filename, page_url);
-        // "amelia_jones_y6.jpg": a name beside a year group is a pupil's.
-        if found.iter().any(|d| d.kind == DetailKind::YearGroup) {
-            for d in &mut found {
-                if d.kind == DetailKind::PersonName && d.role.is_none() {
-                    d.role = Some(Role::Pupil);
-                }
-            }
-        }
-        out.extend(found);
+        out.extend(file_name_details(&name, Where::Filename, page_url));
     }
     // On a page about adults (staff, governors, a committee), a name the
     // text gives no role of its own is an adult's.
@@ -379,6 +388,39 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         }
     }
     out
+}
+
+/// The details in a file name's words (`filename_words`).
+fn file_name_details(words: &str, location: Where, page_url: &str) -> Vec<Detail> {
+    let mut found = detect_in(words, location, page_url, true);
+    // "amelia_jones_y6.jpg": a name beside a year group is a pupil's.
+    if found.iter().any(|d| d.kind == DetailKind::YearGroup) {
+        for d in &mut found {
+            if d.kind == DetailKind::PersonName && d.role.is_none() {
+                d.role = Some(Role::Pupil);
+            }
+        }
+    }
+    found
+}
+
+/// The words of `text`, as written, when it is nothing but a picture's
+/// file name: "K_Clayton.jpg" gives "K Clayton".
+fn file_name_text(text: &str) -> Option<String> {
+    let t = text.trim();
+    let (stem, ext) = t.rsplit_once('.')?;
+    let picture = [
+        "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "heic", "avif",
+    ]
+    .contains(&ext.to_ascii_lowercase().as_str());
+    if !picture || t.contains(char::is_whitespace) || t.contains('/') {
+        return None;
+    }
+    let words: Vec<&str> = stem
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// Details carried by the picture's own metadata.
@@ -723,6 +765,23 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         // A first name alone: only with a cue, and never a word-like name without one.
         if filename {
             continue;
+        }
+        // After an initial it is a surname: "K Clayton", "J. Hughes".
+        if i > 0 {
+            let (at, initial) = words[i - 1];
+            let gap = &text[at + initial.len()..words[i].0];
+            let letter = initial.chars().count() == 1
+                && initial.chars().all(char::is_uppercase)
+                && !matches!(initial, "A" | "I");
+            if letter && matches!(gap, " " | ". ") && !used[i - 1] {
+                used[i] = true;
+                let rest = &text[words[i].0 + w.len()..];
+                out.push((
+                    format!("{initial}{} {}", gap.trim(), bare(w)),
+                    role_around(&text[..at], rest),
+                ));
+                continue;
+            }
         }
         let after = next.map(str::to_lowercase).unwrap_or_default();
         // "the Allen report", but "Amelia's report" is Amelia's.
@@ -1526,6 +1585,45 @@ mod tests {
         );
         let d = from_context(&Context::default(), "https://s/uploads/IMG_2041.jpg", "p");
         assert!(d.is_empty(), "{d:?}");
+    }
+
+    /// An alt text that is only a file name is read as a file name: the
+    /// "K_Clayton.jpg" an editor left gives no first name "Clayton".
+    #[test]
+    fn alt_texts_that_are_file_names_are_read_as_file_names() {
+        let names = |alt: &str| -> Vec<(String, Option<Role>, Where)> {
+            let ctx = Context {
+                alt: Some(alt.into()),
+                ..Context::default()
+            };
+            from_context(
+                &ctx,
+                "https://s.example/images/photo.jpg",
+                "https://s.example/",
+            )
+            .into_iter()
+            .filter(|d| d.kind == DetailKind::PersonName)
+            .map(|d| (d.text, d.role, d.location))
+            .collect()
+        };
+        assert_eq!(
+            names("K_Clayton.jpg"),
+            vec![("K Clayton".into(), None, Where::Alt)]
+        );
+        assert_eq!(
+            names("Lucy_Hibburt.jpg"),
+            vec![("Lucy Hibburt".into(), None, Where::Alt)]
+        );
+        assert_eq!(names("IMG_0042.JPG"), vec![]);
+        assert_eq!(
+            names("amelia_jones_y6.jpg"),
+            vec![("Amelia Jones".into(), Some(Role::Pupil), Where::Alt)]
+        );
+        // Prose that ends like a file name is still prose.
+        assert_eq!(
+            names("Amelia Jones at sports day.jpg"),
+            vec![("Amelia Jones".into(), None, Where::Alt)]
+        );
     }
 
     /// Names and roles as file names on real school sites give them (issue
