@@ -69,6 +69,23 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     php_includes = False
     php_extensionless = False
     listings = False
+    hosts = ()  # the school's own domains, rewritten to this server in texts
+
+    TEXT_SUFFIXES = (".html", ".htm", ".css", ".json", ".xml", ".txt", ".rss", ".atom", ".svg")
+
+    def rewrite(self, text):
+        """The school's absolute links to its own domains, as links to this
+        server: on the real site they are on-site."""
+        here = f"http://127.0.0.1:{self.server.server_address[1]}"
+        for h in self.hosts:
+            for scheme in ("https:", "http:", ""):
+                text = text.replace(f"{scheme}//{h}", here)
+                text = text.replace(f"{scheme}\\/\\/{h}", here.replace("/", "\\/"))
+        return text
+
+    def text_like(self, path):
+        low = path.lower()
+        return low.endswith(self.TEXT_SUFFIXES) or "wp-json" in low or re.search(r"\.html?@[^/]*$", low) is not None
 
     def log_message(self, *args):  # quiet
         pass
@@ -97,9 +114,18 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             if not self.php_includes:
                 self.send_error(404, "Not Found")
                 return None
-            body = self.expand(path).encode("utf-8")
+            body = self.rewrite(self.expand(path)).encode("utf-8")
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return _Bytes(body)
+        if self.hosts and os.path.isfile(path) and self.text_like(path):
+            with open(path, "rb") as f:
+                raw = f.read()
+            body = self.rewrite(raw.decode("utf-8", errors="surrogateescape")).encode("utf-8", errors="surrogateescape")
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(path))
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             return _Bytes(body)
@@ -149,9 +175,9 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 @contextlib.contextmanager
-def serve(site_dir, php_includes, listings, php_extensionless=False):
+def serve(site_dir, php_includes, listings, php_extensionless=False, hosts=()):
     handler = type("H", (SiteHandler,), {"php_includes": php_includes, "listings": listings,
-                                         "php_extensionless": php_extensionless})
+                                         "php_extensionless": php_extensionless, "hosts": tuple(hosts)})
     httpd = _Server(("127.0.0.1", 0), functools.partial(handler, directory=site_dir))
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
@@ -539,7 +565,7 @@ def main():
         work = tempfile.mkdtemp(prefix=f"real-corpus-{s['name']}-")
         try:
             with serve(os.path.join(CORPUS, s["name"]), bool(s.get("php_includes")), args.listings,
-                       bool(s.get("php_extensionless"))) as port:
+                       bool(s.get("php_extensionless")), s.get("hosts", ())) as port:
                 report, secs, code, _ = run_audit(args.bin, s, port, work, args.timeout)
                 r = compare(s, labels, report, port)
             r["secs"], r["exit"] = secs, code
