@@ -409,10 +409,7 @@ fn file_name_details(words: &str, location: Where, page_url: &str) -> Vec<Detail
 fn file_name_text(text: &str) -> Option<String> {
     let t = text.trim();
     let (stem, ext) = t.rsplit_once('.')?;
-    let picture = [
-        "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "heic", "avif",
-    ]
-    .contains(&ext.to_ascii_lowercase().as_str());
+    let picture = crate::extract::PICTURE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str());
     if !picture || t.contains(char::is_whitespace) || t.contains('/') {
         return None;
     }

@@ -27,7 +27,7 @@ pub struct ImageRef {
 }
 
 /// File endings of raster pictures a scraper collects.
-const PICTURE_EXTENSIONS: &[&str] = &[
+pub(crate) const PICTURE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "png", "gif", "webp", "avif", "bmp", "tif", "tiff", "heic", "heif",
 ];
 

@@ -544,6 +544,8 @@ fn context_of(el: ElementRef<'_>) -> Context {
     };
     let mut nearby = column_text(el);
     let mut whole_block = None;
+    // The outermost box around the picture with no text of its own.
+    let mut bare_box = None;
     for (depth, anc) in el.ancestors().filter_map(ElementRef::wrap).enumerate() {
         let name = anc.value().name();
         if name == "figure" && ctx.caption.is_none() {
@@ -564,9 +566,24 @@ fn context_of(el: ElementRef<'_>) -> Context {
                 let text = bounded_text(anc, NEARBY_CHARS * 2);
                 if text.chars().count() >= 3 {
                     whole_block = Some(truncate_chars(&text, NEARBY_CHARS));
+                } else if holds_only(anc, el) {
+                    bare_box = Some(anc);
                 }
             }
         }
+    }
+    // A picture alone in its boxes: its caption is the paragraph that
+    // follows them ("James Swain - Parent governor" under the photo). Not
+    // for a picture that links to a page (a badge, a tile, a button): its
+    // words are its link's.
+    let links_away = el.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        a.value().name() == "a"
+            && a.value()
+                .attr("href")
+                .is_some_and(|h| !h.trim().is_empty() && !looks_like_picture(h))
+    });
+    if nearby.is_none() && whole_block.is_none() && !links_away {
+        nearby = bare_box.and_then(|b| caption_after(b, el));
     }
     // A gallery whose one caption follows all its pictures: every picture
     // but the last has no text of its own, and the block's text is theirs.
@@ -969,6 +986,121 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
         before
     };
     clean_text(&format!("{tail} {after}"))
+}
+
+/// The text of the first block after `bare` (a box holding only a
+/// picture), when that block holds text and no picture: the caption a page
+/// writes under a photo. Empty boxes between them (a "clear: both") are
+/// passed over; page furniture (a footer, a menu) ends the search, as does
+/// another picture.
+fn caption_after<'a>(bare: ElementRef<'a>, el: ElementRef<'a>) -> Option<String> {
+    // Up through boxes that hold nothing else ("<div><div>photo</div></div>
+    // <p>caption</p>"), at most three.
+    let mut bare = bare;
+    for _ in 0..3 {
+        let alone = bare.next_siblings().all(|n| {
+            n.value().as_text().is_some_and(|t| t.trim().is_empty())
+                || ElementRef::wrap(n).is_some_and(|e| {
+                    bounded_text(e, 8).is_empty()
+                        && !e
+                            .descendants()
+                            .filter_map(|d| d.value().as_element())
+                            .any(is_other_picture)
+                })
+        });
+        let Some(parent) = bare.parent().and_then(ElementRef::wrap) else {
+            break;
+        };
+        if !alone
+            || matches!(parent.value().name(), "body" | "html" | "main")
+            || bounded_text(parent, 8).chars().count() >= 3
+            || !holds_only(parent, el)
+        {
+            break;
+        }
+        bare = parent;
+    }
+    for sibling in bare.next_siblings().take(6) {
+        if let Some(t) = sibling.value().as_text() {
+            let t = clean_text(t);
+            if t.chars().count() >= 3 {
+                return Some(truncate_chars(&t, NEARBY_CHARS));
+            }
+            continue;
+        }
+        let Some(e) = ElementRef::wrap(sibling) else {
+            continue;
+        };
+        if NOT_NEARBY.contains(&e.value().name()) {
+            return None;
+        }
+        let (text, picture) = text_up_to_picture(e, NEARBY_CHARS);
+        if text.chars().count() >= 3 {
+            return Some(truncate_chars(&text, NEARBY_CHARS));
+        }
+        if picture {
+            return None;
+        }
+    }
+    None
+}
+
+/// Whether a link's address ends like a picture file (a lightbox link to
+/// the full-size photo), not a page.
+fn looks_like_picture(href: &str) -> bool {
+    let path = href.split(['?', '#']).next().unwrap_or(href);
+    path.rsplit_once('.').is_some_and(|(_, ext)| {
+        super::PICTURE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+    })
+}
+
+/// Whether `block` holds no picture but `el`.
+fn holds_only(block: ElementRef<'_>, el: ElementRef<'_>) -> bool {
+    block
+        .descendants()
+        .filter(|n| n.id() != el.id())
+        .filter_map(|n| n.value().as_element())
+        .all(|e| !is_other_picture(e))
+}
+
+/// The text of `block` up to its first picture (about `limit` characters,
+/// page furniture skipped), and whether a picture ended it.
+fn text_up_to_picture(block: ElementRef<'_>, limit: usize) -> (String, bool) {
+    use ego_tree::iter::Edge;
+    let mut text = String::new();
+    let mut skipping = 0usize;
+    for edge in block.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 || NOT_NEARBY.contains(&e.name()) {
+                        skipping += 1;
+                    } else if is_other_picture(e) {
+                        return (clean_text(&text), true);
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
+                        text.push(' ');
+                    }
+                } else if let Some(t) = node.value().as_text() {
+                    if skipping == 0 {
+                        text.push_str(t);
+                        if text.len() > limit.saturating_mul(4) {
+                            break;
+                        }
+                    }
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 {
+                        skipping -= 1;
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
+                        text.push(' ');
+                    }
+                }
+            }
+        }
+    }
+    (clean_text(&text), false)
 }
 
 /// Whether any text follows the last picture in `block`: read backwards

@@ -356,3 +356,56 @@ fn a_picture_shown_again_takes_the_text_beside_each_place() {
     assert_eq!(e.images.len(), 1);
     assert_eq!(e.images[0].context.nearby_text, None);
 }
+
+#[test]
+fn a_picture_alone_in_its_boxes_takes_the_paragraph_under_them() {
+    // A CMS governors page (invented names): each photo in a lightbox
+    // link, in a floated box, in a clearing box; the name and role in the
+    // paragraph after the boxes; the footer after a photo is not its caption.
+    let html = r#"<html><body><div class="content">
+        <p><strong>Meet our Governors</strong></p>
+        <div style="overflow: hidden;"><div style="float: left;"><p><b><a href="/full/aa.jpg"><img src="/aa.jpg" alt="AA"></a></b><span></span></p></div></div>
+        <div style="clear: both;"></div>
+        <p><span><strong>Alun Abbot - Parent, term of office: 13.06.19 - 12.06.25.</strong></span></p>
+        <p>My name is Alun Abbot.</p>
+        <div style="overflow: hidden;"><div style="float: left;"><div><a href="/full/bb.jpg"><img src="/bb.jpg" alt="BB.jpg"></a></div></div></div>
+        <div style="clear: both;"></div>
+        <div><div><strong><span>Bryn Bevan - <span>Co-Chair of Governors</span> Parent</span></strong></div>
+        <div>My name is Bryn.</div><div style="overflow: hidden;"><img src="/next.jpg"></div></div>
+        <div><div><img src="/dd.jpg"></div></div>
+        <p>Text under the second of two photos is not the first one's.</p>
+        </div>
+        <div><div><a href="/catering.php"><img src="/badge.png"></a></div></div>
+        <p>Cara Cole, Headteacher</p>
+        <div><div><img src="/g1.jpg"></div><div><img src="/g2.jpg"></div></div>
+        <p>Dan Dale</p>
+        <div><div><img src="/ee.jpg"></div></div>
+        <footer><p>Anna Other, webmaster</p></footer>
+        </body></html>"#;
+    let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    let near = |url: &str| {
+        e.images
+            .iter()
+            .find(|i| i.url == format!("http://s.example{url}") && i.found_via == FoundVia::Img)
+            .map_or_else(
+                || panic!("{url} in {:?}", e.images),
+                |i| i.context.nearby_text.clone(),
+            )
+    };
+    assert!(
+        near("/aa.jpg").is_some_and(|t| t.starts_with("Alun Abbot - Parent")),
+        "{:?}",
+        near("/aa.jpg")
+    );
+    assert!(
+        near("/bb.jpg").is_some_and(|t| t.starts_with("Bryn Bevan - Co-Chair of Governors")),
+        "{:?}",
+        near("/bb.jpg")
+    );
+    assert!(near("/dd.jpg").is_some_and(|t| t.contains("second of two")));
+    // Page furniture is not a caption; a badge linking to a page has its
+    // link's words; two photos in one box share no caption.
+    assert_eq!(near("/ee.jpg"), None);
+    assert_eq!(near("/badge.png"), None);
+    assert_eq!(near("/g1.jpg"), None);
+}
