@@ -763,7 +763,9 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         if filename {
             continue;
         }
-        // After an initial it is a surname: "K Clayton", "J. Hughes".
+        // After an initial it is a surname: "K Clayton", "J. Hughes"; a
+        // name written so is an adult's (schools write children's names in
+        // full or by first name), unless the text says otherwise.
         if i > 0 {
             let (at, initial) = words[i - 1];
             let gap = &text[at + initial.len()..words[i].0];
@@ -775,7 +777,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 let rest = &text[words[i].0 + w.len()..];
                 out.push((
                     format!("{initial}{} {}", gap.trim(), bare(w)),
-                    role_around(&text[..at], rest),
+                    role_around(&text[..at], rest).or(Some(Role::Staff)),
                 ));
                 continue;
             }
@@ -1584,8 +1586,9 @@ mod tests {
         assert!(d.is_empty(), "{d:?}");
     }
 
-    /// An alt text that is only a file name is read as a file name: the
-    /// "K_Clayton.jpg" an editor left gives no first name "Clayton".
+    /// An alt text that is only a file name is read as its words: the
+    /// "K_Clayton.jpg" an editor left gives no first name "Clayton" but an
+    /// initial and a surname, as schools write adults' names.
     #[test]
     fn alt_texts_that_are_file_names_are_read_as_file_names() {
         let names = |alt: &str| -> Vec<(String, Option<Role>, Where)> {
@@ -1605,7 +1608,7 @@ mod tests {
         };
         assert_eq!(
             names("K_Clayton.jpg"),
-            vec![("K Clayton".into(), None, Where::Alt)]
+            vec![("K Clayton".into(), Some(Role::Staff), Where::Alt)]
         );
         assert_eq!(
             names("Lucy_Hibburt.jpg"),

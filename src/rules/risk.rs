@@ -123,6 +123,8 @@ fn reason_of(d: &Detail, role: Option<Role>) -> Reason {
 struct Roles {
     by_name: std::collections::HashMap<String, Role>,
     by_first: std::collections::HashMap<String, Role>,
+    /// First names said alone with a role ("Jane - Manager").
+    by_alone: std::collections::HashMap<String, Role>,
 }
 
 impl Roles {
@@ -141,6 +143,8 @@ impl Roles {
             let name = d.text.to_lowercase();
             if let Some((first, _)) = name.split_once(' ') {
                 note(&mut r.by_first, first.to_string(), role);
+            } else {
+                note(&mut r.by_alone, name.clone(), role);
             }
             note(&mut r.by_name, name, role);
         }
@@ -157,10 +161,12 @@ impl Roles {
         }
         let name = d.text.to_lowercase();
         let whole = self.by_name.get(&name).copied();
-        let first = if name.contains(' ') {
-            None
-        } else {
-            self.by_first.get(&name).copied()
+        // "Jane" of "Jane Smith" (with a role), and the other way: the
+        // "Jane Smith" of a home page is the "Jane - Manager" of the team
+        // page the same photo is on.
+        let first = match name.split_once(' ') {
+            None => self.by_first.get(&name).copied(),
+            Some((first, _)) => self.by_alone.get(first).copied(),
         };
         if whole == Some(Role::Pupil) || first == Some(Role::Pupil) {
             Some(Role::Pupil)
@@ -547,6 +553,12 @@ mod tests {
         );
         assert_eq!(twice.0, headshot.0, "{twice:?} {headshot:?}");
         assert!(!twice.2.contains(&Reason::FullNameNearby));
+        // And the other way: a full name with no role is the first name
+        // the team page gives a role.
+        let team_page = d("person_name", "Kate", Some(Role::Staff));
+        let home_page = d("person_name", "Kate Morwenna", None);
+        let both = score(&[team_page, home_page], 1, 3, 2400, false);
+        assert_eq!(both.0, headshot.0, "{both:?} {headshot:?}");
         let file_name_alone = score(&[file_name], 1, 3, 2400, false);
         assert!(file_name_alone.2.contains(&Reason::FullNameNearby));
         // But not a role written elsewhere in a newsletter.
