@@ -121,10 +121,12 @@ fn reason_of(d: &Detail, role: Option<Role>) -> Reason {
 /// said. Built once, so an exposure with many names costs one pass.
 #[derive(Default)]
 struct Roles {
-    by_name: std::collections::HashMap<String, Role>,
-    by_first: std::collections::HashMap<String, Role>,
+    /// Every name said with a role, whole.
+    names: std::collections::HashMap<String, Role>,
+    /// The first words of full names said with a role.
+    firsts: std::collections::HashMap<String, Role>,
     /// First names said alone with a role ("Jane - Manager").
-    by_alone: std::collections::HashMap<String, Role>,
+    alone: std::collections::HashMap<String, Role>,
 }
 
 impl Roles {
@@ -142,11 +144,11 @@ impl Roles {
             };
             let name = d.text.to_lowercase();
             if let Some((first, _)) = name.split_once(' ') {
-                note(&mut r.by_first, first.to_string(), role);
+                note(&mut r.firsts, first.to_string(), role);
             } else {
-                note(&mut r.by_alone, name.clone(), role);
+                note(&mut r.alone, name.clone(), role);
             }
-            note(&mut r.by_name, name, role);
+            note(&mut r.names, name, role);
         }
         r
     }
@@ -160,13 +162,13 @@ impl Roles {
             return d.role;
         }
         let name = d.text.to_lowercase();
-        let whole = self.by_name.get(&name).copied();
+        let whole = self.names.get(&name).copied();
         // "Jane" of "Jane Smith" (with a role), and the other way: the
         // "Jane Smith" of a home page is the "Jane - Manager" of the team
         // page the same photo is on.
         let first = match name.split_once(' ') {
-            None => self.by_first.get(&name).copied(),
-            Some((first, _)) => self.by_alone.get(first).copied(),
+            None => self.firsts.get(&name).copied(),
+            Some((first, _)) => self.alone.get(first).copied(),
         };
         if whole == Some(Role::Pupil) || first == Some(Role::Pupil) {
             Some(Role::Pupil)
