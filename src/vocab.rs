@@ -138,6 +138,7 @@ vocabulary! {
         GpsInMetadata = "gps_in_metadata" => "GPS position in the file",
         AlreadyPublicWithName = "already_public_with_name" => "already public with a name",
         Faces = "faces" => "faces",
+        AdultPortrait = "adult_portrait" => "an adult's named portrait",
         IdentifiableFace = "identifiable_face" => "a face large enough to recognise",
         FullNameNearby = "full_name_nearby" => "a child's full name next to it",
         IdentifierNearby = "identifier_nearby" => "a pupil or NI number next to it",

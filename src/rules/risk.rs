@@ -21,6 +21,7 @@ pub const WEIGHTS: &[(Reason, u32)] = &[
     (Reason::GpsInMetadata, 45),
     (Reason::AlreadyPublicWithName, 30),
     (Reason::Faces, 15),
+    (Reason::AdultPortrait, 5),
     (Reason::IdentifiableFace, 5),
     (Reason::FullNameNearby, 40),
     (Reason::IdentifierNearby, 40),
@@ -271,14 +272,18 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
                 DetailKind::YearGroup | DetailKind::Age | DetailKind::DateOfBirth
             )
         });
-    // Nor is the face in it, or being recognisable: an adult's named
-    // portrait is made to be recognised, usually with consent, and the face
-    // is the named adult's; a child's face is not. So any unnamed face
-    // (it may be a child's) ranks over an adult's named portrait.
-    if e.faces.unwrap_or(0) > 0 && !adults_only {
-        reasons.insert(Reason::Faces);
-        if e.largest_face >= IDENTIFIABLE_FACE {
-            reasons.insert(Reason::IdentifiableFace);
+    // Nor does its face weigh as a child's might, nor being recognisable:
+    // an adult's named portrait is made to be recognised, usually with
+    // consent. So any unnamed face (it may be a child's) ranks over an
+    // adult's named portrait, and that over a picture with no face.
+    if e.faces.unwrap_or(0) > 0 {
+        if adults_only {
+            reasons.insert(Reason::AdultPortrait);
+        } else {
+            reasons.insert(Reason::Faces);
+            if e.largest_face >= IDENTIFIABLE_FACE {
+                reasons.insert(Reason::IdentifiableFace);
+            }
         }
     }
     if e.faces.unwrap_or(0) > 0 && e.largest_side > policy.max_published_side && !adults_only {
@@ -604,8 +609,9 @@ mod tests {
         );
         assert!(unnamed_face.2.contains(&Reason::IdentifiableFace));
         assert!(!portrait.2.contains(&Reason::Faces), "{portrait:?}");
+        assert!(portrait.2.contains(&Reason::AdultPortrait), "{portrait:?}");
         // Any unnamed face, even a small one, may be a child's: it ranks
-        // over an adult's named portrait.
+        // over an adult's named portrait, and that over no face at all.
         let small_face = assess(
             &Evidence {
                 details: &[],
@@ -626,6 +632,8 @@ mod tests {
             portrait.0 < small_face.0 && small_face.0 < unnamed_face.0,
             "{portrait:?} {small_face:?} {unnamed_face:?}"
         );
+        let no_face = score(&[], 0, 1, 800, false);
+        assert!(no_face.0 < portrait.0, "{no_face:?} {portrait:?}");
     }
 
     /// A logo in a newsletter shares its page with the week's names; they
