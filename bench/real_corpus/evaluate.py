@@ -28,7 +28,13 @@ bench/real_corpus/labels/<site>.json:
   copies     labelled families split over several exposures, exposures
              holding more than one labelled family, hard-negative pairs
              merged
-  risk       exposures ranked by score with the labels beside them
+  risk       exposures ranked by score with the labels beside them; the
+             order agreement: of the pairs of exposures whose label classes
+             issue 19 orders (a named child over an adult's named portrait
+             and over unnamed faces, unnamed faces over an adult's named
+             portrait, anything with a face or a name over the rest), the
+             share the score orders so (ties count half);
+             --ranking-md FILE writes the ranking as a Markdown table
 
 Each figure is printed for tune and heldout separately (and per site with
 --per-site), with its counts. Standard library only; Python 3.11+.
@@ -449,6 +455,10 @@ def ratio(a, b):
     return f"{a / b:.2f}" if b else "  - "
 
 
+def ratio_f(x):
+    return f"{x:.2f}" if x is not None else "  - "
+
+
 def harm_class(r):
     pupil = "pupil" in r["roles"]
     named = r["names"] > 0
@@ -463,6 +473,50 @@ def harm_class(r):
     if named:
         return "5 no face, named"
     return "6 no face, no name"
+
+
+# The order issue 19 asks for, between the label classes: children over
+# adults (faces with no name, on a school's site most likely children's,
+# over an adult's named portrait, published on purpose and usually with
+# consent), named over unnamed, and anything personal over a picture with no
+# face and no name. Classes not in a pair here are not compared (a named
+# picture with no face against faces, for one).
+DPO_ORDER = [
+    ("1 face + pupil named", "3 face + adult named"),
+    ("1 face + pupil named", "2 faces (group), unnamed"),
+    ("1 face + pupil named", "4 one face, unnamed"),
+    ("2 faces (group), unnamed", "3 face + adult named"),
+    ("4 one face, unnamed", "3 face + adult named"),
+] + [(k, "6 no face, no name") for k in ("1 face + pupil named", "2 faces (group), unnamed", "3 face + adult named",
+                                         "4 one face, unnamed", "5 no face, named")]
+
+
+def order_agreement(rows):
+    """Of the pairs of exposures whose label classes DPO_ORDER orders, the
+    share the score puts in that order (a tie counts half): 1.0 is the
+    DPO's ranking, 0.5 a coin toss. Also the number of pairs."""
+    by = defaultdict(list)
+    for r in rows:
+        by[harm_class(r)].append(r["score"] or 0)
+    good = total = 0.0
+    for hi, lo in DPO_ORDER:
+        for x in by[hi]:
+            for y in by[lo]:
+                total += 1
+                good += 1.0 if x > y else 0.5 if x == y else 0.0
+    return (good / total if total else None), int(total)
+
+
+def ranking_markdown(results, limit=30):
+    """The exposures holding labelled pictures, ranked by score, described by
+    their labels (no picture names: they hold people's names)."""
+    rows = sorted((r for res in results for r in res["risk"]), key=lambda x: (-(x["score"] or 0), x["site"], x["picture"]))
+    lines = ["| rank | site | score | band | what the labels say | faces found | kind | reasons |", "|---|---|---|---|---|---|---|---|"]
+    for i, r in enumerate(rows[:limit], 1):
+        lines.append(f"| {i} | {r['site']} | {r['score']} | {r['risk']} | {harm_class(r)[2:]}"
+                     f"{' (' + str(r['faces']) + ' faces)' if r['faces'] > 1 else ''} | {r['faces_found']} | {r['kind']} | "
+                     f"{', '.join(r['reasons'])} |")
+    return "\n".join(lines) + "\n"
 
 
 def summarise(title, results, out, list_sites=True):
@@ -499,7 +553,9 @@ def summarise(title, results, out, list_sites=True):
     by = defaultdict(list)
     for r in rows:
         by[harm_class(r)].append(r["score"] or 0)
-    p("risk        mean score by what the labels say (exposures holding labelled pictures):")
+    agree, pairs = order_agreement(rows)
+    p(f"risk        order agreement {ratio_f(agree)} ({pairs} pairs of exposures whose label classes issue 19 orders)")
+    p("            mean score by what the labels say (exposures holding labelled pictures):")
     for k in sorted(by):
         v = by[k]
         p(f"              {k[2:]:<28} n={len(v):<4} mean {statistics.mean(v):5.1f}  min {min(v):3d}  max {max(v):3d}")
@@ -540,6 +596,7 @@ def main():
     ap.add_argument("--json", help="also write the full comparison as JSON here")
     ap.add_argument("--keep", help="keep each site's config, database and report under this folder")
     ap.add_argument("--output", help="also write the printed figures to this file")
+    ap.add_argument("--ranking-md", help="also write the exposures ranked by score, described by their labels, as a Markdown table here")
     args = ap.parse_args()
     with open(os.path.join(HERE, "sources.toml"), "rb") as f:
         sites = tomllib.load(f)["sites"]
@@ -579,6 +636,9 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     outs = [sys.stdout]
     fh = None
+    if args.ranking_md:
+        with open(args.ranking_md, "w") as f:
+            f.write(ranking_markdown(results))
     if args.output:
         fh = open(args.output, "w")
         outs.append(fh)
