@@ -302,6 +302,9 @@ fn detect_in(text: &str, location: Where, page_url: &str, filename: bool) -> Vec
         if job {
             continue;
         }
+        if (s == "Nursery" || s == "Reception") && place_or_topic(text, m.start(), m.end()) {
+            continue;
+        }
         push(DetailKind::YearGroup, s, None);
     }
     for c in LOCATION.captures_iter(text) {
@@ -326,6 +329,61 @@ fn detect_in(text: &str, location: Where, page_url: &str, filename: bool) -> Vec
         push(DetailKind::PersonName, &name, role);
     }
     out
+}
+
+/// Whether the "Nursery" or "Reception" at `start..end` of `text` names a
+/// place or a subject rather than a child's year: part of a name
+/// ("Springwood Nursery", "Cinder Ash Pre-School and Nursery", the school
+/// "Reception" desk) or a topic ("Nursery Admissions", "Nursery Education").
+fn place_or_topic(text: &str, start: usize, end: usize) -> bool {
+    let next = text[end..]
+        .split_whitespace()
+        .next()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .unwrap_or_default();
+    let topic = [
+        "admissions",
+        "admission",
+        "education",
+        "school",
+        "fees",
+        "funding",
+        "provision",
+        "places",
+        "setting",
+        "settings",
+        "desk",
+        "office",
+        "area",
+        "hours",
+        "opening",
+    ]
+    .contains(&next.as_str());
+    let before = text[..start].trim_end();
+    let mut words = before.rsplit(char::is_whitespace);
+    let prev = words.next().unwrap_or_default();
+    let prev2 = words.next().unwrap_or_default();
+    // "Pre-School and Nursery", "Preschool & Nursery": a kind of setting.
+    let setting = matches!(prev, "and" | "&")
+        && prev2
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+            .replace('-', "")
+            == "preschool";
+    // A capitalised word before it, inside a sentence: a name's last word.
+    let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', ':', '|']);
+    let bare = prev.trim_matches(|c: char| !c.is_alphanumeric());
+    let named = !sentence_start
+        && bare.chars().next().is_some_and(char::is_uppercase)
+        && !matches!(
+            bare.to_lowercase().as_str(),
+            "year" | "the" | "our" | "in" | "a" | "and" | "eyfs" | "with" | "from" | "to" | "for"
+        )
+        && prev.chars().last().is_some_and(char::is_alphanumeric);
+    topic || setting || named
 }
 
 /// Details in every text a sighting carries, and in its picture's filename.
@@ -1538,6 +1596,31 @@ mod tests {
             "EYFS"
         ));
         assert!(has("Our EYFS children planted seeds", "year_group", "EYFS"));
+        // A setting's name, the school's front desk and a subject are not
+        // a child's year; a class is.
+        for t in [
+            "Welcome to Springwood Nursery, where we play",
+            "Cinder Ash Pre-School and Nursery, Long Sutton",
+            "Please sign in at the School Reception first",
+            "Read our Nursery Admissions policy",
+            "Jo has an NNEB in Nursery Education",
+        ] {
+            assert!(
+                !has(t, "year_group", "Nursery") && !has(t, "year_group", "Reception"),
+                "{t}"
+            );
+        }
+        for t in [
+            "Nursery children planted seeds",
+            "Our Nursery class went to the farm",
+            "Well done to Reception for their assembly",
+            "The children in Nursery made masks",
+        ] {
+            assert!(
+                has(t, "year_group", "Nursery") || has(t, "year_group", "Reception"),
+                "{t}"
+            );
+        }
     }
 
     #[test]
