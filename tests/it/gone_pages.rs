@@ -250,6 +250,25 @@ async fn a_listed_copy_has_its_own_row_and_no_caption() {
             "run {run}"
         );
         if run < 2 {
+            // Only the open folder shows it: the school may not know it is
+            // public, and the score says so; the linked picture is not.
+            let reasons = |e: &serde_json::Value| -> Vec<String> {
+                e["reasons"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap().to_string())
+                    .collect()
+            };
+            assert!(
+                reasons(olivia).contains(&"unlinked_only".to_string()),
+                "run {run}: {olivia}"
+            );
+            let hall = exposure_with(&a.report, "/uploads/hall.jpg");
+            assert!(
+                !reasons(hall).contains(&"unlinked_only".to_string()),
+                "run {run}: {hall}"
+            );
             assert!(
                 olivia["details"]
                     .as_array()
