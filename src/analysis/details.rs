@@ -827,9 +827,16 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         if i > 0 {
             let (at, initial) = words[i - 1];
             let gap = &text[at + initial.len()..words[i].0];
+            // Not a class's letter: "Year R Amelia", "Class B Grace".
+            let class_letter = i > 1
+                && matches!(
+                    words[i - 2].1.to_lowercase().as_str(),
+                    "year" | "yr" | "class" | "group" | "set" | "form" | "stage" | "block" | "plan"
+                );
             let letter = initial.chars().count() == 1
                 && initial.chars().all(char::is_uppercase)
-                && !matches!(initial, "A" | "I");
+                && !matches!(initial, "A" | "I")
+                && !class_letter;
             if letter && matches!(gap, " " | ". ") && !used[i - 1] {
                 used[i] = true;
                 let rest = &text[words[i].0 + w.len()..];
@@ -1702,6 +1709,12 @@ mod tests {
             names("amelia_jones_y6.jpg"),
             vec![("Amelia Jones".into(), Some(Role::Pupil), Where::Alt)]
         );
+        // A class's letter is not an initial.
+        assert_eq!(
+            names("Year R Amelia Jones"),
+            vec![("Amelia Jones".into(), None, Where::Alt)]
+        );
+        assert_eq!(names("Well done Year R Grace"), vec![]);
         // Prose that ends like a file name is still prose.
         assert_eq!(
             names("Amelia Jones at sports day.jpg"),
