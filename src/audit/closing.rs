@@ -380,6 +380,7 @@ pub(super) fn score_batch(
             ))
         });
         details.dedup_by(|x, y| x.kind == y.kind && x.text == y.text && x.location == y.location);
+        risk::carry_roles(&mut details);
         let (score, risk, reasons) = risk::assess(
             &risk::Evidence {
                 details: &details,

@@ -179,20 +179,15 @@ impl Roles {
     }
 }
 
-/// Score, band and reasons (in order of weight).
-pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
-    // Roles from mentions next to the picture; a name elsewhere in a
-    // document may also take them from the rest of the document (a
-    // newsletter's "Oliver Reed, Chair of Governors" does not make the
-    // "Oliver" of a caption an adult).
-    let near = Roles::of(
-        e.details
-            .iter()
-            .filter(|d| d.location != Where::DocumentText),
-    );
-    let anywhere = Roles::of(e.details.iter());
-    let roles: Vec<Option<Role>> = e
-        .details
+/// The role of the person each of an exposure's details names: its own,
+/// else what another mention of the same person gives. Roles come from
+/// mentions next to the picture; a name elsewhere in a document may also
+/// take them from the rest of the document (a newsletter's "Oliver Reed,
+/// Chair of Governors" does not make the "Oliver" of a caption an adult).
+fn roles_of(details: &[Detail]) -> Vec<Option<Role>> {
+    let near = Roles::of(details.iter().filter(|d| d.location != Where::DocumentText));
+    let anywhere = Roles::of(details.iter());
+    details
         .iter()
         .map(|d| {
             if d.location == Where::DocumentText {
@@ -201,7 +196,25 @@ pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
                 near.role(d)
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Gives each name with no role of its own the role another mention of
+/// the same person on the exposure gives (as [`assess`] scores it), so the
+/// report says what the score counted: `kate-morwenna.jpg` is the
+/// governor the caption names.
+pub fn carry_roles(details: &mut [Detail]) {
+    let roles = roles_of(details);
+    for (d, role) in details.iter_mut().zip(roles) {
+        if d.role.is_none() {
+            d.role = role;
+        }
+    }
+}
+
+/// Score, band and reasons (in order of weight).
+pub fn assess(e: &Evidence<'_>, policy: &Policy) -> (u32, Risk, Vec<Reason>) {
+    let roles = roles_of(e.details);
     // The rest of a document's page is not next to the picture: a name or
     // a phone number there (a newsletter's other items, its footer) is
     // listed as a detail but does not raise the score; a pupil number or
@@ -634,6 +647,40 @@ mod tests {
         );
         let no_face = score(&[], 0, 1, 800, false);
         assert!(no_face.0 < portrait.0, "{no_face:?} {portrait:?}");
+    }
+
+    /// The report shows the role the score counts: a file name's name
+    /// is the governor the caption names; a newsletter's staff name far
+    /// away does not make a caption's first name an adult.
+    #[test]
+    fn roles_are_carried_to_the_details() {
+        let file_name = Detail {
+            location: Where::Filename,
+            ..d("person_name", "Kate Morwenna", None)
+        };
+        let caption = d("person_name", "Kate Morwenna", Some(Role::Staff));
+        let first = d("person_name", "Kate", None);
+        let far = Detail {
+            location: Where::DocumentText,
+            ..d("person_name", "Oliver Reed", Some(Role::Staff))
+        };
+        let oliver = d("person_name", "Oliver", None);
+        let mut details = vec![file_name, caption, first, far, oliver];
+        let (before, _, _) = score(&details, true);
+        carry_roles(&mut details);
+        let roles: Vec<Option<Role>> = details.iter().map(|d| d.role).collect();
+        assert_eq!(
+            roles,
+            [
+                Some(Role::Staff),
+                Some(Role::Staff),
+                Some(Role::Staff),
+                Some(Role::Staff),
+                None
+            ]
+        );
+        // Scored the same before and after.
+        assert_eq!(score(&details, true).0, before);
     }
 
     /// A logo in a newsletter shares its page with the week's names; they
