@@ -13,7 +13,11 @@ use rustface::{Detector, ImageData};
 
 static MODEL: &[u8] = include_bytes!("../../models/seeta_fd_frontal_v1.0.bin");
 
-/// Smallest face looked for, in pixels of the detection image.
+/// Smallest face asked for, in pixels of the detection image. rustface
+/// 0.1.7 does not act on it (its image pyramid never scales up: the line
+/// that would is commented out in its `detect`), so the smallest face it
+/// finds is its 40-pixel window; below 40 pixels only the small-picture
+/// search ([`SMALL_SIDE`]) finds faces. Measured in docs/faces.md.
 const MIN_FACE: u32 = 20;
 /// SeetaFace's score threshold; 2.0 is its authors' default.
 const SCORE_THRESHOLD: f64 = 2.0;
