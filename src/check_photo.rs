@@ -152,6 +152,8 @@ pub fn check(config: &Config, file: &Path, caption: Option<&str>) -> Result<Verd
         },
         &config.risk,
     );
+    // The details show the roles the score counted, as the audit's do.
+    risk::carry_roles(&mut found);
     let named_elsewhere = already_public.iter().any(|p| !p.names.is_empty());
     let mut score = score;
     let mut risk = risk;

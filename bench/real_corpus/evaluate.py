@@ -84,9 +84,11 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         server: on the real site they are on-site."""
         here = f"http://127.0.0.1:{self.server.server_address[1]}"
         for h in self.hosts:
-            for scheme in ("https:", "http:", ""):
-                text = text.replace(f"{scheme}//{h}", here)
-                text = text.replace(f"{scheme}\\/\\/{h}", here.replace("/", "\\/"))
+            # The host whole (not "school.com.au"), in any case, plain or
+            # JSON-escaped, with or without a scheme.
+            for slashes, to in (("//", here), ("\\/\\/", here.replace("/", "\\/"))):
+                pat = re.compile(r"(?:https?:)?" + re.escape(slashes + h) + r"(?![\w.-])", re.I)
+                text = pat.sub(lambda _m, to=to: to, text)
         return text
 
     def text_like(self, path):
@@ -464,8 +466,10 @@ def harm_class(r):
     named = r["names"] > 0
     if r["faces"] and pupil:
         return "1 face + pupil named"
-    if r["faces"] and named:
+    if r["faces"] and named and set(r["roles"]) <= {"staff"}:
         return "3 face + adult named"
+    if r["faces"] and named:
+        return "7 face + named, role unknown"
     if r["faces"] >= 2:
         return "2 faces (group), unnamed"
     if r["faces"]:
@@ -488,7 +492,7 @@ DPO_ORDER = [
     ("2 faces (group), unnamed", "3 face + adult named"),
     ("4 one face, unnamed", "3 face + adult named"),
 ] + [(k, "6 no face, no name") for k in ("1 face + pupil named", "2 faces (group), unnamed", "3 face + adult named",
-                                         "4 one face, unnamed", "5 no face, named")]
+                                         "4 one face, unnamed", "5 no face, named", "7 face + named, role unknown")]
 
 
 def order_agreement(rows):

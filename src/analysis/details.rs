@@ -333,7 +333,7 @@ fn detect_in(text: &str, location: Where, page_url: &str, filename: bool) -> Vec
 
 /// Whether the "Nursery" or "Reception" at `start..end` of `text` names a
 /// place or a subject rather than a child's year: part of a name
-/// ("Springwood Nursery", "Cinder Ash Pre-School and Nursery", the school
+/// ("Springwood Nursery", "Little Oaks Pre-School and Nursery", the school
 /// "Reception" desk) or a topic ("Nursery Admissions", "Nursery Education").
 fn place_or_topic(text: &str, start: usize, end: usize) -> bool {
     let next = text[end..]
@@ -344,6 +344,14 @@ fn place_or_topic(text: &str, start: usize, end: usize) -> bool {
                 .to_lowercase()
         })
         .unwrap_or_default();
+    // "Nursery children", "Miss Patel's Reception class": a child's year.
+    if [
+        "class", "classes", "children", "child", "pupils", "group", "team",
+    ]
+    .contains(&next.as_str())
+    {
+        return false;
+    }
     let topic = [
         "admissions",
         "admission",
@@ -376,7 +384,10 @@ fn place_or_topic(text: &str, start: usize, end: usize) -> bool {
     // A capitalised word before it, inside a sentence: a name's last word.
     let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', ':', '|']);
     let bare = prev.trim_matches(|c: char| !c.is_alphanumeric());
+    // "Miss Patel's Nursery" is her class, not a setting's name.
+    let possessive = ["'s", "’s", "'", "’"].iter().any(|e| prev.ends_with(e));
     let named = !sentence_start
+        && !possessive
         && bare.chars().next().is_some_and(char::is_uppercase)
         && !matches!(
             bare.to_lowercase().as_str(),
@@ -821,27 +832,49 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         if filename {
             continue;
         }
-        // After an initial it is a surname: "K Clayton", "J. Hughes"; a
-        // name written so is an adult's (schools write children's names in
-        // full or by first name), unless the text says otherwise.
+        // After an initial it is a surname: "K Clayton"; a name written so
+        // is an adult's (schools write children's names in full or by
+        // first name), unless the text says otherwise. Only a lone capital
+        // and a space: not an abbreviation's last letter ("P.E. Oliver"),
+        // a sentence's end ("Team B. Oliver scored"), a class's or team's
+        // letter ("Year R Amelia", "Team B Oliver"), the initial after a
+        // first name ("Ruby T Oliver H") or the Welsh article ("Y Seren").
         if i > 0 {
             let (at, initial) = words[i - 1];
             let gap = &text[at + initial.len()..words[i].0];
-            // Not a class's letter: "Year R Amelia", "Class B Grace".
+            let before_initial = text[..at].trim_end();
+            let after_word = i > 1 && {
+                let (at2, w2) = words[i - 2];
+                cap(w2) && text[at2 + w2.len()..at] == *" "
+            };
             let class_letter = i > 1
                 && matches!(
                     words[i - 2].1.to_lowercase().as_str(),
-                    "year" | "yr" | "class" | "group" | "set" | "form" | "stage" | "block" | "plan"
+                    "year"
+                        | "yr"
+                        | "class"
+                        | "group"
+                        | "set"
+                        | "form"
+                        | "stage"
+                        | "block"
+                        | "plan"
+                        | "team"
+                        | "house"
+                        | "table"
+                        | "room"
                 );
             let letter = initial.chars().count() == 1
                 && initial.chars().all(char::is_uppercase)
-                && !matches!(initial, "A" | "I")
-                && !class_letter;
-            if letter && matches!(gap, " " | ". ") && !used[i - 1] {
+                && !matches!(initial, "A" | "I" | "Y")
+                && !class_letter
+                && !after_word
+                && !before_initial.ends_with('.');
+            if letter && gap == " " && !used[i - 1] {
                 used[i] = true;
                 let rest = &text[words[i].0 + w.len()..];
                 out.push((
-                    format!("{initial}{} {}", gap.trim(), bare(w)),
+                    format!("{initial} {}", bare(w)),
                     role_around(&text[..at], rest).or(Some(Role::Staff)),
                 ));
                 continue;
@@ -1607,7 +1640,7 @@ mod tests {
         // a child's year; a class is.
         for t in [
             "Welcome to Springwood Nursery, where we play",
-            "Cinder Ash Pre-School and Nursery, Long Sutton",
+            "Little Oaks Pre-School and Nursery, Oakford",
             "Please sign in at the School Reception first",
             "Read our Nursery Admissions policy",
             "Jo has an NNEB in Nursery Education",
@@ -1622,6 +1655,9 @@ mod tests {
             "Our Nursery class went to the farm",
             "Well done to Reception for their assembly",
             "The children in Nursery made masks",
+            "Mrs Smith's Reception class went to the farm",
+            "Miss Patel's Nursery children planted seeds",
+            "Sports Day Reception class races",
         ] {
             assert!(
                 has(t, "year_group", "Nursery") || has(t, "year_group", "Reception"),
@@ -1715,6 +1751,22 @@ mod tests {
             vec![("Amelia Jones".into(), None, Where::Alt)]
         );
         assert_eq!(names("Well done Year R Grace"), vec![]);
+        // Nor an abbreviation, a sentence's end, a team's letter or the
+        // initial after a first name.
+        for t in [
+            "In P.E. Oliver scored a goal",
+            "Team A beat Team B. Oliver scored",
+            "Team B Oliver scored",
+            "Well done to Ruby T Oliver H",
+        ] {
+            assert!(
+                names(t)
+                    .iter()
+                    .all(|(n, r, _)| n.len() > 3 && *r != Some(Role::Staff)),
+                "{t}: {:?}",
+                names(t)
+            );
+        }
         // Prose that ends like a file name is still prose.
         assert_eq!(
             names("Amelia Jones at sports day.jpg"),

@@ -380,7 +380,6 @@ pub(super) fn score_batch(
             ))
         });
         details.dedup_by(|x, y| x.kind == y.kind && x.text == y.text && x.location == y.location);
-        risk::carry_roles(&mut details);
         let (score, risk, reasons) = risk::assess(
             &risk::Evidence {
                 details: &details,
@@ -413,6 +412,9 @@ pub(super) fn score_batch(
             },
             c.policy,
         );
+        // The report shows the roles the score counted (after scoring:
+        // a carried role is not carried on).
+        risk::carry_roles(&mut details);
         let prev = before.get(exp);
         // The rule of change (crate::change). A page that could not be read
         // in either run is no evidence of a copy gone or added.

@@ -126,8 +126,6 @@ struct Roles {
     names: std::collections::HashMap<String, Role>,
     /// The first words of full names said with a role.
     firsts: std::collections::HashMap<String, Role>,
-    /// First names said alone with a role ("Jane - Manager").
-    alone: std::collections::HashMap<String, Role>,
 }
 
 impl Roles {
@@ -146,8 +144,6 @@ impl Roles {
             let name = d.text.to_lowercase();
             if let Some((first, _)) = name.split_once(' ') {
                 note(&mut r.firsts, first.to_string(), role);
-            } else {
-                note(&mut r.alone, name.clone(), role);
             }
             note(&mut r.names, name, role);
         }
@@ -164,12 +160,14 @@ impl Roles {
         }
         let name = d.text.to_lowercase();
         let whole = self.names.get(&name).copied();
-        // "Jane" of "Jane Smith" (with a role), and the other way: the
-        // "Jane Smith" of a home page is the "Jane - Manager" of the team
-        // page the same photo is on.
-        let first = match name.split_once(' ') {
-            None => self.firsts.get(&name).copied(),
-            Some((first, _)) => self.alone.get(first).copied(),
+        // "Jane" of "Jane Smith" (with a role). Not the other way: a full
+        // name does not take the role of a first name said alone, which
+        // may be someone else's ("Oliver, our caretaker" and a pupil
+        // "Oliver Bennett").
+        let first = if name.contains(' ') {
+            None
+        } else {
+            self.firsts.get(&name).copied()
         };
         if whole == Some(Role::Pupil) || first == Some(Role::Pupil) {
             Some(Role::Pupil)
@@ -573,12 +571,12 @@ mod tests {
         );
         assert_eq!(twice.0, headshot.0, "{twice:?} {headshot:?}");
         assert!(!twice.2.contains(&Reason::FullNameNearby));
-        // And the other way: a full name with no role is the first name
-        // the team page gives a role.
-        let team_page = d("person_name", "Kate", Some(Role::Staff));
-        let home_page = d("person_name", "Kate Morwenna", None);
-        let both = score(&[team_page, home_page], 1, 3, 2400, false);
-        assert_eq!(both.0, headshot.0, "{both:?} {headshot:?}");
+        // Not the other way: a full name does not take the role of a
+        // first name said alone, which may be another person's.
+        let caretaker = d("person_name", "Oliver", Some(Role::Staff));
+        let pupil_named = d("person_name", "Oliver Bennett", None);
+        let both = score(&[caretaker, pupil_named], 1, 1, 800, false);
+        assert!(both.2.contains(&Reason::FullNameNearby), "{both:?}");
         let file_name_alone = score(&[file_name], 1, 3, 2400, false);
         assert!(file_name_alone.2.contains(&Reason::FullNameNearby));
         // But not a role written elsewhere in a newsletter.
@@ -651,7 +649,9 @@ mod tests {
 
     /// The report shows the role the score counts: a file name's name
     /// is the governor the caption names; a newsletter's staff name far
-    /// away does not make a caption's first name an adult.
+    /// away does not make a caption's first name an adult; a role carried
+    /// once is not carried on (a child "Kate Jones" beside a governor
+    /// "Kate Morwenna" and an alt "Kate" stays a child).
     #[test]
     fn roles_are_carried_to_the_details() {
         let file_name = Detail {
@@ -665,7 +665,8 @@ mod tests {
             ..d("person_name", "Oliver Reed", Some(Role::Staff))
         };
         let oliver = d("person_name", "Oliver", None);
-        let mut details = vec![file_name, caption, first, far, oliver];
+        let child = d("person_name", "Kate Jones", None);
+        let mut details = vec![file_name, caption, first, far, oliver, child];
         let (before, _, _) = score(&details, true);
         carry_roles(&mut details);
         let roles: Vec<Option<Role>> = details.iter().map(|d| d.role).collect();
@@ -676,11 +677,15 @@ mod tests {
                 Some(Role::Staff),
                 Some(Role::Staff),
                 Some(Role::Staff),
+                None,
                 None
             ]
         );
-        // Scored the same before and after.
-        assert_eq!(score(&details, true).0, before);
+        // Scored the same before and after, and the child's full name
+        // still scores as one.
+        let (after, _, reasons) = score(&details, true);
+        assert_eq!(after, before);
+        assert!(reasons.contains(&Reason::FullNameNearby), "{reasons:?}");
     }
 
     /// A logo in a newsletter shares its page with the week's names; they

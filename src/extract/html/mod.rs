@@ -576,13 +576,17 @@ fn context_of(el: ElementRef<'_>) -> Context {
     // follows them ("James Swain - Parent governor" under the photo). Not
     // for a picture that links to a page (a badge, a tile, a button): its
     // words are its link's.
-    let links_away = el.ancestors().filter_map(ElementRef::wrap).any(|a| {
-        a.value().name() == "a"
-            && a.value()
-                .attr("href")
-                .is_some_and(|h| !h.trim().is_empty() && !looks_like_picture(h))
-    });
-    if nearby.is_none() && whole_block.is_none() && !links_away {
+    let links_away = || {
+        std::iter::once(el)
+            .chain(el.ancestors().filter_map(ElementRef::wrap))
+            .any(|a| {
+                a.value().name() == "a"
+                    && a.value()
+                        .attr("href")
+                        .is_some_and(|h| !h.trim().is_empty() && !looks_like_picture(h))
+            })
+    };
+    if nearby.is_none() && whole_block.is_none() && bare_box.is_some() && !links_away() {
         nearby = bare_box.and_then(|b| caption_after(b, el));
     }
     // A gallery whose one caption follows all its pictures: every picture
@@ -1020,6 +1024,14 @@ fn caption_after<'a>(bare: ElementRef<'a>, el: ElementRef<'a>) -> Option<String>
         }
         bare = parent;
     }
+    // Names written above the photos ("name, photo, name, photo" with
+    // nothing after the last photo): the block after a photo is the next
+    // person's.
+    if let Some(parent) = bare.parent().and_then(ElementRef::wrap) {
+        if text_before_first_picture(parent) && !text_after_last_picture(parent) {
+            return None;
+        }
+    }
     for sibling in bare.next_siblings().take(6) {
         if let Some(t) = sibling.value().as_text() {
             let t = clean_text(t);
@@ -1031,7 +1043,13 @@ fn caption_after<'a>(bare: ElementRef<'a>, el: ElementRef<'a>) -> Option<String>
         let Some(e) = ElementRef::wrap(sibling) else {
             continue;
         };
-        if NOT_NEARBY.contains(&e.value().name()) {
+        let name = e.value().name();
+        if matches!(name, "script" | "style" | "noscript" | "template") {
+            continue;
+        }
+        // Page furniture, or a whole part of the page (a banner's next
+        // sibling is the page's content, not its caption).
+        if NOT_NEARBY.contains(&name) || matches!(name, "main" | "article" | "section") {
             return None;
         }
         let (text, picture) = text_up_to_picture(e, NEARBY_CHARS);
@@ -1054,13 +1072,25 @@ fn looks_like_picture(href: &str) -> bool {
     })
 }
 
-/// Whether `block` holds no picture but `el`.
+/// Whether `block` holds no picture but `el` (and the `<picture>` around
+/// it).
 fn holds_only(block: ElementRef<'_>, el: ElementRef<'_>) -> bool {
     block
         .descendants()
         .filter(|n| n.id() != el.id())
-        .filter_map(|n| n.value().as_element())
-        .all(|e| !is_other_picture(e))
+        .all(|n| match n.value().as_element() {
+            Some(e) if is_other_picture(e) => {
+                e.name() == "picture" && el.ancestors().any(|a| a.id() == n.id())
+            }
+            _ => true,
+        })
+}
+
+/// Whether `block` has text before its first picture (page furniture
+/// skipped).
+fn text_before_first_picture(block: ElementRef<'_>) -> bool {
+    let (text, _) = text_up_to_picture(block, 8);
+    !text.is_empty()
 }
 
 /// The text of `block` up to its first picture (about `limit` characters,

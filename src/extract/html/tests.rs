@@ -409,3 +409,37 @@ fn a_picture_alone_in_its_boxes_takes_the_paragraph_under_them() {
     assert_eq!(near("/badge.png"), None);
     assert_eq!(near("/g1.jpg"), None);
 }
+
+#[test]
+fn a_caption_after_the_boxes_is_not_the_next_persons_name_or_the_page() {
+    // Names written above the photos: the block after a photo is the next
+    // person's name, not its caption.
+    let above = r#"<html><body><main><h3>Mrs Ann Lee</h3><div><img src="/lee.jpg"></div><h3>Mr Tom Fry</h3><div><img src="/fry.jpg"></div></main></body></html>"#;
+    let e = extract(above.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    for i in &e.images {
+        let near = i.context.nearby_text.clone().unwrap_or_default();
+        assert!(
+            !near.contains("Tom Fry") || i.url.ends_with("/fry.jpg"),
+            "{} has {near:?}",
+            i.url
+        );
+    }
+    // A banner's next sibling is the page's content, not its caption; a
+    // script between a photo and its caption is passed over; a photo in a
+    // <picture> still finds its caption.
+    let page = r#"<html><body><div class="banner"><div><img src="/hero.jpg"></div></div>
+        <main><p>Welcome from Mrs Jane Smith, our head</p>
+        <div class="g"><div><picture><source srcset="/p.webp"><img src="/p.jpg"></picture></div></div><script>x()</script><p>Anna Able - Teacher</p>
+        <div><div><a href="/ofsted" style="background-image:url(/tile.png)"></a></div></div><p>Ofsted report by Ben Baker</p>
+        </main></body></html>"#;
+    let e = extract(page.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    let near = |url: &str| {
+        e.images
+            .iter()
+            .find(|i| i.url == format!("http://s.example{url}"))
+            .and_then(|i| i.context.nearby_text.clone())
+    };
+    assert_eq!(near("/hero.jpg"), None);
+    assert_eq!(near("/p.jpg").as_deref(), Some("Anna Able - Teacher"));
+    assert!(!near("/tile.png").unwrap_or_default().contains("Ben Baker"));
+}
