@@ -23,6 +23,26 @@ const NEARBY_BLOCK_CHARS: usize = 800;
 const TEXT_CHARS: usize = 1000;
 /// Most sightings kept from one page (hostile pages can list millions).
 const MAX_IMAGES_PER_PAGE: usize = 5000;
+/// Most nodes the search for pictures' text may step through on one page,
+/// over all its pictures: a gallery of 50,000 pictures in one box with no
+/// text would otherwise be read again for each of them (minutes of CPU).
+/// A real page's pictures take a small part of it.
+const CONTEXT_STEPS: u64 = 20_000_000;
+
+thread_local! {
+    /// What is left of [`CONTEXT_STEPS`] for the page being read.
+    static CONTEXT_BUDGET: std::cell::Cell<u64> = const { std::cell::Cell::new(CONTEXT_STEPS) };
+}
+
+/// Takes one step of the page's budget for pictures' text: false once it
+/// is spent, and the walk stops with what it has.
+fn step() -> bool {
+    CONTEXT_BUDGET.with(|b| {
+        let left = b.get();
+        b.set(left.saturating_sub(1));
+        left > 0
+    })
+}
 /// Most characters of page furniture kept for page-wide details.
 const FURNITURE_CHARS: usize = 4000;
 /// Most links kept from one page.
@@ -92,6 +112,7 @@ sel!(NOSCRIPT, "noscript");
 
 /// Extracts pictures, links and hints from an HTML document.
 pub fn extract(body: &[u8], base: &Url) -> PageExtract {
+    CONTEXT_BUDGET.with(|b| b.set(CONTEXT_STEPS));
     let text = String::from_utf8_lossy(body);
     let text = flatten_deep_nesting(&text, MAX_NESTING);
     let doc = Html::parse_document(&text);
@@ -918,6 +939,9 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
     let mut text_before_first = false;
     let mut pictures_seen = 0usize;
     for edge in block.traverse() {
+        if !step() {
+            break;
+        }
         match edge {
             Edge::Open(node) => {
                 if node.id() == el.id() {
@@ -1006,10 +1030,9 @@ fn caption_after<'a>(bare: ElementRef<'a>, el: ElementRef<'a>) -> Option<String>
             n.value().as_text().is_some_and(|t| t.trim().is_empty())
                 || ElementRef::wrap(n).is_some_and(|e| {
                     bounded_text(e, 8).is_empty()
-                        && !e
-                            .descendants()
-                            .filter_map(|d| d.value().as_element())
-                            .any(is_other_picture)
+                        && e.descendants().all(|d| {
+                            step() && d.value().as_element().is_none_or(|x| !is_other_picture(x))
+                        })
                 })
         });
         let Some(parent) = bare.parent().and_then(ElementRef::wrap) else {
@@ -1075,15 +1098,16 @@ fn looks_like_picture(href: &str) -> bool {
 /// Whether `block` holds no picture but `el` (and the `<picture>` around
 /// it).
 fn holds_only(block: ElementRef<'_>, el: ElementRef<'_>) -> bool {
-    block
-        .descendants()
-        .filter(|n| n.id() != el.id())
-        .all(|n| match n.value().as_element() {
-            Some(e) if is_other_picture(e) => {
-                e.name() == "picture" && el.ancestors().any(|a| a.id() == n.id())
+    // Past the page's budget: not known, so not alone.
+    block.descendants().filter(|n| n.id() != el.id()).all(|n| {
+        step()
+            && match n.value().as_element() {
+                Some(e) if is_other_picture(e) => {
+                    e.name() == "picture" && el.ancestors().any(|a| a.id() == n.id())
+                }
+                _ => true,
             }
-            _ => true,
-        })
+    })
 }
 
 /// Whether `block` has text before its first picture (page furniture
@@ -1096,16 +1120,26 @@ fn text_before_first_picture(block: ElementRef<'_>) -> bool {
 /// The text of `block` up to its first picture (about `limit` characters,
 /// page furniture skipped), and whether a picture ended it.
 fn text_up_to_picture(block: ElementRef<'_>, limit: usize) -> (String, bool) {
+    text_up_to(block, limit, true)
+}
+
+/// The text of `block` (about `limit` characters, page furniture skipped),
+/// up to its first picture when `at_picture`, and whether a picture ended
+/// it; within the page's budget of steps.
+fn text_up_to(block: ElementRef<'_>, limit: usize, at_picture: bool) -> (String, bool) {
     use ego_tree::iter::Edge;
     let mut text = String::new();
     let mut skipping = 0usize;
     for edge in block.traverse() {
+        if !step() {
+            break;
+        }
         match edge {
             Edge::Open(node) => {
                 if let Some(e) = node.value().as_element() {
                     if skipping > 0 || NOT_NEARBY.contains(&e.name()) {
                         skipping += 1;
-                    } else if is_other_picture(e) {
+                    } else if at_picture && is_other_picture(e) {
                         return (clean_text(&text), true);
                     } else if super::WORD_BREAKS.contains(&e.name()) {
                         text.push(' ');
@@ -1246,7 +1280,8 @@ fn column_text(el: ElementRef<'_>) -> Option<String> {
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.
 fn bounded_text(el: ElementRef<'_>, limit: usize) -> String {
-    super::element_text(el, limit, NOT_NEARBY)
+    let (text, _) = text_up_to(el, limit, false);
+    text
 }
 
 /// URLs in a srcset value: "a.jpg 1x, b.jpg 2x" or "a.jpg 300w, ...".

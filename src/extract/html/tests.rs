@@ -443,3 +443,41 @@ fn a_caption_after_the_boxes_is_not_the_next_persons_name_or_the_page() {
     assert_eq!(near("/p.jpg").as_deref(), Some("Anna Able - Teacher"));
     assert!(!near("/tile.png").unwrap_or_default().contains("Ben Baker"));
 }
+/// A gallery of 50,000 pictures in one box with no text, or a few
+/// thousand beside 100,000 empty elements, is read once, not once for each
+/// picture: the search for their text has a budget per page. (Before it,
+/// the first page took over four minutes of CPU in a release build.) The
+/// pictures are still all found, up to the page's limit.
+#[test]
+fn the_search_for_pictures_text_is_bounded_per_page() {
+    use std::fmt::Write as _;
+    let mut many = String::new();
+    for i in 0..50_000 {
+        write!(many, "<img src=/{i}.jpg>").unwrap();
+    }
+    let gallery = format!("<html><body><div class=g>{many}</div></body></html>");
+    let e = extract(
+        gallery.as_bytes(),
+        &Url::parse("http://s.example/").unwrap(),
+    );
+    assert_eq!(e.images.len(), MAX_IMAGES_PER_PAGE);
+    let left = CONTEXT_BUDGET.with(std::cell::Cell::get);
+    assert_eq!(left, 0, "the budget was spent: the walks stopped at it");
+    let spans = "<span></span>".repeat(100_000);
+    let mut imgs = String::new();
+    for i in 0..2000 {
+        write!(imgs, "<div><img src=/{i}.jpg></div>").unwrap();
+    }
+    let wide = format!("<html><body><div class=g>{imgs}{spans}</div></body></html>");
+    let e = extract(wide.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(e.images.len(), 2000);
+    // A real page is far inside it: the budget is set again for each page.
+    let page =
+        r#"<html><body><div><img src="/a.jpg"></div><p>Anna Able - Teacher</p></body></html>"#;
+    let e = extract(page.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(
+        e.images[0].context.nearby_text.as_deref(),
+        Some("Anna Able - Teacher")
+    );
+    assert!(CONTEXT_BUDGET.with(std::cell::Cell::get) > CONTEXT_STEPS - 1000);
+}
