@@ -1248,6 +1248,7 @@ fn is_other_picture(e: &scraper::node::Element) -> bool {
 fn column_text(el: ElementRef<'_>) -> Option<String> {
     fn cells(r: ElementRef<'_>) -> Vec<ElementRef<'_>> {
         r.children()
+            .take_while(|_| step())
             .filter_map(ElementRef::wrap)
             .filter(|c| matches!(c.value().name(), "td" | "th"))
             .collect()

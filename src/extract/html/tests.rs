@@ -471,6 +471,15 @@ fn the_search_for_pictures_text_is_bounded_per_page() {
     let wide = format!("<html><body><div class=g>{imgs}{spans}</div></body></html>");
     let e = extract(wide.as_bytes(), &Url::parse("http://s.example/").unwrap());
     assert_eq!(e.images.len(), 2000);
+    // Nor a table row of thousands of photo cells.
+    let mut row = String::new();
+    for i in 0..20_000 {
+        write!(row, "<td><img src=/r{i}.jpg></td>").unwrap();
+    }
+    let table =
+        format!("<html><body><table><tr>{row}</tr><tr><td>Anna</td></tr></table></body></html>");
+    let e = extract(table.as_bytes(), &Url::parse("http://s.example/").unwrap());
+    assert_eq!(e.images.len(), MAX_IMAGES_PER_PAGE);
     // A real page is far inside it: the budget is set again for each page.
     let page =
         r#"<html><body><div><img src="/a.jpg"></div><p>Anna Able - Teacher</p></body></html>"#;
