@@ -3,6 +3,28 @@
 
 use crate::support::*;
 
+/// A picture analysed as the audit analyses it.
+fn analysed(bytes: &[u8]) -> exposure_audit::model::Picture {
+    let limits = exposure_audit::analysis::hash::HashLimits {
+        max_pixels: 50_000_000,
+    };
+    exposure_audit::analysis::hash::analyse(bytes, limits).unwrap()
+}
+
+/// Two pictures' analyses and the bits between their 64-bit pHashes.
+fn phash_bits(
+    a: &[u8],
+    b: &[u8],
+) -> (
+    exposure_audit::model::Picture,
+    exposure_audit::model::Picture,
+    u32,
+) {
+    let (pa, pb) = (analysed(a), analysed(b));
+    let bits = (pa.phash ^ pb.phash).count_ones();
+    (pa, pb, bits)
+}
+
 fn mirrored_jpeg(name: &str, width: u32) -> Vec<u8> {
     let img = image::load_from_memory(&resized_jpeg(name, width, 90)).unwrap();
     let mut out = Vec::new();
@@ -91,16 +113,10 @@ async fn portraits_on_one_backdrop_are_different_exposures() {
         portrait_on_backdrop("astronaut.png", 400),
         portrait_on_backdrop("chelsea.png", 400),
     );
-    let limits = exposure_audit::analysis::hash::HashLimits {
-        max_pixels: 50_000_000,
-    };
-    let (pa, pb) = (
-        exposure_audit::analysis::hash::analyse(&a, limits).unwrap(),
-        exposure_audit::analysis::hash::analyse(&b, limits).unwrap(),
-    );
+    let (pa, pb, bits) = phash_bits(&a, &b);
     // The case this test is about: one photo by the pHash alone.
     assert!(
-        (pa.phash ^ pb.phash).count_ones() <= exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
+        bits <= exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
         "{:016x} {:016x}",
         pa.phash,
         pb.phash
@@ -152,15 +168,9 @@ async fn portraits_framed_alike_under_one_name_are_not_a_crop() {
         portrait_sized("astronaut.png", 400, 120),
         portrait_sized("chelsea.png", 400, 120),
     );
-    let limits = exposure_audit::analysis::hash::HashLimits {
-        max_pixels: 50_000_000,
-    };
-    let (pa, pb) = (
-        exposure_audit::analysis::hash::analyse(&a, limits).unwrap(),
-        exposure_audit::analysis::hash::analyse(&b, limits).unwrap(),
-    );
+    let (_, _, bits) = phash_bits(&a, &b);
     assert!(
-        (pa.phash ^ pb.phash).count_ones() > exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
+        bits > exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
         "the case is a pair no hash joins"
     );
     let site = Site::start(vec![
@@ -194,10 +204,7 @@ async fn portraits_framed_alike_under_one_name_are_not_a_crop() {
 #[test]
 #[ignore = "a measurement for docs/hashing.md"]
 fn sitter_sizes_on_one_backdrop() {
-    use exposure_audit::analysis::hash::{analyse, crop, detail_distance, HashLimits};
-    let limits = HashLimits {
-        max_pixels: 50_000_000,
-    };
+    use exposure_audit::analysis::hash::{crop, detail_distance};
     let grey = |jpeg: &Option<Vec<u8>>| {
         image::load_from_memory(jpeg.as_ref().unwrap())
             .unwrap()
@@ -210,13 +217,13 @@ fn sitter_sizes_on_one_backdrop() {
     ];
     for face in [160u32, 140, 120, 100, 80, 60] {
         for (x, y) in pairs {
-            let a = analyse(&portrait_sized(x, 400, face), limits).unwrap();
-            let b = analyse(&portrait_sized(y, 400, face), limits).unwrap();
+            let (a, b, bits) =
+                phash_bits(&portrait_sized(x, 400, face), &portrait_sized(y, 400, face));
             let detail = detail_distance(&a.phash_detail.unwrap(), &b.phash_detail.unwrap());
             println!(
                 "sitter {}% {x} {y}: pHash {} detail {detail} crop {:.3}",
                 face * 100 / 400,
-                (a.phash ^ b.phash).count_ones(),
+                bits,
                 crop::crop_similarity(&grey(&a.thumbnail), &grey(&b.thumbnail))
             );
             if face >= 100 {
@@ -255,16 +262,10 @@ fn cropped_jpeg(name: &str, keep: f64, width: u32) -> Vec<u8> {
 async fn a_crop_uploaded_again_is_the_same_exposure_and_a_namesake_is_not() {
     let whole = resized_jpeg("chelsea.png", 450, 85);
     let crop = cropped_jpeg("chelsea.png", 0.7, 400);
-    let limits = exposure_audit::analysis::hash::HashLimits {
-        max_pixels: 50_000_000,
-    };
-    let (a, b) = (
-        exposure_audit::analysis::hash::analyse(&whole, limits).unwrap(),
-        exposure_audit::analysis::hash::analyse(&crop, limits).unwrap(),
-    );
+    let (a, b, bits) = phash_bits(&whole, &crop);
     // The case this test is about: too far for the pHash.
     assert!(
-        (a.phash ^ b.phash).count_ones() > exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
+        bits > exposure_audit::group::SAME_PICTURE_MAX_DISTANCE,
         "{:016x} {:016x}",
         a.phash,
         b.phash
