@@ -132,15 +132,33 @@ const WORD_BREAKS: &[&str] = &[
 /// (with all they hold) left out, and no more than about `limit`
 /// characters read. Every HTML-to-text path goes through it.
 pub fn element_text(el: scraper::ElementRef<'_>, limit: usize, skip: &[&str]) -> String {
+    element_text_until(el, limit, skip, |_| false, || true).0
+}
+
+/// [`element_text`] that stops before the first element `stop` picks (and
+/// says whether one did), or when `go_on` says no more steps may be taken
+/// (a caller's budget of work, one step per node).
+pub fn element_text_until(
+    el: scraper::ElementRef<'_>,
+    limit: usize,
+    skip: &[&str],
+    mut stop: impl FnMut(&scraper::node::Element) -> bool,
+    mut go_on: impl FnMut() -> bool,
+) -> (String, bool) {
     use ego_tree::iter::Edge;
     let mut s = String::new();
     let mut skipping = 0usize;
     for edge in el.traverse() {
+        if !go_on() {
+            break;
+        }
         match edge {
             Edge::Open(node) => {
                 if let Some(e) = node.value().as_element() {
                     if skipping > 0 || skip.contains(&e.name()) {
                         skipping += 1;
+                    } else if stop(e) {
+                        return (clean_text(&s), true);
                     } else if WORD_BREAKS.contains(&e.name()) {
                         s.push(' ');
                     }
@@ -164,7 +182,7 @@ pub fn element_text(el: scraper::ElementRef<'_>, limit: usize, skip: &[&str]) ->
             }
         }
     }
-    clean_text(&s)
+    (clean_text(&s), false)
 }
 
 /// Text content of an HTML fragment (captions in APIs and feeds are HTML),

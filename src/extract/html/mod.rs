@@ -1118,53 +1118,10 @@ fn text_before_first_picture(block: ElementRef<'_>) -> bool {
 }
 
 /// The text of `block` up to its first picture (about `limit` characters,
-/// page furniture skipped), and whether a picture ended it.
+/// page furniture skipped), and whether a picture ended it; within the
+/// page's budget of steps.
 fn text_up_to_picture(block: ElementRef<'_>, limit: usize) -> (String, bool) {
-    text_up_to(block, limit, true)
-}
-
-/// The text of `block` (about `limit` characters, page furniture skipped),
-/// up to its first picture when `at_picture`, and whether a picture ended
-/// it; within the page's budget of steps.
-fn text_up_to(block: ElementRef<'_>, limit: usize, at_picture: bool) -> (String, bool) {
-    use ego_tree::iter::Edge;
-    let mut text = String::new();
-    let mut skipping = 0usize;
-    for edge in block.traverse() {
-        if !step() {
-            break;
-        }
-        match edge {
-            Edge::Open(node) => {
-                if let Some(e) = node.value().as_element() {
-                    if skipping > 0 || NOT_NEARBY.contains(&e.name()) {
-                        skipping += 1;
-                    } else if at_picture && is_other_picture(e) {
-                        return (clean_text(&text), true);
-                    } else if super::WORD_BREAKS.contains(&e.name()) {
-                        text.push(' ');
-                    }
-                } else if let Some(t) = node.value().as_text() {
-                    if skipping == 0 {
-                        text.push_str(t);
-                        if text.len() > limit.saturating_mul(4) {
-                            break;
-                        }
-                    }
-                }
-            }
-            Edge::Close(node) => {
-                if let Some(e) = node.value().as_element() {
-                    if skipping > 0 {
-                        skipping -= 1;
-                    } else if super::WORD_BREAKS.contains(&e.name()) {
-                        text.push(' ');
-                    }
-                }
-            }
-        }
-    }
-    (clean_text(&text), false)
+    super::element_text_until(block, limit, NOT_NEARBY, is_other_picture, step)
 }
 
 /// Whether any text follows the last picture in `block`: read backwards
@@ -1281,8 +1238,7 @@ fn column_text(el: ElementRef<'_>) -> Option<String> {
 
 /// Text of an element, collapsed, reading no more than about `limit` characters.
 fn bounded_text(el: ElementRef<'_>, limit: usize) -> String {
-    let (text, _) = text_up_to(el, limit, false);
-    text
+    super::element_text_until(el, limit, NOT_NEARBY, |_| false, step).0
 }
 
 /// URLs in a srcset value: "a.jpg 1x, b.jpg 2x" or "a.jpg 300w, ...".
