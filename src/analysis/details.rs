@@ -477,11 +477,13 @@ fn file_name_details(words: &str, location: Where, page_url: &str) -> Vec<Detail
 /// file name: "K_Clayton.jpg" gives "K Clayton".
 fn file_name_text(text: &str) -> Option<String> {
     let t = text.trim();
-    let (stem, ext) = t.rsplit_once('.')?;
-    let picture = crate::extract::PICTURE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str());
-    if !picture || t.contains(char::is_whitespace) || t.contains('/') {
+    if !crate::extract::has_picture_extension(t)
+        || t.contains(char::is_whitespace)
+        || t.contains('/')
+    {
         return None;
     }
+    let (stem, _) = t.rsplit_once('.')?;
     let words: Vec<&str> = stem
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())

@@ -27,18 +27,22 @@ pub struct ImageRef {
 }
 
 /// File endings of raster pictures a scraper collects.
-pub(crate) const PICTURE_EXTENSIONS: &[&str] = &[
+const PICTURE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "png", "gif", "webp", "avif", "bmp", "tif", "tiff", "heic", "heif",
 ];
 
 /// Does this URL's path end like a picture file?
 pub fn is_picture_url(url: &Url) -> bool {
-    let path = url.path();
-    let ext = path
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    !path.ends_with('/') && PICTURE_EXTENSIONS.contains(&ext.as_str())
+    has_picture_extension(url.path())
+}
+
+/// Does this path or file name end like a picture file ("a/b.JPG",
+/// "K_Clayton.jpg")?
+pub fn has_picture_extension(path: &str) -> bool {
+    !path.ends_with('/')
+        && path
+            .rsplit_once('.')
+            .is_some_and(|(_, e)| PICTURE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Collapses white space and trims.

@@ -1089,10 +1089,7 @@ fn caption_after<'a>(bare: ElementRef<'a>, el: ElementRef<'a>) -> Option<String>
 /// Whether a link's address ends like a picture file (a lightbox link to
 /// the full-size photo), not a page.
 fn looks_like_picture(href: &str) -> bool {
-    let path = href.split(['?', '#']).next().unwrap_or(href);
-    path.rsplit_once('.').is_some_and(|(_, ext)| {
-        super::PICTURE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
-    })
+    super::has_picture_extension(href.split(['?', '#']).next().unwrap_or(href))
 }
 
 /// Whether `block` holds no picture but `el` (and the `<picture>` around
