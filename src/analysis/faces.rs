@@ -13,11 +13,12 @@ use rustface::{Detector, ImageData};
 
 static MODEL: &[u8] = include_bytes!("../../models/seeta_fd_frontal_v1.0.bin");
 
-/// Smallest face asked for, in pixels of the detection image. rustface
-/// 0.1.7 does not act on it (its image pyramid never scales up: the line
-/// that would is commented out in its `detect`), so the smallest face it
-/// finds is its 40-pixel window; below 40 pixels only the small-picture
-/// search ([`SMALL_SIDE`]) finds faces. Measured in docs/faces.md.
+/// Smallest picture side looked at, in pixels. Not given to rustface:
+/// 0.1.7 keeps a minimum face size but never uses it (its image pyramid
+/// never scales up: the line that would is commented out in its
+/// `detect`), so the smallest face it finds is its 40-pixel window; below
+/// 40 pixels only the small-picture search ([`SMALL_SIDE`]) finds faces.
+/// Measured in docs/faces.md.
 const MIN_FACE: u32 = 20;
 /// SeetaFace's score threshold; 2.0 is its authors' default.
 const SCORE_THRESHOLD: f64 = 2.0;
@@ -155,7 +156,8 @@ fn detect_scored(grey: &GrayImage, threshold: f64) -> Vec<Scored> {
         let detector = slot.get_or_insert_with(|| {
             let model = rustface::read_model(MODEL).expect("the embedded face model parses");
             let mut d = rustface::create_detector_with_model(model);
-            d.set_min_face_size(MIN_FACE);
+            // No `set_min_face_size`: rustface 0.1.7 stores it and never
+            // reads it (see MIN_FACE).
             d.set_pyramid_scale_factor(0.8);
             d.set_slide_window_step(4, 4);
             d
