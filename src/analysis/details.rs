@@ -290,13 +290,8 @@ fn detect_in(text: &str, location: Where, page_url: &str, filename: bool) -> Vec
         }
         // "the EYFS lead", "Reception teacher", "Year 6 Class Teacher": a
         // member of staff's job.
-        let job = text[m.end()..]
-            .split_whitespace()
+        let job = words_after(&text[m.end()..])
             .take(2)
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
             .take_while(|w| !w.is_empty())
             .any(|w| STAFF_WORDS.contains(&w.as_str()));
         if job {
@@ -331,19 +326,21 @@ fn detect_in(text: &str, location: Where, page_url: &str, filename: bool) -> Vec
     out
 }
 
+/// The words of `rest`, lower-cased, without the punctuation around them
+/// ("Teacher)," gives "teacher").
+fn words_after(rest: &str) -> impl Iterator<Item = String> + '_ {
+    rest.split_whitespace().map(|w| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    })
+}
+
 /// Whether the "Nursery" or "Reception" at `start..end` of `text` names a
 /// place or a subject rather than a child's year: part of a name
 /// ("Springwood Nursery", "Little Oaks Pre-School and Nursery", the school
 /// "Reception" desk) or a topic ("Nursery Admissions", "Nursery Education").
 fn place_or_topic(text: &str, start: usize, end: usize) -> bool {
-    let next = text[end..]
-        .split_whitespace()
-        .next()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .unwrap_or_default();
+    let next = words_after(&text[end..]).next().unwrap_or_default();
     // "Nursery children", "Miss Patel's Reception class": a child's year.
     if [
         "class", "classes", "children", "child", "pupils", "group", "team",
