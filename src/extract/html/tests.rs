@@ -8,6 +8,18 @@ fn urls(e: &PageExtract, via: FoundVia) -> Vec<String> {
         .collect()
 }
 
+/// The nearby text of the sighting of `path` on s.example found `via`;
+/// a sighting that is not there fails the test.
+fn nearby(e: &PageExtract, path: &str, via: FoundVia) -> Option<String> {
+    e.images
+        .iter()
+        .find(|i| i.url == format!("http://s.example{path}") && i.found_via == via)
+        .unwrap_or_else(|| panic!("{path} {via:?} not in {:?}", e.images))
+        .context
+        .nearby_text
+        .clone()
+}
+
 #[test]
 fn finds_every_markup_route() {
     let html = r#"<html><head><title>Sports Day 2026</title>
@@ -309,15 +321,7 @@ fn lightbox_links_take_their_rows_name_and_empty_links_take_none() {
     let html = r#"<html><body><div><h3><a href="/a.jpg"><img src="/a.jpg"></a>&nbsp;&nbsp;<a href="/b.jpg"><img src="/b.jpg"></a></h3>
         <h3>Mrs Anna Able&nbsp; &nbsp; Mr Ben Baker<a href="/old.jpg">&nbsp;</a></h3></div></body></html>"#;
     let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
-    let near = |url: &str, via: FoundVia| {
-        e.images
-            .iter()
-            .find(|i| i.url == format!("http://s.example{url}") && i.found_via == via)
-            .map_or_else(
-                || panic!("{url} {via:?} in {:?}", e.images),
-                |i| i.context.nearby_text.clone(),
-            )
-    };
+    let near = |url: &str, via: FoundVia| nearby(&e, url, via);
     for via in [FoundVia::Img, FoundVia::Link] {
         assert_eq!(near("/a.jpg", via).as_deref(), Some("Mrs Anna Able"));
         assert_eq!(near("/b.jpg", via).as_deref(), Some("Mr Ben Baker"));
@@ -383,15 +387,7 @@ fn a_picture_alone_in_its_boxes_takes_the_paragraph_under_them() {
         <footer><p>Anna Other, webmaster</p></footer>
         </body></html>"#;
     let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
-    let near = |url: &str| {
-        e.images
-            .iter()
-            .find(|i| i.url == format!("http://s.example{url}") && i.found_via == FoundVia::Img)
-            .map_or_else(
-                || panic!("{url} in {:?}", e.images),
-                |i| i.context.nearby_text.clone(),
-            )
-    };
+    let near = |url: &str| nearby(&e, url, FoundVia::Img);
     assert!(
         near("/aa.jpg").is_some_and(|t| t.starts_with("Alun Abbot - Parent")),
         "{:?}",
@@ -433,15 +429,14 @@ fn a_caption_after_the_boxes_is_not_the_next_persons_name_or_the_page() {
         <div><div><a href="/ofsted" style="background-image:url(/tile.png)"></a></div></div><p>Ofsted report by Ben Baker</p>
         </main></body></html>"#;
     let e = extract(page.as_bytes(), &Url::parse("http://s.example/").unwrap());
-    let near = |url: &str| {
-        e.images
-            .iter()
-            .find(|i| i.url == format!("http://s.example{url}"))
-            .and_then(|i| i.context.nearby_text.clone())
-    };
-    assert_eq!(near("/hero.jpg"), None);
-    assert_eq!(near("/p.jpg").as_deref(), Some("Anna Able - Teacher"));
-    assert!(!near("/tile.png").unwrap_or_default().contains("Ben Baker"));
+    assert_eq!(nearby(&e, "/hero.jpg", FoundVia::Img), None);
+    assert_eq!(
+        nearby(&e, "/p.jpg", FoundVia::Img).as_deref(),
+        Some("Anna Able - Teacher")
+    );
+    assert!(!nearby(&e, "/tile.png", FoundVia::Css)
+        .unwrap_or_default()
+        .contains("Ben Baker"));
 }
 /// A gallery of 50,000 pictures in one box with no text, or a few
 /// thousand beside 100,000 empty elements, is read once, not once for each
