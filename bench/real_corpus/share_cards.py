@@ -231,8 +231,13 @@ def main():
         json.dump(rows, sys.stdout, indent=1, ensure_ascii=False)
         print()
         return
+    # Paths and texts come from the sites: shown escaped, so a control
+    # character in them cannot drive the terminal.
+    def shown(v):
+        return json.dumps(v, ensure_ascii=False)[1:-1]
+
     for r in rows:
-        print(f"{r['site']}  {r['page']}  ->  {r['picture']}{'' if r['labelled'] else '  (not labelled)'}")
+        print(f"{r['site']}  {shown(r['page'])}  ->  {shown(r['picture'])}{'' if r['labelled'] else '  (not labelled)'}")
         print(f"    via: {', '.join(sorted(set(r['via'])))}")
         for t in r["texts"]:
             for k, v in t.items():
