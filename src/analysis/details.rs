@@ -802,7 +802,9 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 || (i + 2 < words.len()
                     && text[words[i + 1].0 + sn.len()..words[i + 2].0] == *" "
                     && !possessive(sn)
-                    && NOT_NAME_AFTER.contains(&next_after(i + 2).as_str()));
+                    && NOT_NAME_AFTER.contains(&next_after(i + 2).as_str())
+                    // "Amelia Jones Class Teacher": a post, not a group.
+                    && job_title_after(&text[words[i + 1].0 + sn.len()..]).is_none());
             let known_surname = n.surnames.contains(&sn_key);
             // "May Day", "Summer Fair": a word-like first name needs a surname that is not a word.
             let plausible = if n.ambiguous.contains(&key) {
@@ -1018,7 +1020,7 @@ fn starts_with_cue(rest: &str) -> bool {
 /// Governor", "(Headteacher)", ", Class Teacher"; a pupil for "(Year 3)".
 fn role_after(rest: &str) -> Option<Role> {
     if !starts_with_cue(rest) {
-        return None;
+        return job_title_after(rest);
     }
     let mut r = rest.trim_start().chars();
     r.next();
@@ -1053,11 +1055,114 @@ fn role_after(rest: &str) -> Option<Role> {
             .any(|w| STAFF_WORDS.contains(&w));
         return Some(if job { Role::Staff } else { Role::Pupil });
     }
-    first_words
-        .iter()
-        .any(|w| STAFF_WORDS.contains(w))
-        .then_some(Role::Staff)
+    // The post itself ends at the clause: "(Head Girl) and her friends".
+    let clause = head
+        .chars()
+        .take_while(|c| !matches!(c, ')' | ',' | '.' | ';'))
+        .collect::<String>()
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .count();
+    job_words_say(&first_words, clause.min(first_words.len()))
 }
+
+/// The role a run of words naming a post gives: staff for a job ("Class
+/// Teacher", "Chair of Governors", "Head of Maths"), a pupil for a child's
+/// post ("Head Girl", "Pupil Librarian"). A job word children hold too
+/// counts for nothing after a word that makes it theirs ("Digital Leader",
+/// "School Council Member"); an adult's own job word wins over a pupil's
+/// word ("Student Teacher"). A pupil's word names the post when it ends it
+/// ("Head Girl", "Year 6 Pupil") or comes before a post children hold
+/// ("Pupil Librarian") or follows one ("Head Girl Elect"), not when it
+/// says whom an adult's post serves
+/// ("Pupil Premium Lead", "Student Support Officer"); `post` is how many
+/// of `words` the post spans.
+fn job_words_say(words: &[&str], post: usize) -> Option<Role> {
+    let singular = |w: &str| w.strip_suffix('s').unwrap_or(w).to_string();
+    let job = |shared: bool| {
+        words.iter().enumerate().any(|(k, w)| {
+            let w = w.to_lowercase();
+            // "Form Tutor" and "Class Leader" are adults' posts after a name.
+            let held = k > 0
+                && CHILDREN_HOLD
+                    .iter()
+                    .filter(|h| !matches!(**h, "class" | "form"))
+                    .any(|h| words[k - 1].eq_ignore_ascii_case(h));
+            (STAFF_WORDS.contains(&w.as_str()) || STAFF_WORDS.contains(&singular(&w).as_str()))
+                && SHARED_JOBS.contains(&singular(&w).as_str()) == shared
+                && !(shared && held)
+        })
+    };
+    if job(false) {
+        return Some(Role::Staff);
+    }
+    let words_of_post = &words[..post.min(words.len())];
+    let pupils_post = words_of_post.iter().enumerate().any(|(k, w)| {
+        let near = |d: usize| words_of_post.get(d).map(|x| singular(&x.to_lowercase()));
+        PUPIL_WORDS.contains(&singular(&w.to_lowercase()).as_str())
+            && (k + 1 == words_of_post.len()
+                || near(k + 1).is_some_and(|x| CHILDREN_POSTS.contains(&x.as_str()))
+                || k.checked_sub(1)
+                    .and_then(near)
+                    .is_some_and(|x| SHARED_JOBS.contains(&x.as_str())))
+    });
+    if pupils_post {
+        return Some(Role::Pupil);
+    }
+    job(true).then_some(Role::Staff)
+}
+
+/// The role a post written straight after a name, with no punctuation
+/// between, gives it: a staff card or a letter's signature reads "Jonathan
+/// Lynch Executive Headteacher" once its lines are joined. Only a run of
+/// capitalised words whose first or second word names a post counts
+/// ("Executive Headteacher", "Class Teacher", "Head Girl"), not any job
+/// word later in a sentence.
+fn job_title_after(rest: &str) -> Option<Role> {
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let mut phrase: Vec<&str> = Vec::new();
+    for raw in rest.split_whitespace().take(4) {
+        let w = raw.trim_end_matches([',', '.', ';', ':', ')']);
+        let capitalised = w.chars().next().is_some_and(char::is_uppercase);
+        let joining = matches!(w, "of" | "for" | "and" | "&") && !phrase.is_empty();
+        if w.is_empty() || !(capitalised || joining) {
+            break;
+        }
+        phrase.push(w.trim_end_matches("'s").trim_end_matches("’s"));
+        if w.len() != raw.len() {
+            break;
+        }
+    }
+    let post = |w: &&str| {
+        let w = w.to_lowercase();
+        let one = w.strip_suffix('s').unwrap_or(&w);
+        STAFF_WORDS.contains(&w.as_str())
+            || STAFF_WORDS.contains(&one)
+            || PUPIL_WORDS.contains(&one)
+    };
+    if !phrase.iter().take(2).any(post) {
+        return None;
+    }
+    job_words_say(&phrase, phrase.len())
+}
+
+/// Posts children hold, after a pupil's word: "Pupil Librarian", "Student
+/// Council", "Pupil Voice" (singular forms).
+const CHILDREN_POSTS: &[&str] = &[
+    "librarian",
+    "leader",
+    "mentor",
+    "ambassador",
+    "council",
+    "councillor",
+    "voice",
+    "helper",
+    "buddy",
+    "representative",
+    "rep",
+];
 
 /// The role the words right before a name give it, when nothing but a
 /// space or a comma stands between: staff for "our Catering Manager,
@@ -1827,6 +1932,67 @@ mod tests {
             "person_name",
             "Cerys Rhys-Davies"
         ));
+    }
+
+    /// A signature block or a staff card, its lines joined as nearby text
+    /// joins them ("Jonathan Lynch Executive Headteacher" on the real
+    /// corpus, beside the CEOP logo): the post after the name, with no
+    /// punctuation between, makes it an adult's. Children's posts make it
+    /// a child's, with or without punctuation. Every name is invented.
+    #[test]
+    fn posts_written_after_a_name_say_whose_it_is() {
+        let role_of = |text: &str, name: &str| -> Option<Option<Role>> {
+            detect(text, Where::NearbyText, "p")
+                .into_iter()
+                .find(|d| d.kind == DetailKind::PersonName && d.text == name)
+                .map(|d| d.role)
+        };
+        let staff = Some(Some(Role::Staff));
+        let pupil = Some(Some(Role::Pupil));
+        for (text, name, want) in [
+            (
+                "Oliver Penhallow Executive Headteacher Brook Primary School Mill Lane",
+                "Oliver Penhallow",
+                staff,
+            ),
+            ("Amelia Trevena Class Teacher", "Amelia Trevena", staff),
+            ("Amelia Trevena Chair of Governors", "Amelia Trevena", staff),
+            ("Amelia Trevena - Form Tutor", "Amelia Trevena", staff),
+            ("Amelia Trevena - Student Teacher", "Amelia Trevena", staff),
+            (
+                "Amelia Trevena - Pupil Premium Lead",
+                "Amelia Trevena",
+                staff,
+            ),
+            ("Ffion Trevena - Head Girl", "Ffion Trevena", pupil),
+            (
+                "Ffion Trevena (Head Girl) and her team",
+                "Ffion Trevena",
+                pupil,
+            ),
+            (
+                "Ffion Trevena Head Girl Brook Primary",
+                "Ffion Trevena",
+                pupil,
+            ),
+            ("Ffion Trevena - Pupil Librarian", "Ffion Trevena", pupil),
+            // Children's posts that share an adult's job word say nothing.
+            ("Ffion Trevena, Digital Leader", "Ffion Trevena", Some(None)),
+            ("Ffion Trevena - Sports Leader", "Ffion Trevena", Some(None)),
+            // A job word later in a sentence is not the name's post.
+            (
+                "Ffion Trevena won the Teacher's award",
+                "Ffion Trevena",
+                Some(None),
+            ),
+            (
+                "Ffion Trevena thanked her teacher",
+                "Ffion Trevena",
+                Some(None),
+            ),
+        ] {
+            assert_eq!(role_of(text, name), want, "{text}");
+        }
     }
 
     #[test]
