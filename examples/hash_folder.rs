@@ -48,13 +48,21 @@ fn main() {
                 let limits = HashLimits {
                     max_pixels: 200_000_000,
                 };
+                // With --full, what face detection found too, so two builds
+                // can be checked to find the same faces (--print).
                 let h = if full {
-                    analyse(bytes, limits).map(|p| p.phash)
+                    analyse(bytes, limits)
+                        .map(|p| (p.phash, format!(" {:?} {:?}", p.faces, p.largest_face)))
                 } else {
-                    phash_only(bytes, limits)
+                    phash_only(bytes, limits).map(|h| (h, String::new()))
                 };
-                let h = h.unwrap_or_else(|e| panic!("{name}: {e}"));
-                results.lock().unwrap().push((name.clone(), h));
+                let (h, faces) = match h {
+                    Ok(found) => found,
+                    // A folder of real pictures has some no decoder takes.
+                    Err(e) if print => (0, format!(" error: {e}")),
+                    Err(e) => panic!("{name}: {e}"),
+                };
+                results.lock().unwrap().push((name.clone(), h, faces));
             });
         }
     });
@@ -62,8 +70,8 @@ fn main() {
     if print {
         let mut r = results.into_inner().unwrap();
         r.sort();
-        for (name, h) in r {
-            println!("{name} {h:016x}");
+        for (name, h, faces) in r {
+            println!("{name} {h:016x}{faces}");
         }
     }
     eprintln!(
