@@ -242,59 +242,38 @@ impl LabBoostedFeatureMap {
         }
     }
 
+    /// Each pixel's 8-bit LAB code: bit k set when the 3x3 rectangle at
+    /// the centre sums to at least its k-th neighbour. Row by row over
+    /// slices, without branches, so the compiler vectorises it (patch 3,
+    /// PATCHES.md); the same bits as the published loop.
     fn compute_feature_map(&mut self) {
-        let width = self.width - self.rect_width * self.num_rect;
-        let height = self.height - self.rect_height * self.num_rect;
-        let offset = self.width * self.rect_height;
-
-        let feat_map_ptr = self.feat_map.as_mut_ptr();
-
-        unsafe {
-            for r in 0..(height + 1) {
-                for c in 0..(width + 1) {
-                    let dest = feat_map_ptr.offset((r * self.width + c) as isize);
-                    *dest = 0;
-
-                    let white_rect_sum = self.rect_sum
-                        [((r + self.rect_height) * self.width + c + self.rect_width) as usize];
-
-                    let mut black_rect_idx = r * self.width + c;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x80
-                    };
-
-                    black_rect_idx += self.rect_width;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x40
-                    };
-                    black_rect_idx += self.rect_width;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x20
-                    };
-
-                    black_rect_idx += offset;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x08
-                    };
-                    black_rect_idx += offset;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x01
-                    };
-
-                    black_rect_idx -= self.rect_width;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x02
-                    };
-                    black_rect_idx -= self.rect_width;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x04
-                    };
-
-                    black_rect_idx -= offset;
-                    if white_rect_sum >= self.rect_sum[black_rect_idx as usize] {
-                        *dest |= 0x10
-                    };
-                }
+        let w = self.width as usize;
+        let rw = self.rect_width as usize;
+        let cols = (self.width - self.rect_width * self.num_rect) as usize + 1;
+        let rows = (self.height - self.rect_height * self.num_rect) as usize + 1;
+        let offset = w * self.rect_height as usize;
+        let rs = &self.rect_sum;
+        for r in 0..rows {
+            let base = r * w;
+            let at = |dy: usize, dx: usize| {
+                let start = base + dy * offset + dx * rw;
+                &rs[start..start + cols]
+            };
+            let white = at(1, 1);
+            let (b00, b01, b02) = (at(0, 0), at(0, 1), at(0, 2));
+            let (b10, b12) = (at(1, 0), at(1, 2));
+            let (b20, b21, b22) = (at(2, 0), at(2, 1), at(2, 2));
+            let out = &mut self.feat_map[base..base + cols];
+            for i in 0..cols {
+                let c = white[i];
+                out[i] = (u8::from(c >= b00[i]) << 7)
+                    | (u8::from(c >= b01[i]) << 6)
+                    | (u8::from(c >= b02[i]) << 5)
+                    | (u8::from(c >= b10[i]) << 4)
+                    | (u8::from(c >= b12[i]) << 3)
+                    | (u8::from(c >= b20[i]) << 2)
+                    | (u8::from(c >= b21[i]) << 1)
+                    | u8::from(c >= b22[i]);
             }
         }
     }
