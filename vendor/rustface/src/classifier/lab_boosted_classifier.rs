@@ -20,16 +20,14 @@ use super::Score;
 use crate::feat::LabBoostedFeatureMap;
 use crate::Rectangle;
 
+/// Each base classifier's 256 weights (one per LAB code) side by side in
+/// one table, and the thresholds in another, rather than a vector of
+/// weights per classifier (patch 5, PATCHES.md).
 #[derive(Clone)]
 pub struct LabBoostedClassifier {
     features: Vec<(i32, i32)>,
-    base_classifiers: Vec<BaseClassifier>,
-}
-
-#[derive(Clone)]
-struct BaseClassifier {
-    weights: Vec<f32>,
-    thresh: f32,
+    weights: Vec<[f32; 256]>,
+    threshs: Vec<f32>,
 }
 
 impl LabBoostedClassifier {
@@ -37,7 +35,8 @@ impl LabBoostedClassifier {
     pub fn new() -> Self {
         LabBoostedClassifier {
             features: Vec::new(),
-            base_classifiers: Vec::new(),
+            weights: Vec::new(),
+            threshs: Vec::new(),
         }
     }
 
@@ -48,8 +47,15 @@ impl LabBoostedClassifier {
 
     #[inline]
     pub fn add_base_classifier(&mut self, weights: Vec<f32>, thresh: f32) {
-        self.base_classifiers
-            .push(BaseClassifier { weights, thresh })
+        // A LAB code is a byte: every model has 256 bins. A shorter list
+        // leaves the rest NaN, which fails every threshold, where the
+        // published crate would have panicked on the index.
+        let mut table = [f32::NAN; 256];
+        for (t, w) in table.iter_mut().zip(weights) {
+            *t = w;
+        }
+        self.weights.push(table);
+        self.threshs.push(thresh);
     }
 }
 
@@ -61,15 +67,20 @@ impl LabBoostedClassifier {
         let mut positive = true;
         let mut score = 0.0;
 
-        let mut i = 0;
-        while positive && i < self.base_classifiers.len() {
-            for _ in 0..K_FEAT_GROUP_SIZE {
-                let (offset_x, offset_y) = self.features[i];
+        let groups = self
+            .features
+            .chunks_exact(K_FEAT_GROUP_SIZE)
+            .zip(self.weights.chunks_exact(K_FEAT_GROUP_SIZE))
+            .zip(self.threshs.chunks_exact(K_FEAT_GROUP_SIZE));
+        for ((features, weights), threshs) in groups {
+            for (&(offset_x, offset_y), table) in features.iter().zip(weights) {
                 let feature_val = feature_map.get_feature_val(offset_x, offset_y, roi);
-                score += self.base_classifiers[i].weights[feature_val as usize];
-                i += 1;
+                score += table[feature_val as usize];
             }
-            positive = score >= self.base_classifiers[i - 1].thresh;
+            positive = score >= threshs[K_FEAT_GROUP_SIZE - 1];
+            if !positive {
+                break;
+            }
         }
         positive = positive && (feature_map.get_std_dev(roi) > K_STDDEV_THRESH);
 

@@ -177,108 +177,52 @@ impl SurfMlpFeatureMap {
         }
     }
 
+    /// The eight integral channels of each pixel: the x gradient and its
+    /// absolute value where the y gradient is not negative, the same where
+    /// it is, and the y gradient likewise by the x gradient's sign; then
+    /// summed over rows and columns. One pass writing each pixel's eight
+    /// values, and the sums over slices, instead of four strided passes and
+    /// a masking pass (patch 4, PATCHES.md); the same integers.
     fn compute_integral_images(&mut self) {
-        let grad_x_ptr = self.grad_x.as_ptr();
-        let grad_y_ptr = self.grad_y.as_ptr();
-        let img_buf_ptr = self.img_buf.as_ptr();
-
-        unsafe {
-            self.fill_integral_channel(grad_x_ptr, 0);
-            self.fill_integral_channel(grad_y_ptr, 4);
-            math::abs(grad_x_ptr, img_buf_ptr as *mut i32, self.length);
-            self.fill_integral_channel(img_buf_ptr, 1);
-            math::abs(grad_y_ptr, img_buf_ptr as *mut i32, self.length);
-            self.fill_integral_channel(img_buf_ptr, 5);
+        const CH: usize = FeaturePool::K_NUM_INT_CHANNEL as usize;
+        for ((out, &gx), &gy) in self
+            .int_img
+            .chunks_exact_mut(CH)
+            .zip(self.grad_x.iter())
+            .zip(self.grad_y.iter())
+        {
+            let keep_y = if gy < 0 { 0 } else { -1 };
+            let keep_x = if gx < 0 { 0 } else { -1 };
+            let (ax, ay) = (gx.abs(), gy.abs());
+            out.copy_from_slice(&[
+                gx & keep_y,
+                ax & keep_y,
+                gx & !keep_y,
+                ax & !keep_y,
+                gy & keep_x,
+                ay & keep_x,
+                gy & !keep_x,
+                ay & !keep_x,
+            ]);
         }
-
-        self.mask_integral_channel();
         self.integral();
     }
 
-    unsafe fn fill_integral_channel(&mut self, mut src: *const i32, ch: u32) {
-        let mut dest = self.int_img.as_mut_ptr().offset(ch as isize);
-        for _ in 0..self.length {
-            *dest = *src;
-            *dest.offset(2) = *src;
-            dest = dest.offset(FeaturePool::K_NUM_INT_CHANNEL as isize);
-            src = src.offset(1);
-        }
-    }
-
-    fn mask_integral_channel(&mut self) {
-        self.mask_integral_channel_portable();
-    }
-
-    fn mask_integral_channel_portable(&mut self) {
-        let mut grad_x_ptr = self.grad_x.as_ptr();
-        let mut grad_y_ptr = self.grad_y.as_ptr();
-
-        let mut dx: i32;
-        let mut dy: i32;
-        let mut dx_mask: i32;
-        let mut dy_mask: i32;
-        let mut cmp: u32;
-        let xor_bits: Vec<u32> = vec![0xffff_ffff, 0xffff_ffff, 0, 0];
-
-        let mut src = self.int_img.as_mut_ptr();
-        unsafe {
-            for _ in 0..self.length {
-                dx = *grad_x_ptr;
-                grad_x_ptr = grad_x_ptr.offset(1);
-                dy = *grad_y_ptr;
-                grad_y_ptr = grad_y_ptr.offset(1);
-
-                cmp = if dy < 0 { 0xffff_ffff } else { 0x0 };
-                for j in xor_bits.iter().take(4) {
-                    dy_mask = (cmp ^ j) as i32;
-                    *src &= dy_mask;
-                    src = src.offset(1);
-                }
-
-                cmp = if dx < 0 { 0xffff_ffff } else { 0x0 };
-                for j in xor_bits.iter().take(4) {
-                    dx_mask = (cmp ^ j) as i32;
-                    *src &= dx_mask;
-                    src = src.offset(1);
-                }
-            }
-        }
-    }
-
     fn integral(&mut self) {
-        let data = self.int_img.as_ptr();
-        let len = (FeaturePool::K_NUM_INT_CHANNEL * self.width) as usize;
-
-        unsafe {
-            for r in 0..(self.height - 1) as isize {
-                let row1 = data.offset(r * len as isize);
-                let row2 = row1.offset(len as isize);
-                math::vector_add(row1, row2, row2 as *mut i32, len);
-            }
-
-            for r in 0..self.height as isize {
-                SurfMlpFeatureMap::vector_cumulative_add(
-                    data.offset(r * len as isize),
-                    len,
-                    FeaturePool::K_NUM_INT_CHANNEL,
-                );
+        let len = FeaturePool::K_NUM_INT_CHANNEL as usize * self.width as usize;
+        const CH: usize = FeaturePool::K_NUM_INT_CHANNEL as usize;
+        for r in 1..self.height as usize {
+            let (above, row) = self.int_img[(r - 1) * len..(r + 1) * len].split_at_mut(len);
+            for (v, a) in row.iter_mut().zip(above.iter()) {
+                *v += *a;
             }
         }
-    }
-
-    #[inline]
-    fn vector_cumulative_add(x: *const i32, len: usize, num_channel: u32) {
-        SurfMlpFeatureMap::vector_cumulative_add_portable(x, len, num_channel);
-    }
-
-    fn vector_cumulative_add_portable(x: *const i32, len: usize, num_channel: u32) {
-        unsafe {
-            let num_channel = num_channel as usize;
-            let cols = len / num_channel - 1;
-            for i in 0..cols as isize {
-                let col1 = x.offset(i * num_channel as isize);
-                let col2 = col1.offset(num_channel as isize);
-                math::vector_add(col1, col2, col2 as *mut i32, num_channel);
+        for row in self.int_img[..len * self.height as usize].chunks_exact_mut(len) {
+            for i in 1..len / CH {
+                let (before, this) = row[(i - 1) * CH..(i + 1) * CH].split_at_mut(CH);
+                for (v, b) in this.iter_mut().zip(before.iter()) {
+                    *v += *b;
+                }
             }
         }
     }
