@@ -197,21 +197,43 @@ pub fn resize_image(src: &ImageData, dest: &mut Vec<u8>, width: u32, height: u32
             (n_x_s as usize, 1.0 - w, w)
         })
         .collect();
+    // Separable: each source row the output needs is interpolated across
+    // once (a row is shared by neighbouring output rows), then pairs of
+    // such rows are blended down; the published per-pixel expression
+    // evaluated in the same order (Rust does not fuse multiply-adds), so
+    // the same bytes.
+    let across = |row: usize, out: &mut Vec<f64>| {
+        let line = &data[row * src_w..(row + 1) * src_w];
+        out.clear();
+        out.extend(columns.iter().map(|&(n_x_s, one_minus_wx, wx)| {
+            one_minus_wx * f64::from(line[n_x_s]) + wx * f64::from(line[n_x_s + 1])
+        }));
+    };
+    let (mut top, mut bottom) = (Vec::new(), Vec::new());
+    let mut have: Option<usize> = None;
     dest.reserve(width as usize * height as usize);
     for y in 0..height {
         let lf_y_s = lf_y_scl * f64::from(y);
         let n_y_s = cmp::min(lf_y_s as u32, src.height().saturating_sub(2));
         let wy = lf_y_s - f64::from(n_y_s);
-        let top = &data[n_y_s as usize * src_w..];
-        let bottom = &data[(n_y_s as usize + 1) * src_w..];
-        dest.extend(columns.iter().map(|&(n_x_s, one_minus_wx, wx)| {
-            let d1 = f64::from(top[n_x_s]);
-            let d2 = f64::from(top[n_x_s + 1]);
-            let d3 = f64::from(bottom[n_x_s]);
-            let d4 = f64::from(bottom[n_x_s + 1]);
-            let dest_val = (1.0 - wy) * (one_minus_wx * d1 + wx * d2)
-                + wy * (one_minus_wx * d3 + wx * d4);
-            dest_val as u8
-        }));
+        let row = n_y_s as usize;
+        match have {
+            Some(r) if r == row => {}
+            Some(r) if r + 1 == row => {
+                std::mem::swap(&mut top, &mut bottom);
+                across(row + 1, &mut bottom);
+            }
+            _ => {
+                across(row, &mut top);
+                across(row + 1, &mut bottom);
+            }
+        }
+        have = Some(row);
+        let one_minus_wy = 1.0 - wy;
+        dest.extend(
+            top.iter()
+                .zip(bottom.iter())
+                .map(|(&t, &b)| (one_minus_wy * t + wy * b) as u8),
+        );
     }
 }
