@@ -892,8 +892,17 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             String::new()
         };
         let rest = &text[words[i].0 + w.len()..];
-        let listed = before == "and"
-            || after == "and"
+        // "Amelia and Ffion": the word beside it, with only a space
+        // between ("in April 2012 and" is a date).
+        let spaced = |j: usize| {
+            j > 0
+                && j < words.len()
+                && text[words[j - 1].0 + words[j - 1].1.len()..words[j].0]
+                    .chars()
+                    .all(char::is_whitespace)
+        };
+        let listed = (before == "and" && spaced(i))
+            || (after == "and" && spaced(i + 1))
             || rest.trim_start().starts_with(',')
                 && next.is_some_and(|s| n.first.contains(&lower(s)));
         // "Gabriel (Grade 9)", "Ffion, Y6,": the text says who, and how
@@ -1874,6 +1883,8 @@ mod tests {
             "Willow Class assembly",
             "May Day dancing",
             "Jack Russell Road fun run",
+            // A month before "and", a date between: not "Amelia and Ffion".
+            "She joined us in April 2012 and has completed her NVQ 3.",
             // Jobs, outside every list, before a role: not people.
             "Parent Governor, term of office: 2024-2028",
             "shortlisting by our Pastoral Manager, Wellbeing Lead and Link Governor.",
