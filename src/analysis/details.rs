@@ -954,11 +954,12 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         .filter(|(n, _)| n.contains(' '))
         .map(|(n, _)| fold(n))
         .collect();
+    // "Ms Kelly Foster ... Kelly said": past the title.
     out.retain(|(n, _)| {
         n.contains(' ')
             || !full
                 .iter()
-                .any(|f| f.split(' ').next() == Some(fold(n).as_str()))
+                .any(|f| f.split(' ').find(|w| !is_title(w)) == Some(fold(n).as_str()))
     });
     out
 }
@@ -1628,6 +1629,11 @@ mod tests {
         assert_eq!(
             names_in("Lisa Hastings - Manager. Lisa has been with us since 2011."),
             vec!["Lisa Hastings"]
+        );
+        // So is "Kelly" after "Ms Kelly Foster".
+        assert_eq!(
+            names_in("Ms Kelly Foster and her students rehearse. Thanks to Kelly for all of it."),
+            vec!["Ms Kelly Foster"]
         );
     }
 
