@@ -287,6 +287,15 @@ impl Crawl {
             None
         };
         let mut found = found;
+        if let Some(Found::Page(e)) = &found {
+            if e.context_cut && record.error.is_none() {
+                // Every picture was found; the last ones' text is short.
+                record.error = Some(
+                    "the page is too large to read every picture's nearby text: the pictures read last have less of it (a gallery of thousands of pictures in one box)"
+                        .into(),
+                );
+            }
+        }
         if let (DocKind::Social { .. }, Some(Found::Posts(posts))) = (&kind, &mut found) {
             // The platform's rate-limit headers: wait before the next page,
             // or stop paging when the wait is longer than we allow.

@@ -119,7 +119,7 @@ async fn hostile_site_is_a_partial_run_with_every_failure_recorded() {
         <a href='/error'>e</a><a href='/big.html'>b</a><a href='/bomb.html'>g</a><a href='/loop1'>l</a><a href='/bad-utf8'>u</a>
         <img src='/ok.jpg'><img src='/busy.jpg'><img src='/giant.png'><img src='/huge.jpg'><img src='/not-a-picture.jpg'>
         <img src='/corrupt.jpg'><img src='/missing.jpg'><img src='/exif.jpg'>
-        <a href='/huge-page.html'>h</a><a href='/deep.html'>d</a><a href='/files/'>f</a><a href='/calendar?month=1'>c</a>
+        <a href='/huge-page.html'>h</a><a href='/deep.html'>d</a><a href='/gallery.html'>g</a><a href='/files/'>f</a><a href='/calendar?month=1'>c</a>
         <img src='http://{reset}/reset.jpg'><img src='http://{trickle}/slow.jpg'>
         </body></html>"
     );
@@ -164,6 +164,15 @@ async fn hostile_site_is_a_partial_run_with_every_failure_recorded() {
         ("/exif.jpg", jpeg(corrupt_exif_jpeg())),
         // 50 MB of page: refused by its length before a byte is read.
         ("/huge-page.html", fixed(200, "text/html", vec![b'<'; 50 << 20])),
+        // One picture 50,000 times in one box with no text: the search for
+        // its text runs out of the page's budget.
+        (
+            "/gallery.html",
+            html(&format!(
+                "<html><body><div>{}</div></body></html>",
+                "<img src='/ok.jpg'>".repeat(50_000)
+            )),
+        ),
         // Elements nested 100,000 deep around a picture.
         (
             "/deep.html",
@@ -272,6 +281,11 @@ async fn hostile_site_is_a_partial_run_with_every_failure_recorded() {
     assert!(found.iter().any(|(_, u)| u.ends_with("/ok.jpg")));
 
     assert!(error_of("/huge-page.html").contains("cap"));
+    assert!(
+        error_of("/gallery.html").contains("nearby text"),
+        "{}",
+        error_of("/gallery.html")
+    );
     for survived in ["/deep.jpg", "/exif.jpg", "/files/pic.jpg"] {
         assert!(
             found.iter().any(|(_, u)| u.ends_with(survived)),

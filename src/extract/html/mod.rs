@@ -86,6 +86,11 @@ pub struct PageExtract {
     /// page-wide details such as the school address or staff contacts live.
     #[serde(default)]
     pub furniture_text: Option<String>,
+    /// The search for pictures' nearby text spent this page's budget
+    /// ([`CONTEXT_STEPS`]): the pictures it reached last have less of their
+    /// text than a reader sees. Recorded as the page's error.
+    #[serde(default)]
+    pub context_cut: bool,
 }
 
 macro_rules! sel {
@@ -468,6 +473,7 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
         furniture.push_str(" . ");
     }
     out.furniture_text = Some(furniture).filter(|f| !f.trim_matches([' ', '.']).is_empty());
+    out.context_cut = CONTEXT_BUDGET.with(std::cell::Cell::get) == 0;
     out
 }
 

@@ -458,6 +458,7 @@ fn the_search_for_pictures_text_is_bounded_per_page() {
     assert_eq!(e.images.len(), MAX_IMAGES_PER_PAGE);
     let left = CONTEXT_BUDGET.with(std::cell::Cell::get);
     assert_eq!(left, 0, "the budget was spent: the walks stopped at it");
+    assert!(e.context_cut, "and the page says so");
     let spans = "<span></span>".repeat(100_000);
     let mut imgs = String::new();
     for i in 0..2000 {
@@ -484,4 +485,5 @@ fn the_search_for_pictures_text_is_bounded_per_page() {
         Some("Anna Able - Teacher")
     );
     assert!(CONTEXT_BUDGET.with(std::cell::Cell::get) > CONTEXT_STEPS - 1000);
+    assert!(!e.context_cut);
 }
