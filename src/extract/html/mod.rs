@@ -1294,17 +1294,7 @@ fn picture_tokens(value: &str) -> Vec<String> {
                 )
         })
         .filter(|t| t.starts_with('/') || t.starts_with("http://") || t.starts_with("https://"))
-        .filter(|t| {
-            let path = t.split(['?', '#']).next().unwrap_or_default();
-            let ext = path
-                .rsplit_once('.')
-                .map(|(_, e)| e.to_ascii_lowercase())
-                .unwrap_or_default();
-            matches!(
-                ext.as_str(),
-                "jpg" | "jpeg" | "png" | "gif" | "webp" | "avif" | "bmp" | "tif" | "tiff" | "heic"
-            )
-        })
+        .filter(|t| super::has_picture_extension(t.split(['?', '#']).next().unwrap_or_default()))
         .take(20)
         .map(str::to_string)
         .collect()

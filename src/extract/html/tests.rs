@@ -88,6 +88,7 @@ fn finds_every_markup_route() {
 fn pictures_in_builder_data_attributes() {
     let html = r#"<div class="elementor-section" data-settings='{"background_image":{"url":"https:\/\/s.example\/wp-content\/uploads\/hall.jpg","id":12}}'>
         <div data-lazyload="/slides/one.jpg" data-thumb="/slides/one-thumb.png?v=2">Welcome</div>
+        <div data-phone="/camera/IMG_0001.HEIF" data-old="/scans/class.jpe">Photos</div>
         <span data-note="see page 3. thanks">x</span></div>"#;
     let e = extract(html.as_bytes(), &Url::parse("http://s.example/").unwrap());
     let mut got = urls(&e, FoundVia::Lazy);
@@ -95,6 +96,8 @@ fn pictures_in_builder_data_attributes() {
     assert_eq!(
         got,
         vec![
+            "http://s.example/camera/IMG_0001.HEIF",
+            "http://s.example/scans/class.jpe",
             "http://s.example/slides/one-thumb.png?v=2",
             "http://s.example/slides/one.jpg",
             "https://s.example/wp-content/uploads/hall.jpg"
