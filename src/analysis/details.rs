@@ -803,8 +803,11 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                     && text[words[i + 1].0 + sn.len()..words[i + 2].0] == *" "
                     && !possessive(sn)
                     && NOT_NAME_AFTER.contains(&next_after(i + 2).as_str())
-                    // "Amelia Jones Class Teacher": a post, not a group.
-                    && job_title_after(&text[words[i + 1].0 + sn.len()..]).is_none());
+                    // "Amelia Jones Class Teacher", "... Form Tutor": a
+                    // post, not a group ("Rose Hill School Office" is one).
+                    && !(matches!(next_after(i + 2).as_str(), "class" | "form")
+                        && job_title_after(&text[words[i + 1].0 + sn.len()..])
+                            == Some(Role::Staff)));
             let known_surname = n.surnames.contains(&sn_key);
             // "May Day", "Summer Fair": a word-like first name needs a surname that is not a word.
             let plausible = if n.ambiguous.contains(&key) {
@@ -897,9 +900,10 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         let spaced = |j: usize| {
             j > 0
                 && j < words.len()
-                && text[words[j - 1].0 + words[j - 1].1.len()..words[j].0]
-                    .chars()
-                    .all(char::is_whitespace)
+                && matches!(
+                    text[words[j - 1].0 + words[j - 1].1.len()..words[j].0].trim(),
+                    "" | ","
+                )
         };
         let listed = (before == "and" && spaced(i))
             || (after == "and" && spaced(i + 1))
@@ -954,12 +958,23 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         .filter(|(n, _)| n.contains(' '))
         .map(|(n, _)| fold(n))
         .collect();
-    // "Ms Kelly Foster ... Kelly said": past the title.
+    // "Ms Kelly Foster ... Kelly said": past the title, when a first name
+    // and a surname follow it ("Mr Thomas" is a surname: a pupil Thomas
+    // is someone else).
+    let first_of = |f: &str| {
+        let w: Vec<&str> = f.split(' ').collect();
+        match w.as_slice() {
+            [t, first, _, ..] if is_title(t) => Some(first.to_string()),
+            [t, ..] if is_title(t) => None,
+            [first, ..] => Some((*first).to_string()),
+            [] => None,
+        }
+    };
     out.retain(|(n, _)| {
         n.contains(' ')
             || !full
                 .iter()
-                .any(|f| f.split(' ').find(|w| !is_title(w)) == Some(fold(n).as_str()))
+                .any(|f| first_of(f).as_deref() == Some(fold(n).as_str()))
     });
     out
 }
@@ -1125,7 +1140,7 @@ fn starts_with_cue(rest: &str) -> bool {
 /// Governor", "(Headteacher)", ", Class Teacher"; a pupil for "(Year 3)".
 fn role_after(rest: &str) -> Option<Role> {
     if !starts_with_cue(rest) {
-        return job_title_after(rest);
+        return None;
     }
     let mut r = rest.trim_start().chars();
     r.next();
@@ -1184,7 +1199,7 @@ fn role_after(rest: &str) -> Option<Role> {
 /// of `words` the post spans.
 fn job_words_say(words: &[&str], post: usize) -> Option<Role> {
     let singular = |w: &str| w.strip_suffix('s').unwrap_or(w).to_string();
-    let job = |shared: bool| {
+    let job = |words: &[&str], shared: bool| {
         words.iter().enumerate().any(|(k, w)| {
             let w = w.to_lowercase();
             // "Form Tutor" and "Class Leader" are adults' posts after a name.
@@ -1198,10 +1213,11 @@ fn job_words_say(words: &[&str], post: usize) -> Option<Role> {
                 && !(shared && held)
         })
     };
-    if job(false) {
+    // The post itself first: "(Head Girl) with her teacher" is a pupil.
+    let words_of_post = &words[..post.min(words.len())];
+    if job(words_of_post, false) {
         return Some(Role::Staff);
     }
-    let words_of_post = &words[..post.min(words.len())];
     let pupils_post = words_of_post.iter().enumerate().any(|(k, w)| {
         let near = |d: usize| words_of_post.get(d).map(|x| singular(&x.to_lowercase()));
         PUPIL_WORDS.contains(&singular(&w.to_lowercase()).as_str())
@@ -1214,7 +1230,8 @@ fn job_words_say(words: &[&str], post: usize) -> Option<Role> {
     if pupils_post {
         return Some(Role::Pupil);
     }
-    job(true).then_some(Role::Staff)
+    // Then, as before, a job in the words that follow.
+    (job(words_of_post, true) || job(words, false) || job(words, true)).then_some(Role::Staff)
 }
 
 /// The role a post written straight after a name, with no punctuation
@@ -1235,17 +1252,19 @@ fn job_title_after(rest: &str) -> Option<Role> {
         if w.is_empty() || !(capitalised || joining) {
             break;
         }
-        phrase.push(w.trim_end_matches("'s").trim_end_matches("’s"));
+        if w.ends_with("'s") || w.ends_with("’s") {
+            break;
+        }
+        phrase.push(w);
         if w.len() != raw.len() {
             break;
         }
     }
+    // The word as written: "Leads", "Heads To" and "Headteacher's Award"
+    // in a headline are not posts.
     let post = |w: &&str| {
         let w = w.to_lowercase();
-        let one = w.strip_suffix('s').unwrap_or(&w);
-        STAFF_WORDS.contains(&w.as_str())
-            || STAFF_WORDS.contains(&one)
-            || PUPIL_WORDS.contains(&one)
+        STAFF_WORDS.contains(&w.as_str()) || PUPIL_WORDS.contains(&w.as_str())
     };
     if !phrase.iter().take(2).any(post) {
         return None;
@@ -1390,7 +1409,9 @@ const CHILDREN_HOLD: &[&str] = &[
 
 /// The role the text after a name gives it, else the words before it.
 fn role_around(before: &str, rest: &str) -> Option<Role> {
-    role_after(rest).or_else(|| role_before(before))
+    role_after(rest)
+        .or_else(|| role_before(before))
+        .or_else(|| job_title_after(rest))
 }
 
 /// Words that, right before a name, say it is a child's (singular forms).
@@ -1629,6 +1650,17 @@ mod tests {
         assert_eq!(
             names_in("Lisa Hastings - Manager. Lisa has been with us since 2011."),
             vec!["Lisa Hastings"]
+        );
+        // A title and a surname alone is not a first name: a pupil of the
+        // same name is someone else.
+        assert_eq!(
+            names_in("Mr Thomas took Year 6 to the zoo. Thomas (Year 6) won."),
+            vec!["Mr Thomas", "Thomas"]
+        );
+        // A list with a serial comma.
+        assert_eq!(
+            names_in("Well done to Ruby, Amber, and Poppy"),
+            vec!["Amber", "Poppy", "Ruby"]
         );
         // So is "Kelly" after "Ms Kelly Foster".
         assert_eq!(
@@ -1891,6 +1923,8 @@ mod tests {
             "Jack Russell Road fun run",
             // A month before "and", a date between: not "Amelia and Ffion".
             "She joined us in April 2012 and has completed her NVQ 3.",
+            // An institution's office, not a person with a post.
+            "Rose Hill School Office",
             // Jobs, outside every list, before a role: not people.
             "Parent Governor, term of office: 2024-2028",
             "shortlisting by our Pastoral Manager, Wellbeing Lead and Link Governor.",
@@ -2088,6 +2122,34 @@ mod tests {
                 pupil,
             ),
             ("Ffion Trevena - Pupil Librarian", "Ffion Trevena", pupil),
+            // The post's own clause decides before words after it.
+            (
+                "Ffion Trevena (Head Girl) with her teacher",
+                "Ffion Trevena",
+                pupil,
+            ),
+            (
+                "Ffion Trevena - Head Girl, thanked the teachers",
+                "Ffion Trevena",
+                pupil,
+            ),
+            // A role before the name wins over a headline's words after it.
+            (
+                "Year 6 pupil Ffion Trevena Leads Assembly",
+                "Ffion Trevena",
+                pupil,
+            ),
+            // Headline verbs and possessives are not posts.
+            (
+                "Ffion Trevena Heads To Nationals",
+                "Ffion Trevena",
+                Some(None),
+            ),
+            (
+                "Amelia Trevena Headteacher's Award",
+                "Amelia Trevena",
+                Some(None),
+            ),
             // Children's posts that share an adult's job word say nothing.
             ("Ffion Trevena, Digital Leader", "Ffion Trevena", Some(None)),
             ("Ffion Trevena - Sports Leader", "Ffion Trevena", Some(None)),

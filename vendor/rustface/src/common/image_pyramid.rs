@@ -187,6 +187,24 @@ pub fn resize_image(src: &ImageData, dest: &mut Vec<u8>, width: u32, height: u32
     // same order, so the same bytes.
     let src_w = src.width() as usize;
     let data = src.data();
+    // A window the box regression shrank under 2 pixels: the published
+    // code read past its buffer here (or underflowed in a debug build);
+    // its edge pixels are repeated instead, and an empty one is black.
+    if src.width() < 2 || src.height() < 2 {
+        let at = |x: usize, y: usize| {
+            let (x, y) = (x.min(src_w.saturating_sub(1)), y.min(src.height().saturating_sub(1) as usize));
+            data.get(y * src_w + x).copied().unwrap_or(0)
+        };
+        for y in 0..height as usize {
+            for x in 0..width as usize {
+                dest.push(at(
+                    x * src_w / width as usize,
+                    y * src.height() as usize / height as usize,
+                ));
+            }
+        }
+        return;
+    }
     let lf_x_scl = f64::from(src.width()) / f64::from(width);
     let lf_y_scl = f64::from(src.height()) / f64::from(height);
     let columns: Vec<(usize, f64, f64)> = (0..width)
