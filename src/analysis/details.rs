@@ -1614,6 +1614,17 @@ mod tests {
             .collect()
     }
 
+    /// The role given to the name `name` found in `text` read as `place`
+    /// says: `None` when no such name is found, `Some(None)` when it is
+    /// found with no role: the tests tell the two apart.
+    #[allow(clippy::option_option)]
+    fn role_in(text: &str, place: Where, name: &str) -> Option<Option<Role>> {
+        detect(text, place, "p")
+            .into_iter()
+            .find(|d| d.kind == DetailKind::PersonName && d.text == name)
+            .map(|d| d.role)
+    }
+
     #[test]
     fn introductions_particles_places_and_a_first_name_said_again() {
         // Names outside every list, introduced.
@@ -1711,12 +1722,7 @@ mod tests {
     /// Issue 19: the forms real school pages use. Every name is invented.
     #[test]
     fn names_with_roles_and_titles_as_real_pages_write_them() {
-        let role_of = |text: &str, name: &str| -> Option<Option<Role>> {
-            detect(text, Where::Alt, "p")
-                .into_iter()
-                .find(|d| d.kind == DetailKind::PersonName && d.text == name)
-                .map(|d| d.role)
-        };
+        let role_of = |text: &str, name: &str| role_in(text, Where::Alt, name);
         // "Name - Role", "Name – Role" and "Name (Role)": staff.
         assert_eq!(
             role_of(
@@ -2087,12 +2093,7 @@ mod tests {
     /// a child's, with or without punctuation. Every name is invented.
     #[test]
     fn posts_written_after_a_name_say_whose_it_is() {
-        let role_of = |text: &str, name: &str| -> Option<Option<Role>> {
-            detect(text, Where::NearbyText, "p")
-                .into_iter()
-                .find(|d| d.kind == DetailKind::PersonName && d.text == name)
-                .map(|d| d.role)
-        };
+        let role_of = |text: &str, name: &str| role_in(text, Where::NearbyText, name);
         let staff = Some(Some(Role::Staff));
         let pupil = Some(Some(Role::Pupil));
         for (text, name, want) in [
