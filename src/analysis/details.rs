@@ -1161,29 +1161,24 @@ fn role_after(rest: &str) -> Option<Role> {
             .strip_prefix('y')
             .is_some_and(|n| matches!(n.parse::<u8>(), Ok(1..=13)))
     };
+    // The post itself ends at its clause: "(Year 6), head girl", "(Head
+    // Girl) and her friends".
+    let clause: Vec<&str> = head
+        .split([')', ',', '.', ';'])
+        .next()
+        .unwrap_or_default()
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .collect();
     if first_words.first().is_some_and(|w| year_word(w))
         || first_words.starts_with(&["class", "of"])
     {
         // "- Year 6 Teacher", "(Reception Class Teacher)": a job with a
-        // year group in it. Only this clause counts: "(Year 6), head girl".
-        let clause: String = head
-            .chars()
-            .take_while(|c| !matches!(c, ')' | ',' | '.' | ';'))
-            .collect();
-        let job = clause
-            .split(|c: char| !c.is_alphanumeric() && c != '-')
-            .any(|w| STAFF_WORDS.contains(&w));
+        // year group in it.
+        let job = clause.iter().any(|w| STAFF_WORDS.contains(w));
         return Some(if job { Role::Staff } else { Role::Pupil });
     }
-    // The post itself ends at the clause: "(Head Girl) and her friends".
-    let clause = head
-        .chars()
-        .take_while(|c| !matches!(c, ')' | ',' | '.' | ';'))
-        .collect::<String>()
-        .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
-        .count();
-    job_words_say(&first_words, clause.min(first_words.len()))
+    job_words_say(&first_words, clause.len().min(first_words.len()))
 }
 
 /// The role a run of words naming a post gives: staff for a job ("Class
@@ -1230,8 +1225,9 @@ fn job_words_say(words: &[&str], post: usize) -> Option<Role> {
     if pupils_post {
         return Some(Role::Pupil);
     }
-    // Then, as before, a job in the words that follow.
-    (job(words_of_post, true) || job(words, false) || job(words, true)).then_some(Role::Staff)
+    // Then, as before, a job in the words that follow (the post's own
+    // are among them).
+    (job(words, false) || job(words, true)).then_some(Role::Staff)
 }
 
 /// The role a post written straight after a name, with no punctuation
