@@ -995,6 +995,10 @@ fn told_of(
     let n = &*NAMES;
     let alone = |i: usize| {
         let w = words[i].1;
+        // The cheap checks first: most words are used, small or lower case.
+        if used[i] || !cap(w) || w.chars().count() <= 2 {
+            return false;
+        }
         let key = fold(w);
         let before = i.checked_sub(1).map(|b| {
             let (at, prev) = words[b];
@@ -1014,10 +1018,7 @@ fn told_of(
                     || n.first.contains(&k)
                     || NOT_NAME_AFTER.contains(&k.as_str()))
         };
-        !used[i]
-            && cap(w)
-            && w.chars().count() > 2
-            && n.weak.contains(&key)
+        n.weak.contains(&key)
             && !n.surnames.contains(&key)
             && !n.ambiguous.contains(&key)
             && !n.places.contains(&key)
