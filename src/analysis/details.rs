@@ -443,6 +443,7 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
     }
     if let Some(name) = filename_words(image_url) {
         out.extend(file_name_details(&name, Where::Filename, page_url));
+        out.extend(named_by_file(&name, &fields, &out, page_url));
     }
     // On a page about adults (staff, governors, a committee), a name the
     // text gives no role of its own is an adult's.
@@ -460,6 +461,67 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
         }
     }
     out
+}
+
+/// A picture whose file name is one word that the text beside it writes as
+/// a person's: "felicity.webp" with the alt text "Felicity - Staff member"
+/// or the card "Felicity Early Years Practitioner". The word is a name
+/// when it is on a first-name list (the long one too), or when a post
+/// follows it in the text ("wiki.webp", "Wiki - Staff member"); not a
+/// common word, a place or a job, nor a word-like name without a post.
+/// The file name and the text agreeing is the cue a name alone lacks.
+fn named_by_file(
+    file_words: &str,
+    fields: &[(Where, &Option<String>)],
+    found: &[Detail],
+    page_url: &str,
+) -> Option<Detail> {
+    let n = &*NAMES;
+    let key = fold(file_words);
+    if file_words.contains(' ')
+        || key.chars().count() < 3
+        || is_common_word(&key)
+        || FUNCTION_WORDS.contains(&key.as_str())
+        || STAFF_WORDS.contains(&key.as_str())
+        || NOT_NAME_AFTER.contains(&key.as_str())
+        || n.places.contains(&key)
+        || found.iter().any(|d| {
+            d.kind == DetailKind::PersonName
+                && d.text
+                    .split(' ')
+                    .any(|w| fold(w.trim_end_matches('.')) == key)
+        })
+    {
+        return None;
+    }
+    let listed = (n.first.contains(&key) || n.weak.contains(&key)) && !n.ambiguous.contains(&key);
+    fields.iter().find_map(|(location, text)| {
+        if !matches!(
+            location,
+            Where::Alt | Where::Caption | Where::Title | Where::NearbyText
+        ) {
+            return None;
+        }
+        let t = text.as_deref()?;
+        WORD.find_iter(t).find_map(|m| {
+            let w = m.as_str();
+            // Written as a name, not an acronym: "Felicity", not "LACA".
+            let capitalised = w.chars().next().is_some_and(char::is_uppercase)
+                && !w.chars().skip(1).any(char::is_uppercase);
+            if !capitalised || fold(w) != key {
+                return None;
+            }
+            let rest = &t[m.end()..];
+            let posted = post_follows(rest);
+            (listed || posted).then(|| Detail {
+                kind: DetailKind::PersonName,
+                text: w.to_string(),
+                location: *location,
+                page_url: page_url.to_string(),
+                role: role_around(&t[..m.start()], rest),
+            })
+        })
+    })
 }
 
 /// The details in a file name's words (`filename_words`).
@@ -2328,6 +2390,63 @@ mod tests {
         assert_eq!(on("https://s/committee.htm"), vec![Some(Role::Staff); 2]);
         assert_eq!(on("https://s/our-staff/"), vec![Some(Role::Staff); 2]);
         assert_eq!(on("https://s/news/sports-day/"), vec![None; 2]);
+    }
+
+    /// A one-word file name the text beside the picture writes as a person:
+    /// a pre-school's staff cards on the real corpus (cinderash), with
+    /// invented names. A long-list first name, or any word a post follows;
+    /// not a word the file and text share by chance.
+    #[test]
+    fn a_file_name_the_text_writes_as_a_person_is_a_name() {
+        let names = |alt: &str, nearby: &str, url: &str| -> Vec<(String, Option<Role>)> {
+            let ctx = Context {
+                alt: Some(alt.into()),
+                nearby_text: Some(nearby.into()),
+                ..Context::default()
+            };
+            from_context(&ctx, url, "https://s/about")
+                .into_iter()
+                .filter(|d| d.kind == DetailKind::PersonName)
+                .map(|d| (d.text, d.role))
+                .collect()
+        };
+        let staff = Some(Role::Staff);
+        assert_eq!(
+            names(
+                "Linus - Staff member at Brook Pre-School",
+                "Linus Early Years Practitioner Linus is level 3 qualified",
+                "https://s/img/staff/linus.webp"
+            ),
+            vec![("Linus".to_string(), staff)]
+        );
+        assert_eq!(
+            names(
+                "Tegwedd - Staff member at Brook Pre-School",
+                "Tegwedd Apprentice Tegwedd joined us in the summer",
+                "https://s/img/staff/tegwedd.webp"
+            ),
+            vec![("Tegwedd".to_string(), staff)]
+        );
+        // The same texts under another file name: no cue for either.
+        assert!(names(
+            "Linus - Staff member",
+            "Linus Apprentice",
+            "https://s/img/staff/p1.webp"
+        )
+        .is_empty());
+        // A word the file and the text share, with no post after it.
+        assert!(names(
+            "Harvest festival",
+            "Harvest was a joy",
+            "https://s/img/harvest.jpg"
+        )
+        .is_empty());
+        assert!(names(
+            "Rose garden",
+            "Rose planted by Year 2",
+            "https://s/img/rose.jpg"
+        )
+        .is_empty());
     }
 
     #[test]
