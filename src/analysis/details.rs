@@ -894,8 +894,11 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 && post_follows(&text[words[i].0 + w.len()..]);
             let known_surname = n.surnames.contains(&sn_key);
             // "May Day", "Summer Fair": a word-like first name needs a surname that is not a word.
+            // "Jack T", "Grace H.": a pupil's first name and initial, as
+            // schools write them; not "Will I", "May A".
+            let initial = sn.chars().count() == 1 && !matches!(sn, "I" | "A");
             let plausible = if n.ambiguous.contains(&key) {
-                known_surname && !is_common_word(&sn_key)
+                !is_common_word(&sn_key) && (known_surname || (initial && !is_common_word(&key)))
             } else {
                 known_surname || (!n.first.contains(&sn_key) && !is_common_word(&sn_key))
             };
@@ -1039,10 +1042,12 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             strong
         };
         let ambiguous = n.ambiguous.contains(&key) || place;
-        if strong
-            || (!ambiguous && !sentence_start(i))
-            || (!ambiguous && next.is_none_or(|s| !cap(s))) && !sentence_start(i)
-        {
+        // "Katy also brought crayons": at a sentence's start, a first name
+        // that is no word and goes on in lower case ("Victoria Park" does
+        // not).
+        let opens_sentence = next.is_some_and(|s| s.chars().next().is_some_and(char::is_lowercase))
+            && !matches!(after.as_str(), "and" | "or" | "of" | "&");
+        if strong || (!ambiguous && (!sentence_start(i) || opens_sentence)) {
             used[i] = true;
             out.push((bare(w), role_around(&text[..words[i].0], rest)));
         }
@@ -1927,8 +1932,12 @@ mod tests {
             role_of("Ffion Jones (Year 6), head girl", "Ffion Jones"),
             Some(Some(Role::Pupil))
         );
-        // Without the bracket nothing says the sentence's first word is a name.
-        assert_eq!(role_of("Gabriel kicked off the session.", "Gabriel"), None);
+        // Without the bracket the sentence's first word is a name, with no
+        // role.
+        assert_eq!(
+            role_of("Gabriel kicked off the session.", "Gabriel"),
+            Some(None)
+        );
         // A double surname spaced out; a job after a dash is not one.
         assert_eq!(
             role_of("Miss Romero - Garcia", "Miss Romero-Garcia"),
@@ -2333,6 +2342,26 @@ mod tests {
         assert!(names_in("May - Staff Training Day").is_empty());
         // Without a post, the word after a first name is still a surname.
         assert_eq!(names_in("Cerys Early won the race"), vec!["Cerys Early"]);
+    }
+
+    /// News of pupils names them by first name, at a sentence's start or
+    /// with an initial: "Katy also brought crayons", "Jack T came second".
+    /// Invented names; a word-like name still needs its initial.
+    #[test]
+    fn first_names_opening_a_sentence_or_with_an_initial_are_names() {
+        assert_eq!(
+            names_in("The judo club met. Cerys won gold and came home happy."),
+            vec!["Cerys"]
+        );
+        assert_eq!(
+            names_in("Well done to all. Jack T came second."),
+            vec!["Jack T"]
+        );
+        assert_eq!(names_in("Grace H. scored twice"), vec!["Grace H"]);
+        // A place or a word at a sentence's start is not a name.
+        assert!(names_in("The fair was fun. Summer is here.").is_empty());
+        assert!(names_in("Will I see you there?").is_empty());
+        assert!(names_in("Victoria Park was busy.").is_empty());
     }
 
     /// A headline's "Don't Miss Out" is no Miss Out, and "the Queen" is no
