@@ -938,6 +938,7 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
     let mut after = String::new();
     let mut passed = false;
     let mut other_before = false;
+    let mut story = String::new();
     let mut skipping = 0usize;
     // Whether the block's text comes before each picture rather than after
     // it: text before its first picture and none after its last (a staff
@@ -962,6 +963,11 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
                         pictures_seen += 1;
                         if passed {
                             break;
+                        }
+                        // The text before a run of pictures with nothing
+                        // between them is the run's story.
+                        if !before.trim().is_empty() {
+                            story = std::mem::take(&mut before);
                         }
                         before.clear();
                         other_before = true;
@@ -1005,9 +1011,17 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
         return truncate_chars(&clean_text(&before), limit);
     }
     let after = truncate_chars(&clean_text(&after), limit);
-    if other_before {
+    // A picture in a run of pictures that follows a story ("At Park on
+    // Tuesday we welcomed ..." and then two photos) shares the story with
+    // the run's first picture; a picture after another one's caption has
+    // only its own text.
+    let before = if other_before && before.trim().is_empty() && !story.trim().is_empty() {
+        story
+    } else if other_before {
         return after;
-    }
+    } else {
+        before
+    };
     let before = clean_text(&before);
     // The end of what precedes it, at a word, then what follows.
     let keep = limit / 4;

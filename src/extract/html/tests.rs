@@ -490,3 +490,29 @@ fn the_search_for_pictures_text_is_bounded_per_page() {
     assert!(CONTEXT_BUDGET.with(std::cell::Cell::get) > CONTEXT_STEPS - 1000);
     assert!(!e.context_cut);
 }
+
+/// A news story and then a run of its photos, with nothing between them
+/// (the real corpus's park "MUNCH" page): every photo of the run takes the
+/// story, not only the first. A photo after another photo's own caption
+/// still takes only its own text. Invented names.
+#[test]
+fn a_run_of_photos_after_a_story_shares_the_story() {
+    let html = r#"<html><body><section><div class="row">
+        <div class="columns"><p>On Tuesday we welcomed Cerys Penhallow, who presented a cheque to the project.</p></div>
+        <div class="medium-6 columns"><img src="/one.jpg"></div>
+        <div class="medium-6 columns"><img src="/two.jpg"></div>
+        <div class="columns"><p>If anyone is hungry please contact us.</p></div>
+        </div></section>
+        <section><div class="row"><img src="/a.jpg"><p>Tomos Pryce at the fair</p><img src="/b.jpg"><p>The cake stall</p></div></section>
+        </body></html>"#;
+    let e = extract(
+        html.as_bytes(),
+        &Url::parse("http://s.example/news").unwrap(),
+    );
+    for path in ["/one.jpg", "/two.jpg"] {
+        let text = nearby(&e, path, FoundVia::Img).unwrap_or_default();
+        assert!(text.contains("Cerys Penhallow"), "{path}: {text}");
+    }
+    let b = nearby(&e, "/b.jpg", FoundVia::Img).unwrap_or_default();
+    assert!(!b.contains("Tomos"), "{b}");
+}
