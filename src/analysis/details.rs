@@ -893,10 +893,11 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 && !n.common_surnames.contains(&sn_key)
                 && post_follows(&text[words[i].0 + w.len()..]);
             let known_surname = n.surnames.contains(&sn_key);
-            // "May Day", "Summer Fair": a word-like first name needs a surname that is not a word.
             // "Jack T", "Grace H.": a pupil's first name and initial, as
             // schools write them; not "Will I", "May A".
             let initial = sn.chars().count() == 1 && !matches!(sn, "I" | "A");
+            // "May Day", "Summer Fair": a word-like first name needs a
+            // surname that is not a word, or an initial.
             let plausible = if n.ambiguous.contains(&key) {
                 !is_common_word(&sn_key) && (known_surname || (initial && !is_common_word(&key)))
             } else {
