@@ -1054,6 +1054,7 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         }
     }
     if !filename {
+        out.extend(praised(text, &words, &mut used, &cap));
         out.extend(told_of(text, &words, &mut used, &cap));
     }
     // "Lisa Hastings - Manager ... Lisa has been with us": the first name
@@ -1081,6 +1082,101 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
                 .iter()
                 .any(|f| first_of(f).as_deref() == Some(fold(n).as_str()))
     });
+    out
+}
+
+/// The names of a list a school praises: "Well done to Evy, Beckett, Ellery,
+/// Sam and Sabrina for their art", "Congratulations to Oskar T and
+/// Reekeye". Each item (a capitalised word, with a surname or an initial)
+/// of a list of two or more after "well done to" or "congratulations to"
+/// is a person, on a name list or not; the lists find Sam and Sabrina, the
+/// list finds Evy and Ellery too. Not a list of classes, teams or houses
+/// ("Well done to Oak and Elm classes"), nor an item of ordinary, job or
+/// place words ("Year 6").
+fn praised(
+    text: &str,
+    words: &[(usize, &str)],
+    used: &mut [bool],
+    cap: &impl Fn(&str) -> bool,
+) -> Vec<(String, Option<Role>)> {
+    let n = &*NAMES;
+    let lower = |k: usize| words.get(k).map(|x| x.1.to_lowercase()).unwrap_or_default();
+    let gap = |k: usize| &text[words[k - 1].0 + words[k - 1].1.len()..words[k].0];
+    let plain = |k: usize| {
+        let w = words[k].1;
+        let key = fold(w);
+        cap(w)
+            && w.chars().all(char::is_alphabetic)
+            && !w.chars().skip(1).any(char::is_uppercase)
+            && !is_common_word(&key)
+            && !FUNCTION_WORDS.contains(&key.as_str())
+            && !STAFF_WORDS.contains(&key.as_str())
+            && !PUPIL_WORDS.contains(&key.trim_end_matches('s'))
+            && !NOT_NAME_AFTER.contains(&key.as_str())
+            && !REGIONS.contains(&key.as_str())
+            && !is_title(w)
+            && !n.places.contains(&key)
+    };
+    let mut out = Vec::new();
+    for c in 0..words.len() {
+        let cue = (lower(c) == "to" && c >= 2 && lower(c - 1) == "done" && lower(c - 2) == "well")
+            || (lower(c) == "to" && c >= 1 && lower(c - 1) == "congratulations");
+        if !cue {
+            continue;
+        }
+        // Items: [first, end] word ranges.
+        let mut items: Vec<(usize, usize)> = Vec::new();
+        let mut k = c + 1;
+        if k >= words.len() || !gap(k).trim().is_empty() {
+            continue;
+        }
+        while k < words.len() && plain(k) {
+            let mut end = k;
+            // A surname, or an initial, right after: "Oskar T", "Ellery Marsh".
+            if end + 1 < words.len() && gap(end + 1) == " " && cap(words[end + 1].1) {
+                let next = words[end + 1].1;
+                if next.chars().count() == 1 || plain(end + 1) {
+                    end += 1;
+                }
+            }
+            items.push((k, end));
+            // Then ", ", " and ", ", and " or " & " before the next item.
+            let nxt = end + 1;
+            if nxt >= words.len() {
+                break;
+            }
+            let sep = gap(nxt).trim();
+            let and = lower(nxt) == "and";
+            k = match (sep, and) {
+                ("," | "", true) => nxt + 1,
+                ("," | "&" | ", &", false) => nxt,
+                _ => break,
+            };
+        }
+        if items.len() < 2 {
+            continue;
+        }
+        // "Well done to Oak and Elm classes": groups, not people.
+        let last = items[items.len() - 1].1;
+        let after = lower(last + 1);
+        let singular = after
+            .strip_suffix("es")
+            .or_else(|| after.strip_suffix('s'))
+            .unwrap_or(&after);
+        if NOT_NAME_AFTER.contains(&after.as_str()) || NOT_NAME_AFTER.contains(&singular) {
+            continue;
+        }
+        for (a, b) in items {
+            if used[a..=b].iter().any(|u| *u) {
+                continue;
+            }
+            for u in &mut used[a..=b] {
+                *u = true;
+            }
+            let end = words[b].0 + words[b].1.len();
+            out.push((text[words[a].0..end].to_string(), None));
+        }
+    }
     out
 }
 
@@ -2363,6 +2459,23 @@ mod tests {
         assert!(names_in("The fair was fun. Summer is here.").is_empty());
         assert!(names_in("Will I see you there?").is_empty());
         assert!(names_in("Victoria Park was busy.").is_empty());
+    }
+
+    /// A list a school praises names people, on a name list or not (the
+    /// shape of a halcyon news item, invented names); a list of classes
+    /// or of one name is not such a list.
+    #[test]
+    fn the_names_of_a_praised_list_are_names() {
+        let mut got =
+            names_in("Well done to Tegwedd, Beckett, Ellery, Sam and Sabrina for their art.");
+        got.sort();
+        assert_eq!(got, vec!["Beckett", "Ellery", "Sabrina", "Sam", "Tegwedd"]);
+        let mut got = names_in("Congratulations to Tegwedd T & Oskar Pryce on their medals");
+        got.sort();
+        assert_eq!(got, vec!["Oskar Pryce", "Tegwedd T"]);
+        assert!(names_in("Well done to Oak and Elm classes for their singing").is_empty());
+        assert!(names_in("Well done to Year 6 and Year 5!").is_empty());
+        assert!(names_in("Congratulations to Tegwedd on her medal").is_empty());
     }
 
     /// A headline's "Don't Miss Out" is no Miss Out, and "the Queen" is no
