@@ -331,7 +331,8 @@ def compare(site, labels, report, port):
                 exp_pics[i].add(p)
     ex = report.get("exposures", [])
     res = {"site": site["name"], "split": site["split"], "labelled": len(pics),
-           "found": sum(1 for p in pics if pic_exp.get(p)), "exposures": len(ex)}
+           "found": sum(1 for p in pics if pic_exp.get(p)), "exposures": len(ex),
+           "not_found": sorted(p for p in pics if not pic_exp.get(p))}
 
     # faces
     f_lab = f_min = f_lab_sure = f_min_sure = 0
@@ -599,7 +600,8 @@ def details(results, out, limit, heldout_lists=False):
             # longer held out (docs/real-corpus.md).
             p("  (held out: its lists and ranking are not printed; --heldout-lists shows them)")
             continue
-        for k, lst in (("faces missed (labelled, none found)", r["faces"]["missed"]), ("faces reported on a picture without any", r["faces"]["false"]),
+        for k, lst in (("labelled pictures in no exposure", r.get("not_found", [])),
+                       ("faces missed (labelled, none found)", r["faces"]["missed"]), ("faces reported on a picture without any", r["faces"]["false"]),
                        ("names missed", r["names"]["missed"]), ("names reported and not labelled", r["names"]["false"]),
                        ("families split", r["copies"]["split_list"]), ("exposures merging labelled families", r["copies"]["merged_list"]),
                        ("hard negatives merged", r["copies"]["negatives_list"])):
