@@ -463,6 +463,19 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
     out
 }
 
+/// Whether a word (folded) is one of the lists' words that name no person:
+/// an everyday or small word, a job, a pupil's word, a group or place word,
+/// a region or a place.
+fn no_name_word(key: &str) -> bool {
+    is_common_word(key)
+        || FUNCTION_WORDS.contains(&key)
+        || STAFF_WORDS.contains(&key)
+        || PUPIL_WORDS.contains(&key.trim_end_matches('s'))
+        || NOT_NAME_AFTER.contains(&key)
+        || REGIONS.contains(&key)
+        || NAMES.places.contains(key)
+}
+
 /// A picture whose file name is one word that the text beside it writes as
 /// a person's: "felicity.webp" with the alt text "Felicity - Staff member"
 /// or the card "Felicity Early Years Practitioner". The word is a name
@@ -480,11 +493,7 @@ fn named_by_file(
     let key = fold(file_words);
     if file_words.contains(' ')
         || key.chars().count() < 3
-        || is_common_word(&key)
-        || FUNCTION_WORDS.contains(&key.as_str())
-        || STAFF_WORDS.contains(&key.as_str())
-        || NOT_NAME_AFTER.contains(&key.as_str())
-        || n.places.contains(&key)
+        || no_name_word(&key)
         || found.iter().any(|d| {
             d.kind == DetailKind::PersonName
                 && d.text
@@ -1099,7 +1108,6 @@ fn praised(
     used: &mut [bool],
     cap: &impl Fn(&str) -> bool,
 ) -> Vec<(String, Option<Role>)> {
-    let n = &*NAMES;
     let lower = |k: usize| words.get(k).map(|x| x.1.to_lowercase()).unwrap_or_default();
     let gap = |k: usize| &text[words[k - 1].0 + words[k - 1].1.len()..words[k].0];
     let plain = |k: usize| {
@@ -1108,14 +1116,8 @@ fn praised(
         cap(w)
             && w.chars().all(char::is_alphabetic)
             && !w.chars().skip(1).any(char::is_uppercase)
-            && !is_common_word(&key)
-            && !FUNCTION_WORDS.contains(&key.as_str())
-            && !STAFF_WORDS.contains(&key.as_str())
-            && !PUPIL_WORDS.contains(&key.trim_end_matches('s'))
-            && !NOT_NAME_AFTER.contains(&key.as_str())
-            && !REGIONS.contains(&key.as_str())
+            && !no_name_word(&key)
             && !is_title(w)
-            && !n.places.contains(&key)
     };
     let mut out = Vec::new();
     for c in 0..words.len() {
