@@ -966,10 +966,11 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
                         }
                         // The text before a run of pictures with nothing
                         // between them is the run's story.
-                        if !before.trim().is_empty() {
+                        if before.trim().is_empty() {
+                            before.clear();
+                        } else {
                             story = std::mem::take(&mut before);
                         }
-                        before.clear();
                         other_before = true;
                     } else if super::WORD_BREAKS.contains(&e.name()) {
                         if passed { &mut after } else { &mut before }.push(' ');
