@@ -463,6 +463,12 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
     out
 }
 
+/// Written as a name and not as an acronym: "Felicity", not "LACA" (one
+/// capital, first).
+fn name_cased(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_uppercase) && !w.chars().skip(1).any(char::is_uppercase)
+}
+
 /// Whether a word (folded) is one of the lists' words that name no person:
 /// an everyday or small word, a job, a pupil's word, a group or place word,
 /// a region or a place.
@@ -514,10 +520,7 @@ fn named_by_file(
         let t = text.as_deref()?;
         WORD.find_iter(t).find_map(|m| {
             let w = m.as_str();
-            // Written as a name, not an acronym: "Felicity", not "LACA".
-            let capitalised = w.chars().next().is_some_and(char::is_uppercase)
-                && !w.chars().skip(1).any(char::is_uppercase);
-            if !capitalised || fold(w) != key {
+            if !name_cased(w) || fold(w) != key {
                 return None;
             }
             let rest = &t[m.end()..];
@@ -1113,11 +1116,7 @@ fn praised(
     let plain = |k: usize| {
         let w = words[k].1;
         let key = fold(w);
-        cap(w)
-            && w.chars().all(char::is_alphabetic)
-            && !w.chars().skip(1).any(char::is_uppercase)
-            && !no_name_word(&key)
-            && !is_title(w)
+        name_cased(w) && w.chars().all(char::is_alphabetic) && !no_name_word(&key) && !is_title(w)
     };
     let mut out = Vec::new();
     for c in 0..words.len() {
