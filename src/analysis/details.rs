@@ -985,6 +985,21 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             }
         }
         let after = next.map(str::to_lowercase).unwrap_or_default();
+        let before = if i > 0 {
+            words[i - 1].1.to_lowercase()
+        } else {
+            String::new()
+        };
+        // "the Queen", "the Prince", "Queen's Platinum Jubilee": a title,
+        // not a person's name.
+        if before == "the"
+            || matches!(
+                key.as_str(),
+                "queen" | "king" | "prince" | "princess" | "duke" | "duchess" | "lord" | "lady"
+            )
+        {
+            continue;
+        }
         let rest = &text[words[i].0 + w.len()..];
         // "Lizzie - Staff member", "Lizzie Early Years Practitioner",
         // "Nia Room Leader": the text names her post.
@@ -994,11 +1009,6 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         if NOT_NAME_AFTER.contains(&after.as_str()) && !possessive(w) && !posted {
             continue;
         }
-        let before = if i > 0 {
-            words[i - 1].1.to_lowercase()
-        } else {
-            String::new()
-        };
         // "Amelia and Ffion": the word beside it, with only a space
         // between ("in April 2012 and" is a date).
         let spaced = |j: usize| {
@@ -1017,16 +1027,6 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
         // old; a word-like name ("May, Year 6 went ...") only in brackets.
         let aged = role_after(rest) == Some(Role::Pupil)
             && (rest.trim_start().starts_with('(') || !n.ambiguous.contains(&key));
-        // "the Queen", "the Prince", "Queen's Platinum Jubilee": a title,
-        // not a person's name.
-        if before == "the"
-            || matches!(
-                key.as_str(),
-                "queen" | "king" | "prince" | "princess" | "duke" | "duchess" | "lord" | "lady"
-            )
-        {
-            continue;
-        }
         let strong = possessive(w)
             || listed
             || aged
