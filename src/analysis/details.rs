@@ -477,8 +477,45 @@ pub fn from_context(ctx: &Context, image_url: &str, page_url: &str) -> Vec<Detai
                 d.role = Some(Role::Staff);
             }
         }
+    } else if speaks_of_children(&fields) {
+        // In a story about children, a first name alone that the text
+        // gives no role of its own is a pupil's: schools write an adult
+        // as "Mrs Patel" or in full, a child by first name.
+        for d in &mut out {
+            if d.kind == DetailKind::PersonName
+                && d.role.is_none()
+                && !d.text.contains(' ')
+                && matches!(
+                    d.location,
+                    Where::Alt
+                        | Where::Caption
+                        | Where::Title
+                        | Where::NearbyText
+                        | Where::PostText
+                )
+            {
+                d.role = Some(Role::Pupil);
+            }
+        }
     }
     out
+}
+
+/// Whether the text beside a picture speaks of children: "pupils",
+/// "the boys", "our class", "Year 5", "Reception".
+fn speaks_of_children(fields: &[(Where, &Option<String>)]) -> bool {
+    const CHILD_WORDS: &[&str] = &[
+        "pupil", "pupils", "child", "children", "boy", "boys", "girl", "girls", "student",
+        "students", "class", "classes", "kids",
+    ];
+    fields.iter().any(|(location, text)| {
+        matches!(
+            location,
+            Where::Alt | Where::Caption | Where::Title | Where::NearbyText | Where::PostText
+        ) && text.as_deref().is_some_and(|t| {
+            YEAR_GROUP.is_match(t) || words_after(t).any(|w| CHILD_WORDS.contains(&w.as_str()))
+        })
+    })
 }
 
 /// Written as a name and not as an acronym: "Felicity", not "LACA" (one
@@ -2585,6 +2622,47 @@ mod tests {
         // A place or surname of the lists said twice is not a first name.
         assert!(!names_in("We visited Whitby. In Whitby he saw the abbey")
             .contains(&"Whitby".to_string()));
+    }
+
+    /// A news item about children: a first name alone is a pupil's, a full
+    /// name or a titled one keeps the role the text gives it (none here).
+    #[test]
+    fn first_names_in_a_story_about_children_are_pupils() {
+        let roles = |nearby: &str, page: &str| -> Vec<(String, Option<Role>)> {
+            let ctx = Context {
+                nearby_text: Some(nearby.into()),
+                ..Context::default()
+            };
+            let mut found: Vec<_> = from_context(&ctx, "https://s/img/farm.jpg", page)
+                .into_iter()
+                .filter(|d| d.kind == DetailKind::PersonName)
+                .map(|d| (d.text, d.role))
+                .collect();
+            found.sort();
+            found
+        };
+        let story = "Year 4 went to the farm with Mrs Okafor and Dan Evans. Kayden fed the goats.";
+        assert_eq!(
+            roles(story, "https://s/news/farm/"),
+            [
+                ("Dan Evans".to_string(), None),
+                ("Kayden".to_string(), Some(Role::Pupil)),
+                ("Mrs Okafor".to_string(), Some(Role::Staff)),
+            ]
+        );
+        // No word of children: no role is guessed.
+        assert_eq!(
+            roles(
+                "A lovely day at the farm. Kayden fed the goats.",
+                "https://s/news/farm/"
+            ),
+            [("Kayden".to_string(), None)]
+        );
+        // On a staff page the names are adults'.
+        assert_eq!(
+            roles("Kayden leads our Year 4 class.", "https://s/our-staff/"),
+            [("Kayden".to_string(), Some(Role::Staff))]
+        );
     }
 
     #[test]
