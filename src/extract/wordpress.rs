@@ -113,6 +113,12 @@ pub fn name_key(url: &str) -> Option<String> {
     let u = Url::parse(url).ok()?;
     let file = u.path().rsplit_once('/')?.1;
     let (stem, ext) = file.rsplit_once('.')?;
+    let stem = unfingerprinted(stem);
+    // Every picture Hugo makes from one source file, in whatever format
+    // (a post's WebP cover and its JPEG share card), is that file's.
+    if let Some(source) = hugo_source(stem) {
+        return Some(format!("{}/{}.hugo", u.host_str()?, source.to_lowercase()));
+    }
     let stem = upload_stem(stem);
     let stem = match stem.rsplit_once('-') {
         Some((base, n))
@@ -134,6 +140,37 @@ pub fn name_key(url: &str) -> Option<String> {
         stem.to_lowercase(),
         if jpeg { "jpeg" } else { "other" }
     ))
+}
+
+/// A stem without a build tool's content fingerprint: `logo.78446fe5...`
+/// (Hugo's `resources.Fingerprint`, webpack's `[name].[contenthash]`), a
+/// dot and 16 or more hex digits.
+fn unfingerprinted(stem: &str) -> &str {
+    match stem.rsplit_once('.') {
+        Some((base, hash))
+            if !base.is_empty()
+                && hash.len() >= 16
+                && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            base
+        }
+        _ => stem,
+    }
+}
+
+/// The source file's stem of a picture Hugo processed (resized, cropped,
+/// converted): `img_0204_hu_d33cc80d2b6a0a7e` (Hugo 0.123 and later) or
+/// `photo_hu3d03a01dcc18bc5be0e67db3d8d209a6_1234_600x0_resize_q75_box`
+/// (earlier): the stem before `_hu_` and 16 hex digits, or before `_hu` and
+/// 32.
+fn hugo_source(stem: &str) -> Option<&str> {
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    let (base, tail) = stem.rsplit_once("_hu")?;
+    let new = tail
+        .strip_prefix('_')
+        .is_some_and(|t| t.len() == 16 && hex(t));
+    let old = tail.len() > 32 && hex(&tail[..32]) && tail.as_bytes()[32] == b'_';
+    (!base.is_empty() && (new || old)).then_some(base)
 }
 
 /// What one page of the media listing gives.
@@ -274,6 +311,39 @@ mod tests {
             k("https://other.example/wp-content/uploads/2021/05/VB_20_Photo_V1-2.jpg")
         );
         assert_eq!(name_key("https://s.example/"), None);
+    }
+
+    /// Hugo's processed pictures of one source share its name, whatever
+    /// their format; a fingerprint is not part of the name.
+    #[test]
+    fn hugo_copies_of_one_source_share_a_name_key() {
+        let k = |u: &str| name_key(u).unwrap();
+        let cover = k("https://s.example/i/blog/img_0204_hu_d33cc80d2b6a0a7e.84f942a6eed8629c3de61776aea5caae.webp");
+        assert_eq!(
+            cover,
+            k("https://s.example/i/blog/img_0204_hu_16625c787edf7a38.4fc09bd2d4bcb2360e09a35835367985.jpeg")
+        );
+        assert_eq!(
+            k("https://s.example/p/photo_hu3d03a01dcc18bc5be0e67db3d8d209a6_1234_600x0_resize_q75_box.jpg"),
+            k("https://s.example/p/photo_hu3d03a01dcc18bc5be0e67db3d8d209a6_1234_1200x600_fill_q75_box_smart1.webp")
+        );
+        assert_ne!(
+            cover,
+            k("https://s.example/i/blog/img_0205_hu_20092e156f41bc03.webp")
+        );
+        // Not Hugo's: a name with "_hu" in it, and a short hex tail.
+        assert_eq!(
+            k("https://s.example/a/shoe_hut.jpg"),
+            "s.example/shoe_hut.jpeg"
+        );
+        assert_eq!(
+            k("https://s.example/a/logo.78446fe5315346f1920aa50b9026ffa0.svg"),
+            k("https://s.example/b/logo.svg")
+        );
+        assert_eq!(
+            k("https://s.example/a/team.2024.jpg"),
+            "s.example/team.2024.jpeg"
+        );
     }
 
     #[test]
