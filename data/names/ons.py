@@ -36,6 +36,8 @@ LEFT_OUT = {
     "nile", "rome", "sahara", "vienna", "warwick", "henley", "zion",
     "sunday", "danish", "md", "apollo", "odin", "loki", "merlin",
     "persephone", "ptolemy", "cheyenne",
+    # Blu Tack, in every classroom's blog.
+    "blu",
 }
 
 

@@ -518,6 +518,59 @@ fn speaks_of_children(fields: &[(Where, &Option<String>)]) -> bool {
     })
 }
 
+/// Whether the word `w` at `at` in `text` is a month of a date: a month's
+/// name or its abbreviation after a day's number ("26 Jan", "3rd June")
+/// or before a year ("Jan 2024").
+fn in_date(text: &str, at: usize, w: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "jan",
+        "january",
+        "feb",
+        "february",
+        "mar",
+        "march",
+        "apr",
+        "april",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "august",
+        "sep",
+        "sept",
+        "september",
+        "oct",
+        "october",
+        "nov",
+        "november",
+        "dec",
+        "december",
+    ];
+    if !MONTHS.contains(&w.trim_end_matches('.').to_lowercase().as_str()) {
+        return false;
+    }
+    let before = text[..at].trim_end();
+    let day = before.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let ordinal = &before[day.len()..];
+    let day_before = matches!(ordinal, "" | "st" | "nd" | "rd" | "th")
+        && day.ends_with(|c: char| c.is_ascii_digit())
+        && !day
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .ends_with(|c: char| c.is_alphanumeric());
+    let after = text[at + w.len()..]
+        .trim_start_matches(['.', ','])
+        .trim_start();
+    let year_after = after.len() >= 4
+        && after.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+        && !after
+            .as_bytes()
+            .get(4)
+            .is_some_and(u8::is_ascii_alphanumeric);
+    day_before || year_after
+}
+
 /// Written as a name and not as an acronym: "Felicity", not "LACA" (one
 /// capital, first).
 fn name_cased(w: &str) -> bool {
@@ -732,6 +785,10 @@ fn names(text: &str, filename: bool) -> Vec<(String, Option<Role>)> {
             continue;
         }
         let w = words[i].1;
+        // "26 Jan 2024", "Jan 2024": a month in a date, not Jan.
+        if in_date(text, words[i].0, w) {
+            continue;
+        }
         // Titles: "Mrs Patel", "Mr D. Brown" (staff); in a file name
         // "mrs_j_freeman_teaching_assistant.jpg".
         if is_title(w) {
@@ -2518,6 +2575,24 @@ mod tests {
     /// Wales (issue 19): names the older lists lack, written alone in a
     /// news item; the ONS names that are words need a cue, and a word-like
     /// name beside "and" needs a first name on the other side.
+    /// A month in a date is no first name: "Jan" of "26 Jan 2024" beside a
+    /// class blog's photo; Jan the person stays one.
+    #[test]
+    fn a_month_in_a_date_is_not_a_name() {
+        assert!(NAMES.first.contains("jan"));
+        assert!(
+            names_in("Hugh and Lawson, 26 Jan 2024 P4/5 have had a busy week")
+                .iter()
+                .all(|n| n != "Jan")
+        );
+        assert!(names_in("Posted by Mr Swan on 3rd Jan. Jan 2024 was cold")
+            .iter()
+            .all(|n| n != "Jan"));
+        assert!(
+            names_in("Well done to Jan and Amelia for their poems").contains(&"Jan".to_string())
+        );
+    }
+
     #[test]
     fn first_names_of_todays_pupils_are_names() {
         for name in ["kayden", "alishba", "zayn", "oliwier"] {
