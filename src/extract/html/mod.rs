@@ -618,7 +618,18 @@ fn context_of(el: ElementRef<'_>) -> Context {
     }
     // A gallery whose one caption follows all its pictures: every picture
     // but the last has no text of its own, and the block's text is theirs.
-    let nearby = nearby.or(whole_block);
+    let mut nearby = nearby.or(whole_block);
+    // A picture in an article (a class blog's post, a news item) is the
+    // article's: its heading and byline ("Children in Need", "Daniel, 24
+    // Nov 2023") are every one of its pictures' text, not only the first's.
+    if let Some(head) = article_head(el) {
+        let have = nearby.take().unwrap_or_default();
+        nearby = Some(if have.contains(&head) {
+            have
+        } else {
+            clean_text(&format!("{head} {have}"))
+        });
+    }
     if ctx.caption.is_none() {
         // Gallery plugins put captions in a sibling, not a figcaption.
         ctx.caption = el
@@ -1035,6 +1046,63 @@ fn own_text_in(block: ElementRef<'_>, el: ElementRef<'_>, limit: usize) -> Strin
         before
     };
     clean_text(&format!("{tail} {after}"))
+}
+
+/// Most characters of an article's heading and byline.
+const ARTICLE_HEAD_CHARS: usize = 200;
+
+/// The heading and byline of the `<article>` around `el` (within six
+/// levels): its text before its first paragraph or picture, when there is
+/// some and it is short. A page that wraps everything in one article and
+/// opens with a long text has no head.
+fn article_head(el: ElementRef<'_>) -> Option<String> {
+    use ego_tree::iter::Edge;
+    let article = el
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(6)
+        .find(|a| a.value().name() == "article")?;
+    let mut head = String::new();
+    let mut skipping = 0usize;
+    for edge in article.traverse() {
+        if !step() {
+            return None;
+        }
+        match edge {
+            Edge::Open(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 || NOT_NEARBY.contains(&e.name()) {
+                        skipping += 1;
+                    } else if matches!(e.name(), "p" | "figure" | "ul" | "ol" | "table")
+                        || node.id() == el.id()
+                        || is_other_picture(e)
+                    {
+                        break;
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
+                        head.push(' ');
+                    }
+                } else if let Some(t) = node.value().as_text() {
+                    if skipping == 0 {
+                        head.push_str(t);
+                        if head.len() > ARTICLE_HEAD_CHARS * 4 {
+                            return None;
+                        }
+                    }
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(e) = node.value().as_element() {
+                    if skipping > 0 {
+                        skipping -= 1;
+                    } else if super::WORD_BREAKS.contains(&e.name()) {
+                        head.push(' ');
+                    }
+                }
+            }
+        }
+    }
+    let head = clean_text(&head);
+    (head.chars().count() >= 3 && head.chars().count() <= ARTICLE_HEAD_CHARS).then_some(head)
 }
 
 /// The text of the first block after `bare` (a box holding only a

@@ -516,3 +516,40 @@ fn a_run_of_photos_after_a_story_shares_the_story() {
     let b = nearby(&e, "/b.jpg", FoundVia::Img).unwrap_or_default();
     assert!(!b.contains("Tomos"), "{b}");
 }
+
+/// A class blog's post (the real corpus's ayton): a heading, a byline, a
+/// cover photo, then photos between paragraphs. Every photo of the article
+/// takes its heading and byline, the last photo too; a staff grid in an
+/// article opening with its own heading gets no one else's name, and an
+/// article opening with a long text has no head. Invented names.
+#[test]
+fn the_pictures_of_an_article_share_its_heading_and_byline() {
+    let html = r#"<html><body><main><article><h1>Pudsey Day</h1>
+        <div class="post-info">Rhiannon, 24 Nov 2023</div>
+        <div class="cover-photo"><img src="/cover.webp"></div>
+        <p><span><img src="/one.webp" alt></span></p>
+        <p>We went to Mrs Tregarth's class to make biscuits.</p>
+        <p><span><img src="/two.webp" alt></span></p>
+        <div class="other-posts"><a href="/blog/x/">Next post</a></div>
+        </article>
+        <article><h2>Our staff</h2><div><img src="/a.jpg"><p>Anna Able - Teacher</p></div>
+        <div><img src="/b.jpg"><p>Bryn Bowen - Caretaker</p></div></article>
+        <article><div>"#;
+    let long = "Long words go on here. ".repeat(20);
+    let html = format!(
+        "{html}{long}</div><section><div><img src=\"/c.jpg\"><p>Cai Morgan at the fair</p></div></section></article></main></body></html>"
+    );
+    let e = extract(
+        html.as_bytes(),
+        &Url::parse("http://s.example/blog/pudsey/").unwrap(),
+    );
+    for path in ["/cover.webp", "/one.webp", "/two.webp"] {
+        let text = nearby(&e, path, FoundVia::Img).unwrap_or_default();
+        assert!(text.contains("Rhiannon, 24 Nov 2023"), "{path}: {text}");
+        assert!(text.contains("Pudsey Day"), "{path}: {text}");
+    }
+    let a = nearby(&e, "/a.jpg", FoundVia::Img).unwrap_or_default();
+    assert!(a.contains("Anna Able") && !a.contains("Bryn"), "{a}");
+    let c = nearby(&e, "/c.jpg", FoundVia::Img).unwrap_or_default();
+    assert!(c.contains("Cai Morgan") && !c.contains("Long words"), "{c}");
+}
