@@ -113,10 +113,13 @@ pub fn name_key(url: &str) -> Option<String> {
     let u = Url::parse(url).ok()?;
     let file = u.path().rsplit_once('/')?.1;
     let (stem, ext) = file.rsplit_once('.')?;
-    let stem = unfingerprinted(stem);
+    let unmarked = unfingerprinted(stem);
+    let built = unmarked.len() < stem.len();
+    let stem = unmarked;
     // Every picture Hugo makes from one source file, in whatever format
-    // (a post's WebP cover and its JPEG share card), is that file's.
-    if let Some(source) = hugo_source(stem) {
+    // (a post's WebP cover and its JPEG share card), is that file's, and so
+    // is the source itself when the build publishes it fingerprinted.
+    if let Some(source) = hugo_source(stem).or(built.then_some(stem)) {
         return Some(format!("{}/{}.hugo", u.host_str()?, source.to_lowercase()));
     }
     let stem = upload_stem(stem);
@@ -336,9 +339,10 @@ mod tests {
             k("https://s.example/a/shoe_hut.jpg"),
             "s.example/shoe_hut.jpeg"
         );
+        // The source, published fingerprinted, and what Hugo made of it.
         assert_eq!(
-            k("https://s.example/a/logo.78446fe5315346f1920aa50b9026ffa0.svg"),
-            k("https://s.example/b/logo.svg")
+            k("https://s.example/i/trail.b26c6fbbf4f1f25c2e4c4375733124fa.webp"),
+            k("https://s.example/i/trail_hu_d60c1e9fc689eebf.f906cf4bbb827873920e4abad11c3477.jpeg")
         );
         assert_eq!(
             k("https://s.example/a/team.2024.jpg"),
