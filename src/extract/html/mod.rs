@@ -101,6 +101,7 @@ macro_rules! sel {
 }
 sel!(TITLE, "title");
 sel!(IMG, "img");
+sel!(ARTICLE, "article");
 sel!(SOURCE, "picture source");
 sel!(STYLED, "[style]");
 sel!(STYLE_EL, "style");
@@ -375,6 +376,15 @@ pub fn extract(body: &[u8], base: &Url) -> PageExtract {
                 out.wordpress = true;
             }
             _ => {}
+        }
+    }
+    // A page of one article (a blog post, a news item) is shared as that
+    // article: its heading and byline are the share picture's text too.
+    let mut articles = doc.select(&ARTICLE);
+    if let (Some(article), None) = (articles.next(), articles.next()) {
+        if let Some(head) = head_of(article, None) {
+            let have = og_ctx.nearby_text.take().unwrap_or_default();
+            og_ctx.nearby_text = Some(clean_text(&format!("{head} {have}")));
         }
     }
     for u in og_images {
@@ -1056,12 +1066,18 @@ const ARTICLE_HEAD_CHARS: usize = 200;
 /// some and it is short. A page that wraps everything in one article and
 /// opens with a long text has no head.
 fn article_head(el: ElementRef<'_>) -> Option<String> {
-    use ego_tree::iter::Edge;
     let article = el
         .ancestors()
         .filter_map(ElementRef::wrap)
         .take(6)
         .find(|a| a.value().name() == "article")?;
+    head_of(article, Some(el))
+}
+
+/// The text of `article` before its first paragraph or picture (or `el`),
+/// when there is some and it is at most [`ARTICLE_HEAD_CHARS`].
+fn head_of(article: ElementRef<'_>, el: Option<ElementRef<'_>>) -> Option<String> {
+    use ego_tree::iter::Edge;
     let mut head = String::new();
     let mut skipping = 0usize;
     for edge in article.traverse() {
@@ -1074,7 +1090,7 @@ fn article_head(el: ElementRef<'_>) -> Option<String> {
                     if skipping > 0 || NOT_NEARBY.contains(&e.name()) {
                         skipping += 1;
                     } else if matches!(e.name(), "p" | "figure" | "ul" | "ol" | "table")
-                        || node.id() == el.id()
+                        || el.is_some_and(|el| node.id() == el.id())
                         || is_other_picture(e)
                     {
                         break;

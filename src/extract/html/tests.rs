@@ -553,3 +553,38 @@ fn the_pictures_of_an_article_share_its_heading_and_byline() {
     let c = nearby(&e, "/c.jpg", FoundVia::Img).unwrap_or_default();
     assert!(c.contains("Cai Morgan") && !c.contains("Long words"), "{c}");
 }
+
+/// A page of one article is shared as that article: its share picture
+/// takes the article's heading and byline with the share description; a
+/// page of several articles (a news listing) gives it none. Invented names.
+#[test]
+fn a_share_picture_of_one_article_takes_its_byline() {
+    let page = |articles: &str| {
+        format!(
+            r#"<html><head><meta property="og:image" content="/share.jpg">
+            <meta property="og:description" content="Our visit to the farm"></head>
+            <body>{articles}</body></html>"#
+        )
+    };
+    let one = page(
+        "<article><h1>Farm visit</h1><div>Rhiannon and Cai, 3 May 2024</div><p>We saw goats.</p></article>",
+    );
+    let e = extract(
+        one.as_bytes(),
+        &Url::parse("http://s.example/blog/farm/").unwrap(),
+    );
+    let text = nearby(&e, "/share.jpg", FoundVia::OgImage).unwrap_or_default();
+    assert!(
+        text.contains("Rhiannon and Cai") && text.contains("Our visit"),
+        "{text}"
+    );
+    let two = page(
+        "<article><h2>Farm</h2><div>Rhiannon</div><p>x</p></article><article><h2>Fair</h2><div>Cai</div><p>y</p></article>",
+    );
+    let e = extract(
+        two.as_bytes(),
+        &Url::parse("http://s.example/news/").unwrap(),
+    );
+    let text = nearby(&e, "/share.jpg", FoundVia::OgImage).unwrap_or_default();
+    assert_eq!(text, "Our visit to the farm");
+}
