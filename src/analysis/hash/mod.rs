@@ -21,7 +21,7 @@ mod raster;
 /// Side of the grey working image every decoding path is brought to for hashing.
 const WORK_SIDE: u32 = 64;
 /// Longest side of the grey picture faces are detected on.
-pub const DETECT_SIDE: u32 = 640;
+pub const DETECT_SIDE: u32 = 800;
 /// Largest side accepted by any decoder.
 const MAX_SIDE: u32 = 65_535;
 
