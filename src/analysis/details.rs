@@ -2568,13 +2568,6 @@ mod tests {
         assert_eq!(names_in("Cerys Early won the race"), vec!["Cerys Early"]);
     }
 
-    /// News of pupils names them by first name, at a sentence's start or
-    /// with an initial: "Katy also brought crayons", "Jack T came second".
-    /// Invented names; a word-like name still needs its initial.
-    /// Today's pupils' first names, from the ONS lists of England and
-    /// Wales (issue 19): names the older lists lack, written alone in a
-    /// news item; the ONS names that are words need a cue, and a word-like
-    /// name beside "and" needs a first name on the other side.
     /// A month in a date is no first name: "Jan" of "26 Jan 2024" beside a
     /// class blog's photo; Jan the person stays one.
     #[test]
@@ -2593,6 +2586,10 @@ mod tests {
         );
     }
 
+    /// Today's pupils' first names, from the ONS lists of England and
+    /// Wales (issue 19): names the older lists lack, written alone in a
+    /// news item; the ONS names that are words need a cue, and a word-like
+    /// name beside "and" needs a first name on the other side.
     #[test]
     fn first_names_of_todays_pupils_are_names() {
         for name in ["kayden", "alishba", "zayn", "oliwier"] {
@@ -2624,6 +2621,9 @@ mod tests {
         );
     }
 
+    /// News of pupils names them by first name, at a sentence's start or
+    /// with an initial: "Katy also brought crayons", "Jack T came second".
+    /// Invented names; a word-like name still needs its initial.
     #[test]
     fn first_names_opening_a_sentence_or_with_an_initial_are_names() {
         assert_eq!(
@@ -2671,9 +2671,9 @@ mod tests {
         assert_eq!(names_in("Mrs A Jones read to us"), vec!["Mrs A Jones"]);
     }
 
-    /// A first name only of the long list (Moby) alone is a name when the text says it
-    /// twice on its own and speaks of the person as he or she: a leaver's
-    /// card on the real corpus. Not a place or surname said twice, nor a
+    /// A first name only of the long list (Moby) alone is a name when the
+    /// text says it twice on its own and speaks of the person as he or
+    /// she: a leaver's card on the real corpus. Not a place or surname said twice, nor a
     /// name said once, nor a longer name's first word. Invented names.
     #[test]
     fn a_long_list_name_the_text_speaks_of_is_a_name() {
