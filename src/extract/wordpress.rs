@@ -172,7 +172,7 @@ fn hugo_source(stem: &str) -> Option<&str> {
     let new = tail
         .strip_prefix('_')
         .is_some_and(|t| t.len() == 16 && hex(t));
-    let old = tail.len() > 32 && hex(&tail[..32]) && tail.as_bytes()[32] == b'_';
+    let old = tail.get(..32).is_some_and(hex) && tail.as_bytes().get(32) == Some(&b'_');
     (!base.is_empty() && (new || old)).then_some(base)
 }
 
