@@ -518,37 +518,32 @@ fn speaks_of_children(fields: &[(Where, &Option<String>)]) -> bool {
     })
 }
 
+/// The months, which are everyday words after a first name ("Amelia June
+/// 2024"), and their abbreviations, which a date writes ("26 Jan 2024").
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+const MONTH_ABBREVIATIONS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+];
+
 /// Whether the word `w` at `at` in `text` is a month of a date: a month's
 /// name or its abbreviation after a day's number ("26 Jan", "3rd June")
 /// or before a year ("Jan 2024").
 fn in_date(text: &str, at: usize, w: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        "jan",
-        "january",
-        "feb",
-        "february",
-        "mar",
-        "march",
-        "apr",
-        "april",
-        "may",
-        "jun",
-        "june",
-        "jul",
-        "july",
-        "aug",
-        "august",
-        "sep",
-        "sept",
-        "september",
-        "oct",
-        "october",
-        "nov",
-        "november",
-        "dec",
-        "december",
-    ];
-    if !MONTHS.contains(&w.trim_end_matches('.').to_lowercase().as_str()) {
+    let key = w.trim_end_matches('.').to_lowercase();
+    if !MONTHS.contains(&key.as_str()) && !MONTH_ABBREVIATIONS.contains(&key.as_str()) {
         return false;
     }
     let before = text[..at].trim_end();
@@ -1816,18 +1811,6 @@ fn is_common_word(w: &str) -> bool {
         "friday",
         "saturday",
         "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
         "christmas",
         "easter",
         "summer",
@@ -1912,7 +1895,7 @@ fn is_common_word(w: &str) -> bool {
         "events",
         "event",
     ];
-    COMMON.contains(&w)
+    COMMON.contains(&w) || MONTHS.contains(&w)
 }
 
 /// Validates a Unique Pupil Number's check letter (DfE's mod-23 rule).
