@@ -566,25 +566,21 @@ fn a_share_picture_of_one_article_takes_its_byline() {
             <body>{articles}</body></html>"#
         )
     };
-    let one = page(
+    let share_text = |articles: &str, url: &str| {
+        let e = extract(page(articles).as_bytes(), &Url::parse(url).unwrap());
+        nearby(&e, "/share.jpg", FoundVia::OgImage).unwrap_or_default()
+    };
+    let text = share_text(
         "<article><h1>Farm visit</h1><div>Rhiannon and Cai, 3 May 2024</div><p>We saw goats.</p></article>",
+        "http://s.example/blog/farm/",
     );
-    let e = extract(
-        one.as_bytes(),
-        &Url::parse("http://s.example/blog/farm/").unwrap(),
-    );
-    let text = nearby(&e, "/share.jpg", FoundVia::OgImage).unwrap_or_default();
     assert!(
         text.contains("Rhiannon and Cai") && text.contains("Our visit"),
         "{text}"
     );
-    let two = page(
+    let text = share_text(
         "<article><h2>Farm</h2><div>Rhiannon</div><p>x</p></article><article><h2>Fair</h2><div>Cai</div><p>y</p></article>",
+        "http://s.example/news/",
     );
-    let e = extract(
-        two.as_bytes(),
-        &Url::parse("http://s.example/news/").unwrap(),
-    );
-    let text = nearby(&e, "/share.jpg", FoundVia::OgImage).unwrap_or_default();
     assert_eq!(text, "Our visit to the farm");
 }
