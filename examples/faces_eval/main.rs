@@ -96,6 +96,9 @@ fn main() {
         .expect("the LBP cascade XML (set LBP_CASCADE)"),
     );
     let (mut seeta, mut lbp_t) = (Tally::default(), Tally::default());
+    let (mut ultra, mut both) = (Tally::default(), Tally::default());
+    // NO_LBP=1 leaves the (slow) LBP cascade out.
+    let with_lbp = std::env::var_os("NO_LBP").is_none();
     let only = std::env::var("ONLY").ok();
     // DUMP=FILE writes `file,labelled,seetaface` per picture, to combine
     // with bench/faces_cnn's dump (bench/real_corpus/faces_combined.py).
@@ -128,9 +131,9 @@ fn main() {
         }
         let truth: u32 = faces.trim().parse().expect("a count");
         // The grey the audit's decoders give (JPEG's BT.601 luma).
-        let grey = exposure_audit::analysis::hash::to_grey(
-            image::open(dir.join(file)).expect("a picture"),
-        );
+        let picture = image::open(dir.join(file)).expect("a picture");
+        let rgb = picture.to_rgb8();
+        let grey = exposure_audit::analysis::hash::to_grey(picture);
         // At the size the audit detects at: the long side at most DETECT_SIDE.
         let side = exposure_audit::analysis::hash::DETECT_SIDE;
         let grey = if grey.width().max(grey.height()) > side {
@@ -155,6 +158,17 @@ fn main() {
             use std::io::Write;
             writeln!(d, "{file},{truth},{}", found.len()).expect("writing the DUMP file");
         }
+        let input =
+            ultraface::input_from_rgb(rgb.as_raw(), rgb.width() as usize, rgb.height() as usize);
+        let t = std::time::Instant::now();
+        let cnn = ultraface::detect(ultraface::network(), input, 0.5);
+        ultra.seconds += t.elapsed().as_secs_f64();
+        let at = |th: f32| cnn.iter().filter(|f| f.score >= th).count() as u32;
+        ultra.add(truth, at(0.7));
+        both.add(truth, together(found.len() as u32, at(0.5), at(0.7)));
+        if !with_lbp {
+            continue;
+        }
         let t = std::time::Instant::now();
         let found_lbp: Vec<(i32, i32, i32)> = cascade
             .detect(&grey, 3)
@@ -172,5 +186,26 @@ fn main() {
     println!("| detector | found | missed | false | correctly empty | precision | recall | per face by count: recall | per face (pictures with known boxes): precision / recall | seconds |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     println!("{}", seeta.line("SeetaFace (rustface), in use"));
-    println!("{}", lbp_t.line("OpenCV LBP cascade"));
+    println!(
+        "{}",
+        ultra.line("UltraFace RFB-640 at 0.7 (crates/ultraface)")
+    );
+    println!("{}", both.line("SeetaFace and UltraFace together"));
+    if with_lbp {
+        println!("{}", lbp_t.line("OpenCV LBP cascade"));
+    }
+}
+
+/// The two detectors together (docs/faces.md): UltraFace finding two or
+/// more faces at 0.7 is trusted alone (the small faces of a group);
+/// fewer, a picture has faces only when SeetaFace also finds one, and
+/// then counts the larger of the two.
+fn together(seeta: u32, ultra_05: u32, ultra_07: u32) -> u32 {
+    if ultra_07 >= 2 {
+        ultra_07
+    } else if ultra_05 >= 1 && seeta >= 1 {
+        seeta.max(ultra_07)
+    } else {
+        0
+    }
 }
