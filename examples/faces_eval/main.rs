@@ -132,7 +132,9 @@ fn main() {
         let truth: u32 = faces.trim().parse().expect("a count");
         // The grey the audit's decoders give (JPEG's BT.601 luma).
         let picture = image::open(dir.join(file)).expect("a picture");
-        let rgb = picture.to_rgb8();
+        // The colour the audit's decoders give UltraFace: transparency over
+        // white, the long side at most DETECT_SIDE (below).
+        let rgb = exposure_audit::analysis::hash::to_rgb(&picture);
         let grey = exposure_audit::analysis::hash::to_grey(picture);
         // At the size the audit detects at: the long side at most DETECT_SIDE.
         let side = exposure_audit::analysis::hash::DETECT_SIDE;
@@ -158,14 +160,23 @@ fn main() {
             use std::io::Write;
             writeln!(d, "{file},{truth},{}", found.len()).expect("writing the DUMP file");
         }
-        let input =
-            ultraface::input_from_rgb(rgb.as_raw(), rgb.width() as usize, rgb.height() as usize);
+        let rgb =
+            exposure_audit::analysis::faces::Colour::rgb(if rgb.width().max(rgb.height()) > side {
+                let (w, h) = grey.dimensions();
+                image::imageops::thumbnail(&rgb, w, h)
+            } else {
+                rgb
+            });
         let t = std::time::Instant::now();
-        let cnn = ultraface::detect(ultraface::network(), input, 0.5);
+        let cnn = exposure_audit::analysis::faces::cnn_faces(&grey, Some(&rgb));
         ultra.seconds += t.elapsed().as_secs_f64();
-        let at = |th: f32| cnn.iter().filter(|f| f.score >= th).count() as u32;
-        ultra.add(truth, at(0.7));
-        both.add(truth, together(found.len() as u32, at(0.5), at(0.7)));
+        ultra.add(truth, cnn.iter().filter(|f| f.score >= 0.7).count() as u32);
+        let t = std::time::Instant::now();
+        both.add(
+            truth,
+            exposure_audit::analysis::faces::detect(&grey, Some(&rgb)).count,
+        );
+        both.seconds += t.elapsed().as_secs_f64();
         if !with_lbp {
             continue;
         }
@@ -185,27 +196,13 @@ fn main() {
     println!("per picture: found = has faces and some were found");
     println!("| detector | found | missed | false | correctly empty | precision | recall | per face by count: recall | per face (pictures with known boxes): precision / recall | seconds |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    println!("{}", seeta.line("SeetaFace (rustface), in use"));
+    println!("{}", seeta.line("SeetaFace (rustface) alone"));
     println!(
         "{}",
         ultra.line("UltraFace RFB-640 at 0.7 (crates/ultraface)")
     );
-    println!("{}", both.line("SeetaFace and UltraFace together"));
+    println!("{}", both.line("SeetaFace and UltraFace together, in use"));
     if with_lbp {
         println!("{}", lbp_t.line("OpenCV LBP cascade"));
-    }
-}
-
-/// The two detectors together (docs/faces.md): UltraFace finding two or
-/// more faces at 0.7 is trusted alone (the small faces of a group);
-/// fewer, a picture has faces only when SeetaFace also finds one, and
-/// then counts the larger of the two.
-fn together(seeta: u32, ultra_05: u32, ultra_07: u32) -> u32 {
-    if ultra_07 >= 2 {
-        ultra_07
-    } else if ultra_05 >= 1 && seeta >= 1 {
-        seeta.max(ultra_07)
-    } else {
-        0
     }
 }

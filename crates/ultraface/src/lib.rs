@@ -72,47 +72,81 @@ pub fn network() -> &'static Network {
     NET.get_or_init(|| Network::from_bytes(MODEL).expect("the embedded UltraFace weights are read"))
 }
 
-/// Faces scored `min_score` or more in an interleaved RGB picture
+/// How the three bytes of a pixel are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pixels {
+    Rgb,
+    /// JPEG's YCbCr (JFIF: full range, BT.601), as a JPEG decoder gives it
+    /// before converting: converted here after the resize, on 640 x 480
+    /// pixels rather than the decoded picture's.
+    YCbCr,
+}
+
+/// Faces scored `min_score` or more in an interleaved 3-byte picture
 /// (`width x height x 3` bytes), best first.
-pub fn detect_rgb(rgb: &[u8], width: usize, height: usize, min_score: f32) -> Vec<Face> {
-    if width == 0 || height == 0 || rgb.len() < width * height * 3 {
+pub fn detect_pixels(
+    pixels: &[u8],
+    kind: Pixels,
+    width: usize,
+    height: usize,
+    min_score: f32,
+) -> Vec<Face> {
+    if width == 0 || height == 0 || pixels.len() < width * height * 3 {
         return Vec::new();
     }
-    detect(network(), input_from_rgb(rgb, width, height), min_score)
+    detect(
+        network(),
+        input_from_pixels(pixels, kind, width, height),
+        min_score,
+    )
+}
+
+/// [`detect_pixels`] for an RGB picture.
+pub fn detect_rgb(rgb: &[u8], width: usize, height: usize, min_score: f32) -> Vec<Face> {
+    detect_pixels(rgb, Pixels::Rgb, width, height, min_score)
 }
 
 /// The network's input made from an interleaved RGB picture: resized to
 /// [`INPUT`] with a triangle filter as wide as the scale (so a large
 /// picture is averaged, not sampled), scaled to (v - 127) / 128, CHW.
 pub fn input_from_rgb(rgb: &[u8], width: usize, height: usize) -> Tensor {
+    input_from_pixels(rgb, Pixels::Rgb, width, height)
+}
+
+/// [`input_from_rgb`] for pixels of either kind.
+pub fn input_from_pixels(rgb: &[u8], kind: Pixels, width: usize, height: usize) -> Tensor {
     let (w, h) = INPUT;
     let xs = weights(width, w);
     let ys = weights(height, h);
-    // Rows first: height x w x 3.
-    let mut rows = vec![0.0f32; height * w * 3];
-    for y in 0..height {
-        let src = &rgb[y * width * 3..(y + 1) * width * 3];
-        let dst = &mut rows[y * w * 3..(y + 1) * w * 3];
+    let mut data = vec![0.0f32; 3 * h * w];
+    // Down the columns first, a whole row at a time (the loop the compiler
+    // vectorises), then along the row: the second pass runs on the `h`
+    // rows made, not on the picture's own.
+    let mut row = vec![0.0f32; width * 3];
+    for (oy, (first, ws)) in ys.iter().enumerate() {
+        row.fill(0.0);
+        for (i, &k) in ws.iter().enumerate() {
+            let src = &rgb[(first + i) * width * 3..(first + i + 1) * width * 3];
+            for (r, &v) in row.iter_mut().zip(src) {
+                *r += k * f32::from(v);
+            }
+        }
         for (ox, (first, ws)) in xs.iter().enumerate() {
             let mut acc = [0.0f32; 3];
             for (i, &k) in ws.iter().enumerate() {
-                let p = &src[(first + i) * 3..(first + i) * 3 + 3];
-                for c in 0..3 {
-                    acc[c] += k * f32::from(p[c]);
-                }
-            }
-            dst[ox * 3..ox * 3 + 3].copy_from_slice(&acc);
-        }
-    }
-    let mut data = vec![0.0f32; 3 * h * w];
-    for (oy, (first, ws)) in ys.iter().enumerate() {
-        for ox in 0..w {
-            let mut acc = [0.0f32; 3];
-            for (i, &k) in ws.iter().enumerate() {
-                let p = &rows[((first + i) * w + ox) * 3..][..3];
+                let p = &row[(first + i) * 3..(first + i) * 3 + 3];
                 for c in 0..3 {
                     acc[c] += k * p[c];
                 }
+            }
+            if kind == Pixels::YCbCr {
+                let (y, cb, cr) = (acc[0], acc[1] - 128.0, acc[2] - 128.0);
+                acc = [
+                    y + 1.402 * cr,
+                    y - 0.344_136 * cb - 0.714_136 * cr,
+                    y + 1.772 * cb,
+                ]
+                .map(|v| v.clamp(0.0, 255.0));
             }
             for c in 0..3 {
                 data[(c * h + oy) * w + ox] = (acc[c] - 127.0) / 128.0;

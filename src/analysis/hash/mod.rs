@@ -8,10 +8,11 @@
 use std::io::Cursor;
 
 use image::imageops::FilterType;
-use image::{DynamicImage, GrayImage, ImageFormat};
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 use image_hasher::{HashAlg, Hasher, HasherConfig};
 use sha2::{Digest, Sha256};
 
+use super::faces::Colour;
 use super::{budget, metadata};
 use crate::model::{Picture, Raster};
 
@@ -20,7 +21,8 @@ mod raster;
 
 /// Side of the grey working image every decoding path is brought to for hashing.
 const WORK_SIDE: u32 = 64;
-/// Longest side of the grey picture faces are detected on.
+/// Longest side of the grey picture faces are detected on (and of the
+/// colour one UltraFace is given, which it resizes to 640 x 480).
 pub const DETECT_SIDE: u32 = 800;
 /// Largest side accepted by any decoder.
 const MAX_SIDE: u32 = 65_535;
@@ -84,8 +86,12 @@ pub fn analyse_raster(r: &Raster, limits: HashLimits) -> Result<Picture, Analysi
     match std::panic::catch_unwind(|| {
         let grey = raster::to_grey(r, limits)?;
         Ok(finish(
-            grey,
-            (r.width, r.height),
+            Decoded {
+                grey,
+                colour: None,
+                width: r.width,
+                height: r.height,
+            },
             r.sha256.clone(),
             "raw",
             r.data.len() as u64,
@@ -99,10 +105,24 @@ pub fn analyse_raster(r: &Raster, limits: HashLimits) -> Result<Picture, Analysi
     }
 }
 
-/// Hash, faces and thumbnail of a picture decoded grey and upright.
-fn finish(
+/// A picture as the decoders give it, small: grey (what is hashed and
+/// what SeetaFace looks at); in colour too when that was asked for and
+/// the picture has colour (what UltraFace looks at); and its own size.
+struct Decoded {
     grey: GrayImage,
-    (width, height): (u32, u32),
+    colour: Option<Colour>,
+    width: u32,
+    height: u32,
+}
+
+/// Hash, faces and thumbnail of a picture decoded and turned upright.
+fn finish(
+    Decoded {
+        grey,
+        colour,
+        width,
+        height,
+    }: Decoded,
     sha256: String,
     format: &str,
     bytes: u64,
@@ -112,7 +132,9 @@ fn finish(
     // then shrunk for the face detector.
     let (phash, mirror, detail) = hashes_of_grey(&grey);
     let grey = fit_within(grey, DETECT_SIDE);
-    let faces = super::faces::detect(&grey);
+    // The colour picture is at most twice the detection size (a JPEG's
+    // IDCT scale) and UltraFace resizes it itself.
+    let faces = super::faces::detect(&grey, colour.as_ref());
     Picture {
         sha256,
         phash,
@@ -133,11 +155,9 @@ fn analyse_inner(bytes: &[u8], limits: HashLimits) -> Result<Picture, AnalysisEr
     let format =
         image::guess_format(bytes).map_err(|_| AnalysisError::NotAPicture(sniff(bytes)))?;
     let meta = metadata::read(bytes, format);
-    let (grey, width, height) = decode(bytes, format, limits)?;
-    let (grey, width, height) = orient(grey, width, height, meta.orientation);
+    let decoded = orient(decode(bytes, format, limits, true)?, meta.orientation);
     Ok(finish(
-        grey,
-        (width, height),
+        decoded,
         sha256_hex(bytes),
         format_name(format),
         bytes.len() as u64,
@@ -186,6 +206,16 @@ fn fit_within(grey: GrayImage, side: u32) -> GrayImage {
     image::imageops::thumbnail(&grey, nw, nh)
 }
 
+/// [`fit_within`] for the colour picture.
+fn fit_colour_within(colour: RgbImage, side: u32) -> RgbImage {
+    let (w, h) = colour.dimensions();
+    let (nw, nh) = fit_size(w, h, side);
+    if (nw, nh) == (w, h) {
+        return colour;
+    }
+    image::imageops::thumbnail(&colour, nw, nh)
+}
+
 /// The perceptual hash alone, through the same decoding path as [`analyse`]
 /// (no sha256, metadata or faces): what the hashing benchmark compares with
 /// other perceptual-hash tools.
@@ -209,8 +239,7 @@ fn decode_upright(bytes: &[u8], limits: HashLimits) -> Result<GrayImage, Analysi
     } else {
         metadata::read(bytes, format).orientation
     };
-    let (grey, w, h) = decode(bytes, format, limits)?;
-    Ok(orient(grey, w, h, orientation).0)
+    Ok(orient(decode(bytes, format, limits, false)?, orientation).grey)
 }
 
 /// sha256 of bytes, as lower-case hex.
@@ -472,19 +501,22 @@ fn jpeg_needs(bytes: &[u8], (w, h): (u32, u32), out: u64) -> u64 {
     out * 4 + u64::from(w) * 16 * 4 * 2 + coefficients
 }
 
-/// Decodes any supported format small and grey, with its original size.
+/// Decodes any supported format small and grey, with its original size;
+/// in colour too when `colour` asks for it (for the face detector; the
+/// hash alone does not).
 fn decode(
     bytes: &[u8],
     format: ImageFormat,
     limits: HashLimits,
-) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    colour: bool,
+) -> Result<Decoded, AnalysisError> {
     // JPEG: libjpeg-turbo first, jpeg-decoder for what it refuses (CMYK
     // and YCCK cannot be decoded straight to grey), then the generic
     // decoder. WebP: libwebp, then the generic decoder (animations). PNG:
     // row by row to grey, then the generic decoder (interlaced). Every
     // path gives the same luma (ITU-R BT.601, JPEG's own Y), so the hash
     // does not depend on which one decoded the picture.
-    type Decoder = fn(&[u8], HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError>;
+    type Decoder = fn(&[u8], HashLimits, bool) -> Result<Decoded, AnalysisError>;
     let decoders: &[Decoder] = match format {
         ImageFormat::Jpeg => &[decode_jpeg_turbo, decode_jpeg_small],
         ImageFormat::WebP => &[decode_webp],
@@ -492,13 +524,13 @@ fn decode(
         _ => &[],
     };
     for decoder in decoders {
-        let decoded = decoder(bytes, limits);
+        let decoded = decoder(bytes, limits, colour);
         // Too large is final; a decode error lets the next decoder try.
         if !matches!(decoded, Err(AnalysisError::Decode(_))) {
             return decoded;
         }
     }
-    decode_generic(bytes, format, limits)
+    decode_generic(bytes, format, limits, colour)
 }
 
 /// The numerator n of the smallest libjpeg IDCT scale n/8 that keeps the
@@ -512,10 +544,16 @@ fn idct_scale(long_side: u32) -> u8 {
 /// JPEG through libjpeg-turbo, decoded to grey (only the Y component goes
 /// through the IDCT) and scaled inside the IDCT: a 12 MP photograph is
 /// decoded at 1/4 to 1000 x 750 grey pixels, never to a full-size buffer.
+/// Asked for colour, a YCbCr JPEG is decoded to YCbCr at the same scale
+/// (the entropy decoding, most of the cost, is the same; chroma goes
+/// through the IDCT too, upsampled plainly): the grey is its Y, the very
+/// bytes the grey decode gives, and UltraFace converts the three to RGB
+/// after shrinking them to its input.
 fn decode_jpeg_turbo(
     bytes: &[u8],
     limits: HashLimits,
-) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    colour: bool,
+) -> Result<Decoded, AnalysisError> {
     // libjpeg reports fatal errors by unwinding (mozjpeg's error manager
     // resumes a panic without the hook): caught here, they are a decode
     // error that lets the next decoder try.
@@ -527,18 +565,44 @@ fn decode_jpeg_turbo(
         check_size(w, h, limits)?;
         let scale = idct_scale(w.max(h));
         let out = pixels(w, h) * u64::from(scale) * u64::from(scale) / 64;
-        let _memory = reserve_jpeg(bytes, (w, h), out)?;
+        let colour = colour && dec.color_space() == mozjpeg::ColorSpace::JCS_YCbCr;
+        // In colour: the YCbCr scanlines, the grey split from them and the
+        // colour picture (at most as large).
+        let _memory = reserve_jpeg(bytes, (w, h), if colour { out * 7 } else { out })?;
         dec.scale(scale);
-        let mut started = dec
-            .grayscale()
-            .map_err(|e| AnalysisError::Decode(e.to_string()))?;
+        let started = if colour {
+            dec.do_fancy_upsampling(false);
+            dec.to_colorspace(mozjpeg::ColorSpace::JCS_YCbCr)
+        } else {
+            dec.grayscale()
+        };
+        let mut started = started.map_err(|e| AnalysisError::Decode(e.to_string()))?;
         let (sw, sh) = (started.width() as u32, started.height() as u32);
         let pixels: Vec<u8> = started
             .read_scanlines()
             .map_err(|e| AnalysisError::Decode(e.to_string()))?;
-        let grey = GrayImage::from_raw(sw, sh, pixels)
-            .ok_or_else(|| AnalysisError::Decode("truncated JPEG".into()))?;
-        Ok((grey, w, h))
+        let truncated = || AnalysisError::Decode("truncated JPEG".into());
+        if !colour {
+            let grey = GrayImage::from_raw(sw, sh, pixels).ok_or_else(truncated)?;
+            return Ok(Decoded {
+                grey,
+                colour: None,
+                width: w,
+                height: h,
+            });
+        }
+        let ycc = RgbImage::from_raw(sw, sh, pixels).ok_or_else(truncated)?;
+        let grey = GrayImage::from_raw(sw, sh, ycc.pixels().map(|p| p.0[0]).collect())
+            .ok_or_else(truncated)?;
+        Ok(Decoded {
+            grey,
+            colour: Some(Colour {
+                image: ycc,
+                kind: ultraface::Pixels::YCbCr,
+            }),
+            width: w,
+            height: h,
+        })
     });
     match decoded {
         Ok(r) => r,
@@ -555,7 +619,10 @@ fn decode_jpeg_turbo(
 /// upsampling, no RGB) and shrunk to the detection size by libwebp's
 /// rescaler as rows leave the decoder: no full-size RGB buffer. Animated
 /// WebP, which this decoder refuses, goes to the generic one.
-fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError> {
+///
+/// Asked for colour, the chroma planes libwebp gives beside the luma
+/// (half the size each way, already shrunk) make the colour picture.
+fn decode_webp(bytes: &[u8], limits: HashLimits, colour: bool) -> Result<Decoded, AnalysisError> {
     use libwebp_sys as webp;
     let failed =
         |status: webp::VP8StatusCode| AnalysisError::Decode(format!("libwebp: {status:?}"));
@@ -587,7 +654,7 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
         (_, true) => pixels(w, h),
         _ => 0,
     };
-    let needs = whole + pixels(sw, sh) * 3 + u64::from(w) * 64;
+    let needs = whole + pixels(sw, sh) * if colour { 6 } else { 3 } + u64::from(w) * 64;
     let _memory = reserve((w, h), needs, budget::SHRINKING_PATH, "WebP")?;
     if (sw, sh) != (w, h) {
         config.options.use_scaling = 1;
@@ -612,21 +679,50 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
     let planes_ok = !planes.y.is_null()
         && planes.y_stride as usize >= ow
         && (!alpha || (!planes.a.is_null() && planes.a_stride as usize >= ow));
+    let (cw, ch) = (ow.div_ceil(2), oh.div_ceil(2));
+    let chroma_ok = !planes.u.is_null()
+        && !planes.v.is_null()
+        && planes.u_stride as usize >= cw
+        && planes.v_stride as usize >= cw;
+    // SAFETY: called only when WebPDecode succeeded and the plane was
+    // checked above to be there with a stride of at least `len`, for rows
+    // under its height (`oh`, or `ch` for chroma).
+    let row = |plane: *const u8, stride: i32, y: usize, len: usize| unsafe {
+        std::slice::from_raw_parts(plane.add(y * stride as usize), len)
+    };
+    let colour = (colour && planes_ok && chroma_ok && status == webp::VP8StatusCode::VP8_STATUS_OK)
+        .then(|| {
+            let mut rgb = Vec::with_capacity(ow * oh * 3);
+            for y in 0..oh {
+                let (luma, u, v) = (
+                    row(planes.y, planes.y_stride, y, ow),
+                    row(planes.u, planes.u_stride, (y / 2).min(ch - 1), cw),
+                    row(planes.v, planes.v_stride, (y / 2).min(ch - 1), cw),
+                );
+                for x in 0..ow {
+                    let p = yuv_to_rgb(luma[x], u[x / 2], v[x / 2]);
+                    if alpha {
+                        let a = row(planes.a, planes.a_stride, y, ow)[x];
+                        rgb.extend(p.map(|c| over_white(c, a)));
+                    } else {
+                        rgb.extend(p);
+                    }
+                }
+            }
+            RgbImage::from_raw(ow as u32, oh as u32, rgb).map(Colour::rgb)
+        });
     let grey = if status != webp::VP8StatusCode::VP8_STATUS_OK {
         Err(failed(status))
     } else if !planes_ok {
         Err(AnalysisError::Decode("libwebp: no luma plane".into()))
     } else {
-        let row = |plane: *const u8, stride: i32, y: usize| unsafe {
-            std::slice::from_raw_parts(plane.add(y * stride as usize), ow)
-        };
         let mut grey = Vec::with_capacity(ow * oh);
         for y in 0..oh {
-            let luma = row(planes.y, planes.y_stride, y)
+            let luma = row(planes.y, planes.y_stride, y, ow)
                 .iter()
                 .map(|&v| full_range(v));
             if alpha {
-                let a = row(planes.a, planes.a_stride, y);
+                let a = row(planes.a, planes.a_stride, y, ow);
                 grey.extend(luma.zip(a).map(|(l, &a)| over_white(l, a)));
             } else {
                 grey.extend(luma);
@@ -637,7 +733,27 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
     };
     // SAFETY: frees only what WebPDecode allocated (nothing if it failed).
     unsafe { webp::WebPFreeDecBuffer(&raw mut config.output) };
-    Ok((grey?, w, h))
+    Ok(Decoded {
+        grey: grey?,
+        colour: colour.flatten(),
+        width: w,
+        height: h,
+    })
+}
+
+/// WebP's YUV (BT.601, video range) as RGB.
+fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let (y, u, v) = (
+        (i32::from(y) - 16) * 76_309,
+        i32::from(u) - 128,
+        i32::from(v) - 128,
+    );
+    let c = |x: i32| ((x + 32_768) >> 16).clamp(0, 255) as u8;
+    [
+        c(y + 104_597 * v),
+        c(y - 25_675 * u - 53_279 * v),
+        c(y + 132_201 * u),
+    ]
 }
 
 /// PNG decoded a row at a time, each row turned grey as it is unfiltered:
@@ -645,7 +761,10 @@ fn decode_webp(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32)
 /// generic decoder makes, a quarter of RGBA), shrunk to the detection size
 /// after. Interlaced PNG (rows come in seven passes) goes to the generic
 /// decoder.
-fn decode_png(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32), AnalysisError> {
+///
+/// Asked for colour, an RGB(A) PNG also keeps its rows in colour, shrunk
+/// to the detection size at the end.
+fn decode_png(bytes: &[u8], limits: HashLimits, colour: bool) -> Result<Decoded, AnalysisError> {
     let failed = |e: png::DecodingError| AnalysisError::Decode(e.to_string());
     let mut decoder = png::Decoder::new(Cursor::new(bytes));
     // Palette to RGB, low bit depths to 8, transparency to an alpha channel,
@@ -659,13 +778,31 @@ fn decode_png(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32),
     }
     // The grey picture at full size, two rows of the widest pixels
     // (16-bit RGBA), and the shrunk copy.
-    let needs = pixels(w, h) + u64::from(w) * 8 * 2 + pixels(DETECT_SIDE, DETECT_SIDE);
+    let (kind, _) = reader.output_color_type();
+    let colour = colour && matches!(kind, png::ColorType::Rgb | png::ColorType::Rgba);
+    let copies = if colour { 4 } else { 1 };
+    let needs =
+        pixels(w, h) * copies + u64::from(w) * 8 * 2 + pixels(DETECT_SIDE, DETECT_SIDE) * copies;
     let _memory = reserve((w, h), needs, budget::SHRINKING_PATH, "PNG")?;
-    let (colour, _) = reader.output_color_type();
     let mut grey = Vec::with_capacity(w as usize * h as usize);
+    let mut rgb = Vec::with_capacity(if colour {
+        w as usize * h as usize * 3
+    } else {
+        0
+    });
     while let Some(row) = reader.next_row().map_err(failed)? {
         let data = row.data();
-        match colour {
+        if colour {
+            if kind == png::ColorType::Rgb {
+                rgb.extend_from_slice(data);
+            } else {
+                rgb.extend(
+                    data.chunks_exact(4)
+                        .flat_map(|p| [p[0], p[1], p[2]].map(|c| over_white(c, p[3]))),
+                );
+            }
+        }
+        match kind {
             png::ColorType::Grayscale => grey.extend_from_slice(data),
             png::ColorType::GrayscaleAlpha => {
                 grey.extend(data.chunks_exact(2).map(|p| over_white(p[0], p[1])));
@@ -682,9 +819,20 @@ fn decode_png(bytes: &[u8], limits: HashLimits) -> Result<(GrayImage, u32, u32),
             }
         }
     }
-    let grey = GrayImage::from_raw(w, h, grey)
-        .ok_or_else(|| AnalysisError::Decode("truncated PNG".into()))?;
-    Ok((fit_within(grey, DETECT_SIDE), w, h))
+    let truncated = || AnalysisError::Decode("truncated PNG".into());
+    let grey = GrayImage::from_raw(w, h, grey).ok_or_else(truncated)?;
+    let colour = if colour {
+        let rgb = RgbImage::from_raw(w, h, rgb).ok_or_else(truncated)?;
+        Some(Colour::rgb(fit_colour_within(rgb, DETECT_SIDE)))
+    } else {
+        None
+    };
+    Ok(Decoded {
+        grey: fit_within(grey, DETECT_SIDE),
+        colour,
+        width: w,
+        height: h,
+    })
 }
 
 /// WebP's luma (video range, 16 to 235) brought to the full range RGB
@@ -698,7 +846,8 @@ fn full_range(y: u8) -> u8 {
 fn decode_jpeg_small(
     bytes: &[u8],
     limits: HashLimits,
-) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    colour: bool,
+) -> Result<Decoded, AnalysisError> {
     let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     dec.read_info()
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
@@ -726,6 +875,18 @@ fn decode_jpeg_small(
         .info()
         .map(|i| i.pixel_format)
         .ok_or_else(|| AnalysisError::Decode("no JPEG info".into()))?;
+    let cmyk = |p: &[u8]| {
+        let k = 255 - u16::from(p[3]);
+        let ch = |c: u8| ((255 - u16::from(c)) * k / 255) as u8;
+        [ch(p[0]), ch(p[1]), ch(p[2])]
+    };
+    let rgb: Option<Vec<u8>> = match format {
+        jpeg_decoder::PixelFormat::RGB24 if colour => Some(pixels.clone()),
+        jpeg_decoder::PixelFormat::CMYK32 if colour => {
+            Some(pixels.chunks_exact(4).flat_map(cmyk).collect())
+        }
+        _ => None,
+    };
     let luma: Vec<u8> = match format {
         jpeg_decoder::PixelFormat::L8 => pixels,
         jpeg_decoder::PixelFormat::L16 => pixels.chunks_exact(2).map(|p| p[0]).collect(),
@@ -736,9 +897,8 @@ fn decode_jpeg_small(
         jpeg_decoder::PixelFormat::CMYK32 => pixels
             .chunks_exact(4)
             .map(|p| {
-                let k = 255 - u16::from(p[3]);
-                let ch = |c: u8| ((255 - u16::from(c)) * k / 255) as u8;
-                rgb_luma(ch(p[0]), ch(p[1]), ch(p[2]))
+                let [r, g, b] = cmyk(p);
+                rgb_luma(r, g, b)
             })
             .collect(),
     };
@@ -747,7 +907,19 @@ fn decode_jpeg_small(
     }
     let grey = GrayImage::from_raw(sw, sh, luma[..n].to_vec())
         .ok_or_else(|| AnalysisError::Decode("bad JPEG buffer".into()))?;
-    Ok((grey, w, h))
+    let colour = rgb
+        .filter(|v| v.len() >= n * 3)
+        .and_then(|mut v| {
+            v.truncate(n * 3);
+            RgbImage::from_raw(sw, sh, v)
+        })
+        .map(|c| Colour::rgb(fit_colour_within(c, DETECT_SIDE)));
+    Ok(Decoded {
+        grey,
+        colour,
+        width: w,
+        height: h,
+    })
 }
 
 /// Luma as JPEG defines it (ITU-R BT.601, libjpeg's fixed-point weights and
@@ -788,7 +960,8 @@ fn decode_generic(
     bytes: &[u8],
     format: ImageFormat,
     limits: HashLimits,
-) -> Result<(GrayImage, u32, u32), AnalysisError> {
+    colour: bool,
+) -> Result<Decoded, AnalysisError> {
     use image::ImageDecoder as _;
     let decoder = image::ImageReader::with_format(Cursor::new(bytes), format)
         .into_decoder()
@@ -827,15 +1000,43 @@ fn decode_generic(
     } else {
         img
     };
-    Ok((to_grey(small), w, h))
+    let colour = (colour && small.color().has_color()).then(|| Colour::rgb(to_rgb(&small)));
+    Ok(Decoded {
+        grey: to_grey(small),
+        colour,
+        width: w,
+        height: h,
+    })
 }
 
-fn orient(grey: GrayImage, w: u32, h: u32, orientation: Option<u8>) -> (GrayImage, u32, u32) {
+/// A decoded picture in colour, transparent pixels over white (as
+/// [`to_grey`] does).
+pub fn to_rgb(img: &DynamicImage) -> RgbImage {
+    if let DynamicImage::ImageRgb8(rgb) = img {
+        return rgb.clone();
+    }
+    let rgba = img.to_rgba8();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        image::Rgb([r, g, b].map(|c| over_white(c, a)))
+    })
+}
+
+/// A decoded picture turned upright by its EXIF orientation.
+fn orient(d: Decoded, orientation: Option<u8>) -> Decoded {
     let Some(o) = orientation.and_then(image::metadata::Orientation::from_exif) else {
-        return (grey, w, h);
+        return d;
     };
-    let mut img = DynamicImage::ImageLuma8(grey);
-    img.apply_orientation(o);
+    let upright = |img: DynamicImage| {
+        let mut img = img;
+        img.apply_orientation(o);
+        img
+    };
+    let grey = upright(DynamicImage::ImageLuma8(d.grey)).into_luma8();
+    let colour = d.colour.map(|c| Colour {
+        image: upright(DynamicImage::ImageRgb8(c.image)).into_rgb8(),
+        kind: c.kind,
+    });
     let swapped = matches!(
         o,
         image::metadata::Orientation::Rotate90
@@ -843,8 +1044,17 @@ fn orient(grey: GrayImage, w: u32, h: u32, orientation: Option<u8>) -> (GrayImag
             | image::metadata::Orientation::Rotate90FlipH
             | image::metadata::Orientation::Rotate270FlipH
     );
-    let (w, h) = if swapped { (h, w) } else { (w, h) };
-    (img.into_luma8(), w, h)
+    let (width, height) = if swapped {
+        (d.height, d.width)
+    } else {
+        (d.width, d.height)
+    };
+    Decoded {
+        grey,
+        colour,
+        width,
+        height,
+    }
 }
 
 fn format_name(f: ImageFormat) -> &'static str {

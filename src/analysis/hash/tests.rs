@@ -34,6 +34,11 @@ fn fixture(name: &str) -> Vec<u8> {
     fixture_in("images", name)
 }
 
+/// A decoder's grey picture and original size.
+fn parts(d: Decoded) -> (GrayImage, u32, u32) {
+    (d.grey, d.width, d.height)
+}
+
 fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, format).unwrap();
@@ -70,7 +75,8 @@ fn decoding_path_does_not_change_the_hash() {
             assert!(d <= 4, "{name}: JPEG and PNG paths differ by {d} bits");
             assert_eq!((a.width, a.height), (b.width, b.height));
             // And the generic decoder on the JPEG agrees with the scaled one.
-            let (g, w, h) = decode_generic(&jpeg, ImageFormat::Jpeg, limits()).unwrap();
+            let (g, w, h) =
+                parts(decode_generic(&jpeg, ImageFormat::Jpeg, limits(), false).unwrap());
             let d = (hash_grey(&g) ^ a.phash).count_ones();
             eprintln!("{name} x{upscale}: scaled/full {d}");
             assert!(
@@ -79,8 +85,8 @@ fn decoding_path_does_not_change_the_hash() {
             );
             assert_eq!((w, h), (a.width, a.height));
             // libjpeg-turbo (the usual path) and jpeg-decoder (its fallback).
-            let (t, tw, th) = decode_jpeg_turbo(&jpeg, limits()).unwrap();
-            let (j, jw, jh) = decode_jpeg_small(&jpeg, limits()).unwrap();
+            let (t, tw, th) = parts(decode_jpeg_turbo(&jpeg, limits(), false).unwrap());
+            let (j, jw, jh) = parts(decode_jpeg_small(&jpeg, limits(), false).unwrap());
             assert_eq!((tw, th), (jw, jh));
             let d = (hash_grey(&t) ^ hash_grey(&j)).count_ones();
             eprintln!("{name} x{upscale}: turbo/jpeg-decoder {d}");
@@ -89,8 +95,9 @@ fn decoding_path_does_not_change_the_hash() {
                 "{name}: libjpeg-turbo and jpeg-decoder differ by {d} bits"
             );
             // PNG row by row against the image crate's whole decode.
-            let (r, rw, rh) = decode_png(&png, limits()).unwrap();
-            let (g, gw, gh) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+            let (r, rw, rh) = parts(decode_png(&png, limits(), false).unwrap());
+            let (g, gw, gh) =
+                parts(decode_generic(&png, ImageFormat::Png, limits(), false).unwrap());
             assert_eq!((rw, rh, gw, gh), (a.width, a.height, a.width, a.height));
             let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
             eprintln!("{name} x{upscale}: png rows/whole {d}");
@@ -98,8 +105,9 @@ fn decoding_path_does_not_change_the_hash() {
             // WebP: libwebp's luma plane against the image crate's RGB,
             // lossy (as sites serve it) and lossless (the PNG's pixels).
             let lossy = encode_lossy_webp(&img);
-            let (l, lw, lh) = decode_webp(&lossy, limits()).unwrap();
-            let (g, gw, gh) = decode_generic(&lossy, ImageFormat::WebP, limits()).unwrap();
+            let (l, lw, lh) = parts(decode_webp(&lossy, limits(), false).unwrap());
+            let (g, gw, gh) =
+                parts(decode_generic(&lossy, ImageFormat::WebP, limits(), false).unwrap());
             assert_eq!((lw, lh, gw, gh), (a.width, a.height, a.width, a.height));
             let d = (hash_grey(&l) ^ hash_grey(&g)).count_ones();
             eprintln!("{name} x{upscale}: libwebp/image-webp {d}");
@@ -117,6 +125,79 @@ fn decoding_path_does_not_change_the_hash() {
 }
 
 /// Lossy WebP at quality 80, by libwebp's encoder.
+/// Asked for colour (for UltraFace), every decoder gives the very grey it
+/// gives without, so the hash does not change, and a colour picture of
+/// the grey's size whose colours agree across formats: the face detector's
+/// input does not depend on how a picture was saved.
+#[test]
+fn colour_decodes_keep_the_grey_and_agree_across_formats() {
+    type Decode = fn(&[u8], HashLimits, bool) -> Result<Decoded, AnalysisError>;
+    let img = image::load_from_memory(&fixture("chelsea.png")).unwrap();
+    let img = DynamicImage::ImageRgb8(image::imageops::resize(
+        &img.to_rgb8(),
+        img.width() * 3,
+        img.height() * 3,
+        FilterType::Triangle,
+    ));
+    let jpeg = encode(&img, ImageFormat::Jpeg);
+    let png = encode(&img, ImageFormat::Png);
+    let webp = encode_lossy_webp(&img);
+    let generic_jpeg: Decode = |b, l, c| decode_generic(b, ImageFormat::Jpeg, l, c);
+    let paths: [(&str, &[u8], Decode); 5] = [
+        ("libjpeg-turbo", &jpeg, decode_jpeg_turbo),
+        ("jpeg-decoder", &jpeg, decode_jpeg_small),
+        ("generic JPEG", &jpeg, generic_jpeg),
+        ("PNG rows", &png, decode_png),
+        ("libwebp", &webp, decode_webp),
+    ];
+    let mean = |c: &RgbImage, ch: usize| {
+        c.pixels().map(|p| f64::from(p.0[ch])).sum::<f64>() / f64::from(c.width() * c.height())
+    };
+    let mut means = Vec::new();
+    for (name, bytes, decode) in paths {
+        let grey_only = decode(bytes, limits(), false).unwrap();
+        let both = decode(bytes, limits(), true).unwrap();
+        assert!(grey_only.colour.is_none(), "{name}");
+        assert_eq!(grey_only.grey, both.grey, "{name}: the grey changed");
+        let colour = both.colour.expect(name);
+        assert_eq!(colour.image.dimensions(), both.grey.dimensions(), "{name}");
+        // In RGB, as UltraFace reads it.
+        let rgb = match colour.kind {
+            ultraface::Pixels::Rgb => colour.image,
+            ultraface::Pixels::YCbCr => {
+                RgbImage::from_fn(colour.image.width(), colour.image.height(), |x, y| {
+                    let [l, cb, cr] = colour.image.get_pixel(x, y).0.map(f32::from);
+                    let (cb, cr) = (cb - 128.0, cr - 128.0);
+                    image::Rgb(
+                        [l + 1.402 * cr, l - 0.344 * cb - 0.714 * cr, l + 1.772 * cb]
+                            .map(|v| v.clamp(0.0, 255.0) as u8),
+                    )
+                })
+            }
+        };
+        means.push((name, [0, 1, 2].map(|ch| mean(&rgb, ch))));
+    }
+    let (_, reference) = means[3];
+    for (name, m) in &means {
+        for ch in 0..3 {
+            assert!(
+                (m[ch] - reference[ch]).abs() < 4.0,
+                "{name}: channel {ch} mean {} against the PNG's {}",
+                m[ch],
+                reference[ch]
+            );
+        }
+    }
+    // The cat is orange: red well above blue, on every path.
+    assert!(reference[0] > reference[2] + 20.0, "{reference:?}");
+    // A grey picture has no colour to give.
+    let grey_jpeg = encode(&DynamicImage::ImageLuma8(img.to_luma8()), ImageFormat::Jpeg);
+    assert!(decode_jpeg_turbo(&grey_jpeg, limits(), true)
+        .unwrap()
+        .colour
+        .is_none());
+}
+
 fn encode_lossy_webp(img: &DynamicImage) -> Vec<u8> {
     let rgb = img.to_rgb8();
     let (w, h) = (rgb.width() as i32, rgb.height() as i32);
@@ -171,8 +252,8 @@ fn png_rows_match_the_whole_decode_in_every_colour_type() {
     }
     pngs.push(("indexed", indexed));
     for (kind, png) in pngs {
-        let (r, rw, rh) = decode_png(&png, limits()).unwrap();
-        let (g, _, _) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+        let (r, rw, rh) = parts(decode_png(&png, limits(), false).unwrap());
+        let (g, _, _) = parts(decode_generic(&png, ImageFormat::Png, limits(), false).unwrap());
         assert_eq!((rw, rh), (w, h), "{kind}");
         let d = (hash_grey(&r) ^ hash_grey(&g)).count_ones();
         assert!(d <= 2, "{kind}: PNG rows and whole differ by {d} bits");
@@ -194,9 +275,9 @@ fn transparent_pictures_are_grey_over_white_on_every_path() {
     let img = DynamicImage::ImageRgba8(rgba);
     let webp = encode(&img, ImageFormat::WebP);
     let png = encode(&img, ImageFormat::Png);
-    let (l, _, _) = decode_webp(&webp, limits()).unwrap();
-    let (r, _, _) = decode_png(&png, limits()).unwrap();
-    let (g, _, _) = decode_generic(&png, ImageFormat::Png, limits()).unwrap();
+    let (l, _, _) = parts(decode_webp(&webp, limits(), false).unwrap());
+    let (r, _, _) = parts(decode_png(&png, limits(), false).unwrap());
+    let (g, _, _) = parts(decode_generic(&png, ImageFormat::Png, limits(), false).unwrap());
     for grey in [&l, &r, &g] {
         assert_eq!(grey.get_pixel(0, 0).0[0], 255, "transparent is white");
     }
