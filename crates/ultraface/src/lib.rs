@@ -4,8 +4,9 @@
 //! weight file `convert.py` made from the authors' ONNX export. About 400
 //! million multiply-adds a picture; the weights (1.1 MB) are embedded.
 //!
-//! The picture is resized to 640x480 whatever its shape (as the authors
-//! do), scaled to (v - 127) / 128, and run through the network; each of
+//! A picture at least 640 wide or 480 high is resized to 640x480
+//! whatever its shape (as the authors do); a smaller one is looked at as
+//! it is ([`input_size`]). It is scaled to (v - 127) / 128, and run through the network; each of
 //! the 17,640 prior boxes gets a face score and offsets, decoded as the
 //! authors decode them, and boxes overlapping a higher-scored one by more
 //! than 0.3 (intersection over union) are dropped.
@@ -39,8 +40,22 @@ pub use net::{FormatError, Network, Tensor};
 
 static MODEL: &[u8] = include_bytes!("../model/rfb640.bin");
 
-/// The network's input width and height.
+/// The network's input width and height for a picture at least this
+/// large either way (its training size; a picture of another shape is
+/// stretched to it, as the authors do).
 pub const INPUT: (usize, usize) = (640, 480);
+/// The input size for a `width x height` picture: [`INPUT`], or for a
+/// picture smaller than that both ways its own size. The network's cost
+/// is in proportion to the input's area, so a thumbnail costs a fraction
+/// of a photograph; on the real corpus's tune pictures looking at small
+/// ones as they are finds as many faces as stretching them to 640x480
+/// or enlarging them to 160, 240 or 320 on the long side (docs/faces.md).
+pub fn input_size(width: usize, height: usize) -> (usize, usize) {
+    if width >= INPUT.0 || height >= INPUT.1 || width == 0 || height == 0 {
+        return INPUT;
+    }
+    (width, height)
+}
 /// Strides of the four feature maps the heads read.
 const STRIDES: [usize; 4] = [8, 16, 32, 64];
 /// Prior box sizes at each level, in input pixels (the authors').
@@ -107,7 +122,7 @@ pub fn detect_rgb(rgb: &[u8], width: usize, height: usize, min_score: f32) -> Ve
 }
 
 /// The network's input made from an interleaved RGB picture: resized to
-/// [`INPUT`] with a triangle filter as wide as the scale (so a large
+/// [`input_size`] with a triangle filter as wide as the scale (so a large
 /// picture is averaged, not sampled), scaled to (v - 127) / 128, CHW.
 pub fn input_from_rgb(rgb: &[u8], width: usize, height: usize) -> Tensor {
     input_from_pixels(rgb, Pixels::Rgb, width, height)
@@ -115,7 +130,7 @@ pub fn input_from_rgb(rgb: &[u8], width: usize, height: usize) -> Tensor {
 
 /// [`input_from_rgb`] for pixels of either kind.
 pub fn input_from_pixels(rgb: &[u8], kind: Pixels, width: usize, height: usize) -> Tensor {
-    let (w, h) = INPUT;
+    let (w, h) = input_size(width, height);
     let xs = weights(width, w);
     let ys = weights(height, h);
     let mut data = vec![0.0f32; 3 * h * w];
