@@ -21,8 +21,9 @@ mod raster;
 
 /// Side of the grey working image every decoding path is brought to for hashing.
 const WORK_SIDE: u32 = 64;
-/// Longest side of the grey picture faces are detected on (and of the
-/// colour one UltraFace is given, which it resizes to 640 x 480).
+/// Longest side of the grey picture faces are detected on. The colour
+/// picture UltraFace is given is at most twice this (a JPEG's IDCT scale)
+/// and is resized by UltraFace to its input.
 pub const DETECT_SIDE: u32 = 800;
 /// Largest side accepted by any decoder.
 const MAX_SIDE: u32 = 65_535;
@@ -566,8 +567,9 @@ fn decode_jpeg_turbo(
         let scale = idct_scale(w.max(h));
         let out = pixels(w, h) * u64::from(scale) * u64::from(scale) / 64;
         let colour = colour && dec.color_space() == mozjpeg::ColorSpace::JCS_YCbCr;
-        // In colour: the YCbCr scanlines, the grey split from them and the
-        // colour picture (at most as large).
+        // In colour, seven bytes a pixel: the YCbCr scanlines (three), the
+        // grey split from them (one) and, for a turned picture, the turned
+        // copy of the colour (three).
         let _memory = reserve_jpeg(bytes, (w, h), if colour { out * 7 } else { out })?;
         dec.scale(scale);
         let started = if colour {
@@ -865,7 +867,8 @@ fn decode_jpeg_small(
         .scale(req_w, req_h)
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
     let out = pixels(u32::from(sw), u32::from(sh));
-    let _memory = reserve_jpeg(bytes, (w, h), out)?;
+    // In colour, a CMYK picture's RGB copy is held beside its samples.
+    let _memory = reserve_jpeg(bytes, (w, h), if colour { out * 2 } else { out })?;
     let pixels = dec
         .decode()
         .map_err(|e| AnalysisError::Decode(e.to_string()))?;
@@ -880,27 +883,29 @@ fn decode_jpeg_small(
         let ch = |c: u8| ((255 - u16::from(c)) * k / 255) as u8;
         [ch(p[0]), ch(p[1]), ch(p[2])]
     };
-    let rgb: Option<Vec<u8>> = match format {
-        jpeg_decoder::PixelFormat::RGB24 if colour => Some(pixels.clone()),
-        jpeg_decoder::PixelFormat::CMYK32 if colour => {
-            Some(pixels.chunks_exact(4).flat_map(cmyk).collect())
+    // The grey, and (asked for colour) the RGB samples themselves, not a
+    // copy of them.
+    let (luma, rgb): (Vec<u8>, Option<Vec<u8>>) = match format {
+        jpeg_decoder::PixelFormat::L8 => (pixels, None),
+        jpeg_decoder::PixelFormat::L16 => (pixels.chunks_exact(2).map(|p| p[0]).collect(), None),
+        jpeg_decoder::PixelFormat::RGB24 => {
+            let luma = pixels
+                .chunks_exact(3)
+                .map(|p| rgb_luma(p[0], p[1], p[2]))
+                .collect();
+            (luma, colour.then_some(pixels))
         }
-        _ => None,
-    };
-    let luma: Vec<u8> = match format {
-        jpeg_decoder::PixelFormat::L8 => pixels,
-        jpeg_decoder::PixelFormat::L16 => pixels.chunks_exact(2).map(|p| p[0]).collect(),
-        jpeg_decoder::PixelFormat::RGB24 => pixels
-            .chunks_exact(3)
-            .map(|p| rgb_luma(p[0], p[1], p[2]))
-            .collect(),
-        jpeg_decoder::PixelFormat::CMYK32 => pixels
-            .chunks_exact(4)
-            .map(|p| {
-                let [r, g, b] = cmyk(p);
-                rgb_luma(r, g, b)
-            })
-            .collect(),
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            let luma = pixels
+                .chunks_exact(4)
+                .map(|p| {
+                    let [r, g, b] = cmyk(p);
+                    rgb_luma(r, g, b)
+                })
+                .collect();
+            let rgb = colour.then(|| pixels.chunks_exact(4).flat_map(cmyk).collect());
+            (luma, rgb)
+        }
     };
     if luma.len() < n {
         return Err(AnalysisError::Decode("truncated JPEG".into()));
