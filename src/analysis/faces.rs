@@ -9,8 +9,8 @@
 //!   hash is made from: it misses small faces, and seldom finds a false one.
 //!
 //! Together ([`detect`]): two or more faces UltraFace is sure of are taken
-//! as they are (a group); fewer, the picture has faces only if SeetaFace
-//! finds one too. Run off the async runtime. Quality on the real corpus
+//! as they are (a group) once SeetaFace confirms one of them; fewer, each
+//! counts only if SeetaFace confirms it. Run off the async runtime. Quality on the real corpus
 //! and on a labelled set: docs/faces.md, guarded by
 //! `tests::labelled_set_quality`.
 
@@ -67,14 +67,15 @@ const CNN_SURE: f32 = 0.7;
 const CNN_MAYBE: f32 = 0.5;
 
 /// Detects faces in an upright picture: grey, and in colour when the
-/// decoder gave colour (UltraFace is then given the grey picture, which
-/// costs it faces: docs/faces.md).
+/// decoder gave colour (when it did not, UltraFace is given the grey
+/// picture, which costs it faces: docs/faces.md).
 ///
 /// Two or more faces UltraFace scores [`CNN_SURE`] or more are counted as
 /// they are (the small faces of a group photo, which SeetaFace misses)
 /// once SeetaFace confirms one of the best [`GROUP_CONFIRM`] of them (a
-/// drawn crowd on a poster is a group to UltraFace). Fewer, each face UltraFace scores [`CNN_MAYBE`] or more counts only if
-/// SeetaFace finds it too, looking closer at just that place
+/// drawn crowd on a poster is a group to UltraFace). Fewer, each face
+/// UltraFace scores [`CNN_MAYBE`] or more counts only if SeetaFace finds
+/// it too, looking closer at just that place
 /// ([`seeta_confirms`]): each vetoes the other's lone false alarms (a
 /// face in a poster, a pattern in foliage). Chosen on the real corpus's
 /// tune sites (docs/faces.md).
@@ -540,8 +541,8 @@ mod tests {
     }
 
     /// A colour portrait: UltraFace finds the face and SeetaFace, looking
-    /// closer at just that place, confirms it; asked about a bare wall
-    /// beside it, SeetaFace does not.
+    /// closer at just that place, confirms it; asked about a place in a
+    /// flat picture, SeetaFace does not.
     #[test]
     fn a_face_ultraface_finds_is_confirmed_where_seetaface_sees_it_too() {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
