@@ -2,7 +2,7 @@
 //! Detector-1MB by Linzaer, MIT licence, `model/LICENSE`), its RFB network
 //! trained at 640x480, run by hand-written convolutions ([`net`]) over the
 //! weight file `convert.py` made from the authors' ONNX export. About 400
-//! million multiply-adds a picture; the weights (1.1 MB) are embedded.
+//! million multiply-adds at 640x480; the weights (1.1 MB) are embedded.
 //!
 //! A picture at least 640 wide or 480 high is resized to 640x480
 //! whatever its shape (as the authors do); a smaller one is looked at as
@@ -56,6 +56,7 @@ pub fn input_size(width: usize, height: usize) -> (usize, usize) {
     }
     (width, height)
 }
+
 /// Strides of the four feature maps the heads read.
 const STRIDES: [usize; 4] = [8, 16, 32, 64];
 /// Prior box sizes at each level, in input pixels (the authors').
@@ -121,14 +122,10 @@ pub fn detect_rgb(rgb: &[u8], width: usize, height: usize, min_score: f32) -> Ve
     detect_pixels(rgb, Pixels::Rgb, width, height, min_score)
 }
 
-/// The network's input made from an interleaved RGB picture: resized to
-/// [`input_size`] with a triangle filter as wide as the scale (so a large
-/// picture is averaged, not sampled), scaled to (v - 127) / 128, CHW.
-pub fn input_from_rgb(rgb: &[u8], width: usize, height: usize) -> Tensor {
-    input_from_pixels(rgb, Pixels::Rgb, width, height)
-}
-
-/// [`input_from_rgb`] for pixels of either kind.
+/// The network's input made from an interleaved 3-byte picture: resized
+/// to [`input_size`] with a triangle filter as wide as the scale (so a
+/// large picture is averaged, not sampled), in RGB scaled to
+/// (v - 127) / 128, CHW.
 pub fn input_from_pixels(rgb: &[u8], kind: Pixels, width: usize, height: usize) -> Tensor {
     let (w, h) = input_size(width, height);
     let xs = weights(width, w);
@@ -432,6 +429,14 @@ mod tests {
     fn an_empty_or_short_picture_has_no_faces() {
         assert!(detect_rgb(&[], 0, 0, 0.5).is_empty());
         assert!(detect_rgb(&[0; 10], 4, 4, 0.5).is_empty());
+        // Pictures smaller than every kernel and stride run through the
+        // network at their own size without a fault.
+        for (w, h) in [(1, 1), (3, 2), (2, 7), (17, 5)] {
+            assert!(
+                detect_rgb(&vec![128; w * h * 3], w, h, 0.5).is_empty(),
+                "{w}x{h}"
+            );
+        }
     }
 
     #[test]
