@@ -195,26 +195,20 @@ fn fit_size(w: u32, h: u32, side: u32) -> (u32, u32) {
     )
 }
 
-/// Shrinks a grey picture so its longest side is at most `side`.
-fn fit_within(grey: GrayImage, side: u32) -> GrayImage {
-    let (w, h) = grey.dimensions();
+/// Shrinks a picture (grey, or the colour one for UltraFace) so its
+/// longest side is at most `side`.
+fn fit_within<P: image::Pixel<Subpixel = u8> + 'static>(
+    picture: image::ImageBuffer<P, Vec<u8>>,
+    side: u32,
+) -> image::ImageBuffer<P, Vec<u8>> {
+    let (w, h) = picture.dimensions();
     let (nw, nh) = fit_size(w, h, side);
     if (nw, nh) == (w, h) {
-        return grey;
+        return picture;
     }
     // Area averaging in integers: a tenth of a triangle filter's cost, and
     // every decoding path goes through it, so hashes still agree.
-    image::imageops::thumbnail(&grey, nw, nh)
-}
-
-/// [`fit_within`] for the colour picture.
-fn fit_colour_within(colour: RgbImage, side: u32) -> RgbImage {
-    let (w, h) = colour.dimensions();
-    let (nw, nh) = fit_size(w, h, side);
-    if (nw, nh) == (w, h) {
-        return colour;
-    }
-    image::imageops::thumbnail(&colour, nw, nh)
+    image::imageops::thumbnail(&picture, nw, nh)
 }
 
 /// The perceptual hash alone, through the same decoding path as [`analyse`]
@@ -825,7 +819,7 @@ fn decode_png(bytes: &[u8], limits: HashLimits, colour: bool) -> Result<Decoded,
     let grey = GrayImage::from_raw(w, h, grey).ok_or_else(truncated)?;
     let colour = if colour {
         let rgb = RgbImage::from_raw(w, h, rgb).ok_or_else(truncated)?;
-        Some(Colour::rgb(fit_colour_within(rgb, DETECT_SIDE)))
+        Some(Colour::rgb(fit_within(rgb, DETECT_SIDE)))
     } else {
         None
     };
@@ -918,7 +912,7 @@ fn decode_jpeg_small(
             v.truncate(n * 3);
             RgbImage::from_raw(sw, sh, v)
         })
-        .map(|c| Colour::rgb(fit_colour_within(c, DETECT_SIDE)));
+        .map(|c| Colour::rgb(fit_within(c, DETECT_SIDE)));
     Ok(Decoded {
         grey,
         colour,
