@@ -365,18 +365,10 @@ fn conv(c: &Conv, x: &Tensor) -> Tensor {
         }
         depthwise(c, x, &mut out);
     } else if c.k == 1 && c.stride == 1 && c.pad == 0 {
-        out.data = matmul(&c.weights, &x.data, &c.bias, c.cout, c.cin, ho * wo, c.relu);
+        out.data = Product::of(c, &x.data, c.cin, ho * wo).run();
     } else {
         let cols = im2col(c, x, ho, wo);
-        out.data = matmul(
-            &c.weights,
-            &cols,
-            &c.bias,
-            c.cout,
-            c.cin * c.k * c.k,
-            ho * wo,
-            c.relu,
-        );
+        out.data = Product::of(c, &cols, c.cin * c.k * c.k, ho * wo).run();
     }
     out
 }
@@ -489,44 +481,115 @@ fn depthwise(c: &Conv, x: &Tensor, out: &mut Tensor) {
     }
 }
 
-/// `W x X + b` (ReLU'd if asked) for packed weights `W` (`rows x k`) and
-/// `X` (`k x n`), as `rows x n`.
-fn matmul(
-    w: &[f32],
-    x: &[f32],
-    bias: &[f32],
+/// A matrix product `W x X + b`, ReLU'd if asked, for packed weights `W`
+/// (`rows x k`, [`pack`]) and `X` (`k x n`), as `rows x n`.
+#[derive(Clone, Copy)]
+struct Product<'a> {
+    weights: &'a [f32],
+    input: &'a [f32],
+    bias: &'a [f32],
     rows: usize,
     k: usize,
     n: usize,
     relu: bool,
-) -> Vec<f32> {
-    let mut out = vec![0.0; rows.div_ceil(PANEL) * PANEL * n];
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the instructions the function is compiled for.
-        unsafe { matmul_fma(w, x, bias, rows, k, n, relu, &mut out) };
-        out.truncate(rows * n);
-        return out;
-    }
-    matmul_into::<false>(w, x, bias, rows, k, n, relu, &mut out);
-    out.truncate(rows * n);
-    out
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn matmul_fma(
-    w: &[f32],
-    x: &[f32],
-    bias: &[f32],
-    rows: usize,
-    k: usize,
-    n: usize,
-    relu: bool,
-    out: &mut [f32],
-) {
-    matmul_into::<true>(w, x, bias, rows, k, n, relu, out);
+impl<'a> Product<'a> {
+    /// The product a (non-depthwise) convolution computes over `input`.
+    fn of(c: &'a Conv, input: &'a [f32], k: usize, n: usize) -> Product<'a> {
+        Product {
+            weights: &c.weights,
+            input,
+            bias: &c.bias,
+            rows: c.cout,
+            k,
+            n,
+            relu: c.relu,
+        }
+    }
+
+    fn run(self) -> Vec<f32> {
+        let mut out = vec![0.0; self.rows.div_ceil(PANEL) * PANEL * self.n];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has the instructions the function is compiled for.
+            unsafe { self.run_fma(&mut out) };
+            out.truncate(self.rows * self.n);
+            return out;
+        }
+        self.run_into::<false>(&mut out);
+        out.truncate(self.rows * self.n);
+        out
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_fma(self, out: &mut [f32]) {
+        self.run_into::<true>(out);
+    }
+
+    // Inlined into the AVX2 copy above, so its loops are compiled for AVX2.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn run_into<const FMA: bool>(self, out: &mut [f32]) {
+        let Product {
+            weights: w,
+            input: x,
+            bias,
+            rows,
+            k,
+            n,
+            relu,
+        } = self;
+        let panels = rows.div_ceil(PANEL);
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            for panel in 0..panels {
+                let wp = &w[panel * k * PANEL..(panel + 1) * k * PANEL];
+                let b: [f32; PANEL] =
+                    std::array::from_fn(|r| bias.get(panel * PANEL + r).copied().unwrap_or(0.0));
+                let mut p = start;
+                while p + STRIP <= end {
+                    let mut acc = [[0.0f32; STRIP]; PANEL];
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        *a = [b[r]; STRIP];
+                    }
+                    for (c, wr) in wp.chunks_exact(PANEL).enumerate() {
+                        let xr: &[f32; STRIP] =
+                            x[c * n + p..c * n + p + STRIP].try_into().expect("a strip");
+                        for (a, &wv) in acc.iter_mut().zip(wr) {
+                            for (o, &xv) in a.iter_mut().zip(xr) {
+                                *o = madd::<FMA>(wv, xv, *o);
+                            }
+                        }
+                    }
+                    for (r, a) in acc.iter().enumerate() {
+                        let o = &mut out[(panel * PANEL + r) * n + p..][..STRIP];
+                        for (d, &v) in o.iter_mut().zip(a) {
+                            *d = if relu { v.max(0.0) } else { v };
+                        }
+                    }
+                    p += STRIP;
+                }
+                // The last few pixels of the block, one at a time.
+                for q in p..end {
+                    let mut acc = b;
+                    for (c, wr) in wp.chunks_exact(PANEL).enumerate() {
+                        let xv = x[c * n + q];
+                        for (a, &wv) in acc.iter_mut().zip(wr) {
+                            *a = madd::<FMA>(wv, xv, *a);
+                        }
+                    }
+                    for (r, &v) in acc.iter().enumerate() {
+                        out[(panel * PANEL + r) * n + q] = if relu { v.max(0.0) } else { v };
+                    }
+                }
+            }
+            start = end;
+        }
+    }
 }
 
 /// `w * x + a`, fused where the CPU has FMA (elsewhere `mul_add` would be
@@ -538,68 +601,6 @@ fn madd<const FMA: bool>(w: f32, x: f32, a: f32) -> f32 {
         w.mul_add(x, a)
     } else {
         w * x + a
-    }
-}
-
-// Inlined into the AVX2 copy above, so its loops are compiled for AVX2.
-#[allow(clippy::inline_always, clippy::too_many_arguments)]
-#[inline(always)]
-fn matmul_into<const FMA: bool>(
-    w: &[f32],
-    x: &[f32],
-    bias: &[f32],
-    rows: usize,
-    k: usize,
-    n: usize,
-    relu: bool,
-    out: &mut [f32],
-) {
-    let panels = rows.div_ceil(PANEL);
-    let mut start = 0;
-    while start < n {
-        let end = (start + BLOCK).min(n);
-        for panel in 0..panels {
-            let wp = &w[panel * k * PANEL..(panel + 1) * k * PANEL];
-            let b: [f32; PANEL] =
-                std::array::from_fn(|r| bias.get(panel * PANEL + r).copied().unwrap_or(0.0));
-            let mut p = start;
-            while p + STRIP <= end {
-                let mut acc = [[0.0f32; STRIP]; PANEL];
-                for (r, a) in acc.iter_mut().enumerate() {
-                    *a = [b[r]; STRIP];
-                }
-                for (c, wr) in wp.chunks_exact(PANEL).enumerate() {
-                    let xr: &[f32; STRIP] =
-                        x[c * n + p..c * n + p + STRIP].try_into().expect("a strip");
-                    for (a, &wv) in acc.iter_mut().zip(wr) {
-                        for (o, &xv) in a.iter_mut().zip(xr) {
-                            *o = madd::<FMA>(wv, xv, *o);
-                        }
-                    }
-                }
-                for (r, a) in acc.iter().enumerate() {
-                    let o = &mut out[(panel * PANEL + r) * n + p..][..STRIP];
-                    for (d, &v) in o.iter_mut().zip(a) {
-                        *d = if relu { v.max(0.0) } else { v };
-                    }
-                }
-                p += STRIP;
-            }
-            // The last few pixels of the block, one at a time.
-            for q in p..end {
-                let mut acc = b;
-                for (c, wr) in wp.chunks_exact(PANEL).enumerate() {
-                    let xv = x[c * n + q];
-                    for (a, &wv) in acc.iter_mut().zip(wr) {
-                        *a = madd::<FMA>(wv, xv, *a);
-                    }
-                }
-                for (r, &v) in acc.iter().enumerate() {
-                    out[(panel * PANEL + r) * n + q] = if relu { v.max(0.0) } else { v };
-                }
-            }
-        }
-        start = end;
     }
 }
 
