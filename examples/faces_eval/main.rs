@@ -99,6 +99,9 @@ fn main() {
     let (mut ultra, mut both) = (Tally::default(), Tally::default());
     // NO_LBP=1 leaves the (slow) LBP cascade out.
     let with_lbp = std::env::var_os("NO_LBP").is_none();
+    // GREY=1 gives UltraFace the grey picture, as the audit does when a
+    // decoder has no colour (a grey JPEG, a PDF's image).
+    let grey_only = std::env::var_os("GREY").is_some();
     let only = std::env::var("ONLY").ok();
     // DUMP=FILE writes `file,labelled,seetaface` per picture, to combine
     // with bench/faces_cnn's dump (bench/real_corpus/faces_combined.py).
@@ -168,13 +171,14 @@ fn main() {
                 rgb
             });
         let t = std::time::Instant::now();
-        let cnn = exposure_audit::analysis::faces::cnn_faces(&grey, Some(&rgb));
+        let colour = (!grey_only).then_some(&rgb);
+        let cnn = exposure_audit::analysis::faces::cnn_faces(&grey, colour);
         ultra.seconds += t.elapsed().as_secs_f64();
         ultra.add(truth, cnn.iter().filter(|f| f.score >= 0.7).count() as u32);
         let t = std::time::Instant::now();
         both.add(
             truth,
-            exposure_audit::analysis::faces::detect(&grey, Some(&rgb)).count,
+            exposure_audit::analysis::faces::detect(&grey, colour).count,
         );
         both.seconds += t.elapsed().as_secs_f64();
         if !with_lbp {
