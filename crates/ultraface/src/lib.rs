@@ -290,6 +290,8 @@ mod tests {
     /// from the authors' `version-RFB-640.onnx` with the head convolutions
     /// added as outputs: (level, boxes, sum of the tensor, values at flat
     /// CHW indices). The input is `sin(0.05 x + 0.07 y + 1.3 c) * 0.9`.
+    /// `python3 crates/ultraface/reference.py version-RFB-640.onnx` prints
+    /// this table (its float64 sums may differ in the last digit).
     type Reference = (usize, bool, f32, [(usize, f32); 4]);
     const REFERENCE: [Reference; 8] = [
         (
